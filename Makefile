@@ -1,0 +1,43 @@
+# Every target installs what it needs into a local virtual environment (.venv).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast bench lint format calibrate validate votes clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## the main job: every strategy on common seeds, with figures
+	$(PY) -m experiments.run $(ARGS)
+
+test: $(STAMP)  ## the whole test suite, slow end-to-end tests included
+	$(PY) -m pytest -q $(ARGS)
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(ARGS)
+
+bench: $(STAMP)
+	$(PY) -m experiments.bench $(ARGS)
+
+calibrate: $(STAMP)
+	$(PY) -m experiments.calibrate $(ARGS)
+
+validate: $(STAMP)
+	$(PY) -m experiments.validate $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check sim experiments tests
+	$(PY) -m ruff format --check sim experiments tests
+
+format: $(STAMP)
+	$(PY) -m ruff format sim experiments tests
+	$(PY) -m ruff check --fix sim experiments tests
+
+clean:
+	rm -rf $(VENV) outputs multirun

@@ -1,0 +1,49 @@
+"""The response ladder: ordered rungs from siding with Russia to sanctioning it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEVEL_NAMES: tuple[str, ...] = ("oppose", "neutral", "principle", "condemn", "sanction")
+"""Default rungs. 0 sides with Russia, 1 abstains, 2 condemns aggression without naming
+Russia, 3 names Russia, 4 imposes export controls or financial measures."""
+
+SANCTION_LEVEL = 4
+CONDEMN_LEVEL = 3
+PRINCIPLE_LEVEL = 2
+NEUTRAL_LEVEL = 1
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """Names of the rungs and the rung that counts as having adopted sanctions.
+
+    Stance is continuous in ``[0, n_levels)``; rung ``k`` spans ``[k, k + 1)`` before
+    thresholds and hysteresis are applied. More rungs above ``sanction`` are allowed.
+    """
+
+    names: tuple[str, ...] = LEVEL_NAMES
+    sanction_level: int = SANCTION_LEVEL
+
+    def __post_init__(self) -> None:
+        if len(self.names) < 2:
+            raise ValueError(f"ladder.names: need at least 2 rungs, got {len(self.names)}")
+        if len(set(self.names)) != len(self.names):
+            raise ValueError(f"ladder.names: rung names must be unique, got {list(self.names)}")
+        if not 1 <= self.sanction_level < len(self.names):
+            raise ValueError(
+                f"ladder.sanction_level: must be in [1, {len(self.names) - 1}], "
+                f"got {self.sanction_level}"
+            )
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.names)
+
+    @property
+    def top(self) -> float:
+        """Upper bound of the stance scale (exclusive)."""
+        return float(self.n_levels)
+
+    def name(self, level: int) -> str:
+        return self.names[int(level)]

@@ -1,0 +1,343 @@
+"""Per-step rules, written once over numpy arrays with a leading batch (replicate) axis.
+
+Shapes: ``R`` replicates, ``N`` countries, ``K`` instruments. Per-country inputs are
+``(R, N)`` or broadcastable to it. The Mesa model calls these functions with ``R = 1``
+(and each country agent with its own column), the ensemble engine with ``R`` up to
+100,000; every operation is elementwise or reduces in a fixed order, so both drivers
+produce bit-identical numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import INSTITUTIONS, Instrument, ModelParams
+
+Attrs = dict[str, np.ndarray]
+
+
+# --------------------------------------------------------------------------- outreach
+@dataclass(frozen=True)
+class InstrumentArrays:
+    """Instrument specifications as arrays over ``K`` for vectorised use."""
+
+    efficiency: np.ndarray  # (K,) effect per budget unit
+    visibility: np.ndarray  # (K,) visibility per budget unit
+    is_country: np.ndarray  # (K,) bool
+    is_asean: np.ndarray  # (K,) bool
+    is_global: np.ndarray  # (K,) bool
+    leverage: tuple[str | None, ...]
+    requires: tuple[str | None, ...]
+
+    @classmethod
+    def from_specs(cls, instruments: tuple[Instrument, ...]) -> InstrumentArrays:
+        return cls(
+            efficiency=np.array([i.effect / i.cost for i in instruments]),
+            visibility=np.array([i.visibility for i in instruments]),
+            is_country=np.array([i.target == "country" for i in instruments]),
+            is_asean=np.array([i.target == "asean" for i in instruments]),
+            is_global=np.array([i.target == "global" for i in instruments]),
+            leverage=tuple(i.leverage for i in instruments),
+            requires=tuple(i.requires for i in instruments),
+        )
+
+    def leverage_matrix(self, attrs: Attrs) -> np.ndarray:
+        """Effect multiplier per country and instrument, ``(R, N, K)``; 0 where unusable."""
+        ref = attrs["democracy"]
+        cols = []
+        for lev, req in zip(self.leverage, self.requires, strict=True):
+            col = attrs[lev] if lev is not None else np.ones_like(ref)
+            if req is not None:
+                col = col * (attrs[req] >= 0.5)
+            cols.append(np.broadcast_to(col, ref.shape))
+        return np.stack(cols, axis=-1)
+
+
+def budget_available(budget: float, pressure: np.ndarray, p: ModelParams) -> np.ndarray:
+    """Japan's budget this week: base budget raised by domestic pressure, ``(R,)``."""
+    return budget * (1.0 + p.japan_budget_gain * pressure)
+
+
+def enforce_budget(
+    allocation: np.ndarray, usable: np.ndarray, available: np.ndarray
+) -> np.ndarray:
+    """Drop spending on unusable instruments and scale down to the available budget.
+
+    ``allocation`` and ``usable`` are ``(R, N, K)``; country instruments are usable where
+    their requirement holds, asean/global instruments always. Negative requests are 0.
+    """
+    spend = np.where(usable, np.maximum(allocation, 0.0), 0.0)
+    total = spend.sum(axis=(1, 2))
+    scale = np.where(total > available, available / np.where(total > 0, total, 1.0), 1.0)
+    return spend * scale[:, None, None]
+
+
+def usable_mask(inst: InstrumentArrays, leverage: np.ndarray) -> np.ndarray:
+    """Where spending is possible: country instruments need a non-zero leverage."""
+    return np.where(inst.is_country, leverage > 0, True)
+
+
+def outreach_impact(
+    spend: np.ndarray,
+    inst: InstrumentArrays,
+    leverage: np.ndarray,
+    member: np.ndarray,
+    credibility: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Impact of this week's spending: per country ``(R, N)`` and on G7 coordination ``(R,)``.
+
+    Country instruments act on their target scaled by the country's leverage (issue
+    linkage); the ASEAN channel is shared equally by all members; G7 coordination adds
+    to a stock that raises credibility.
+    """
+    n_members = max(int(member.sum()), 1)
+    direct = (spend * (inst.efficiency * inst.is_country) * leverage).sum(axis=-1)
+    asean_total = (spend.sum(axis=1) * (inst.efficiency * inst.is_asean)).sum(axis=-1)
+    multilateral = asean_total[:, None] * (member / n_members)
+    g7 = (spend.sum(axis=1) * (inst.efficiency * inst.is_global)).sum(axis=-1)
+    return credibility[:, None] * (direct + multilateral), g7
+
+
+def visible_pressure(
+    spend: np.ndarray, inst: InstrumentArrays, member: np.ndarray, visibility_mult: np.ndarray
+) -> np.ndarray:
+    """Visible outside pressure on each country this week, ``(R, N)``."""
+    n_members = max(int(member.sum()), 1)
+    direct = (spend * (inst.visibility * inst.is_country)).sum(axis=-1)
+    multi = (spend.sum(axis=1) * (inst.visibility * inst.is_asean)).sum(axis=-1)
+    return visibility_mult[:, None] * (direct + multi[:, None] * (member / n_members))
+
+
+def credibility(g7_stock: np.ndarray, institution: np.ndarray, p: ModelParams) -> np.ndarray:
+    """Credibility multiplier of Japan's outreach (Martin 1993), ``(R,)``."""
+    return (
+        1.0
+        + p.credibility_g7 * g7_stock / (1.0 + g7_stock)
+        + p.credibility_institution * institution
+    )
+
+
+def decay_rate(institution: np.ndarray, p: ModelParams) -> np.ndarray:
+    """Weekly decay of outreach effects, damped by institutional backing (Drezner 2000)."""
+    return p.outreach_decay * (1.0 - p.institution_damping * institution)
+
+
+# --------------------------------------------------------------------------- environment
+def coalition_share(level: np.ndarray, sanction_level: int, p: ModelParams) -> np.ndarray:
+    """Share of a global coalition sanctioning, including regional adopters, ``(R,)``."""
+    adopters = (level >= sanction_level).mean(axis=-1)
+    return p.coalition_base + (1.0 - p.coalition_base) * p.coalition_regional_weight * adopters
+
+
+def collective_level(level: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """ASEAN's collective statement: the lowest level among members (consensus), ``(R,)``."""
+    if not member.any():
+        return np.full(level.shape[0], -1, dtype=level.dtype)
+    return level[:, member].min(axis=-1)
+
+
+def peer_signal(level: np.ndarray, network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tie-weighted mean level of neighbours, and tie weight of neighbours on the side
+    they pull (above or below own level); both ``(R, N)``. Sums run in a fixed order."""
+    n = level.shape[-1]
+    lev = level.astype(np.float64)
+    total = np.zeros(network.shape[0])
+    weighted = np.zeros(lev.shape)
+    above = np.zeros(lev.shape)
+    below = np.zeros(lev.shape)
+    for j in range(n):
+        w = network[:, j]
+        total = total + w
+        weighted = weighted + w * lev[:, j : j + 1]
+        above = above + w * (lev[:, j : j + 1] > lev)
+        below = below + w * (lev[:, j : j + 1] < lev)
+    mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), lev)
+    pulling = np.where(mean >= lev, above, below)
+    return mean, pulling
+
+
+def sanction_boundary(
+    threshold: np.ndarray,
+    coalition: np.ndarray,
+    un_legalism: np.ndarray,
+    institution: np.ndarray,
+    p: ModelParams,
+) -> np.ndarray:
+    """Extra stance needed above the sanction rung's lower edge, ``(R, N)``.
+
+    Heterogeneous thresholds (Granovetter) fall with coalition size (coalition returns)
+    and rise with insistence on UN authority unless an institution provides it.
+    """
+    coalition_term = threshold * (1.0 - p.coalition_return * coalition[:, None])
+    legal_term = p.legalism_barrier * un_legalism * (
+        1.0 - p.mandate_relief * institution[:, None]
+    )
+    return np.maximum(coalition_term + legal_term, 0.0)
+
+
+def initial_thresholds(u: np.ndarray, p: ModelParams) -> np.ndarray:
+    """Per-country sanction thresholds from uniforms ``u``: uniform around the mean."""
+    return np.maximum(p.threshold_mean + p.threshold_spread * (2.0 * u - 1.0), 0.0)
+
+
+# --------------------------------------------------------------------------- response
+FORCES: tuple[str, ...] = (
+    "status_quo", "exposure", "russia_counter", "busting", "china", "hedging", "norm",
+    "public", "west", "secondary", "outreach", "peer", "asean", "reactance",
+)
+"""Forces on a country's target stance, each a weight and an anchor on the ladder."""
+
+
+def forces(
+    attrs: Attrs,
+    level: np.ndarray,
+    outreach_stock: np.ndarray,
+    visible: np.ndarray,
+    coalition: np.ndarray,
+    peer_mean: np.ndarray,
+    peer_pulling: np.ndarray,
+    collective: np.ndarray,
+    member: np.ndarray,
+    p: ModelParams,
+    top: float,
+) -> dict[str, tuple[np.ndarray, np.ndarray | float]]:
+    """Weight and anchor of every force on each country (mechanisms 1-12)."""
+    ties = (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0
+    above_neutral = np.maximum(level - 1.0, 0.0)
+    tolerance = p.reactance_tolerance * (0.5 + attrs["democracy"])
+    stock = outreach_stock
+    return {
+        "status_quo": (np.full(level.shape, p.status_quo_weight), p.initial_stance),
+        "exposure": (
+            p.exposure_trade * attrs["russia_trade_pct"]
+            + p.exposure_arms * attrs["arms_russia"]
+            + p.exposure_energy * attrs["energy_russia"]
+            + p.exposure_party * attrs["party_affinity"],
+            0.0,
+        ),
+        "russia_counter": (p.russia_counter * ties * (1.0 + p.russia_response * above_neutral), 0.0),
+        "busting": (p.busting_rent * attrs["transit_hub"] * coalition[:, None], 0.0),
+        "china": (p.china_pull * attrs["china_trade_share"], 1.5),
+        "hedging": (p.hedge_weight * (1.0 - attrs["security_partner"]), p.hedge_point),
+        "norm": (p.norm_strength * attrs["norm_weight"], 3.5),
+        "public": (
+            p.public_weight * attrs["salience"] * attrs["democracy"],
+            1.5 + 2.0 * attrs["public_support"],
+        ),
+        "west": (
+            p.west_weight * attrs["west_trade_share"] * (0.5 + 0.5 * attrs["security_partner"]),
+            top,
+        ),
+        "secondary": (
+            p.secondary_weight
+            * p.secondary_risk
+            * attrs["west_trade_share"]
+            * (attrs["arms_russia"] + attrs["transit_hub"]),
+            top,
+        ),
+        "outreach": (p.outreach_weight * stock / (stock + p.outreach_saturation), top),
+        "peer": (
+            p.peer_weight * np.minimum(peer_pulling / p.peer_reinforcement, 1.0),
+            peer_mean + 0.5,
+        ),
+        "asean": (
+            p.asean_weight * member * np.ones_like(stock),
+            collective[:, None] + 0.5,
+        ),
+        "reactance": (p.reactance_weight * np.maximum(visible - tolerance, 0.0), p.reactance_anchor),
+    }
+
+
+def target_stance(
+    pulls: dict[str, tuple[np.ndarray, np.ndarray | float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Target stance: the weight-averaged anchor of all forces; and the total weight.
+
+    This is the maximiser of a quadratic utility ``-sum_f w_f (x - a_f)^2``: each force
+    makes positions far from its anchor costlier, convexly (Early 2015 on exposure costs).
+    """
+    num = 0.0
+    den = 0.0
+    for name in FORCES:
+        w, a = pulls[name]
+        num = num + w * a
+        den = den + w
+    return num / den, den
+
+
+def next_stance(
+    stance: np.ndarray,
+    target: np.ndarray,
+    shock: np.ndarray,
+    slip: np.ndarray,
+    p: ModelParams,
+    top: float,
+) -> np.ndarray:
+    """Partial adjustment toward the target plus a shock, minus a backsliding slip."""
+    new = stance + p.adjustment_speed * (target - stance) + p.shock_sd * shock - slip
+    return np.clip(new, 0.0, np.nextafter(top, 0.0))
+
+
+def backslide(
+    u: np.ndarray, level: np.ndarray, institution: np.ndarray, principle_level: int,
+    p: ModelParams,
+) -> np.ndarray:
+    """Stance lost this week by states that slip back (hazard damped by institutions)."""
+    hazard = p.backslide_hazard * (1.0 - p.institution_damping * institution)
+    return np.where((level >= principle_level) & (u < hazard[:, None]), p.backslide_drop, 0.0)
+
+
+def level_of(stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_level: int) -> np.ndarray:
+    """Rung reached by a stance: the count of rung boundaries at or below it.
+
+    Rung ``k`` starts at ``k`` below the sanction rung and at ``k + boundary`` from it on.
+    """
+    level = np.zeros(stance.shape, dtype=np.int64)
+    for k in range(1, n_levels):
+        edge = k + boundary if k >= sanction_level else float(k)
+        level = level + (stance >= edge)
+    return level
+
+
+def next_level(
+    stance: np.ndarray, level: np.ndarray, boundary: np.ndarray, n_levels: int,
+    sanction_level: int, hysteresis: float,
+) -> np.ndarray:
+    """New level with hysteresis: it moves only once the stance is past a boundary by
+    ``hysteresis``, and then to the nearest rung consistent with the stance."""
+    low = level_of(stance - hysteresis, boundary, n_levels, sanction_level)
+    high = level_of(stance + hysteresis, boundary, n_levels, sanction_level)
+    return np.clip(level, low, high)
+
+
+# --------------------------------------------------------------------------- outcomes
+def leakage(
+    level: np.ndarray, attrs: Attrs, coalition: np.ndarray, sanction_level: int, p: ModelParams
+) -> np.ndarray:
+    """Trade with Russia flowing through non-adopting states, USD bn per year, ``(R,)``.
+
+    Non-adopters keep their own trade and, where they are hubs, attract diverted trade
+    that grows with the coalition (Early 2015); US secondary sanctions deter part of it.
+    """
+    non_adopter = level < sanction_level
+    flow = attrs["russia_trade_bn"] * (
+        1.0 + p.diversion * attrs["transit_hub"] * coalition[:, None]
+    ) * (1.0 - p.secondary_risk * attrs["west_trade_share"])
+    return (flow * non_adopter).sum(axis=-1)
+
+
+def japan_pressure(
+    pressure: np.ndarray, n_before: np.ndarray, n_after: np.ndarray, p: ModelParams
+) -> np.ndarray:
+    """Ruling-party pressure: rises while no state moves up to 'condemn', eases with gains."""
+    gained = np.maximum(n_after - n_before, 0)
+    stalled = gained == 0
+    return np.clip(
+        pressure + p.japan_pressure_gain * stalled - p.japan_pressure_relief * gained, 0.0, 1.0
+    )
+
+
+def institution_level(name: str) -> float:
+    return INSTITUTIONS[name]
