@@ -1,0 +1,166 @@
+"""Determinism and invariants of the model over many seeds and every strategy."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from experiments.scenario import default_table
+from sim import rules
+from sim.engine import simulate
+from sim.ladder import Ladder
+from sim.model import OutreachModel, run_mesa
+from sim.params import Calendar, Event, ModelParams, SimulationConfig
+from sim.results import Trajectories
+from sim.rng import replicate_seeds
+from sim.strategies import STRATEGIES
+
+N_STEPS = 26
+SEEDS = replicate_seeds(2022, 40)
+COUNTRIES = default_table()
+EVENTS = (
+    Event(dt.date(2022, 3, 2), "japan_visit", country="PH", instrument="two_plus_two", amount=2.0),
+    Event(dt.date(2022, 4, 29), "japan_visit", country="ID", amount=1.0),
+    Event(dt.date(2022, 5, 2), "japan_visit", country="VN", instrument="aid", amount=3.0),
+    Event(dt.date(2022, 6, 1), "institution", name="unga"),
+)
+
+
+def config(strategy: str = "adaptive", **kw: object) -> SimulationConfig:
+    kw.setdefault("calendar", Calendar(n_steps=N_STEPS, events=EVENTS))
+    return SimulationConfig(countries=COUNTRIES, strategy=strategy, **kw)  # type: ignore[arg-type]
+
+
+def check_invariants(traj: Trajectories, cfg: SimulationConfig) -> None:
+    """Every invariant a trajectory must satisfy."""
+    n_levels = cfg.ladder.n_levels
+    member = cfg.countries.member
+    assert traj.level.min() >= 0 and traj.level.max() <= n_levels - 1
+    assert np.all(traj.stance >= 0.0) and np.all(traj.stance < n_levels)
+    assert np.all(np.isfinite(traj.stance))
+    assert np.all(traj.spent >= 0.0)
+    assert np.all(traj.spent <= traj.available * (1.0 + 1e-9))
+    np.testing.assert_array_equal(traj.asean_level, traj.level[:, :, member].min(axis=-1))
+    assert np.all(traj.leakage >= 0.0)
+    assert np.all((traj.pressure >= 0.0) & (traj.pressure <= 1.0))
+    assert np.all(traj.outreach >= 0.0)
+    assert np.all((traj.coalition >= 0.0) & (traj.coalition <= 1.0))
+
+
+# --------------------------------------------------------------------------- determinism
+def test_same_seed_gives_identical_trajectories() -> None:
+    cfg = config(sample_priors=True)
+    assert simulate(cfg, SEEDS[:10]).equals(simulate(cfg, SEEDS[:10]))
+
+
+def test_different_seeds_give_different_trajectories() -> None:
+    cfg = config()
+    a = simulate(cfg, SEEDS[:5])
+    b = simulate(cfg, replicate_seeds(2023, 5))
+    assert not np.array_equal(a.stance, b.stance)
+    # Each replicate differs from the others within one batch too.
+    assert len({row.tobytes() for row in a.stance[:, -1]}) == 5
+
+
+def test_a_run_does_not_depend_on_its_batch() -> None:
+    cfg = config()
+    together = simulate(cfg, SEEDS[:6])
+    alone = simulate(cfg, SEEDS[3:4])
+    np.testing.assert_array_equal(together.stance[3], alone.stance[0])
+
+
+def test_replicate_seeds_are_reproducible() -> None:
+    np.testing.assert_array_equal(replicate_seeds(5, 8), replicate_seeds(5, 8))
+    np.testing.assert_array_equal(replicate_seeds(5, 8)[4:], replicate_seeds(5, 4, start=4))
+    assert len(set(replicate_seeds(5, 1000).tolist())) == 1000
+
+
+# --------------------------------------------------------------------------- invariants
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_invariants_hold_for_every_strategy(strategy: str) -> None:
+    for cfg in (
+        config(strategy),
+        config(
+            strategy,
+            sample_priors=True,
+            institution="unsc",
+            budget=9.0,
+            params=ModelParams(shock_sd=0.4, backslide_hazard=0.2),
+        ),
+    ):
+        check_invariants(simulate(cfg, SEEDS), cfg)
+
+
+def test_invariants_hold_with_timor_leste_as_observer() -> None:
+    from experiments.scenario import load_scenario_file, table_from_mapping
+
+    data = load_scenario_file()
+    data["include_timor_leste"] = True
+    data["timor_leste_member"] = False
+    countries = table_from_mapping(data)
+    assert countries.n == 11 and not countries.member[-1]
+    cfg = SimulationConfig(
+        countries=countries, strategy="uniform", calendar=Calendar(n_steps=N_STEPS)
+    )
+    check_invariants(simulate(cfg, SEEDS[:10]), cfg)
+
+
+def test_enforce_budget_never_overspends() -> None:
+    rng = np.random.default_rng(1)
+    wanted = rng.exponential(3.0, size=(500, 10, 5)) - 0.5
+    usable = rng.random((500, 10, 5)) > 0.3
+    available = rng.uniform(0.0, 10.0, size=500)
+    spend = rules.enforce_budget(wanted, usable, available)
+    assert np.all(spend >= 0.0) and not spend[~usable].any()
+    assert np.all(spend.sum(axis=(1, 2)) <= available * (1.0 + 1e-9))
+
+
+def test_extra_rungs_ladder_runs() -> None:
+    ladder = Ladder(
+        names=("oppose", "neutral", "principle", "condemn", "sanction", "embargo"),
+        sanction_level=4,
+    )
+    cfg = config("adaptive", ladder=ladder, calendar=Calendar(n_steps=12))
+    traj = simulate(cfg, SEEDS[:10])
+    check_invariants(traj, cfg)
+    assert traj.stance.max() < 6.0
+    assert run_mesa(cfg, SEEDS[:2]).equals(simulate(cfg, SEEDS[:2]))
+
+
+# --------------------------------------------------------------------------- Mesa model
+MODEL_REPORTERS = {
+    "n_sanctioning",
+    "asean_level",
+    "leakage",
+    "budget_spent",
+    "budget_available",
+    "japan_pressure",
+    "coalition_share",
+}
+
+
+def test_mesa_model_steps_and_collects_named_reporters() -> None:
+    cfg = config("uniform", calendar=Calendar(n_steps=5))
+    model = OutreachModel(cfg, seed=int(SEEDS[0]))
+    try:
+        assert len(model.country_agents) == COUNTRIES.n
+        model.step()
+        model.step()
+        assert model.steps == 2
+        traj = model.run()
+        assert model.steps == 5 and not model.running
+        mdf = model.datacollector.get_model_vars_dataframe()
+        assert set(mdf.columns) == MODEL_REPORTERS
+        assert len(mdf) == 6  # initial state plus one row per step
+        adf = model.datacollector.get_agent_vars_dataframe()
+        assert {"stance", "level", "outreach"} <= set(adf.columns)
+        for name in MODEL_REPORTERS:
+            assert callable(model.datacollector.model_reporters[name])
+            assert model.datacollector.model_reporters[name].__name__ != "<lambda>"
+        check_invariants(traj, cfg)
+        assert traj.equals(simulate(cfg, SEEDS[:1]))
+        assert all(0 <= a.level < cfg.ladder.n_levels for a in model.country_agents)
+    finally:
+        model.release()

@@ -1,0 +1,648 @@
+"""One test per mechanism of issue 2, on small hand-made scenarios.
+
+Each test builds ``CountryProfile``s directly (2-4 countries, simple values, own ties),
+calls the rule functions of :mod:`sim.rules` on tiny arrays, or runs the whole model
+(:func:`sim.engine.simulate`) on common seeds, and asserts the direction or the exact
+value of the mechanism's effect. Several tests also check that setting the mechanism's
+weight to 0 switches it off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim import rules, schedule
+from sim.countries import CountryProfile, CountryTable
+from sim.engine import simulate
+from sim.params import (
+    DEFAULT_INSTRUMENTS,
+    Calendar,
+    Event,
+    ModelParams,
+    SimulationConfig,
+)
+from sim.rng import replicate_seeds
+from sim.strategies import STRATEGIES
+
+TOP = 5.0  # default ladder: stance in [0, 5)
+SANCTION = 4
+P = ModelParams()
+
+BASE: dict[str, float] = {
+    "russia_trade_pct": 0.5,
+    "russia_trade_bn": 1.0,
+    "japan_trade_share": 0.1,
+    "china_trade_share": 0.2,
+    "west_trade_share": 0.3,
+    "arms_russia": 0.05,
+    "energy_russia": 0.1,
+    "party_affinity": 0.0,
+    "security_partner": 0.6,
+    "transit_hub": 0.2,
+    "democracy": 0.6,
+    "public_support": 0.6,
+    "salience": 0.5,
+    "norm_weight": 0.6,
+    "un_legalism": 0.5,
+    "aid_leverage": 0.3,
+    "un_seat_stance": float("nan"),
+}
+"""A middling Southeast Asian state: every hand-made country starts from these values."""
+
+HOSTILE = {"arms_russia": 0.6, "party_affinity": 0.6, "energy_russia": 0.4}
+"""Strong arms and party ties to Moscow (a Laos-like state)."""
+
+EAGER = {
+    "russia_trade_pct": 0.0,
+    "arms_russia": 0.0,
+    "energy_russia": 0.0,
+    "transit_hub": 0.0,
+    "china_trade_share": 0.0,
+    "west_trade_share": 0.9,
+    "security_partner": 0.9,
+    "public_support": 1.0,
+    "salience": 1.0,
+    "democracy": 1.0,
+    "norm_weight": 0.2,
+    "un_legalism": 0.8,
+}
+"""A state close to sanctioning but for its insistence on UN authority."""
+
+
+def table(
+    *overrides: Mapping[str, float],
+    ties: Mapping[tuple[str, str], float] | None = None,
+    members: tuple[bool, ...] | None = None,
+) -> CountryTable:
+    """Countries C0, C1, ... each ``BASE`` updated with its overrides."""
+    members = members or (True,) * len(overrides)
+    profiles = [
+        CountryProfile(f"C{i}", f"Country {i}", {**BASE, **o}, member=m)
+        for i, (o, m) in enumerate(zip(overrides, members, strict=True))
+    ]
+    return CountryTable.from_profiles(profiles, ties or {})
+
+
+def pulls(
+    countries: CountryTable,
+    p: ModelParams = P,
+    *,
+    level: float | list[float] = 2,
+    stock: float | list[float] = 0.0,
+    visible: float | list[float] = 0.0,
+    coalition: float = 0.58,
+    collective: int | None = None,
+    network: np.ndarray | None = None,
+) -> dict[str, tuple[np.ndarray, Any]]:
+    """Forces on every country of one replicate for a given situation."""
+    n = countries.n
+    lev = np.broadcast_to(np.asarray(level, dtype=np.int64), (1, n)).copy()
+    attrs = countries.attributes(None)
+    peer_mean, peer_pulling = rules.peer_signal(
+        lev, countries.network if network is None else network
+    )
+    coll = rules.collective_level(lev, countries.member) if collective is None else collective
+    return rules.forces(
+        attrs,
+        lev,
+        np.broadcast_to(np.asarray(stock, float), (1, n)),
+        np.broadcast_to(np.asarray(visible, float), (1, n)),
+        np.array([coalition]),
+        peer_mean,
+        peer_pulling,
+        np.atleast_1d(coll),
+        countries.member,
+        p,
+        TOP,
+    )
+
+
+def target(countries: CountryTable, p: ModelParams = P, **situation: Any) -> np.ndarray:
+    """Target stance of every country, shape ``(N,)``."""
+    return rules.target_stance(pulls(countries, p, **situation))[0][0]
+
+
+def weight(force: str, countries: CountryTable, p: ModelParams = P, **situation: Any) -> np.ndarray:
+    w, _ = pulls(countries, p, **situation)[force]
+    return np.broadcast_to(w, (1, countries.n))[0]
+
+
+def config(countries: CountryTable, **kw: Any) -> SimulationConfig:
+    kw.setdefault("calendar", Calendar(n_steps=20))
+    return SimulationConfig(countries=countries, **kw)
+
+
+SEEDS = replicate_seeds(7, 24)
+
+
+def allocate(
+    countries: CountryTable,
+    strategy: str,
+    *,
+    stance: list[float] | None = None,
+    level: list[int] | None = None,
+    budget: float = 4.0,
+    **kw: Any,
+) -> tuple[SimulationConfig, np.ndarray]:
+    """Japan's enforced allocation ``(N, K)`` in week 0 of one replicate."""
+    cfg = config(countries, strategy=strategy, budget=budget, **kw)
+    setup, state = schedule.prepare(cfg, np.array([11]))
+    if stance is not None:
+        state.stance = np.array([stance], dtype=float)
+        state.target = state.stance.copy()
+    if level is not None:
+        state.level = np.array([level], dtype=np.int64)
+    spend = schedule.japan_allocate(cfg, setup, state, 0)
+    return cfg, spend[0]
+
+
+# --------------------------------------------------------------------------- 1 exposure
+def test_more_arms_dependence_lowers_target_and_stance() -> None:
+    t = target(table({}, {"arms_russia": 0.6}))
+    assert t[1] < t[0]
+    # Whole model, common random numbers: the arms-dependent state ends lower.
+    base = simulate(config(table({}, {})), SEEDS).stance[:, -1, 1].mean()
+    armed = simulate(config(table({}, {"arms_russia": 0.6})), SEEDS).stance[:, -1, 1].mean()
+    assert armed < base - 0.2
+
+
+def test_more_trade_exposure_lowers_target() -> None:
+    t = target(table({"russia_trade_pct": 0.2}, {"russia_trade_pct": 2.0}))
+    assert t[1] < t[0]
+
+
+def test_exposure_weights_at_zero_switch_exposure_off() -> None:
+    c = table(
+        {"arms_russia": 0.0, "russia_trade_pct": 0.0}, {"arms_russia": 0.9, "russia_trade_pct": 3.0}
+    )
+    off = ModelParams(exposure_arms=0.0, exposure_trade=0.0)
+    w = weight("exposure", c, off)
+    assert w[0] == w[1]
+    assert weight("exposure", c)[1] > weight("exposure", c)[0]
+
+
+# --------------------------------------------------------------------------- 2 coalition
+def test_coalition_size_lowers_sanction_boundary() -> None:
+    thr, leg, inst = np.array([[0.6]]), np.array([[0.0]]), np.zeros(1)
+    small = rules.sanction_boundary(thr, np.array([0.58]), leg, inst, P)
+    large = rules.sanction_boundary(thr, np.array([0.9]), leg, inst, P)
+    assert large[0, 0] < small[0, 0]
+    assert small[0, 0] == pytest.approx(0.6 * (1 - 0.5 * 0.58))
+    off = ModelParams(coalition_return=0.0)
+    assert rules.sanction_boundary(thr, np.array([0.9]), leg, inst, off)[0, 0] == 0.6
+
+
+def test_regional_adopters_raise_coalition_share() -> None:
+    none_adopt = rules.coalition_share(np.array([[2, 2, 2, 2]]), SANCTION, P)[0]
+    two_adopt = rules.coalition_share(np.array([[4, 4, 2, 2]]), SANCTION, P)[0]
+    assert none_adopt == pytest.approx(P.coalition_base)
+    assert two_adopt == pytest.approx(0.58 + 0.42 * 0.3 * 0.5)
+    off = ModelParams(coalition_regional_weight=0.0)
+    assert rules.coalition_share(np.array([[4, 4, 2, 2]]), SANCTION, off)[0] == 0.58
+
+
+# --------------------------------------------------------------------------- 3 thresholds
+def test_threshold_spread_sets_heterogeneity() -> None:
+    u = np.array([[0.0, 0.5, 0.75]])
+    same = rules.initial_thresholds(u, ModelParams(threshold_spread=0.0))
+    assert np.all(same == P.threshold_mean)
+    spread = rules.initial_thresholds(u, ModelParams(threshold_mean=0.6, threshold_spread=0.3))
+    np.testing.assert_allclose(spread, [[0.3, 0.6, 0.75]])
+    # The same stance sanctions only where the threshold is low.
+    stance = np.full((1, 3), 4.5)
+    level = rules.level_of(stance, spread, 5, SANCTION)
+    np.testing.assert_array_equal(level, [[4, 3, 3]])
+
+
+# --------------------------------------------------------------------------- 4 peers
+def test_peer_influence_pulls_toward_neighbours() -> None:
+    c = table({}, {}, ties={("C0", "C1"): 1.0})
+    up = target(c, level=[2, 4])[0]
+    down = target(c, level=[2, 0])[0]
+    alone = target(table({}, {}), level=[2, 4])[0]
+    assert down < alone < up
+    assert (
+        target(c, ModelParams(peer_weight=0.0), level=[2, 4])[0]
+        == target(table({}, {}), ModelParams(peer_weight=0.0), level=[2, 4])[0]
+    )
+
+
+def test_peer_reinforcement_two_neighbours_pull_harder_than_one() -> None:
+    one = table({}, {}, {}, ties={("C0", "C1"): 1.0})
+    two = table({}, {}, {}, ties={("C0", "C1"): 1.0, ("C0", "C2"): 1.0})
+    mean1, pull1 = rules.peer_signal(np.array([[2, 4, 4]]), one.network)
+    mean2, pull2 = rules.peer_signal(np.array([[2, 4, 4]]), two.network)
+    assert mean1[0, 0] == mean2[0, 0] == 4.0  # same neighbourhood mean
+    assert (pull1[0, 0], pull2[0, 0]) == (1.0, 2.0)
+    w1 = weight("peer", one, level=[2, 4, 4])[0]
+    w2 = weight("peer", two, level=[2, 4, 4])[0]
+    assert (w1, w2) == (P.peer_weight * 0.5, P.peer_weight)
+    assert target(one, level=[2, 4, 4])[0] < target(two, level=[2, 4, 4])[0]
+
+
+# --------------------------------------------------------------------------- 5 linkage
+def test_aid_works_more_where_aid_leverage_is_higher() -> None:
+    c = table({"aid_leverage": 0.2}, {"aid_leverage": 0.6})
+    inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
+    lev = inst.leverage_matrix(c.attributes(None))
+    spend = np.zeros((1, 2, len(DEFAULT_INSTRUMENTS)))
+    spend[0, :, 2] = 1.0  # one unit of aid each
+    impact, _ = rules.outreach_impact(spend, inst, lev, c.member, np.ones(1))
+    assert impact[0, 1] == pytest.approx(3.0 * impact[0, 0])
+    assert impact[0, 0] == pytest.approx(0.2 * 3.0 / 2.0)
+
+
+def test_two_plus_two_only_with_security_partners() -> None:
+    c = table({"security_partner": 0.8}, {"security_partner": 0.3})
+    cfg = config(c)
+    setup, _ = schedule.prepare(cfg, np.array([1]))
+    k = cfg.instrument_index("two_plus_two")
+    assert setup.usable[0, 0, k] and not setup.usable[0, 1, k]
+    wanted = np.zeros((1, 2, len(cfg.instruments)))
+    wanted[0, :, k] = 1.5  # 3.0 requested, budget 2.0
+    spend = rules.enforce_budget(wanted, setup.usable, np.array([2.0]))
+    assert spend[0, 1, k] == 0.0  # dropped on the non-partner
+    assert spend[0, 0, k] == 1.5  # and not charged: the partner's 1.5 fits the budget
+    assert spend.sum() == 1.5
+
+
+def test_outreach_weight_zero_switches_linkage_off() -> None:
+    c = table({}, {})
+    assert np.all(weight("outreach", c, ModelParams(outreach_weight=0.0), stock=[5.0, 0.0]) == 0)
+    assert target(c, stock=[5.0, 0.0])[0] > target(c, stock=[5.0, 0.0])[1]
+
+
+# --------------------------------------------------------------------------- 6 credibility
+def test_g7_coordination_raises_credibility() -> None:
+    inst = np.zeros(1)
+    c0 = rules.credibility(np.array([0.0]), inst, P)[0]
+    c1 = rules.credibility(np.array([1.0]), inst, P)[0]
+    assert c0 == 1.0 and c1 == pytest.approx(1.0 + P.credibility_g7 * 0.5)
+    assert rules.credibility(np.array([1.0]), inst, ModelParams(credibility_g7=0.0))[0] == 1.0
+    assert rules.credibility(np.array([0.0]), np.ones(1), P)[0] == 1.0 + P.credibility_institution
+    # G7 spending builds the stock that multiplies country outreach.
+    c = table({}, {})
+    cfg = config(c, strategy="g7_coalition")
+    setup, state = schedule.prepare(cfg, np.array([3]))
+    spend = schedule.japan_allocate(cfg, setup, state, 0)
+    schedule.apply_outreach(cfg, setup, state, spend)
+    assert state.g7_stock[0] > 0
+    assert rules.credibility(state.g7_stock, state.institution, P)[0] > c0
+
+
+def test_un_mandate_gives_more_adoption_than_none() -> None:
+    c = table(
+        {},
+        HOSTILE,
+        EAGER,
+        {**EAGER, "un_legalism": 0.3},
+        ties={("C0", "C1"): 0.5, ("C0", "C2"): 0.5, ("C2", "C3"): 0.8},
+    )
+    p = ModelParams(west_weight=12.0, threshold_mean=0.3)
+    seeds = replicate_seeds(3, 24)
+    adopted = {
+        inst: (simulate(config(c, params=p, institution=inst), seeds).level[:, -1] >= SANCTION)
+        .sum(axis=1)
+        .mean()
+        for inst in ("none", "unsc")
+    }
+    assert adopted["unsc"] > adopted["none"] + 0.5
+    # The mandate lowers the UN-legalist's boundary; with every institutional weight at 0
+    # the switch has no effect at all.
+    thr, coal = np.array([[0.3]]), np.array([0.58])
+    assert (
+        rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.ones(1), P)[0, 0]
+        < (rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.zeros(1), P)[0, 0])
+    )
+    off = ModelParams(
+        west_weight=12.0,
+        threshold_mean=0.3,
+        mandate_relief=0.0,
+        credibility_institution=0.0,
+        institution_damping=0.0,
+    )
+    short = Calendar(n_steps=8)
+    a = simulate(
+        config(c, params=off, institution="none", calendar=short, strategy="uniform"), seeds
+    )
+    b = simulate(
+        config(c, params=off, institution="unsc", calendar=short, strategy="uniform"), seeds
+    )
+    assert a.equals(b)
+
+
+# --------------------------------------------------------------------------- 7 backsliding
+def test_backsliding_hazard_drops_stance_and_institutions_damp_it() -> None:
+    u = np.array([[0.01, 0.01, 0.5, 0.01]])
+    level = np.array([[2, 3, 3, 1]])
+    slip = rules.backslide(u, level, np.zeros(1), 2, P)
+    np.testing.assert_array_equal(slip, [[0.5, 0.5, 0.0, 0.0]])  # only at 'principle'+
+    # Hazard 0.02 without institutions, 0.02 * 0.2 = 0.004 with a UNSC mandate.
+    u_mid = np.array([[0.01]])
+    assert rules.backslide(u_mid, np.array([[3]]), np.zeros(1), 2, P)[0, 0] == P.backslide_drop
+    assert rules.backslide(u_mid, np.array([[3]]), np.ones(1), 2, P)[0, 0] == 0.0
+    off = ModelParams(backslide_hazard=0.0)
+    assert not rules.backslide(np.zeros((1, 3)), np.array([[2, 3, 4]]), np.zeros(1), 2, off).any()
+    stance = np.array([[3.5]])
+    assert (
+        rules.next_stance(stance, stance, np.zeros((1, 1)), np.array([[0.5]]), P, TOP)[0, 0] == 3.0
+    )
+
+
+def test_outreach_decays_without_institutions() -> None:
+    c = table({}, {})
+    kept = {}
+    for inst in ("none", "unsc"):
+        cfg = config(c, institution=inst)
+        setup, state = schedule.prepare(cfg, np.array([1]))
+        state.outreach_stock = np.ones((1, 2))
+        schedule.apply_outreach(cfg, setup, state, np.zeros((1, 2, len(cfg.instruments))))
+        kept[inst] = state.outreach_stock[0, 0]
+    assert kept["none"] == pytest.approx(1.0 - P.outreach_decay)
+    assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * 0.2)
+    assert rules.decay_rate(np.zeros(1), ModelParams(outreach_decay=0.0))[0] == 0.0
+
+
+# --------------------------------------------------------------------------- 8 busting
+def test_leakage_falls_when_a_hub_adopts() -> None:
+    c = table({"transit_hub": 0.9, "russia_trade_bn": 5.0}, {"transit_hub": 0.1})
+    attrs, coal = c.attributes(None), np.array([0.58])
+    both = rules.leakage(np.array([[2, 2]]), attrs, coal, SANCTION, P)[0]
+    hub_adopts = rules.leakage(np.array([[4, 2]]), attrs, coal, SANCTION, P)[0]
+    hub_flow = 5.0 * (1 + P.diversion * 0.9 * 0.58) * (1 - P.secondary_risk * 0.3)
+    assert both - hub_adopts == pytest.approx(hub_flow)
+    assert rules.leakage(np.array([[4, 4]]), attrs, coal, SANCTION, P)[0] == 0.0
+
+
+def test_leakage_rises_with_coalition_for_non_adopting_hubs() -> None:
+    c = table({"transit_hub": 0.9}, {"transit_hub": 0.0})
+    attrs, lev = c.attributes(None), np.array([[2, 4]])
+    small = rules.leakage(lev, attrs, np.array([0.58]), SANCTION, P)[0]
+    large = rules.leakage(lev, attrs, np.array([0.9]), SANCTION, P)[0]
+    assert large > small
+    off = ModelParams(diversion=0.0)
+    assert rules.leakage(lev, attrs, np.array([0.9]), SANCTION, off)[0] == pytest.approx(
+        rules.leakage(lev, attrs, np.array([0.58]), SANCTION, off)[0]
+    )
+
+
+def test_secondary_sanctions_cut_leakage_and_raise_target() -> None:
+    c = table({"transit_hub": 0.9, "west_trade_share": 0.5})
+    attrs, lev, coal = c.attributes(None), np.array([[2]]), np.array([0.58])
+    no_risk = rules.leakage(lev, attrs, coal, SANCTION, ModelParams(secondary_risk=0.0))[0]
+    risk = rules.leakage(lev, attrs, coal, SANCTION, ModelParams(secondary_risk=0.6))[0]
+    assert risk == pytest.approx(no_risk * (1 - 0.6 * 0.5))
+    assert (
+        target(c, ModelParams(secondary_risk=0.6))[0]
+        > target(c, ModelParams(secondary_risk=0.0))[0]
+    )
+
+
+def test_busting_rent_pulls_hubs_down_with_coalition_size() -> None:
+    c = table({"transit_hub": 0.0}, {"transit_hub": 0.9})
+    w_small = weight("busting", c, coalition=0.58)
+    w_large = weight("busting", c, coalition=0.9)
+    assert w_small[0] == 0.0 and w_large[1] == pytest.approx(P.busting_rent * 0.9 * 0.9)
+    assert w_large[1] > w_small[1]
+    no_secondary = ModelParams(secondary_risk=0.0)
+    t = target(c, no_secondary)
+    assert t[1] < t[0]
+    assert np.all(weight("busting", c, ModelParams(busting_rent=0.0), coalition=0.9) == 0)
+
+
+# --------------------------------------------------------------------------- 9 hedging
+def test_hedging_pulls_toward_the_hedge_point() -> None:
+    c = table({"security_partner": 0.0, "norm_weight": 1.0}, {"security_partner": 1.0})
+    assert weight("hedging", c)[0] == P.hedge_weight and weight("hedging", c)[1] == 0.0
+    weak = target(c, ModelParams(hedge_weight=0.5))[0]
+    strong = target(c, ModelParams(hedge_weight=4.0))[0]
+    assert abs(strong - P.hedge_point) < abs(weak - P.hedge_point)
+    p_off = ModelParams(hedge_weight=0.0)
+    assert np.all(weight("hedging", c, p_off) == 0)
+
+
+# --------------------------------------------------------------------------- 10 ASEAN
+def test_asean_collective_statement_is_the_lowest_member_exactly() -> None:
+    levels = np.array([[3, 2, 4, 0], [4, 4, 3, 1], [1, 2, 2, 0]])
+    members = np.array([True, True, True, False])
+    np.testing.assert_array_equal(rules.collective_level(levels, members), [2, 3, 1])
+    rng = np.random.default_rng(0)
+    many = rng.integers(0, 5, size=(200, 4))
+    assert np.all(rules.collective_level(many, members) == many[:, :3].min(axis=1))
+    assert np.all(rules.collective_level(many, members)[:, None] <= many[:, :3])
+
+
+def test_asean_consensus_pulls_members_toward_the_collective() -> None:
+    c = table({}, {}, members=(True, False))
+    w = weight("asean", c, level=[3, 3], collective=1)
+    assert (w[0], w[1]) == (P.asean_weight, 0.0)
+    assert target(c, level=[3, 3], collective=1)[0] < target(c, level=[3, 3], collective=3)[0]
+
+
+def test_reactance_past_tolerance_moves_a_state_away() -> None:
+    c = table({"norm_weight": 1.0, "democracy": 0.5})  # tolerance = 1.0 * (0.5 + 0.5) = 1
+    quiet = target(c, visible=0.0)[0]
+    below = target(c, visible=0.9)[0]
+    above = target(c, visible=3.0)[0]
+    assert quiet > P.reactance_anchor
+    assert below == quiet  # below tolerance: no effect
+    assert P.reactance_anchor < above < quiet  # pulled toward non-alignment
+    assert weight("reactance", c, visible=3.0)[0] == pytest.approx(2.0)
+    assert target(c, ModelParams(reactance_weight=0.0), visible=3.0)[0] == quiet
+    # More democratic states tolerate more visible pressure.
+    d = table({"democracy": 0.1}, {"democracy": 0.9})
+    w = weight("reactance", d, visible=1.0)
+    assert w[0] > 0.0 and w[1] == 0.0
+
+
+# --------------------------------------------------------------------------- 11 counter-forces
+def test_china_pulls_toward_neutrality() -> None:
+    c = table(
+        {"china_trade_share": 0.0, "norm_weight": 1.0},
+        {"china_trade_share": 0.6, "norm_weight": 1.0},
+    )
+    t = target(c)
+    assert t[0] > t[1] > 1.5
+    assert pulls(c)["china"][1] == 1.5
+    assert np.all(weight("china", c, ModelParams(china_pull=0.0)) == 0)
+
+
+def test_russia_counter_pressure_grows_when_a_state_moves_up() -> None:
+    c = table(HOSTILE, HOSTILE)
+    w = weight("russia_counter", c, level=[1, 3])
+    ties = (0.6 + 0.4 + 0.6) / 3
+    assert w[0] == pytest.approx(P.russia_counter * ties)
+    assert w[1] == pytest.approx(P.russia_counter * ties * (1 + P.russia_response * 2))
+    flat = weight("russia_counter", c, ModelParams(russia_response=0.0), level=[1, 3])
+    assert flat[0] == flat[1]
+
+
+def test_west_pull_rises_with_western_trade() -> None:
+    t = target(table({"west_trade_share": 0.1}, {"west_trade_share": 0.7}))
+    assert t[1] > t[0]
+
+
+# --------------------------------------------------------------------------- 12 legitimacy
+def test_domestic_legitimacy_is_support_times_salience_times_democracy() -> None:
+    c = table(
+        {"salience": 0.5, "democracy": 0.8, "public_support": 0.9},
+        {"salience": 0.5, "democracy": 0.8, "public_support": 0.1},
+    )
+    w, anchor = pulls(c)["public"]
+    np.testing.assert_allclose(w[0], [P.public_weight * 0.5 * 0.8] * 2)
+    np.testing.assert_allclose(anchor[0], [1.5 + 2 * 0.9, 1.5 + 2 * 0.1])
+    t = target(c)
+    assert t[0] > t[1]
+    autocracy = table(
+        {"democracy": 0.0, "public_support": 0.9}, {"democracy": 0.0, "public_support": 0.1}
+    )
+    t0 = target(autocracy)
+    assert t0[0] == t0[1]
+    assert np.all(weight("public", c, ModelParams(public_weight=0.0)) == 0)
+
+
+# --------------------------------------------------------------------------- Japan
+def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibility() -> None:
+    stalled = rules.japan_pressure(np.array([0.3]), np.array([0]), np.array([0]), P)[0]
+    gained = rules.japan_pressure(np.array([0.3]), np.array([0]), np.array([1]), P)[0]
+    assert stalled == pytest.approx(0.35) and gained == pytest.approx(0.1)
+    lo = rules.budget_available(4.0, np.array([0.0]), P)[0]
+    hi = rules.budget_available(4.0, np.array([1.0]), P)[0]
+    assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
+    inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
+    spend = np.zeros((1, 1, len(DEFAULT_INSTRUMENTS)))
+    spend[0, 0, 0] = 1.0
+    member = np.array([True])
+    v_lo = rules.visible_pressure(spend, inst, member, np.array([1.0]))[0, 0]
+    v_hi = rules.visible_pressure(spend, inst, member, np.array([2.0]))[0, 0]
+    assert v_hi == 2 * v_lo
+    # Whole model: hostile states never reach 'condemn', so pressure climbs every week.
+    c = table(HOSTILE, HOSTILE)
+    traj = simulate(config(c, strategy="uniform", calendar=Calendar(n_steps=10)), SEEDS[:4])
+    np.testing.assert_allclose(traj.pressure[:, :10], np.tile(0.3 + 0.05 * np.arange(10), (4, 1)))
+    assert np.all(np.diff(traj.available[:, 1:], axis=1) > 0)
+    flat = simulate(
+        config(
+            c,
+            params=ModelParams(japan_pressure_gain=0.0),
+            strategy="uniform",
+            calendar=Calendar(n_steps=10),
+        ),
+        SEEDS[:4],
+    )
+    assert np.all(flat.pressure == 0.3)
+
+
+# --------------------------------------------------------------------------- hysteresis
+def test_hysteresis_keeps_level_near_a_boundary() -> None:
+    b = np.zeros((1, 1))
+    h = 0.15
+
+    def step(stance: float, level: int) -> int:
+        return int(
+            rules.next_level(np.array([[stance]]), np.array([[level]]), b, 5, SANCTION, h)[0, 0]
+        )
+
+    assert step(2.05, 1) == 1  # just past the boundary: no change
+    assert step(2.2, 1) == 2  # past it by more than h
+    assert step(1.9, 2) == 2  # just below: still at 'principle'
+    assert step(1.8, 2) == 1  # backsliding past the boundary by more than h
+    assert step(3.6, 1) == 3  # a big move jumps to the nearest consistent rung
+    no_h = rules.next_level(np.array([[2.05]]), np.array([[1]]), b, 5, SANCTION, 0.0)
+    assert no_h[0, 0] == 2
+
+
+# --------------------------------------------------------------------------- strategies
+def test_none_strategy_spends_nothing() -> None:
+    traj = simulate(config(table({}, {}, {}), strategy="none"), SEEDS[:4])
+    assert np.all(traj.spent == 0.0) and np.all(traj.outreach == 0.0)
+    _, spend = allocate(table({}, {}), "none")
+    assert not spend.any()
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_every_strategy_allocates_within_budget(strategy: str) -> None:
+    c = table(
+        {}, HOSTILE, EAGER, {"security_partner": 0.2}, ties={("C0", "C1"): 0.5, ("C2", "C3"): 0.5}
+    )
+    events = (Event(dt.date(2022, 2, 25), "japan_visit", country="C2", amount=9.0),)
+    cfg, spend = allocate(c, strategy, calendar=Calendar(n_steps=2, events=events))
+    available = rules.budget_available(cfg.budget, np.array([P.japan_pressure_initial]), P)[0]
+    assert np.all(spend >= 0.0)
+    assert spend.sum() <= available * (1 + 1e-9)
+
+
+def test_hub_first_targets_the_hub() -> None:
+    c = table({}, {"transit_hub": 0.9, "russia_trade_bn": 5.0}, {})
+    _, spend = allocate(c, "hub_first", strategy_options=(("k", 1),))
+    assert spend[1].sum() > 0 and spend[[0, 2]].sum() == 0.0
+
+
+def test_receptive_and_hard_cases_first_target_by_stance() -> None:
+    c = table({}, {}, {})
+    _, rec = allocate(c, "receptive_first", stance=[1.2, 3.5, 2.0], strategy_options=(("k", 1),))
+    _, hard = allocate(c, "hard_cases_first", stance=[1.2, 3.5, 2.0], strategy_options=(("k", 1),))
+    assert rec[1].sum() > 0 and rec[[0, 2]].sum() == 0.0
+    assert hard[0].sum() > 0 and hard[[1, 2]].sum() == 0.0
+
+
+def test_uniform_spreads_equally_over_non_adopters() -> None:
+    _, spend = allocate(table({}, {}, {}), "uniform", level=[2, 4, 1])
+    per_country = spend.sum(axis=1)
+    assert per_country[1] == 0.0 and per_country[0] == per_country[2] > 0
+
+
+def test_security_partners_uses_two_plus_two_only_on_partners() -> None:
+    c = table({"security_partner": 0.9}, {"security_partner": 0.2}, {"security_partner": 0.6})
+    cfg, spend = allocate(c, "security_partners")
+    k2 = cfg.instrument_index("two_plus_two")
+    assert spend[1].sum() == 0.0  # nothing at all on the non-partner
+    assert spend[0, k2] > 0 and spend[2, k2] > 0
+    used = {cfg.instruments[k].name for k in np.nonzero(spend.sum(axis=0))[0]}
+    assert used == {"two_plus_two", "visit"}
+
+
+def test_asean_multilateral_uses_only_the_asean_channel() -> None:
+    cfg, spend = allocate(table({}, {}, {}), "asean_multilateral")
+    ka = cfg.instrument_index("asean_channel")
+    assert spend[:, ka].sum() == pytest.approx(4.0 * (1 + 0.5 * 0.3))
+    assert np.delete(spend, ka, axis=1).sum() == 0.0
+
+
+def test_incentives_spend_aid_in_proportion_to_aid_leverage() -> None:
+    cfg, spend = allocate(table({"aid_leverage": 0.2}, {"aid_leverage": 0.6}), "incentives")
+    ka = cfg.instrument_index("aid")
+    assert spend[1, ka] == pytest.approx(3.0 * spend[0, ka])
+    assert np.delete(spend, ka, axis=1).sum() == 0.0
+
+
+def test_g7_coalition_splits_coordination_and_visits() -> None:
+    cfg, spend = allocate(table({}, {}), "g7_coalition")
+    kg, kv = cfg.instrument_index("g7_coordination"), cfg.instrument_index("visit")
+    assert spend[:, kg].sum() == pytest.approx(spend[:, kv].sum())
+
+
+def test_adaptive_spends_the_budget_on_the_best_marginal_gain() -> None:
+    c = table({}, {}, {})
+    cfg, spend = allocate(c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4])
+    available = rules.budget_available(cfg.budget, np.array([P.japan_pressure_initial]), P)[0]
+    assert spend.sum() == pytest.approx(available)
+    per_country = spend.sum(axis=1)
+    assert per_country[2] == 0.0  # an adopter gains nothing
+    assert per_country[0] > per_country[1]  # closest to the next rung boundary first
+
+
+def test_historical_replays_dated_visits() -> None:
+    events = (
+        Event(dt.date(2022, 2, 26), "japan_visit", country="C1", instrument="aid", amount=1.0),
+    )
+    cfg, spend = allocate(table({}, {}), "historical", calendar=Calendar(n_steps=2, events=events))
+    kg = cfg.instrument_index("g7_coordination")
+    assert spend[1, cfg.instrument_index("aid")] == 1.0
+    assert np.delete(spend[0], kg).sum() == 0.0  # no visit where none is dated
+    assert spend[:, kg].sum() == 0.5  # steady G7 coordination in the background
