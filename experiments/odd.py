@@ -187,7 +187,8 @@ FORCES_PROSE = """\
 A country's target stance is the weight-averaged anchor of the forces below
 (`rules.target_stance`); its stance moves a share `adjustment_speed` of the way to the
 target each week, plus a shock of s.d. `shock_sd`, minus a backsliding slip, clipped to
-[0, n_levels). Weight and anchor expressions are extracted from `rules.forces`; `p` is
+[0, n_levels). Weight and anchor expressions are extracted from `rules.static_forces` and
+`rules.dynamic_forces` (static forces are summed once per run); `p` is
 `ModelParams`, `attrs` the country attributes, `top` the number of rungs. Setting a
 force's weight parameter to 0 switches it off.
 """
@@ -207,6 +208,10 @@ FORCE_SOURCES: dict[str, tuple[str, str]] = {
     "peer": ("4 peer influence", "Centola & Macy 2007; Centola 2010"),
     "asean": ("10 ASEAN consensus", "ASEAN Charter practice; 2012 communique"),
     "reactance": ("10 reactance", "article: 'we can't force them'"),
+    "un_compliance": (
+        "6 institutions",
+        "UN Charter arts. 25, 41 (binding UNSC sanctions); MY, ID 'UN-only' positions",
+    ),
 }
 """Mechanism (MODEL_NOTES numbering) and source of every force in ``rules.FORCES``."""
 
@@ -358,26 +363,31 @@ def ties_table(scenario: Mapping[str, Any]) -> str:
 
 
 def _force_expressions() -> dict[str, tuple[str, str]]:
-    """Weight and anchor source expressions of every force, read from ``rules.forces``."""
-    source = inspect.cleandoc("\n" + inspect.getsource(rules.forces))
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
-            out = {}
-            for key, value in zip(node.value.keys, node.value.values, strict=True):
-                if not isinstance(key, ast.Constant) or not isinstance(value, ast.Tuple):
-                    raise ValueError("rules.forces: expected {'name': (weight, anchor)}")
-                w, a = (
-                    " ".join((ast.get_source_segment(source, e) or "").split()) for e in value.elts
-                )
-                out[str(key.value)] = (w.replace("( ", "(").replace(" )", ")"), a)
-            return out
-    raise ValueError("rules.forces: no returned dict of forces found")
+    """Weight and anchor source expressions of every force, read from the source of
+    ``rules.static_forces`` and ``rules.dynamic_forces``."""
+    out: dict[str, tuple[str, str]] = {}
+    for fn in (rules.static_forces, rules.dynamic_forces):
+        source = inspect.cleandoc("\n" + inspect.getsource(fn))
+        found = False
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+                found = True
+                for key, value in zip(node.value.keys, node.value.values, strict=True):
+                    if not isinstance(key, ast.Constant) or not isinstance(value, ast.Tuple):
+                        raise ValueError(f"rules.{fn.__name__}: expected {{'name': (w, a)}}")
+                    w, a = (
+                        " ".join((ast.get_source_segment(source, e) or "").split())
+                        for e in value.elts
+                    )
+                    out[str(key.value)] = (w.replace("( ", "(").replace(" )", ")"), a)
+        if not found:
+            raise ValueError(f"rules.{fn.__name__}: no returned dict of forces found")
+    return out
 
 
 def _force_locals() -> list[str]:
     """Local definitions used by the force expressions (``ties = ...`` etc.)."""
-    source = inspect.cleandoc("\n" + inspect.getsource(rules.forces))
+    source = inspect.cleandoc("\n" + inspect.getsource(rules.dynamic_forces))
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef)
     return [

@@ -173,7 +173,10 @@ class CountryTable:
             vals = self.values[:, None, :]
         else:
             u = np.stack(
-                [rngmod.uniform(keys, rngmod.STREAM_PRIORS, k, self.n) for k in range(len(self.values))]
+                [
+                    rngmod.uniform(keys, rngmod.STREAM_PRIORS, k, self.n)
+                    for k in range(len(self.values))
+                ]
             )  # (A, R, N)
             vals = self.lower[:, None, :] + u * (self.upper - self.lower)[:, None, :]
         return {attr: vals[k] for k, attr in enumerate(ATTRIBUTE_NAMES)}

@@ -12,6 +12,7 @@ import logging
 import multiprocessing as mp
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import fields
 
 import numpy as np
 
@@ -22,12 +23,63 @@ from sim.results import Trajectories, summarise
 log = logging.getLogger(__name__)
 
 
-def simulate(config: SimulationConfig, seeds: np.ndarray) -> Trajectories:
-    """Simulate one run per seed, all at once; returns every step of every run."""
+_NOT_SUMMARISED = ("stance", "outreach")
+"""Per-country records :func:`sim.results.summarise` does not read."""
+
+
+def _time_major(
+    seeds: np.ndarray, n_steps: int, n: int, scratch: tuple[str, ...] = ()
+) -> Trajectories:
+    """Empty trajectories whose arrays are ``(R, T + 1, ...)`` views of ``(T + 1, R, ...)``
+    buffers, so that recording a step writes one contiguous block.
+
+    Fields in ``scratch`` get a single slot that every step overwrites (a zero time
+    stride): they hold only the last step and must not be read.
+    """
+    template = Trajectories.empty(seeds[:0], n_steps, n)
+    arrays = {}
+    for f in fields(Trajectories):
+        if f.name == "seeds":
+            continue
+        like = getattr(template, f.name)
+        steps = 1 if f.name in scratch else like.shape[1]
+        buffer = np.empty((steps, len(seeds), *like.shape[2:]), dtype=like.dtype)
+        view = np.moveaxis(buffer, 0, 1)
+        if f.name in scratch:
+            view = np.lib.stride_tricks.as_strided(
+                view,
+                (len(seeds), like.shape[1], *like.shape[2:]),
+                (view.strides[0], 0, *view.strides[2:]),
+                writeable=True,
+            )
+        arrays[f.name] = view
+    return Trajectories(seeds=seeds, **arrays)
+
+
+def simulate(
+    config: SimulationConfig, seeds: np.ndarray, *, contiguous: bool = True
+) -> Trajectories:
+    """Simulate one run per seed, all at once; returns every step of every run.
+
+    Steps are recorded time-major; with ``contiguous=False`` the per-country arrays are
+    returned as ``(R, T + 1, N)`` views of those buffers (no final copy; enough for
+    summaries). Per-run arrays are always C-contiguous: NumPy sums a contiguous axis
+    pairwise and a strided one in sequence, so summaries would otherwise depend on it.
+    """
+    return _simulate(config, seeds, contiguous=contiguous)
+
+
+def _simulate(
+    config: SimulationConfig,
+    seeds: np.ndarray,
+    *,
+    contiguous: bool = True,
+    scratch: tuple[str, ...] = (),
+) -> Trajectories:
     seeds = np.asarray(seeds, dtype=np.int64)
     n, n_steps = config.countries.n, config.calendar.n_steps
     setup, state = schedule.prepare(config, seeds)
-    traj = Trajectories.empty(seeds, n_steps, n)
+    traj = _time_major(seeds, n_steps, n, scratch)
     traj.record(0, state)
     for t in range(n_steps):
         schedule.calendar(config, state, t)
@@ -36,12 +88,31 @@ def simulate(config: SimulationConfig, seeds: np.ndarray) -> Trajectories:
         sig = schedule.environment(config, setup, state)
         shock, slip_u = schedule.draws(setup, t, n)
         stance, level, target, weight = schedule.respond(
-            config, setup.attrs, state.stance, state.level, state.outreach_stock,
-            state.visible, sig.peer_mean, sig.peer_pulling, sig.boundary, setup.member,
-            sig.coalition, sig.collective, state.institution, shock, slip_u,
+            config,
+            setup.attrs,
+            state.stance,
+            state.level,
+            state.outreach_stock,
+            state.visible,
+            sig.peer_mean,
+            sig.peer_pulling,
+            sig.boundary,
+            setup.member,
+            sig.coalition,
+            sig.collective,
+            state.institution,
+            shock,
+            slip_u,
+            setup.static,
         )
         schedule.conclude(config, setup, state, sig, stance, level, target, weight)
         traj.record(t + 1, state)
+    for f in fields(Trajectories):
+        values = getattr(traj, f.name)
+        if f.name in scratch:
+            continue
+        if contiguous or values.ndim < 3:  # float sums over steps depend on the layout
+            setattr(traj, f.name, np.ascontiguousarray(values))
     return traj
 
 
@@ -50,7 +121,8 @@ ChunkResult = tuple[np.ndarray, Trajectories | None, dict[str, np.ndarray]]
 
 def _run_chunk(args: tuple[SimulationConfig, np.ndarray, bool, int]) -> ChunkResult:
     config, seeds, keep, k = args
-    traj = simulate(config, seeds)
+    # Without kept trajectories, stance and outreach are not stored (summaries skip them).
+    traj = _simulate(config, seeds, contiguous=False, scratch=() if keep else _NOT_SUMMARISED)
     summary = summarise(traj, config.ladder, config.countries.member, k)
     return seeds, (traj if keep else None), summary
 
@@ -107,8 +179,12 @@ def run_ensemble(
     trajs: list[Trajectories] = []
     sums: list[dict[str, np.ndarray]] = []
     for chunk in iter_chunks(
-        config, seeds, chunk_size=chunk_size, workers=workers,
-        keep_trajectories=keep_trajectories, k_adoptions=k_adoptions,
+        config,
+        seeds,
+        chunk_size=chunk_size,
+        workers=workers,
+        keep_trajectories=keep_trajectories,
+        k_adoptions=k_adoptions,
         start_method=start_method,
     ):
         if on_chunk is not None:

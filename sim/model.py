@@ -24,6 +24,12 @@ class CountryAgent(Agent):
         self.index = index
         self.code = code
         self.country_name = name
+        self.column = slice(index, index + 1)
+        # What the agent knows of itself: views of its column, fixed for the run.
+        self.attributes = {k: v[:, self.column] for k, v in model.setup.attrs.items()}
+        self.is_member = model.setup.member[index]
+        num, den = model.setup.static
+        self.static_pull = (num[:, self.column], den[:, self.column])
         self._pending: tuple[np.ndarray, ...] | None = None
 
     @property
@@ -40,14 +46,25 @@ class CountryAgent(Agent):
 
     def respond(self, signals: schedule.Signals, shock: np.ndarray, slip_u: np.ndarray) -> None:
         """Move the stance toward the target set by the forces this agent perceives."""
-        m, i = self.model, slice(self.index, self.index + 1)
+        m, i = self.model, self.column
         st = m.state
-        attrs = {k: v[:, i] for k, v in m.setup.attrs.items()}
         self._pending = schedule.respond(
-            m.config, attrs, st.stance[:, i], st.level[:, i], st.outreach_stock[:, i],
-            st.visible[:, i], signals.peer_mean[:, i], signals.peer_pulling[:, i],
-            signals.boundary[:, i], m.setup.member[i], signals.coalition, signals.collective,
-            st.institution, shock[:, i], slip_u[:, i],
+            m.config,
+            self.attributes,
+            st.stance[:, i],
+            st.level[:, i],
+            st.outreach_stock[:, i],
+            st.visible[:, i],
+            signals.peer_mean[:, i],
+            signals.peer_pulling[:, i],
+            signals.boundary[:, i],
+            self.is_member,
+            signals.coalition,
+            signals.collective,
+            st.institution,
+            shock[:, i],
+            slip_u[:, i],
+            self.static_pull,
         )
 
 
@@ -135,7 +152,9 @@ class OutreachModel(Model):
                 "coalition_share": coalition_share,
             },
             agent_reporters={
-                "stance": agent_stance, "level": agent_level, "outreach": agent_outreach,
+                "stance": agent_stance,
+                "level": agent_level,
+                "outreach": agent_outreach,
             },
         )
         self.datacollector.collect(self)

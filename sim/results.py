@@ -64,8 +64,9 @@ class Trajectories:
 
     @classmethod
     def concatenate(cls, parts: list[Trajectories]) -> Trajectories:
-        return cls(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                      for f in fields(cls)})
+        return cls(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)}
+        )
 
     def equals(self, other: Trajectories) -> bool:
         """Bit-for-bit equality of every recorded array."""

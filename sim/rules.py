@@ -18,6 +18,31 @@ from sim.params import INSTITUTIONS, Instrument, ModelParams
 Attrs = dict[str, np.ndarray]
 
 
+def _sum_last(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=-1)``, bit for bit, faster for a short last axis (instruments).
+
+    NumPy adds fewer than 8 elements of a reduced axis in order, left to right, so the
+    explicit left-to-right sum is identical; longer axes use NumPy's pairwise sum.
+    """
+    if not 1 < x.shape[-1] < 8:
+        return x.sum(axis=-1)
+    total = x[..., 0] + x[..., 1]
+    for k in range(2, x.shape[-1]):
+        total += x[..., k]
+    return total
+
+
+def _sum_countries(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=1)`` of an ``(R, N, K)`` array, bit for bit: NumPy accumulates a
+    non-contiguous axis row by row in order (with ``K > 1``), as this loop does."""
+    if x.ndim != 3 or x.shape[-1] < 2 or x.shape[1] < 2:
+        return x.sum(axis=1)
+    total = x[:, 0] + x[:, 1]
+    for i in range(2, x.shape[1]):
+        total += x[:, i]
+    return total
+
+
 # --------------------------------------------------------------------------- outreach
 @dataclass(frozen=True)
 class InstrumentArrays:
@@ -60,23 +85,77 @@ def budget_available(budget: float, pressure: np.ndarray, p: ModelParams) -> np.
     return budget * (1.0 + p.japan_budget_gain * pressure)
 
 
-def enforce_budget(
-    allocation: np.ndarray, usable: np.ndarray, available: np.ndarray
-) -> np.ndarray:
+def enforce_budget(allocation: np.ndarray, usable: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Drop spending on unusable instruments and scale down to the available budget.
 
     ``allocation`` and ``usable`` are ``(R, N, K)``; country instruments are usable where
     their requirement holds, asean/global instruments always. Negative requests are 0.
     """
-    spend = np.where(usable, np.maximum(allocation, 0.0), 0.0)
+    spend = np.maximum(allocation, 0.0)
+    np.copyto(spend, 0.0, where=~usable)
     total = spend.sum(axis=(1, 2))
     scale = np.where(total > available, available / np.where(total > 0, total, 1.0), 1.0)
-    return spend * scale[:, None, None]
+    spend *= scale[:, None, None]
+    return spend
 
 
 def usable_mask(inst: InstrumentArrays, leverage: np.ndarray) -> np.ndarray:
     """Where spending is possible: country instruments need a non-zero leverage."""
     return np.where(inst.is_country, leverage > 0, True)
+
+
+@dataclass(frozen=True)
+class OutreachFlows:
+    """What one week's spending does: all arrays batched over replicates."""
+
+    impact: np.ndarray  # (R, N) growth of each country's outreach stock
+    g7: np.ndarray  # (R,) growth of the G7 coordination stock
+    visible: np.ndarray  # (R, N) visible outside pressure on each country
+    outreach: np.ndarray  # (R, N) budget spent on each country (country instruments)
+    spent: np.ndarray  # (R,) total budget spent
+
+
+def outreach_flows(
+    spend: np.ndarray,
+    inst: InstrumentArrays,
+    leverage: np.ndarray,
+    member: np.ndarray,
+    credibility: np.ndarray,
+    visibility_mult: np.ndarray,
+) -> OutreachFlows:
+    """Impact, visibility and accounting of this week's spending ``(R, N, K)``.
+
+    Country instruments act on their target scaled by the country's leverage (issue
+    linkage); the ASEAN channel is shared equally by all members; G7 coordination adds
+    to a stock that raises credibility. Terms are added instrument by instrument.
+    """
+    r, n, _ = spend.shape
+    share = member / max(int(member.sum()), 1)
+    by_instrument = _sum_countries(spend)  # (R, K)
+    direct = np.zeros((r, n))
+    seen = np.zeros((r, n))
+    outreach = np.zeros((r, n))
+    asean_effect = np.zeros(r)
+    asean_seen = np.zeros(r)
+    g7 = np.zeros(r)
+    for k in range(spend.shape[-1]):
+        if inst.is_country[k]:
+            s_k = spend[..., k]
+            direct += s_k * inst.efficiency[k] * leverage[..., k]
+            seen += s_k * inst.visibility[k]
+            outreach += s_k
+        elif inst.is_asean[k]:
+            asean_effect += by_instrument[:, k] * inst.efficiency[k]
+            asean_seen += by_instrument[:, k] * inst.visibility[k]
+        else:
+            g7 += by_instrument[:, k] * inst.efficiency[k]
+    return OutreachFlows(
+        impact=credibility[:, None] * (direct + asean_effect[:, None] * share),
+        g7=g7,
+        visible=visibility_mult[:, None] * (seen + asean_seen[:, None] * share),
+        outreach=outreach,
+        spent=_sum_last(by_instrument),
+    )
 
 
 def outreach_impact(
@@ -86,28 +165,17 @@ def outreach_impact(
     member: np.ndarray,
     credibility: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Impact of this week's spending: per country ``(R, N)`` and on G7 coordination ``(R,)``.
-
-    Country instruments act on their target scaled by the country's leverage (issue
-    linkage); the ASEAN channel is shared equally by all members; G7 coordination adds
-    to a stock that raises credibility.
-    """
-    n_members = max(int(member.sum()), 1)
-    direct = (spend * (inst.efficiency * inst.is_country) * leverage).sum(axis=-1)
-    asean_total = (spend.sum(axis=1) * (inst.efficiency * inst.is_asean)).sum(axis=-1)
-    multilateral = asean_total[:, None] * (member / n_members)
-    g7 = (spend.sum(axis=1) * (inst.efficiency * inst.is_global)).sum(axis=-1)
-    return credibility[:, None] * (direct + multilateral), g7
+    """Impact of this week's spending: per country ``(R, N)`` and on G7 coordination ``(R,)``."""
+    flows = outreach_flows(spend, inst, leverage, member, credibility, np.ones(spend.shape[0]))
+    return flows.impact, flows.g7
 
 
 def visible_pressure(
     spend: np.ndarray, inst: InstrumentArrays, member: np.ndarray, visibility_mult: np.ndarray
 ) -> np.ndarray:
     """Visible outside pressure on each country this week, ``(R, N)``."""
-    n_members = max(int(member.sum()), 1)
-    direct = (spend * (inst.visibility * inst.is_country)).sum(axis=-1)
-    multi = (spend.sum(axis=1) * (inst.visibility * inst.is_asean)).sum(axis=-1)
-    return visibility_mult[:, None] * (direct + multi[:, None] * (member / n_members))
+    ones = np.ones(spend.shape[0])
+    return outreach_flows(spend, inst, np.ones(spend.shape), member, ones, visibility_mult).visible
 
 
 def credibility(g7_stock: np.ndarray, institution: np.ndarray, p: ModelParams) -> np.ndarray:
@@ -138,23 +206,38 @@ def collective_level(level: np.ndarray, member: np.ndarray) -> np.ndarray:
     return level[:, member].min(axis=-1)
 
 
+TIE_RESOLUTION = 1000
+"""Tie weights are used at a resolution of 1/1000, so peer sums are exact integers."""
+
+
 def peer_signal(level: np.ndarray, network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Tie-weighted mean level of neighbours, and tie weight of neighbours on the side
-    they pull (above or below own level); both ``(R, N)``. Sums run in a fixed order."""
-    n = level.shape[-1]
+    they pull (above or below own level); both ``(R, N)``.
+
+    Weights are rounded to multiples of 1/1000 and summed as exact integers (by level,
+    with matrix products), so the result does not depend on summation order or on how
+    many replicates are batched together.
+    """
     lev = level.astype(np.float64)
-    total = np.zeros(network.shape[0])
-    weighted = np.zeros(lev.shape)
-    above = np.zeros(lev.shape)
-    below = np.zeros(lev.shape)
-    for j in range(n):
-        w = network[:, j]
-        total = total + w
-        weighted = weighted + w * lev[:, j : j + 1]
-        above = above + w * (lev[:, j : j + 1] > lev)
-        below = below + w * (lev[:, j : j + 1] < lev)
+    ties = np.rint(network * TIE_RESOLUTION).T  # (N, N), integer-valued: ties[j, i] = w_ij
+    total = ties.sum(axis=0)
+    n_levels = int(level.max()) + 1 if level.size else 1
+    at = [(level == v).astype(np.float64) for v in range(n_levels)]  # one-hot by level
+    # at_least[v]: tie weight of neighbours at level >= v (exact integers)
+    at_least = [a @ ties for a in at] + [np.zeros(level.shape)]
+    for v in range(n_levels - 1, -1, -1):
+        at_least[v] += at_least[v + 1]
+    weighted = np.zeros(level.shape)
+    above = np.zeros(level.shape)
+    at_or_above = np.zeros(level.shape)
+    for v in range(n_levels):
+        if v:
+            weighted += at_least[v]  # sum over neighbours of w_ij * level_j, exactly
+        above += at[v] * at_least[v + 1]
+        at_or_above += at[v] * at_least[v]
+    below = total - at_or_above
     mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), lev)
-    pulling = np.where(mean >= lev, above, below)
+    pulling = np.where(mean >= lev, above, below) / TIE_RESOLUTION
     return mean, pulling
 
 
@@ -171,9 +254,7 @@ def sanction_boundary(
     and rise with insistence on UN authority unless an institution provides it.
     """
     coalition_term = threshold * (1.0 - p.coalition_return * coalition[:, None])
-    legal_term = p.legalism_barrier * un_legalism * (
-        1.0 - p.mandate_relief * institution[:, None]
-    )
+    legal_term = p.legalism_barrier * un_legalism * (1.0 - p.mandate_relief * institution[:, None])
     return np.maximum(coalition_term + legal_term, 0.0)
 
 
@@ -183,33 +264,40 @@ def initial_thresholds(u: np.ndarray, p: ModelParams) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- response
-FORCES: tuple[str, ...] = (
-    "status_quo", "exposure", "russia_counter", "busting", "china", "hedging", "norm",
-    "public", "west", "secondary", "outreach", "peer", "asean", "reactance",
+STATIC_FORCES: tuple[str, ...] = (
+    "status_quo",
+    "exposure",
+    "china",
+    "hedging",
+    "norm",
+    "public",
+    "west",
+    "secondary",
 )
-"""Forces on a country's target stance, each a weight and an anchor on the ladder."""
+"""Forces that depend only on a country's fixed attributes (computed once per run)."""
+
+DYNAMIC_FORCES: tuple[str, ...] = (
+    "russia_counter",
+    "busting",
+    "outreach",
+    "peer",
+    "asean",
+    "reactance",
+    "un_compliance",
+)
+"""Forces that depend on the state of the week."""
+
+FORCES: tuple[str, ...] = STATIC_FORCES + DYNAMIC_FORCES
+"""Forces on a country's target stance, each a weight and an anchor on the ladder, in the
+order their terms are added."""
+
+Pulls = dict[str, tuple[np.ndarray, np.ndarray | float]]
 
 
-def forces(
-    attrs: Attrs,
-    level: np.ndarray,
-    outreach_stock: np.ndarray,
-    visible: np.ndarray,
-    coalition: np.ndarray,
-    peer_mean: np.ndarray,
-    peer_pulling: np.ndarray,
-    collective: np.ndarray,
-    member: np.ndarray,
-    p: ModelParams,
-    top: float,
-) -> dict[str, tuple[np.ndarray, np.ndarray | float]]:
-    """Weight and anchor of every force on each country (mechanisms 1-12)."""
-    ties = (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0
-    above_neutral = np.maximum(level - 1.0, 0.0)
-    tolerance = p.reactance_tolerance * (0.5 + attrs["democracy"])
-    stock = outreach_stock
+def static_forces(attrs: Attrs, p: ModelParams, top: float) -> Pulls:
+    """Weight and anchor of the forces set by fixed attributes (mechanisms 1, 9, 11, 12)."""
     return {
-        "status_quo": (np.full(level.shape, p.status_quo_weight), p.initial_stance),
+        "status_quo": (np.full(attrs["democracy"].shape, p.status_quo_weight), p.initial_stance),
         "exposure": (
             p.exposure_trade * attrs["russia_trade_pct"]
             + p.exposure_arms * attrs["arms_russia"]
@@ -217,11 +305,11 @@ def forces(
             + p.exposure_party * attrs["party_affinity"],
             0.0,
         ),
-        "russia_counter": (p.russia_counter * ties * (1.0 + p.russia_response * above_neutral), 0.0),
-        "busting": (p.busting_rent * attrs["transit_hub"] * coalition[:, None], 0.0),
         "china": (p.china_pull * attrs["china_trade_share"], 1.5),
         "hedging": (p.hedge_weight * (1.0 - attrs["security_partner"]), p.hedge_point),
-        "norm": (p.norm_strength * attrs["norm_weight"], 3.5),
+        # anchor at the top: the norm against conquest is acted on, not only voiced
+        # (data: positions.SG rationale; calibration showed a 3.5 anchor cannot reach sanction)
+        "norm": (p.norm_strength * attrs["norm_weight"], top),
         "public": (
             p.public_weight * attrs["salience"] * attrs["democracy"],
             1.5 + 2.0 * attrs["public_support"],
@@ -237,6 +325,39 @@ def forces(
             * (attrs["arms_russia"] + attrs["transit_hub"]),
             top,
         ),
+    }
+
+
+def dynamic_forces(
+    attrs: Attrs,
+    level: np.ndarray,
+    outreach_stock: np.ndarray,
+    visible: np.ndarray,
+    coalition: np.ndarray,
+    peer_mean: np.ndarray,
+    peer_pulling: np.ndarray,
+    collective: np.ndarray,
+    member: np.ndarray,
+    p: ModelParams,
+    top: float,
+    institution: np.ndarray | None = None,
+) -> Pulls:
+    """Weight and anchor of the forces that change week by week (mechanisms 4-11).
+
+    ``institution`` (``(R,)``, backing 0-1) switches on compliance with a binding UN
+    Security Council mandate (backing 1) for states that insist on UN authority.
+    """
+    ties = (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0
+    above_neutral = np.maximum(level - 1.0, 0.0)
+    tolerance = p.reactance_tolerance * (0.5 + attrs["democracy"])
+    stock = outreach_stock
+    binding = np.zeros(stock.shape[0]) if institution is None else (institution >= 1.0) * 1.0
+    return {
+        "russia_counter": (
+            p.russia_counter * ties * (1.0 + p.russia_response * above_neutral),
+            0.0,
+        ),
+        "busting": (p.busting_rent * attrs["transit_hub"] * coalition[:, None], 0.0),
         "outreach": (p.outreach_weight * stock / (stock + p.outreach_saturation), top),
         "peer": (
             p.peer_weight * np.minimum(peer_pulling / p.peer_reinforcement, 1.0),
@@ -246,24 +367,79 @@ def forces(
             p.asean_weight * member * np.ones_like(stock),
             collective[:, None] + 0.5,
         ),
-        "reactance": (p.reactance_weight * np.maximum(visible - tolerance, 0.0), p.reactance_anchor),
+        "reactance": (
+            p.reactance_weight * np.maximum(visible - tolerance, 0.0),
+            p.reactance_anchor,
+        ),
+        # UNSC sanctions bind every UN member (Charter arts. 25, 41); UN-legalist states
+        # (MY, ID: "sanctions must go through the UN") comply with a binding mandate.
+        "un_compliance": (
+            p.mandate_compliance * attrs["un_legalism"] * binding[:, None] * np.ones_like(stock),
+            top,
+        ),
     }
 
 
+def forces(
+    attrs: Attrs,
+    level: np.ndarray,
+    outreach_stock: np.ndarray,
+    visible: np.ndarray,
+    coalition: np.ndarray,
+    peer_mean: np.ndarray,
+    peer_pulling: np.ndarray,
+    collective: np.ndarray,
+    member: np.ndarray,
+    p: ModelParams,
+    top: float,
+    institution: np.ndarray | None = None,
+) -> Pulls:
+    """Weight and anchor of every force on each country (mechanisms 1-12)."""
+    return {
+        **static_forces(attrs, p, top),
+        **dynamic_forces(
+            attrs,
+            level,
+            outreach_stock,
+            visible,
+            coalition,
+            peer_mean,
+            peer_pulling,
+            collective,
+            member,
+            p,
+            top,
+            institution,
+        ),
+    }
+
+
+def accumulate(
+    pulls: Pulls,
+    names: tuple[str, ...],
+    num: np.ndarray | float = 0.0,
+    den: np.ndarray | float = 0.0,
+) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Add ``w * a`` and ``w`` of the named forces, in order, to running sums."""
+    for name in names:
+        w, a = pulls[name]
+        num = num + w * a
+        den = den + w
+    return num, den
+
+
 def target_stance(
-    pulls: dict[str, tuple[np.ndarray, np.ndarray | float]],
+    pulls: Pulls, static: tuple[np.ndarray, np.ndarray] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Target stance: the weight-averaged anchor of all forces; and the total weight.
 
     This is the maximiser of a quadratic utility ``-sum_f w_f (x - a_f)^2``: each force
     makes positions far from its anchor costlier, convexly (Early 2015 on exposure costs).
+    ``static`` holds the sums of the static forces computed once per run (the same
+    numbers as accumulating them from ``pulls``), so they are not recomputed weekly.
     """
-    num = 0.0
-    den = 0.0
-    for name in FORCES:
-        w, a = pulls[name]
-        num = num + w * a
-        den = den + w
+    num, den = accumulate(pulls, STATIC_FORCES) if static is None else static
+    num, den = accumulate(pulls, DYNAMIC_FORCES, num, den)
     return num / den, den
 
 
@@ -281,7 +457,10 @@ def next_stance(
 
 
 def backslide(
-    u: np.ndarray, level: np.ndarray, institution: np.ndarray, principle_level: int,
+    u: np.ndarray,
+    level: np.ndarray,
+    institution: np.ndarray,
+    principle_level: int,
     p: ModelParams,
 ) -> np.ndarray:
     """Stance lost this week by states that slip back (hazard damped by institutions)."""
@@ -289,7 +468,9 @@ def backslide(
     return np.where((level >= principle_level) & (u < hazard[:, None]), p.backslide_drop, 0.0)
 
 
-def level_of(stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_level: int) -> np.ndarray:
+def level_of(
+    stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_level: int
+) -> np.ndarray:
     """Rung reached by a stance: the count of rung boundaries at or below it.
 
     Rung ``k`` starts at ``k`` below the sanction rung and at ``k + boundary`` from it on.
@@ -297,13 +478,17 @@ def level_of(stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_l
     level = np.zeros(stance.shape, dtype=np.int64)
     for k in range(1, n_levels):
         edge = k + boundary if k >= sanction_level else float(k)
-        level = level + (stance >= edge)
+        level += stance >= edge
     return level
 
 
 def next_level(
-    stance: np.ndarray, level: np.ndarray, boundary: np.ndarray, n_levels: int,
-    sanction_level: int, hysteresis: float,
+    stance: np.ndarray,
+    level: np.ndarray,
+    boundary: np.ndarray,
+    n_levels: int,
+    sanction_level: int,
+    hysteresis: float,
 ) -> np.ndarray:
     """New level with hysteresis: it moves only once the stance is past a boundary by
     ``hysteresis``, and then to the nearest rung consistent with the stance."""
@@ -322,9 +507,11 @@ def leakage(
     that grows with the coalition (Early 2015); US secondary sanctions deter part of it.
     """
     non_adopter = level < sanction_level
-    flow = attrs["russia_trade_bn"] * (
-        1.0 + p.diversion * attrs["transit_hub"] * coalition[:, None]
-    ) * (1.0 - p.secondary_risk * attrs["west_trade_share"])
+    flow = (
+        attrs["russia_trade_bn"]
+        * (1.0 + p.diversion * attrs["transit_hub"] * coalition[:, None])
+        * (1.0 - p.secondary_risk * attrs["west_trade_share"])
+    )
     return (flow * non_adopter).sum(axis=-1)
 
 

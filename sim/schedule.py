@@ -38,6 +38,7 @@ class Setup:
     network: np.ndarray  # (N, N)
     centrality: np.ndarray  # (N,)
     options: dict = field(default_factory=dict)
+    static: tuple[np.ndarray, np.ndarray] | None = None  # sums of static forces (num, den)
 
 
 @dataclass
@@ -97,8 +98,11 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
     usable = np.broadcast_to(rules.usable_mask(inst, leverage), leverage.shape)
     thresholds = rules.initial_thresholds(rngmod.uniform(keys, rngmod.STREAM_THRESHOLD, 0, n), p)
     u0 = rngmod.uniform(keys, rngmod.STREAM_INITIAL, 0, n)
-    stance = np.clip(p.initial_stance + p.initial_spread * (2.0 * u0 - 1.0), 0.0,
-                     np.nextafter(config.ladder.top, 0.0))
+    stance = np.clip(
+        p.initial_stance + p.initial_spread * (2.0 * u0 - 1.0),
+        0.0,
+        np.nextafter(config.ladder.top, 0.0),
+    )
     institution = np.full(r, INSTITUTIONS[config.institution])
     member = config.countries.member
     coalition = np.full(r, p.coalition_base)
@@ -107,27 +111,50 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
     level = rules.level_of(stance, boundary, config.ladder.n_levels, config.ladder.sanction_level)
     pressure = np.full(r, p.japan_pressure_initial)
     setup = Setup(
-        keys=keys, attrs=attrs, thresholds=thresholds, leverage=leverage, usable=usable,
-        instruments=inst, member=member, network=config.countries.network,
+        keys=keys,
+        attrs=attrs,
+        thresholds=thresholds,
+        leverage=leverage,
+        usable=usable,
+        instruments=inst,
+        member=member,
+        network=config.countries.network,
         centrality=eigenvector_centrality(config.countries.network),
         options=resolve_options(config.strategy, config.options),
+        static=rules.accumulate(
+            rules.static_forces(attrs, p, config.ladder.top), rules.STATIC_FORCES
+        ),
     )
     state = WorldState(
-        stance=stance, level=level, outreach_stock=np.zeros((r, n)), g7_stock=np.zeros(r),
-        pressure=pressure, institution=institution, target=stance.copy(),
-        weight_total=np.ones((r, n)), visible=np.zeros((r, n)), boundary=boundary,
-        collective=rules.collective_level(level, member), coalition=coalition,
+        stance=stance,
+        level=level,
+        outreach_stock=np.zeros((r, n)),
+        g7_stock=np.zeros(r),
+        pressure=pressure,
+        institution=institution,
+        target=stance.copy(),
+        weight_total=np.ones((r, n)),
+        visible=np.zeros((r, n)),
+        boundary=boundary,
+        collective=rules.collective_level(level, member),
+        coalition=coalition,
         leakage=rules.leakage(level, attrs, coalition, config.ladder.sanction_level, p),
-        spent=np.zeros(r), available=rules.budget_available(config.budget, pressure, p),
+        spent=np.zeros(r),
+        available=rules.budget_available(config.budget, pressure, p),
         outreach=np.zeros((r, n)),
     )
     return setup, state
 
 
 def calendar(config: SimulationConfig, state: WorldState, step: int) -> None:
-    """Apply dated institutional changes of week ``step``."""
+    """Apply dated institutional changes of week ``step``.
+
+    A dated event raises the backing; it never lowers it below the configured
+    ``institution`` (so a UNSC-mandate counterfactual is not undone by a later UNGA vote).
+    """
+    baseline = INSTITUTIONS[config.institution]
     for e in config.calendar.events_at(step, "institution"):
-        state.institution = np.full_like(state.institution, INSTITUTIONS[e.name])
+        state.institution = np.full_like(state.institution, max(baseline, INSTITUTIONS[e.name]))
 
 
 def japan_allocate(
@@ -137,16 +164,28 @@ def japan_allocate(
     p = config.params
     available = rules.budget_available(config.budget, state.pressure, p)
     obs = Observation(
-        step=step, date=config.calendar.date(step), stance=state.stance, level=state.level,
-        target=state.target, weight_total=state.weight_total,
-        outreach_stock=state.outreach_stock, visible=state.visible, boundary=state.boundary,
+        step=step,
+        date=config.calendar.date(step),
+        stance=state.stance,
+        level=state.level,
+        target=state.target,
+        weight_total=state.weight_total,
+        outreach_stock=state.outreach_stock,
+        visible=state.visible,
+        boundary=state.boundary,
         credibility=rules.credibility(state.g7_stock, state.institution, p),
         available=available,
         visibility_mult=1.0 + p.japan_visibility_gain * state.pressure,
-        attrs=setup.attrs, leverage=setup.leverage, member=setup.member,
-        centrality=setup.centrality, instruments=config.instruments,
-        events=config.calendar.events_at(step), codes=config.countries.codes,
-        sanction_level=config.ladder.sanction_level, top=config.ladder.top, params=p,
+        attrs=setup.attrs,
+        leverage=setup.leverage,
+        member=setup.member,
+        centrality=setup.centrality,
+        instruments=config.instruments,
+        events=config.calendar.events_at(step),
+        codes=config.countries.codes,
+        sanction_level=config.ladder.sanction_level,
+        top=config.ladder.top,
+        params=p,
     )
     wanted = get_strategy(config.strategy)(obs, setup.options)
     if wanted.shape != obs.shape:
@@ -162,16 +201,21 @@ def apply_outreach(
 ) -> None:
     """Decay and grow outreach stocks with this week's spending; compute visibility."""
     p = config.params
-    cred = rules.credibility(state.g7_stock, state.institution, p)
-    impact, g7 = rules.outreach_impact(spend, setup.instruments, setup.leverage, setup.member, cred)
-    decay = rules.decay_rate(state.institution, p)
-    state.outreach_stock = state.outreach_stock * (1.0 - decay[:, None]) + impact
-    state.g7_stock = state.g7_stock * (1.0 - decay) + g7
-    state.visible = rules.visible_pressure(
-        spend, setup.instruments, setup.member, 1.0 + p.japan_visibility_gain * state.pressure
+    flows = rules.outreach_flows(
+        spend,
+        setup.instruments,
+        setup.leverage,
+        setup.member,
+        rules.credibility(state.g7_stock, state.institution, p),
+        1.0 + p.japan_visibility_gain * state.pressure,
     )
-    state.spent = spend.sum(axis=(1, 2))
-    state.outreach = (spend * setup.instruments.is_country).sum(axis=-1)
+    decay = rules.decay_rate(state.institution, p)
+    state.outreach_stock = state.outreach_stock * (1.0 - decay[:, None]) + flows.impact
+    state.g7_stock = state.g7_stock * (1.0 - decay) + flows.g7
+    # Outreach to a state already at Japan's ask (sanctioning) is not felt as pressure.
+    state.visible = flows.visible * (state.level < config.ladder.sanction_level)
+    state.spent = flows.spent
+    state.outreach = flows.outreach
 
 
 def environment(config: SimulationConfig, setup: Setup, state: WorldState) -> Signals:
@@ -201,18 +245,46 @@ def respond(
     institution: np.ndarray,
     shock: np.ndarray,
     slip_u: np.ndarray,
+    static: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A country's (or every country's) response: new stance, level, target, weight.
 
     Elementwise in countries, so a Mesa agent calls it on its own column and the
-    ensemble engine on all columns of all replicates at once.
+    ensemble engine on all columns of all replicates at once. ``static`` are the
+    per-run sums of the static forces (``Setup.static``, or the agent's column of it).
     """
     p, lad = config.params, config.ladder
-    pulls = rules.forces(
-        attrs, level, outreach_stock, visible, coalition, peer_mean, peer_pulling,
-        collective, member, p, lad.top,
-    )
-    target, weight = rules.target_stance(pulls)
+    if static is None:
+        pulls = rules.forces(
+            attrs,
+            level,
+            outreach_stock,
+            visible,
+            coalition,
+            peer_mean,
+            peer_pulling,
+            collective,
+            member,
+            p,
+            lad.top,
+            institution,
+        )
+    else:
+        pulls = rules.dynamic_forces(
+            attrs,
+            level,
+            outreach_stock,
+            visible,
+            coalition,
+            peer_mean,
+            peer_pulling,
+            collective,
+            member,
+            p,
+            lad.top,
+            institution,
+        )
+    target, weight = rules.target_stance(pulls, static)
     slip = rules.backslide(slip_u, level, institution, min(2, lad.sanction_level), p)
     new_stance = rules.next_stance(stance, target, shock, slip, p, lad.top)
     new_level = rules.next_level(
@@ -229,14 +301,20 @@ def draws(setup: Setup, step: int, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def conclude(
-    config: SimulationConfig, setup: Setup, state: WorldState, signals: Signals,
-    stance: np.ndarray, level: np.ndarray, target: np.ndarray, weight: np.ndarray,
+    config: SimulationConfig,
+    setup: Setup,
+    state: WorldState,
+    signals: Signals,
+    stance: np.ndarray,
+    level: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray,
 ) -> None:
     """Commit the responses; update leakage, the ASEAN collective level and pressure."""
     lad, p = config.ladder, config.params
     condemn = lad.sanction_level - 1
-    before = (state.level[:, setup.member] >= condemn).sum(axis=-1)
-    after = (level[:, setup.member] >= condemn).sum(axis=-1)
+    before = np.count_nonzero(state.level[:, setup.member] >= condemn, axis=-1)
+    after = np.count_nonzero(level[:, setup.member] >= condemn, axis=-1)
     state.pressure = rules.japan_pressure(state.pressure, before, after, p)
     state.stance, state.level, state.target, state.weight_total = stance, level, target, weight
     state.boundary = signals.boundary

@@ -108,7 +108,9 @@ def resolve_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- helpers
-def _spread(obs: Observation, weights: np.ndarray, instrument: str, share: float = 1.0) -> np.ndarray:
+def _spread(
+    obs: Observation, weights: np.ndarray, instrument: str, share: float = 1.0
+) -> np.ndarray:
     """Allocate ``share`` of the budget on one instrument in proportion to ``weights``."""
     alloc = np.zeros(obs.shape)
     w = np.maximum(weights, 0.0) * obs.member
@@ -160,8 +162,10 @@ def hard_cases_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
 def hub_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     """Target where leakage is largest: hubs with Russian trade, weighted by centrality."""
     a = obs.attrs
-    score = a["russia_trade_bn"] * (0.1 + a["transit_hub"]) * (
-        1.0 + opts["centrality_weight"] * obs.centrality
+    score = (
+        a["russia_trade_bn"]
+        * (0.1 + a["transit_hub"])
+        * (1.0 + opts["centrality_weight"] * obs.centrality)
     )
     score = np.broadcast_to(score, obs.stance.shape)
     return _spread(obs, _top_k(score, _not_adopted(obs), opts["k"]), opts["instrument"])
@@ -242,7 +246,9 @@ def adaptive(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
         ) * is_country
         n_members = max(int(obs.member.sum()), 1)
         asean_gain = (
-            (per_unit * obs.member).sum(axis=-1)[:, None] * obs.credibility[:, None] * eff
+            (per_unit * obs.member).sum(axis=-1)[:, None]
+            * obs.credibility[:, None]
+            * eff
             / n_members
         ) * is_asean  # (R, K)
         gains = country_gain.copy()

@@ -315,9 +315,10 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
     # The mandate lowers the UN-legalist's boundary; with every institutional weight at 0
     # the switch has no effect at all.
     thr, coal = np.array([[0.3]]), np.array([0.58])
+    legal = ModelParams(legalism_barrier=1.2, mandate_relief=1.0)
     assert (
-        rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.ones(1), P)[0, 0]
-        < (rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.zeros(1), P)[0, 0])
+        rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.ones(1), legal)[0, 0]
+        < (rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.zeros(1), legal)[0, 0])
     )
     off = ModelParams(
         west_weight=12.0,
@@ -325,6 +326,7 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
         mandate_relief=0.0,
         credibility_institution=0.0,
         institution_damping=0.0,
+        mandate_compliance=0.0,
     )
     short = Calendar(n_steps=8)
     a = simulate(
@@ -334,6 +336,47 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
         config(c, params=off, institution="unsc", calendar=short, strategy="uniform"), seeds
     )
     assert a.equals(b)
+
+
+def test_binding_mandate_pulls_un_legalists_toward_sanction() -> None:
+    """Only a UNSC mandate (backing 1) binds; the pull scales with UN legalism."""
+    c = table({"un_legalism": 0.2}, {"un_legalism": 0.9})
+    attrs = c.attributes(None)
+    zeros = np.zeros((1, 2))
+    lev = np.ones((1, 2))
+
+    def compliance(institution: float, p: ModelParams = P) -> np.ndarray:
+        pulls = rules.forces(
+            attrs,
+            lev,
+            zeros,
+            zeros,
+            np.array([0.58]),
+            lev,
+            zeros,
+            np.array([1.0]),
+            np.ones(2, dtype=bool),
+            p,
+            5.0,
+            np.array([institution]),
+        )
+        return pulls["un_compliance"][0][0]
+
+    assert np.all(compliance(0.0) == 0.0) and np.all(compliance(0.5) == 0.0)
+    w = compliance(1.0)
+    assert w[1] == pytest.approx(P.mandate_compliance * 0.9) and w[1] > w[0] > 0
+    assert np.all(compliance(1.0, ModelParams(mandate_compliance=0.0)) == 0.0)
+
+
+def test_dated_event_never_lowers_the_configured_backing() -> None:
+    c = table({}, {})
+    cal = Calendar(n_steps=4, events=(Event(dt.date(2022, 3, 2), "institution", name="unga"),))
+    setup, state = schedule.prepare(config(c, institution="unsc", calendar=cal), np.array([1]))
+    schedule.calendar(config(c, institution="unsc", calendar=cal), state, 0)
+    assert state.institution[0] == 1.0
+    setup, state = schedule.prepare(config(c, institution="none", calendar=cal), np.array([1]))
+    schedule.calendar(config(c, institution="none", calendar=cal), state, 0)
+    assert state.institution[0] == 0.5
 
 
 # --------------------------------------------------------------------------- 7 backsliding

@@ -1,0 +1,204 @@
+"""How a state votes on a UN General Assembly resolution, from its simulated stance.
+
+Pure numpy. The rule is an ordered-response model on the stance scale: two cut points per
+kind of resolution split the stance line into no / abstain / yes, with an optional
+logistic noise that turns the step into smooth probabilities. Myanmar's UN seat (held in
+2022 by the envoy of the ousted civilian government) votes on its own ``un_seat_stance``,
+not on the junta's simulated stance (data: ``meta.myanmar_note``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+VOTES: tuple[str, ...] = ("yes", "abstain", "no")
+"""Vote options, in the column order of every probability array."""
+
+KINDS: tuple[str, ...] = ("principle", "punitive")
+"""Kinds of resolution: ``principle`` (deplores the aggression, humanitarian demands) and
+``punitive`` (a measure against Russia, e.g. suspension from the Human Rights Council)."""
+
+
+def _param(default: float, lo: float, hi: float, doc: str, source: str) -> Any:
+    return field(default=default, metadata={"doc": doc, "range": (lo, hi), "source": source})
+
+
+@dataclass(frozen=True)
+class VoteRule:
+    """Cut points of the vote rule on the stance scale (rungs), with their ranges."""
+
+    principle_yes: float = _param(
+        1.3,
+        0.8,
+        2.5,
+        "stance from which a state votes yes on a resolution of principle",
+        "calibrated on ES-11/1, ES-11/2",
+    )
+    principle_no: float = _param(
+        0.3,
+        0.0,
+        1.5,
+        "stance below which a state votes no on a resolution of principle",
+        "calibrated on ES-11/1, ES-11/2",
+    )
+    punitive_yes: float = _param(
+        1.8,
+        1.0,
+        4.0,
+        "stance from which a state with no UN legalism votes yes on a punitive resolution",
+        "calibrated on ES-11/3",
+    )
+    punitive_no: float = _param(
+        1.2,
+        0.0,
+        2.5,
+        "stance below which a state votes no on a punitive resolution",
+        "calibrated on ES-11/3",
+    )
+    legalism_shift: float = _param(
+        5.5,
+        0.0,
+        8.0,
+        "rise of the punitive yes cut per unit of un_legalism (a UN-legalist "
+        "state abstains on coercion voted outside the Security Council)",
+        "data: positions MY, ID ('UN-only'), SG ('normally acts only on UNSC authority')",
+    )
+    noise: float = _param(
+        0.1,
+        0.0,
+        1.0,
+        "scale of the logistic vote noise (rungs; 0 = deterministic cut points)",
+        "assumption",
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            lo, hi = f.metadata["range"]
+            if not isinstance(v, int | float) or not lo <= float(v) <= hi:
+                raise ValueError(f"votes.{f.name}: must be a number in [{lo}, {hi}], got {v!r}")
+        if self.principle_no > self.principle_yes:
+            raise ValueError(
+                f"votes.principle_no: must be <= principle_yes ({self.principle_yes}), "
+                f"got {self.principle_no}"
+            )
+        if self.punitive_no > self.punitive_yes:
+            raise ValueError(
+                f"votes.punitive_no: must be <= punitive_yes ({self.punitive_yes}), "
+                f"got {self.punitive_no}"
+            )
+
+    def cuts(self, kind: str, un_legalism: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(no cut, yes cut) for each state, broadcast like ``un_legalism``."""
+        legalism = np.asarray(un_legalism, dtype=np.float64)
+        if kind == "principle":
+            return (
+                np.full_like(legalism, self.principle_no),
+                np.full_like(legalism, self.principle_yes),
+            )
+        if kind == "punitive":
+            return (
+                np.full_like(legalism, self.punitive_no),
+                self.punitive_yes + self.legalism_shift * legalism,
+            )
+        raise ValueError(f"kind: unknown {kind!r}; allowed: {', '.join(KINDS)}")
+
+
+VOTE_RULE_DOC = """\
+**Vote rule (UN General Assembly).** A state's vote on a resolution is read from its
+simulated stance on the vote date (the state at the weekly step nearest the date), with
+two cut points per kind of resolution: it votes *no* below the lower cut, *yes* from the
+upper cut, and *abstains* in between.
+
+- Resolutions of **principle** (deploring the aggression, humanitarian demands, e.g.
+  ES-11/1, ES-11/2): no below `principle_no`, yes from `principle_yes`.
+- **Punitive** resolutions (measures against Russia, e.g. ES-11/3 suspending it from the
+  Human Rights Council): no below `punitive_no`; yes from
+  `punitive_yes + legalism_shift * un_legalism`. Insistence on UN Security Council
+  authority raises only the bar for *yes*: a UN-legalist state that disapproves of the
+  aggression abstains on coercion voted outside the Security Council; it does not vote no
+  (data: positions of Malaysia and Indonesia, "UN-only"; Singapore "normally acts only on
+  UNSC authority").
+- **Noise**: with `noise` > 0 the step becomes a logistic curve of scale `noise` (an
+  ordered logit), so a run's vote is a probability rather than a certainty; 0 gives the
+  deterministic rule.
+- **Myanmar's UN seat**: where a state's `un_seat_stance` is set (Myanmar in 2022: the
+  seat was held by the envoy of the ousted civilian government), its votes use that stance
+  instead of the simulated government stance; the junta's policy (its level on the ladder)
+  still follows the simulated stance.
+- **Probabilities** of yes/abstain/no are the means over runs (and over accepted
+  parameter sets when parameter uncertainty is propagated). The rule is monotone: a
+  higher stance never lowers the probability of yes nor raises that of no.
+
+| parameter | meaning | range |
+|---|---|---|
+"""
+
+
+def _rows() -> str:
+    out = []
+    for f in fields(VoteRule):
+        lo, hi = f.metadata["range"]
+        out.append(
+            f"| `{f.name}` | {f.metadata['doc']} (default {f.default}; {f.metadata['source']}) "
+            f"| [{lo}, {hi}] |"
+        )
+    return "\n".join(out) + "\n"
+
+
+VOTE_RULE_DOC += _rows()
+
+
+def _above(stance: np.ndarray, cut: np.ndarray, noise: float) -> np.ndarray:
+    """Probability that the stance is at or above a cut (a step, or a logistic curve)."""
+    if noise <= 0.0:
+        return (stance >= cut).astype(np.float64)
+    z = np.clip((stance - cut) / noise, -60.0, 60.0)
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def voting_stance(stance: np.ndarray, un_seat_stance: np.ndarray) -> np.ndarray:
+    """The stance the UN delegation votes on: ``un_seat_stance`` where set, else ``stance``."""
+    seat = np.broadcast_to(np.asarray(un_seat_stance, dtype=np.float64), np.shape(stance))
+    return np.where(np.isfinite(seat), seat, stance)
+
+
+def vote_probabilities(
+    stance: np.ndarray,
+    kind: str,
+    un_legalism: np.ndarray,
+    un_seat_stance: np.ndarray,
+    rule: VoteRule | None = None,
+) -> np.ndarray:
+    """Per-run probabilities of (yes, abstain, no), shape ``stance.shape + (3,)``.
+
+    ``stance`` is ``(R, N)`` (or ``(N,)``), the other arrays broadcast to it.
+    """
+    rule = rule or VoteRule()
+    s = voting_stance(np.asarray(stance, dtype=np.float64), un_seat_stance)
+    no_cut, yes_cut = rule.cuts(kind, np.broadcast_to(un_legalism, s.shape))
+    p_yes = _above(s, yes_cut, rule.noise)
+    p_not_no = _above(s, no_cut, rule.noise)
+    p_not_no = np.maximum(p_not_no, p_yes)  # the no cut is never above the yes cut
+    return np.stack([p_yes, p_not_no - p_yes, 1.0 - p_not_no], axis=-1)
+
+
+def vote_shares(probabilities: np.ndarray) -> np.ndarray:
+    """Mean over runs (and any leading axes but the last two): ``(N, 3)``."""
+    p = np.asarray(probabilities)
+    return p.reshape(-1, *p.shape[-2:]).mean(axis=0)
+
+
+def modal_vote(shares: np.ndarray) -> list[str]:
+    """Most probable vote per state (ties resolved yes > abstain > no)."""
+    return [VOTES[int(k)] for k in np.argmax(shares, axis=-1)]
+
+
+def draw_votes(probabilities: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """One vote per run and state (index into ``VOTES``) from uniforms ``u`` of the
+    same shape as ``probabilities[..., 0]``."""
+    cum = np.cumsum(probabilities, axis=-1)
+    return np.minimum((u[..., None] >= cum).sum(axis=-1), len(VOTES) - 1)
