@@ -1,0 +1,403 @@
+"""Tidy results tables, atomic file writes, the manifest and the multirun aggregate.
+
+Every table written here follows :data:`SCHEMAS` (column -> (type, meaning)); the README
+documents the same dict and the tests check written files against it. Files are written
+to ``<name>.tmp`` and renamed when complete, so an interrupted or failed run leaves no
+file that looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import SUMMARY_COLUMNS, SimulationConfig, Trajectories
+from sim.ladder import CONDEMN_LEVEL
+
+log = logging.getLogger(__name__)
+
+TRAJECTORIES = "trajectories.parquet"
+STEPS = "steps.parquet"
+SUMMARY = "summary.parquet"
+MANIFEST = "manifest.json"
+TABLES = (TRAJECTORIES, STEPS, SUMMARY)
+
+_KEY_COLUMNS: dict[str, tuple[str, str]] = {
+    "strategy": ("dictionary<string>", "Japan's strategy (conf/strategy/<name>.yaml)"),
+    "point": ("int16", "index of the parameter point in the sweep grid (0 without a sweep)"),
+    "<swept parameter>": (
+        "as swept",
+        "one column per `sweep` key (e.g. `budget`, `model.peer_weight`): its value at this point",
+    ),
+    "seed": ("int64", "replicate seed (the same for every strategy and point)"),
+}
+_STEP_COLUMNS: dict[str, tuple[str, str]] = {
+    "step": ("int16", "week since 2022-02-24 (0 = the invasion)"),
+    "date": ("date32[day]", "calendar date of the step (start + 7 x step days)"),
+}
+
+SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
+    TRAJECTORIES: {
+        **_KEY_COLUMNS,
+        **_STEP_COLUMNS,
+        "country": ("dictionary<string>", "two-letter code of the data file (BN, KH, ...)"),
+        "stance": ("float32", "continuous stance in [0, n_levels), rungs"),
+        "level": (
+            "int8",
+            "rung on the ladder: 0 oppose, 1 neutral, 2 principle, 3 condemn, 4 sanction",
+        ),
+        "level_name": ("dictionary<string>", "name of the rung"),
+        "outreach": ("float32", "Japan's budget spent on the country that week, budget units"),
+    },
+    STEPS: {
+        **_KEY_COLUMNS,
+        **_STEP_COLUMNS,
+        "n_sanctioning": ("int16", "ASEAN members at 'sanction' or above"),
+        "n_condemn_or_higher": ("int16", "ASEAN members at 'condemn' or above"),
+        "asean_level": ("int8", "ASEAN collective statement level (lowest common rung)"),
+        "leakage": ("float64", "Russian trade through non-adopting members, USD bn/yr"),
+        "spent": ("float64", "Japan's outreach spending that week, budget units"),
+        "available": ("float64", "Japan's budget available that week, budget units"),
+        "pressure": ("float64", "Japan's domestic political pressure, 0-1"),
+        "coalition": ("float64", "share of a global sanctions coalition, 0-1"),
+    },
+    SUMMARY: {
+        **_KEY_COLUMNS,
+        **{
+            name: (
+                "float64"
+                if "weeks" in name
+                or "leakage" in name
+                or name in ("budget_spent", "final_pressure")
+                else "int64",
+                doc,
+            )
+            for name, doc in SUMMARY_COLUMNS.items()
+        },
+    },
+}
+"""Every column of every results table: (Arrow type, meaning). Multirun aggregates add
+``job`` (int32, Hydra job number) and ``overrides`` (string, the job's overrides)."""
+
+COMBINED_COLUMNS: dict[str, tuple[str, str]] = {
+    "job": ("int32", "Hydra job number within the multirun"),
+    "overrides": ("dictionary<string>", "the job's command-line overrides, space-separated"),
+}
+
+
+# --------------------------------------------------------------------------- tidy tables
+def _dict_array(indices: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(
+        pa.array(indices.astype(np.int32)), pa.array(list(labels), pa.string())
+    )
+
+
+def _param_value(value: Any) -> Any:
+    """Swept values with one Arrow type per column: numbers as float64, others as given."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _key_arrays(
+    strategy: str, point: int, params: dict[str, Any], seeds: np.ndarray, repeat: int
+) -> dict[str, pa.Array]:
+    n = len(seeds) * repeat
+    cols: dict[str, pa.Array] = {
+        "strategy": _dict_array(np.zeros(n, np.int32), [strategy]),
+        "point": pa.array(np.full(n, point, np.int16)),
+    }
+    for name, value in params.items():
+        cols[name] = pa.array([_param_value(value)] * n)
+    cols["seed"] = pa.array(np.repeat(np.asarray(seeds, np.int64), repeat))
+    return cols
+
+
+def _dates(config: SimulationConfig, n_steps_plus_1: int) -> np.ndarray:
+    start = np.datetime64(config.calendar.start, "D")
+    return start + 7 * np.arange(n_steps_plus_1).astype("timedelta64[D]")
+
+
+def trajectory_table(
+    traj: Trajectories,
+    config: SimulationConfig,
+    strategy: str,
+    point: int,
+    params: dict[str, Any],
+) -> pa.Table:
+    """One row per seed x step x country (see ``SCHEMAS[TRAJECTORIES]``)."""
+    r, t, n = traj.level.shape
+    cols = _key_arrays(strategy, point, params, traj.seeds, t * n)
+    step = np.tile(np.repeat(np.arange(t, dtype=np.int16), n), r)
+    cols["step"] = pa.array(step)
+    cols["date"] = pa.array(_dates(config, t)[step])
+    cols["country"] = _dict_array(np.tile(np.arange(n), r * t), config.countries.codes)
+    cols["stance"] = pa.array(traj.stance.reshape(-1).astype(np.float32))
+    level = traj.level.reshape(-1).astype(np.int8)
+    cols["level"] = pa.array(level)
+    cols["level_name"] = _dict_array(level, config.ladder.names)
+    cols["outreach"] = pa.array(traj.outreach.reshape(-1).astype(np.float32))
+    return pa.table(cols)
+
+
+def steps_table(
+    traj: Trajectories,
+    config: SimulationConfig,
+    strategy: str,
+    point: int,
+    params: dict[str, Any],
+) -> pa.Table:
+    """One row per seed x step with run-level series (see ``SCHEMAS[STEPS]``)."""
+    r, t, _ = traj.level.shape
+    member = config.countries.member
+    sanction = config.ladder.sanction_level
+    condemn = sanction - 1 if sanction >= 1 else CONDEMN_LEVEL
+    lev = traj.level[:, :, member]
+    cols = _key_arrays(strategy, point, params, traj.seeds, t)
+    step = np.tile(np.arange(t, dtype=np.int16), r)
+    cols["step"] = pa.array(step)
+    cols["date"] = pa.array(_dates(config, t)[step])
+    cols["n_sanctioning"] = pa.array((lev >= sanction).sum(-1).reshape(-1).astype(np.int16))
+    cols["n_condemn_or_higher"] = pa.array((lev >= condemn).sum(-1).reshape(-1).astype(np.int16))
+    cols["asean_level"] = pa.array(traj.asean_level.reshape(-1).astype(np.int8))
+    for name in ("leakage", "spent", "available", "pressure", "coalition"):
+        cols[name] = pa.array(getattr(traj, name).reshape(-1).astype(np.float64))
+    return pa.table(cols)
+
+
+def summary_table(
+    summary: dict[str, np.ndarray],
+    seeds: np.ndarray,
+    strategy: str,
+    point: int,
+    params: dict[str, Any],
+) -> pa.Table:
+    """One row per seed with the outcome measures (see ``SCHEMAS[SUMMARY]``)."""
+    cols = _key_arrays(strategy, point, params, seeds, 1)
+    for name in SUMMARY_COLUMNS:
+        kind = SCHEMAS[SUMMARY][name][0]
+        cols[name] = pa.array(np.asarray(summary[name]).astype(kind))
+    return pa.table(cols)
+
+
+# --------------------------------------------------------------------------- writers
+class OutputSet:
+    """Files of one run, written under temporary names and published together.
+
+    ``writer(name)`` streams a Parquet table; ``commit()`` renames every temporary file
+    to its final name; ``discard()`` removes them (called on any error).
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._temps: dict[str, Path] = {}
+        self.rows: dict[str, int] = {}
+
+    def temp(self, name: str) -> Path:
+        path = self.directory / f"{name}.tmp"
+        self._temps[name] = path
+        return path
+
+    def write(self, name: str, table: pa.Table) -> None:
+        """Append ``table`` to the Parquet file ``name`` (opened on first use)."""
+        if name not in self._writers:
+            self._writers[name] = pq.ParquetWriter(
+                self.temp(name), table.schema, compression="zstd"
+            )
+        self._writers[name].write_table(table)
+        self.rows[name] = self.rows.get(name, 0) + table.num_rows
+
+    def close(self) -> None:
+        for w in self._writers.values():
+            w.close()
+        self._writers.clear()
+
+    def commit(self) -> list[Path]:
+        self.close()
+        out = []
+        for name, tmp in self._temps.items():
+            final = self.directory / name
+            os.replace(tmp, final)
+            out.append(final)
+        self._temps.clear()
+        return out
+
+    def discard(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - cleaning up after an error already being raised
+            log.debug("closing writers failed during cleanup", exc_info=True)
+        for tmp in self._temps.values():
+            tmp.unlink(missing_ok=True)
+        self._temps.clear()
+
+    @contextmanager
+    def publishing(self) -> Iterator[OutputSet]:
+        """Commit on success, discard every temporary file on error."""
+        try:
+            yield self
+        except BaseException:
+            self.discard()
+            raise
+        self.commit()
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- manifest
+PACKAGES = (
+    "asean-outreach-sim",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "mesa",
+    "hydra-core",
+    "omegaconf",
+    "matplotlib",
+    "tqdm",
+)
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_state(root: Path) -> dict[str, Any]:
+    """Commit hash and dirty flag of the working tree (read-only git commands)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout
+        return {"commit": commit, "dirty": bool(status.strip())}
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- multirun
+def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> list[Path]:
+    """Concatenate each table over jobs into ``out_dir``, adding ``job`` and ``overrides``.
+
+    ``job_dirs``: (job number, overrides string, job folder). Jobs without a manifest
+    (failed or incomplete) are skipped with a warning.
+    """
+    complete = []
+    for num, overrides, path in job_dirs:
+        if (path / MANIFEST).exists():
+            complete.append((num, overrides, path))
+        else:
+            log.warning("job %s (%s) has no %s: not combined", num, overrides, MANIFEST)
+    outputs = OutputSet(out_dir)
+    with outputs.publishing():
+        for name in TABLES:
+            parts = [(n, o, p / name) for n, o, p in complete if (p / name).exists()]
+            if not parts:
+                continue
+            schema = pa.unify_schemas(
+                [pq.read_schema(f) for _, _, f in parts], promote_options="permissive"
+            )
+            schema = pa.schema(
+                [
+                    pa.field("job", pa.int32()),
+                    pa.field("overrides", pa.dictionary(pa.int32(), pa.string())),
+                    *schema,
+                ]
+            )
+            for num, overrides, f in parts:
+                pf = pq.ParquetFile(f)
+                for batch in pf.iter_batches(batch_size=1_000_000):
+                    table = pa.Table.from_batches([batch])
+                    n = table.num_rows
+                    table = table.add_column(
+                        0, "overrides", _dict_array(np.zeros(n, np.int32), [overrides])
+                    )
+                    table = table.add_column(0, "job", pa.array(np.full(n, num, np.int32)))
+                    for fld in schema:
+                        if fld.name not in table.column_names:
+                            table = table.append_column(fld.name, pa.nulls(n, fld.type))
+                    outputs.write(name, table.select(schema.names).cast(schema))
+    written = [out_dir / name for name in TABLES if (out_dir / name).exists()]
+    write_json_atomic(
+        out_dir / "multirun.json",
+        {
+            "jobs": [{"job": n, "overrides": o, "dir": str(p)} for n, o, p in complete],
+            "skipped": [
+                {"job": n, "overrides": o} for n, o, p in job_dirs if (n, o, p) not in complete
+            ],
+            "tables": {p.name: outputs.rows.get(p.name, 0) for p in written},
+            "created": now_iso(),
+        },
+    )
+    return written
+
+
+try:  # the callback base class lives in Hydra; sim and the tables do not need it
+    from hydra.experimental.callback import Callback
+except ImportError:  # pragma: no cover
+    Callback = object  # type: ignore[assignment,misc]
+
+
+class CombineSweep(Callback):  # type: ignore[misc,valid-type]
+    """Hydra callback: at the end of a multirun, combine the jobs' tables at the sweep root."""
+
+    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
+        import yaml
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        if not sweep_dir.is_absolute():
+            sweep_dir = Path(config.hydra.runtime.cwd) / sweep_dir
+        jobs = []
+        for sub in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
+            overrides_file = sub / ".hydra" / "overrides.yaml"
+            hydra_file = sub / ".hydra" / "hydra.yaml"
+            if not overrides_file.exists():
+                continue
+            overrides = yaml.safe_load(overrides_file.read_text()) or []
+            try:
+                num = int(yaml.safe_load(hydra_file.read_text())["hydra"]["job"]["num"])
+            except (OSError, KeyError, TypeError, ValueError):
+                num = int(sub.name) if sub.name.isdigit() else -1
+            jobs.append((num, " ".join(overrides), sub))
+        jobs.sort(key=lambda j: j[0])
+        written = combine_tables(jobs, sweep_dir)
+        log.info("combined %d jobs into %s", len(jobs), ", ".join(str(p) for p in written))

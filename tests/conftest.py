@@ -1,0 +1,63 @@
+"""Shared fixtures: compose configs with Hydra's compose API, on tiny ensembles."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from experiments.config import CONF_DIR
+from experiments.scenario import ROOT
+
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")
+"""Overrides that keep an ensemble tiny: a few seeds and weeks, no figures."""
+
+
+@pytest.fixture
+def compose_cfg() -> Callable[..., DictConfig]:
+    """``compose_cfg(*overrides)``: the composed main config (not converted)."""
+
+    def _compose(*overrides: str, hydra: bool = False) -> DictConfig:
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+            return compose("config", overrides=list(overrides), return_hydra_config=hydra)
+
+    return _compose
+
+
+def _run_cli(
+    args: Sequence[str], env: dict[str, str] | None = None, module: str = "experiments.run"
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "SIM_TRACEBACK")
+    }
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``run_cli(args, env=None)``: an entry point in a subprocess (no TTY: no progress bar)."""
+    return _run_cli
+
+
+@pytest.fixture
+def small() -> tuple[str, ...]:
+    return SMALL
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return ROOT

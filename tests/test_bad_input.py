@@ -1,0 +1,94 @@
+"""Bad input: a one-line message naming the key, exit status 2, nothing written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from experiments import run
+
+CASES = [
+    # (overrides, text the one-line message must contain)
+    (["strategy=hub_frist"], ["strategy", "allowed:", "hub_first"]),
+    (["strategies=[uniform,nonesuch]"], ["strategies", "nonesuch", "allowed:"]),
+    (["experiment=nonesuch"], ["experiment", "allowed:", "budget_sweep"]),
+    (["countries=[SG,XX]"], ["countries", "'XX'", "allowed:", "SG"]),
+    (["model.peer_wieght=1"], ["model.peer_wieght", "unknown key", "allowed:", "peer_weight"]),
+    (["n_seed=5"], ["n_seed", "unknown key", "allowed:", "n_seeds"]),
+    (["budget=lots"], ["budget", "'lots'", "Float"]),
+    (["engine=gpu"], ["engine", "vectorized", "mesa"]),
+    (["institution=nato"], ["institution", "unsc"]),
+    (["budget=-1"], ["budget", ">= 0"]),
+    (["n_seeds=-5"], ["n_seeds", ">= 1"]),
+    (["model.peer_weight=99"], ["model.peer_weight", "[0.0, 4.0]"]),
+    (
+        ["strategy=g7_coalition", "strategy_options.g7_coalition.coordination_share=1.5"],
+        ["strategy_options.g7_coalition.coordination_share", "[0, 1]"],
+    ),
+    (["scenario.countries.SG.democracy.value=1.4"], ["SG.democracy", "[0, 1]"]),
+    (["+strategy_options.hub_first.kk=2"], ["strategy_options.hub_first.kk", "allowed:"]),
+    (["+sweep.model.peer_wieght=[1,2]"], ["sweep.model.peer_wieght", "allowed:"]),
+    (["-m", "budget=1,-2"], ["budget", ">= 0"]),
+    (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
+    (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
+]
+
+
+def _check_rejected(capsys, out: Path, words: list[str], argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.main([*argv, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()  # no folder, no results file
+
+
+@pytest.mark.parametrize(("argv", "words"), CASES, ids=[" ".join(c[0]) for c in CASES])
+def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) -> None:
+    _check_rejected(capsys, tmp_path / "out", words, argv)
+
+
+def test_malformed_scenario_file(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("countries: {SG: [unclosed\n")
+    _check_rejected(
+        capsys, tmp_path / "out", ["scenario_file", "malformed YAML"], [f"scenario_file={bad}"]
+    )
+
+
+def test_malformed_data_file(capsys, tmp_path: Path) -> None:
+    bad = tmp_path / "facts.yaml"
+    bad.write_text("unga: [\n")
+    _check_rejected(
+        capsys,
+        tmp_path / "out",
+        ["scenario.data_file", "malformed YAML"],
+        [f"scenario.data_file={bad}"],
+    )
+
+
+def test_cli_reports_without_traceback_unless_asked(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = run_cli(["strategy=hub_frist", f"hydra.run.dir={out}"])
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert "strategy: unknown option 'hub_frist'; allowed:" in proc.stderr
+    assert proc.stdout == "" and not out.exists()
+    full = run_cli(["budget=-1", f"hydra.run.dir={out}"], env={"HYDRA_FULL_ERROR": "1"})
+    assert full.returncode != 0 and "Traceback" in full.stderr
+    assert not out.exists()
+
+
+def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
+    from experiments import plot
+
+    with pytest.raises(SystemExit) as exc:
+        plot.main([str(tmp_path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "not found" in err[0]

@@ -1,0 +1,190 @@
+"""Every config and preset composes and converts; the conf files follow the code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import fields
+
+import numpy as np
+import pytest
+import yaml
+from omegaconf import OmegaConf
+
+from experiments.config import (
+    CONF_DIR,
+    Institution,
+    render_strategy,
+    sweep_points,
+    to_simulation_configs,
+)
+from experiments.scenario import ROOT
+from sim import INSTITUTIONS, STRATEGIES, ModelParams, schedule
+from sim.strategies import STRATEGY_OPTIONS
+
+PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
+REQUIRED_PRESETS = {
+    "strategy_comparison",
+    "budget_sweep",
+    "un_mandate",
+    "with_timor_leste",
+    "no_outreach",
+}
+
+
+def test_required_presets_exist() -> None:
+    assert REQUIRED_PRESETS <= set(PRESETS)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_preset_composes_and_converts(compose_cfg, default_cfg, preset: str) -> None:
+    cfg = default_cfg if preset == "strategy_comparison" else compose_cfg(f"experiment={preset}")
+    assert cfg.experiment == preset
+    points = to_simulation_configs(cfg)
+    assert points, preset
+    for p in points:
+        assert p.config.strategy in STRATEGIES
+        assert type(p.config.params) is ModelParams  # plain values, no DictConfig
+
+
+@pytest.fixture(scope="module")
+def default_cfg():
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("config")
+
+
+def test_main_job_is_every_strategy(default_cfg) -> None:
+    points = to_simulation_configs(default_cfg)
+    assert [p.strategy for p in points] == list(STRATEGIES)
+    assert {p.point for p in points} == {0}
+
+
+FAST_STRATEGIES = ("hub_first", "none")  # with and without options; all of them: slow
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=() if n in FAST_STRATEGIES else pytest.mark.slow)
+        for n in sorted(STRATEGIES)
+    ],
+)
+def test_strategy_selection_narrows_the_run(compose_cfg, name: str) -> None:
+    points = to_simulation_configs(
+        compose_cfg(f"strategy={name}", "experiment=budget_sweep", "model.peer_weight=2.5")
+    )
+    assert {p.strategy for p in points} == {name}
+    assert len(points) == 4  # the preset's budget sweep is kept
+    assert dict(points[0].config.strategy_options) == STRATEGY_OPTIONS[name]
+    assert points[0].config.params.peer_weight == 2.5  # a model override reaches sim
+
+
+def test_strategy_files_match_registry() -> None:
+    files = {p.stem for p in (CONF_DIR / "strategy").glob("*.yaml")}
+    assert files == set(STRATEGIES)
+    for name in STRATEGIES:
+        data = yaml.safe_load((CONF_DIR / "strategy" / f"{name}.yaml").read_text())
+        assert data["strategies"] == [name]
+        assert data["strategy_options"][name] == STRATEGY_OPTIONS[name]
+        assert set(yaml.safe_load(render_strategy(name))["strategy_options"][name]) == set(
+            STRATEGY_OPTIONS[name]
+        )
+
+
+def test_strategy_options_override(compose_cfg) -> None:
+    one = to_simulation_configs(compose_cfg("strategy=hub_first", "strategy_options.hub_first.k=5"))
+    assert dict(one[0].config.strategy_options)["k"] == 5
+    many = to_simulation_configs(compose_cfg("+strategy_options.hub_first.k=2"))
+    by_name = {p.strategy: dict(p.config.strategy_options) for p in many}
+    assert by_name["hub_first"]["k"] == 2 and by_name["receptive_first"]["k"] == 3
+
+
+def test_model_defaults_file_lists_every_field_with_docs() -> None:
+    lines = [
+        ln
+        for ln in (CONF_DIR / "model" / "default.yaml").read_text().splitlines()
+        if ln and not ln.startswith("#")
+    ]
+    pattern = re.compile(r"^(\w+): (\S+)  # .+; range \[(\S+), (\S+)\]; source: .+$")
+    keys = []
+    for line in lines:
+        m = pattern.match(line)
+        assert m, line
+        keys.append(m.group(1))
+        lo, hi = float(m.group(3)), float(m.group(4))
+        assert lo <= float(m.group(2)) <= hi, line
+    assert keys == [f.name for f in fields(ModelParams)]
+
+
+def test_calendar_events_follow_the_data_file(default_cfg) -> None:
+    cfg = default_cfg
+    data = yaml.safe_load((ROOT / "data" / "asean_2022.yaml").read_text())
+    cal = to_simulation_configs(cfg)[0].config.calendar
+    assert cal.start == dt.date(2022, 2, 24)
+    assert cal.date(cal.n_steps) >= dt.date(2023, 3, 1)
+    votes = {e.name: e.date for e in cal.events if e.kind == "un_vote"}
+    for name, vote in data["unga"].items():
+        assert votes[name] == vote["date"]
+        assert cfg.calendar.un_votes[name] == vote["kind"]
+    visits = {(e.country, e.date) for e in cal.events if e.kind == "japan_visit"}
+    assert {(m["with"], m["date"]) for m in data["japan_outreach"]} == visits
+    meetings = {e.date for e in cal.events if e.kind == "asean_meeting"}
+    assert meetings == {s["date"] for s in data["asean_statements"]}
+    assert [e.name for e in cal.events if e.kind == "institution"] == ["unga"]
+
+
+def test_un_mandate_keeps_security_council_backing(compose_cfg) -> None:
+    points = to_simulation_configs(compose_cfg("experiment=un_mandate"))
+    assert {p.config.institution for p in points} == {"unsc"}
+    # The dated UNGA event stays in the calendar but never lowers the mandate's backing.
+    cfg = points[0].config
+    _, state = schedule.prepare(cfg, np.array([1]))
+    for step in range(cfg.calendar.n_steps):
+        schedule.calendar(cfg, state, step)
+        assert state.institution[0] == 1.0
+
+
+def test_timor_leste_and_country_selection(compose_cfg) -> None:
+    tl = to_simulation_configs(compose_cfg("experiment=with_timor_leste"))[0].config
+    assert tl.countries.codes[-1] == "TL" and tl.countries.member.all()
+    sub = to_simulation_configs(compose_cfg("countries=[SG,MY]", "strategy=historical"))[0]
+    assert sub.config.countries.codes == ("SG", "MY")
+    assert {e.country for e in sub.config.calendar.events if e.country} == {"SG"}
+
+
+def test_sweep_grid_is_cartesian(compose_cfg) -> None:
+    cfg = compose_cfg(
+        "strategy=uniform",
+        "+sweep.budget=[1,2]",
+        "+sweep.model.peer_weight=[0.5,1.0,2.0]",
+        "+sweep.institution=[none,unsc]",
+    )
+    points = to_simulation_configs(cfg)
+    assert len(points) == 12
+    assert points[-1].params == {"budget": 2, "model.peer_weight": 2.0, "institution": "unsc"}
+    assert points[-1].config.params.peer_weight == 2.0 and points[-1].config.budget == 2.0
+    nested = sweep_points({"model": {"peer_weight": [1.0]}})
+    assert sweep_points({"model.peer_weight": [1.0]}) == nested
+
+
+@pytest.mark.parametrize("launcher", ["joblib_local", "slurm"])
+def test_launcher_configs_compose(compose_cfg, launcher: str) -> None:
+    cfg = compose_cfg(f"hydra/launcher={launcher}", hydra=True)
+    assert "_target_" in cfg.hydra.launcher
+    assert cfg.hydra.callbacks.combine_sweep._target_ == "experiments.outputs.CombineSweep"
+    assert cfg.hydra.job_logging.loggers.MESA.level == "WARNING"
+
+
+def test_institutions_in_schema_match_sim(compose_cfg) -> None:
+    names = ",".join(INSTITUTIONS)
+    points = to_simulation_configs(compose_cfg("strategy=none", f"+sweep.institution=[{names}]"))
+    assert [p.config.institution for p in points] == list(INSTITUTIONS)
+    assert {m.value for m in Institution} == set(INSTITUTIONS)
+
+
+def test_converted_config_is_plain(default_cfg) -> None:
+    for point in to_simulation_configs(default_cfg):
+        assert not OmegaConf.is_config(point.config.strategy_options)
+        assert all(isinstance(v, tuple) for v in point.config.strategy_options)
