@@ -92,7 +92,7 @@ def enforce_budget(allocation: np.ndarray, usable: np.ndarray, available: np.nda
     their requirement holds, asean/global instruments always. Negative requests are 0.
     """
     spend = np.maximum(allocation, 0.0)
-    np.copyto(spend, 0.0, where=~usable)
+    spend *= usable  # 0 where unusable (requests are >= 0 here, so no -0.0 or NaN)
     total = spend.sum(axis=(1, 2))
     scale = np.where(total > available, available / np.where(total > 0, total, 1.0), 1.0)
     spend *= scale[:, None, None]
@@ -364,7 +364,7 @@ def dynamic_forces(
             peer_mean + 0.5,
         ),
         "asean": (
-            p.asean_weight * member * np.ones_like(stock),
+            np.broadcast_to(p.asean_weight * member, stock.shape),
             collective[:, None] + 0.5,
         ),
         "reactance": (
@@ -374,7 +374,9 @@ def dynamic_forces(
         # UNSC sanctions bind every UN member (Charter arts. 25, 41); UN-legalist states
         # (MY, ID: "sanctions must go through the UN") comply with a binding mandate.
         "un_compliance": (
-            p.mandate_compliance * attrs["un_legalism"] * binding[:, None] * np.ones_like(stock),
+            np.broadcast_to(
+                p.mandate_compliance * attrs["un_legalism"] * binding[:, None], stock.shape
+            ),
             top,
         ),
     }
