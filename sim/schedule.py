@@ -254,36 +254,12 @@ def respond(
     per-run sums of the static forces (``Setup.static``, or the agent's column of it).
     """
     p, lad = config.params, config.ladder
-    if static is None:
-        pulls = rules.forces(
-            attrs,
-            level,
-            outreach_stock,
-            visible,
-            coalition,
-            peer_mean,
-            peer_pulling,
-            collective,
-            member,
-            p,
-            lad.top,
-            institution,
-        )
-    else:
-        pulls = rules.dynamic_forces(
-            attrs,
-            level,
-            outreach_stock,
-            visible,
-            coalition,
-            peer_mean,
-            peer_pulling,
-            collective,
-            member,
-            p,
-            lad.top,
-            institution,
-        )
+    # With the per-run static sums at hand only the weekly forces are computed.
+    force_fn = rules.forces if static is None else rules.dynamic_forces
+    pulls = force_fn(
+        attrs, level, outreach_stock, visible, coalition, peer_mean, peer_pulling,
+        collective, member, p, lad.top, institution,
+    )  # fmt: skip
     target, weight = rules.target_stance(pulls, static)
     slip = rules.backslide(slip_u, level, institution, min(2, lad.sanction_level), p)
     new_stance = rules.next_stance(stance, target, shock, slip, p, lad.top)
