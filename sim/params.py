@@ -33,7 +33,7 @@ class ModelParams:
 
     # --- dynamics -----------------------------------------------------------------------
     adjustment_speed: float = param(
-        0.95,
+        0.9181,
         0.2,
         0.95,
         "share of the gap to the target stance closed each week",
@@ -41,7 +41,12 @@ class ModelParams:
         "stance dynamics",
     )
     shock_sd: float = param(
-        0.1, 0.0, 0.4, "s.d. of the weekly stance shock (rungs)", "calibrated", "stance dynamics"
+        0.03413,
+        0.0,
+        0.4,
+        "s.d. of the weekly stance shock (rungs)",
+        "calibrated",
+        "stance dynamics",
     )
     initial_stance: float = param(
         1.5,
@@ -60,7 +65,7 @@ class ModelParams:
         "initialisation",
     )
     status_quo_weight: float = param(
-        0.458,
+        0.2789,
         0.1,
         5.0,
         "weight of the pull back to the pre-war neutral position",
@@ -68,7 +73,7 @@ class ModelParams:
         "inertia",
     )
     hysteresis: float = param(
-        0.007,
+        0.01382,
         0.0,
         0.5,
         "stance margin beyond a rung boundary before the level changes (rungs)",
@@ -77,7 +82,7 @@ class ModelParams:
     )
     # --- 1 exposure costs ---------------------------------------------------------------
     exposure_trade: float = param(
-        0.2,
+        0.7853,
         0.0,
         3.0,
         "pull to 'oppose' per percentage point of trade with Russia",
@@ -85,7 +90,7 @@ class ModelParams:
         "1 exposure costs",
     )
     exposure_arms: float = param(
-        6.0,
+        4.989,
         0.0,
         10.0,
         "pull to 'oppose' per unit share of arms imports from Russia",
@@ -101,7 +106,7 @@ class ModelParams:
         "1 exposure costs",
     )
     exposure_party: float = param(
-        8.0,
+        9.125,
         0.0,
         10.0,
         "pull to 'oppose' per unit of party/ideological affinity",
@@ -135,7 +140,7 @@ class ModelParams:
     )
     # --- 3 thresholds -------------------------------------------------------------------
     threshold_mean: float = param(
-        0.056,
+        0.01635,
         0.0,
         1.0,
         "mean extra stance needed to cross into 'sanction' (rungs)",
@@ -143,7 +148,7 @@ class ModelParams:
         "3 thresholds",
     )
     threshold_spread: float = param(
-        0.05,
+        0.06903,
         0.0,
         0.6,
         "half-width of the uniform spread of sanction thresholds (rungs)",
@@ -152,7 +157,7 @@ class ModelParams:
     )
     # --- 4 peer influence ---------------------------------------------------------------
     peer_weight: float = param(
-        0.092,
+        0.5811,
         0.0,
         4.0,
         "pull toward the tie-weighted mean level of ASEAN neighbours",
@@ -169,7 +174,7 @@ class ModelParams:
     )
     # --- 5 issue linkage ----------------------------------------------------------------
     outreach_weight: float = param(
-        0.296,
+        0.2473,
         0.0,
         6.0,
         "maximum pull of Japan's outreach toward 'sanction'",
@@ -177,7 +182,7 @@ class ModelParams:
         "5 issue linkage",
     )
     outreach_saturation: float = param(
-        2.0,
+        5.877,
         0.1,
         10.0,
         "outreach stock at which half the maximum pull is reached",
@@ -185,7 +190,7 @@ class ModelParams:
         "5 issue linkage",
     )
     outreach_decay: float = param(
-        0.08,
+        0.1708,
         0.0,
         0.5,
         "weekly decay of the outreach stock without institutions",
@@ -218,7 +223,7 @@ class ModelParams:
         "6 institutions",
     )
     legalism_barrier: float = param(
-        0.0,
+        0.106,
         0.0,
         3.0,
         "extra sanction threshold for a fully UN-legalist state (rungs)",
@@ -256,7 +261,7 @@ class ModelParams:
     )
     # --- 8 busting and leakage ----------------------------------------------------------
     busting_rent: float = param(
-        0.1,
+        0.008479,
         0.0,
         5.0,
         "pull to 'oppose' per unit of hub role times coalition share (rent foregone by joining)",
@@ -289,7 +294,7 @@ class ModelParams:
     )
     # --- 9 hedging ----------------------------------------------------------------------
     hedge_weight: float = param(
-        1.747,
+        0.5278,
         0.0,
         4.0,
         "pull toward the hedging point for a state with no security partner",
@@ -301,7 +306,7 @@ class ModelParams:
     )
     # --- 10 ASEAN consensus and reactance -----------------------------------------------
     asean_weight: float = param(
-        0.373,
+        1.056,
         0.0,
         3.0,
         "pull of members toward the ASEAN collective (lowest common) level",
@@ -309,7 +314,7 @@ class ModelParams:
         "10 ASEAN consensus",
     )
     reactance_weight: float = param(
-        1.0,
+        1.549,
         0.0,
         5.0,
         "pull to neutrality per unit of visible pressure above tolerance",
@@ -317,7 +322,7 @@ class ModelParams:
         "10 reactance",
     )
     reactance_tolerance: float = param(
-        1.0,
+        3.086,
         0.0,
         5.0,
         "visible outreach per week a fully democratic state tolerates",
@@ -350,7 +355,7 @@ class ModelParams:
         "11 counter-forces",
     )
     china_pull: float = param(
-        1.011,
+        3.721,
         0.0,
         10.0,
         "pull toward neutrality per unit share of trade with China",
@@ -358,7 +363,7 @@ class ModelParams:
         "11 counter-forces",
     )
     west_weight: float = param(
-        0.254,
+        0.6788,
         0.0,
         12.0,
         "US/EU pull toward 'sanction' per unit share of trade with the West",
@@ -367,7 +372,7 @@ class ModelParams:
     )
     # --- 12 domestic legitimacy ---------------------------------------------------------
     public_weight: float = param(
-        0.077,
+        0.7264,
         0.0,
         6.0,
         "pull toward the public's preferred rung (x salience x democracy)",
@@ -375,7 +380,7 @@ class ModelParams:
         "12 legitimacy",
     )
     norm_strength: float = param(
-        9.392,
+        13.92,
         0.0,
         30.0,
         "pull toward 'sanction' per unit of small-state norm weight",

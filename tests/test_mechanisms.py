@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -488,18 +489,19 @@ def test_asean_consensus_pulls_members_toward_the_collective() -> None:
 
 
 def test_reactance_past_tolerance_moves_a_state_away() -> None:
+    p = replace(P, reactance_weight=1.0, reactance_tolerance=1.0)  # pinned, not calibrated
     c = table({"norm_weight": 1.0, "democracy": 0.5})  # tolerance = 1.0 * (0.5 + 0.5) = 1
-    quiet = target(c, visible=0.0)[0]
-    below = target(c, visible=0.9)[0]
-    above = target(c, visible=3.0)[0]
-    assert quiet > P.reactance_anchor
+    quiet = target(c, p, visible=0.0)[0]
+    below = target(c, p, visible=0.9)[0]
+    above = target(c, p, visible=3.0)[0]
+    assert quiet > p.reactance_anchor
     assert below == quiet  # below tolerance: no effect
-    assert P.reactance_anchor < above < quiet  # pulled toward non-alignment
-    assert weight("reactance", c, visible=3.0)[0] == pytest.approx(2.0)
-    assert target(c, ModelParams(reactance_weight=0.0), visible=3.0)[0] == quiet
+    assert p.reactance_anchor < above < quiet  # pulled toward non-alignment
+    assert weight("reactance", c, p, visible=3.0)[0] == pytest.approx(2.0)
+    assert target(c, replace(p, reactance_weight=0.0), visible=3.0)[0] == quiet
     # More democratic states tolerate more visible pressure.
     d = table({"democracy": 0.1}, {"democracy": 0.9})
-    w = weight("reactance", d, visible=1.0)
+    w = weight("reactance", d, p, visible=1.0)
     assert w[0] > 0.0 and w[1] == 0.0
 
 

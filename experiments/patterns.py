@@ -1,0 +1,409 @@
+"""Calibration targets (patterns of 2022) as data, and functions scoring simulated runs.
+
+Every target comes from ``data/asean_2022.yaml`` (the project's copy of the facts); the UN
+votes are read from its ``unga`` section, which lists only ES-11/1, ES-11/2 and ES-11/3.
+Later UN votes are deliberately absent: they are the out-of-sample check.
+
+The historical calendar of 2022 (Japan's outreach meetings, ASEAN statements, UN votes and
+the UNGA backing from 2022-03-02) is built here by :func:`historical_calendar`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from experiments.scenario import ASEAN_2022, ROOT, default_table
+from sim.countries import CountryTable
+from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
+from sim.params import Calendar, Event, ModelParams, SimulationConfig
+from sim.results import Trajectories
+from sim.rng import run_keys
+from sim.votes import VOTES, VoteRule, vote_probabilities, vote_shares
+
+DATA_FILE = ROOT / "data" / "asean_2022.yaml"
+INVASION = dt.date(2022, 2, 24)
+PARTNERS: tuple[str, ...] = ("KH", "PH", "ID", "VN", "TH")
+"""Partners Japan met in 2022 that did not sanction (data: japan_outreach)."""
+MEETING_WINDOW = 4
+"""Weeks after a meeting's week in which its outcome (the partner's level) is read."""
+_VOTE_CODE = {"Y": "yes", "A": "abstain", "N": "no"}
+
+
+# --------------------------------------------------------------------------- data
+@lru_cache(maxsize=1)
+def load_facts(path: Path = DATA_FILE) -> dict[str, Any]:
+    """The facts file as a mapping (read once)."""
+    return yaml.safe_load(Path(path).read_text())
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A UN General Assembly vote of 2022 listed in the facts file."""
+
+    name: str
+    date: dt.date
+    kind: str
+    votes: Mapping[str, str]  # member code -> yes | abstain | no
+
+
+def resolutions() -> tuple[Resolution, ...]:
+    """The UNGA votes of the facts file, restricted to the ten 2022 members."""
+    out = []
+    for name, spec in load_facts()["unga"].items():
+        votes = {c: _VOTE_CODE[str(spec["votes"][c]).rstrip("?")] for c in ASEAN_2022}
+        out.append(Resolution(name, _date(spec["date"]), str(spec["kind"]), votes))
+    return tuple(sorted(out, key=lambda r: r.date))
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+CALENDAR_FILE = ROOT / "conf" / "calendar" / "default.yaml"
+
+
+def historical_calendar(n_steps: int | None = None, path: Path = CALENDAR_FILE) -> Calendar:
+    """Japan's 2022 outreach, ASEAN statements, UN votes and UNGA backing on their dates.
+
+    The single source is the default calendar config (``conf/calendar/default.yaml``,
+    shared with ``experiments.run``); without it, the same events are built here with one
+    budget unit per meeting (instrument costs: visit 1, 2+2 1.5, aid 2). ``n_steps``
+    overrides the horizon.
+    """
+    if Path(path).exists():
+        spec = yaml.safe_load(Path(path).read_text())
+        events = tuple(
+            Event(_date(e["date"]), e["kind"], e.get("country"), e.get("instrument"),
+                  float(e.get("amount", 1.0)), e.get("name"))
+            for e in spec["events"]
+        )
+        return Calendar(start=_date(spec["start"]), n_steps=int(n_steps or spec["n_steps"]),
+                        events=tuple(sorted(events, key=lambda e: e.date)))
+    d = dt.date
+    outreach = (
+        Event(d(2022, 3, 20), "japan_visit", "KH", "visit", 1.0),
+        Event(d(2022, 4, 9), "japan_visit", "PH", "two_plus_two", 1.5),
+        Event(d(2022, 4, 29), "japan_visit", "ID", "visit", 1.0),
+        Event(d(2022, 4, 29), "japan_visit", "ID", "aid", 2.0),
+        Event(d(2022, 5, 1), "japan_visit", "VN", "visit", 1.0),
+        Event(d(2022, 5, 2), "japan_visit", "TH", "visit", 1.0),
+        Event(d(2022, 5, 2), "japan_visit", "TH", "aid", 2.0),
+        Event(d(2022, 5, 26), "japan_visit", "SG", "visit", 1.0),
+    )
+    other = (
+        Event(d(2022, 2, 26), "asean_meeting", name="ASEAN foreign ministers' statement"),
+        Event(d(2022, 3, 3), "asean_meeting", name="ASEAN foreign ministers' statement"),
+        Event(d(2022, 3, 2), "institution", name="unga"),
+        *(Event(r.date, "un_vote", name=r.name) for r in resolutions()),
+    )
+    return Calendar(start=INVASION, n_steps=int(n_steps or 53),
+                    events=tuple(sorted(outreach + other, key=lambda e: e.date)))
+
+
+def meetings() -> dict[str, dt.date]:
+    """Date of Japan's meeting with each partner (data: japan_outreach)."""
+    return {str(m["with"]): _date(m["date"]) for m in load_facts()["japan_outreach"]}
+
+
+def historical_config(
+    params: ModelParams | None = None,
+    strategy: str = "historical",
+    n_steps: int | None = None,
+    table: CountryTable | None = None,
+) -> SimulationConfig:
+    """The default configuration of 2022: ten members, historical calendar, a strategy."""
+    return SimulationConfig(
+        countries=table or default_table(), params=params or ModelParams(),
+        calendar=historical_calendar(n_steps), strategy=strategy,
+    )
+
+
+def vote_step(calendar: Calendar, date: dt.date) -> int:
+    """The weekly step nearest a date (the state the vote is read from)."""
+    return int(math.floor((date - calendar.start).days / 7 + 0.5))
+
+
+# --------------------------------------------------------------------------- votes
+def vote_attributes(config: SimulationConfig, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(un_legalism, un_seat_stance) per run, ``(R, N)`` or ``(1, N)``."""
+    attrs = config.countries.attributes(run_keys(seeds) if config.sample_priors else None)
+    return attrs["un_legalism"], attrs["un_seat_stance"]
+
+
+def predicted_votes(
+    traj: Trajectories, config: SimulationConfig, resolution: Resolution, rule: VoteRule
+) -> np.ndarray:
+    """Per-run vote probabilities on a resolution, ``(R, N, 3)``."""
+    step = vote_step(config.calendar, resolution.date)
+    legalism, seat = vote_attributes(config, traj.seeds)
+    return vote_probabilities(traj.stance[:, step], resolution.kind, legalism, seat, rule)
+
+
+def repeat_last_vote(resolution: Resolution, history: tuple[Resolution, ...]) -> dict[str, str]:
+    """Baseline: each state repeats its last vote on a resolution of the same kind; for the
+    first of a kind, its last vote of any kind; before any vote, abstain."""
+    earlier = [r for r in history if r.date < resolution.date]
+    same = [r for r in earlier if r.kind == resolution.kind]
+    source = same[-1] if same else (earlier[-1] if earlier else None)
+    return {c: (source.votes[c] if source else "abstain") for c in resolution.votes}
+
+
+# --------------------------------------------------------------------------- patterns
+@dataclass(frozen=True)
+class Pattern:
+    """A pattern of 2022: a per-run score, how runs are summarised, and the target."""
+
+    name: str
+    description: str
+    observed: str
+    tolerance: str
+    per_run: Callable[[Trajectories, SimulationConfig, VoteRule], np.ndarray]
+    summary: str  # "mean": share or mean over runs; "vote": members whose modal vote is right
+    passes: Callable[[float], bool]
+    shortfall: Callable[[float], float]  # distance to the target band, in its own units
+    scale: float  # unit of the shortfall for implausibility (one s.d. of discrepancy)
+    soft_run: Callable[[Trajectories, SimulationConfig, VoteRule], np.ndarray] | None = None
+    """Per-run credit in [0, 1] that also rewards near misses (search guidance only)."""
+
+
+def _idx(config: SimulationConfig, codes: tuple[str, ...]) -> list[int]:
+    return [config.countries.index(c) for c in codes]
+
+
+def _sg_sanction_early(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    j = config.countries.index("SG")
+    step = config.calendar.step_of(INVASION + dt.timedelta(days=14))
+    return (traj.level[:, : step + 1, j] >= SANCTION_LEVEL).any(axis=1).astype(float)
+
+
+def _sg_soft(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    """1 where Singapore reached `sanction` in time, else up to 0.3 for the depth of its
+    stance into the `condemn` rung (guides the search toward the sanctioning corner)."""
+    j = config.countries.index("SG")
+    step = config.calendar.step_of(INVASION + dt.timedelta(days=14))
+    reached = _sg_sanction_early(traj, config, rule)
+    depth = np.clip(traj.stance[:, : step + 1, j].max(axis=1) - CONDEMN_LEVEL, 0.0, 1.0)
+    return np.where(reached > 0, 1.0, 0.3 * depth)
+
+
+def _others_sanction(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    others = [i for i, c in enumerate(config.countries.codes)
+              if c != "SG" and config.countries.member[i]]
+    return (traj.level[:, :, others] >= SANCTION_LEVEL).any(axis=(1, 2)).astype(float)
+
+
+def _after_meetings(values: np.ndarray, config: SimulationConfig) -> np.ndarray:
+    """Maximum of ``values`` ``(R, T+1, N)`` over each partner's window after its meeting."""
+    dates = meetings()
+    cols = []
+    for code in PARTNERS:
+        m = config.calendar.step_of(dates[code])
+        lo, hi = m + 1, min(m + 1 + MEETING_WINDOW, values.shape[1])
+        cols.append(values[:, lo:hi, config.countries.index(code)].max(axis=1))
+    return np.stack(cols, axis=1)
+
+
+def meeting_outcomes(traj: Trajectories, config: SimulationConfig) -> np.ndarray:
+    """Highest level of each partner in the weeks after its meeting, ``(R, len(PARTNERS))``."""
+    return _after_meetings(traj.level, config)
+
+
+def _partners_principle(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    return (meeting_outcomes(traj, config) == PRINCIPLE_LEVEL).astype(float)  # (R, 5)
+
+
+def _partners_soft(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    """1 where the partner's highest level after the meeting is `principle`, else up to 0.25
+    for a highest stance within one rung of the `principle` rung (search guidance)."""
+    exact = _partners_principle(traj, config, rule)
+    top = _after_meetings(traj.stance, config)
+    miss = np.maximum(PRINCIPLE_LEVEL - top, 0.0) + np.maximum(top - CONDEMN_LEVEL, 0.0)
+    return np.where(exact > 0, 1.0, 0.25 * np.clip(1.0 - miss, 0.0, 1.0))
+
+
+def _asean_condemn(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    return (traj.asean_level >= CONDEMN_LEVEL).any(axis=1).astype(float)
+
+
+def _mean_stance(traj: Trajectories) -> np.ndarray:
+    return traj.stance[:, 1:].mean(axis=1)  # (R, N), over the horizon after the invasion
+
+
+def _vn_la_lowest(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    codes = [c for c in ASEAN_2022 if c != "MM"]
+    s = _mean_stance(traj)[:, _idx(config, tuple(codes))]
+    order = np.argsort(s, axis=1, kind="stable")[:, :2]
+    two = {codes.index("VN"), codes.index("LA")}
+    return np.array([set(row) == two for row in order.tolist()], dtype=float)
+
+
+def _mm_resistant(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    s = _mean_stance(traj)[:, _idx(config, ASEAN_2022)]
+    rank = (s < s[:, [ASEAN_2022.index("MM")]]).sum(axis=1)
+    return (rank < 3).astype(float)
+
+
+def _vote_pattern(res: Resolution) -> Callable[[Trajectories, SimulationConfig, VoteRule],
+                                                np.ndarray]:
+    def per_run(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+        return predicted_votes(traj, config, res, rule)[:, _idx(config, ASEAN_2022)]
+    return per_run
+
+
+def _at_least(x: float) -> tuple[Callable[[float], bool], Callable[[float], float]]:
+    return (lambda v: v >= x - 1e-12), (lambda v: max(0.0, x - v))
+
+
+def _at_most(x: float) -> tuple[Callable[[float], bool], Callable[[float], float]]:
+    return (lambda v: v <= x + 1e-12), (lambda v: max(0.0, v - x))
+
+
+def patterns() -> tuple[Pattern, ...]:
+    """The calibration and validation patterns, in report order."""
+    out = [
+        Pattern("sg_sanctions_early",
+                "Singapore reaches `sanction` within two weeks of the invasion (share of runs)",
+                "1 (announced 2022-02-28, detailed 2022-03-05)", ">= 0.80",
+                _sg_sanction_early, "mean", *_at_least(0.8), 0.1, _sg_soft),
+        Pattern("no_other_sanctions",
+                "another member reaches `sanction` at any step of the horizon (share of runs)",
+                "0 (Singapore the only one, none followed through 2023)", "<= 0.10",
+                _others_sanction, "mean", *_at_most(0.1), 0.05),
+        Pattern("partners_at_principle",
+                "partners Japan met (KH, PH, ID, VN, TH) whose modal highest level in the "
+                f"{MEETING_WINDOW} weeks after the meeting is `principle`",
+                "5 of 5 (generic 'no change of the status quo by force' language, "
+                "Russia not named, no sanctions)", ">= 4 of 5",
+                _partners_principle, "partners", *_at_least(4), 1.0, _partners_soft),
+        Pattern("asean_never_condemns",
+                "ASEAN's collective level reaches `condemn` (names Russia) at any step "
+                "(share of runs)", "0 (2022-02-26 and 2022-03-03 statements did not name "
+                "Russia)", "<= 0.05", _asean_condemn, "mean", *_at_most(0.05), 0.05),
+        Pattern("vn_la_most_resistant",
+                "Vietnam and Laos have the two lowest mean stances among the nine members "
+                "other than Myanmar (share of runs)",
+                "yes (no votes on ES-11/3, abstentions on ES-11/1-2; socialist ties, arms)",
+                ">= 0.80", _vn_la_lowest, "mean", *_at_least(0.8), 0.1),
+        Pattern("mm_junta_resistant",
+                "Myanmar's government (junta) stance is among the three lowest of the ten "
+                "(share of runs)", "yes (junta endorsed the invasion, meta.myanmar_note)",
+                ">= 0.80", _mm_resistant, "mean", *_at_least(0.8), 0.1),
+    ]
+    for res in resolutions():
+        out.append(Pattern(
+            f"votes_{res.name}",
+            f"members whose modal predicted vote on {res.name} ({res.kind}, {res.date}) "
+            "equals the actual vote", "10 of 10", ">= 9 of 10",
+            _vote_pattern(res), "vote", *_at_least(9), 1.0))
+    return tuple(out)
+
+
+def _summarise(pattern: Pattern, per_run: np.ndarray, res: Resolution | None) -> float:
+    if pattern.summary == "mean":
+        return float(per_run.mean())
+    if pattern.summary == "partners":
+        return float((per_run.mean(axis=0) > 0.5).sum())
+    shares = vote_shares(per_run)
+    modal = np.argmax(shares, axis=-1)
+    actual = np.array([VOTES.index(res.votes[c]) for c in ASEAN_2022])
+    return float((modal == actual).sum())
+
+
+def _soft_summary(pattern: Pattern, soft: np.ndarray, per_run: np.ndarray,
+                  res: Resolution | None) -> float:
+    """The pattern's value with partial credit for near misses, on the same scale as the
+    value (partners count fully once their share reaches one half)."""
+    if pattern.summary == "mean":
+        return float(soft.mean())
+    if pattern.summary == "partners":
+        return float(np.minimum(soft.mean(axis=0) / 0.5, 1.0).sum())
+    # votes: 1 per member whose modal vote is right, else the probability of its actual
+    # vote (below one half), so near misses count but cannot add up to a pass
+    shares = vote_shares(per_run)
+    actual = np.array([VOTES.index(res.votes[c]) for c in ASEAN_2022])
+    right = np.argmax(shares, axis=-1) == actual
+    return float(np.where(right, 1.0, shares[np.arange(len(actual)), actual]).sum())
+
+
+def _resolution_of(pattern: Pattern) -> Resolution | None:
+    for res in resolutions():
+        if pattern.name == f"votes_{res.name}":
+            return res
+    return None
+
+
+@dataclass(frozen=True)
+class PatternResult:
+    """A pattern scored on an ensemble: simulated value, 90% interval, pass or fail."""
+
+    name: str
+    description: str
+    observed: str
+    tolerance: str
+    simulated: float
+    low: float
+    high: float
+    passed: bool
+    shortfall: float
+    implausibility: float
+    """Shortfall of the near-miss (soft) value in units of ``scale``: 0 once the soft value
+    is within tolerance; guides history matching (acceptance uses ``passed``)."""
+
+
+def score(
+    traj: Trajectories,
+    config: SimulationConfig,
+    rule: VoteRule,
+    *,
+    n_boot: int = 0,
+    seed: int = 0,
+) -> list[PatternResult]:
+    """Score every pattern; with ``n_boot`` > 0 a bootstrap (over runs) 90% interval."""
+    rng = np.random.default_rng(seed)
+    r = traj.n_runs
+    boot = [rng.integers(0, r, r) for _ in range(n_boot)]
+    out = []
+    for pat in patterns():
+        per_run = pat.per_run(traj, config, rule)
+        res = _resolution_of(pat)
+        value = _summarise(pat, per_run, res)
+        if boot:
+            reps = np.array([_summarise(pat, per_run[b], res) for b in boot])
+            low, high = (float(q) for q in np.quantile(reps, [0.05, 0.95]))
+        else:
+            low = high = value
+        short = pat.shortfall(value)
+        soft = value  # patterns with an upper bound (shares) are smooth already
+        if pat.soft_run is not None or pat.summary == "vote":
+            credit = pat.soft_run(traj, config, rule) if pat.soft_run else per_run
+            soft = max(value, _soft_summary(pat, credit, per_run, res))
+        out.append(PatternResult(
+            pat.name, pat.description, pat.observed, pat.tolerance, value, low, high,
+            pat.passes(value), short, pat.shortfall(soft) / pat.scale,
+        ))
+    return out
+
+
+def vote_fit(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> float:
+    """Mean probability given to the actual votes over the three resolutions (0-1)."""
+    hits = []
+    cols = _idx(config, ASEAN_2022)
+    for res in resolutions():
+        shares = vote_shares(predicted_votes(traj, config, res, rule)[:, cols])
+        actual = [VOTES.index(res.votes[c]) for c in ASEAN_2022]
+        hits.append(shares[np.arange(len(cols)), actual])
+    return float(np.concatenate(hits).mean())
+
+
+def with_params(config: SimulationConfig, **overrides: float) -> SimulationConfig:
+    """The configuration with some model parameters replaced."""
+    return replace(config, params=replace(config.params, **overrides))
