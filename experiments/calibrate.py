@@ -94,11 +94,29 @@ log = logging.getLogger(__name__)
 
 CALIBRATION_DIR = ROOT / "data" / "calibration"
 MODEL_PARAMS: tuple[str, ...] = (
-    "adjustment_speed", "shock_sd", "status_quo_weight", "hysteresis", "threshold_mean",
-    "threshold_spread", "norm_strength", "west_weight", "busting_rent", "exposure_arms",
-    "exposure_party", "exposure_trade", "outreach_weight", "outreach_saturation",
-    "outreach_decay", "asean_weight", "peer_weight", "public_weight", "hedge_weight",
-    "china_pull", "reactance_weight", "reactance_tolerance", "legalism_barrier",
+    "adjustment_speed",
+    "shock_sd",
+    "status_quo_weight",
+    "hysteresis",
+    "threshold_mean",
+    "threshold_spread",
+    "norm_strength",
+    "west_weight",
+    "busting_rent",
+    "exposure_arms",
+    "exposure_party",
+    "exposure_trade",
+    "outreach_weight",
+    "outreach_saturation",
+    "outreach_decay",
+    "asean_weight",
+    "peer_weight",
+    "public_weight",
+    "hedge_weight",
+    "china_pull",
+    "reactance_weight",
+    "reactance_tolerance",
+    "legalism_barrier",
 )
 """Model parameters searched: those the patterns are sensitive to (speed and noise of the
 stance, the sanction threshold, the forces separating Singapore from the others and
@@ -206,8 +224,12 @@ def _share_above(stance: np.ndarray, cuts: np.ndarray, noise: float) -> np.ndarr
     return _above(stance, cuts[..., None, :], noise).mean(axis=-2)
 
 
-def _fit_kind(shares: list[tuple[np.ndarray, np.ndarray]], actual: list[np.ndarray],
-              no_grid: np.ndarray, yes_grid: np.ndarray) -> tuple[tuple[int, ...], float]:
+def _fit_kind(
+    shares: list[tuple[np.ndarray, np.ndarray]],
+    actual: list[np.ndarray],
+    no_grid: np.ndarray,
+    yes_grid: np.ndarray,
+) -> tuple[tuple[int, ...], float]:
     """Best (no index, yes index, ...) for resolutions of one kind; shares are
     ``F_no (G_no, N)`` and ``F_yes (G_yes, ..., N)`` per resolution."""
     correct = 0.0
@@ -232,8 +254,9 @@ def _fit_kind(shares: list[tuple[np.ndarray, np.ndarray]], actual: list[np.ndarr
     return tuple(int(i) for i in best), float(np.max(correct * valid))
 
 
-def fit_vote_rule(traj: Trajectories, config: SimulationConfig,
-                  base: VoteRule | None = None) -> VoteRule:
+def fit_vote_rule(
+    traj: Trajectories, config: SimulationConfig, base: VoteRule | None = None
+) -> VoteRule:
     """Cut points fitted to ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive) from the
     simulated stances on the vote dates: on grids within the documented ranges, the cuts
     that maximise the number of members whose modal vote is right, ties broken by the
@@ -256,18 +279,30 @@ def fit_vote_rule(traj: Trajectories, config: SimulationConfig,
             leg = np.broadcast_to(legalism, traj.stance[:, step].shape)[:, cols]
             act = np.array([VOTES.index(res.votes[c]) for c in ASEAN_2022])
             if kind == "principle":
-                f_no = _share_above(s, np.broadcast_to(PRINCIPLE_NO_GRID[:, None],
-                                                       (len(PRINCIPLE_NO_GRID), len(cols))),
-                                    base.noise)
-                f_yes = _share_above(s, np.broadcast_to(PRINCIPLE_YES_GRID[:, None],
-                                                        (len(PRINCIPLE_YES_GRID), len(cols))),
-                                     base.noise)
+                f_no = _share_above(
+                    s,
+                    np.broadcast_to(
+                        PRINCIPLE_NO_GRID[:, None], (len(PRINCIPLE_NO_GRID), len(cols))
+                    ),
+                    base.noise,
+                )
+                f_yes = _share_above(
+                    s,
+                    np.broadcast_to(
+                        PRINCIPLE_YES_GRID[:, None], (len(PRINCIPLE_YES_GRID), len(cols))
+                    ),
+                    base.noise,
+                )
             else:
-                f_no = _share_above(s, np.broadcast_to(PUNITIVE_NO_GRID[:, None],
-                                                       (len(PUNITIVE_NO_GRID), len(cols))),
-                                    base.noise)
-                cut = (PUNITIVE_YES_GRID[:, None, None, None]
-                       + LEGALISM_SHIFT_GRID[None, :, None, None] * leg[None, None])
+                f_no = _share_above(
+                    s,
+                    np.broadcast_to(PUNITIVE_NO_GRID[:, None], (len(PUNITIVE_NO_GRID), len(cols))),
+                    base.noise,
+                )
+                cut = (
+                    PUNITIVE_YES_GRID[:, None, None, None]
+                    + LEGALISM_SHIFT_GRID[None, :, None, None] * leg[None, None]
+                )
                 f_yes = _above(s[None, None], cut, base.noise).mean(axis=-2)  # (Gy, K, N)
             shares.append((f_no, f_yes))
             actual.append(act)
@@ -292,21 +327,25 @@ def distance(results: Sequence[Any]) -> float:
 
 
 def evaluate(
-    config: SimulationConfig, point: Mapping[str, float], seeds: np.ndarray,
+    config: SimulationConfig,
+    point: Mapping[str, float],
+    seeds: np.ndarray,
     rule: VoteRule | None = None,
 ) -> dict[str, float]:
     """Scores at one point: with ``rule`` None the vote cut points are fitted to the three
     calibration votes on these runs (:func:`fit_vote_rule`), else ``rule`` is used as is.
     Returns the fitted ``votes.*`` values, pattern values, implausibilities, pass flags,
     distance and vote fit."""
-    params, _ = split_point({k: v for k, v in point.items() if k.startswith("model.")},
-                            config.params)
+    params, _ = split_point(
+        {k: v for k, v in point.items() if k.startswith("model.")}, config.params
+    )
     cfg = replace(config, params=params)
     traj = simulate(cfg, seeds)
     vote_rule = rule if rule is not None else fit_vote_rule(traj, cfg)
     results = score(traj, cfg, vote_rule)
-    row: dict[str, float] = {f"votes.{f.name}": float(getattr(vote_rule, f.name))
-                             for f in fields(VoteRule)}
+    row: dict[str, float] = {
+        f"votes.{f.name}": float(getattr(vote_rule, f.name)) for f in fields(VoteRule)
+    }
     for r in results:
         row[f"value.{r.name}"] = r.simulated
         row[f"I.{r.name}"] = r.implausibility
@@ -321,18 +360,29 @@ def evaluate(
 
 
 def _evaluate_all(
-    config: SimulationConfig, dims: Sequence[Dimension], points: np.ndarray, seeds: np.ndarray,
-    wave: int, stage: str,
+    config: SimulationConfig,
+    dims: Sequence[Dimension],
+    points: np.ndarray,
+    seeds: np.ndarray,
+    wave: int,
+    stage: str,
 ) -> pd.DataFrame:
     rows = []
     t0 = time.perf_counter()
     for i, x in enumerate(points):
         point = {d.key: float(v) for d, v in zip(dims, x, strict=True)}
-        rows.append({"wave": wave, "stage": stage, "point": i, **point,
-                     **evaluate(config, point, seeds)})
+        rows.append(
+            {"wave": wave, "stage": stage, "point": i, **point, **evaluate(config, point, seeds)}
+        )
         if (i + 1) % 500 == 0:
-            log.info("%s %d: %d/%d points (%.0f s)", stage, wave, i + 1, len(points),
-                     time.perf_counter() - t0)
+            log.info(
+                "%s %d: %d/%d points (%.0f s)",
+                stage,
+                wave,
+                i + 1,
+                len(points),
+                time.perf_counter() - t0,
+            )
     return pd.DataFrame(rows)
 
 
@@ -353,8 +403,12 @@ def _bounds(dims: Sequence[Dimension]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def perturb(
-    dims: Sequence[Dimension], particles: np.ndarray, weights: np.ndarray, n: int,
-    rng: np.random.Generator, sd: np.ndarray,
+    dims: Sequence[Dimension],
+    particles: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    rng: np.random.Generator,
+    sd: np.ndarray,
 ) -> np.ndarray:
     """``n`` proposals: a parent drawn by weight, moved by a Gaussian kernel of s.d.
     ``sd``, reflected at the range bounds so that every proposal lies in the support of
@@ -367,8 +421,15 @@ def perturb(
     return lo + np.where(folded > width, 2.0 * width - folded, folded)
 
 
-def kernel_sd(particles: np.ndarray, weights: np.ndarray, dist: np.ndarray, eps: float,
-              width: np.ndarray, floor: float = 0.01, start_sd: float = 0.05) -> np.ndarray:
+def kernel_sd(
+    particles: np.ndarray,
+    weights: np.ndarray,
+    dist: np.ndarray,
+    eps: float,
+    width: np.ndarray,
+    floor: float = 0.01,
+    start_sd: float = 0.05,
+) -> np.ndarray:
     """Per-parameter s.d. of the Gaussian kernel: twice the weighted variance (Beaumont
     et al. 2009) of the particles already within the current tolerance ``eps`` (a local
     kernel in the spirit of Filippi et al. 2013, so that the moves shrink with the
@@ -383,8 +444,9 @@ def kernel_sd(particles: np.ndarray, weights: np.ndarray, dist: np.ndarray, eps:
     return np.maximum(sd, floor * width)
 
 
-def _kernel_weights(new: np.ndarray, old: np.ndarray, old_w: np.ndarray,
-                    sd: np.ndarray) -> np.ndarray:
+def _kernel_weights(
+    new: np.ndarray, old: np.ndarray, old_w: np.ndarray, sd: np.ndarray
+) -> np.ndarray:
     """Importance weights of ABC population Monte Carlo with a uniform prior:
     ``w_i ~ 1 / sum_j w_j K(theta_i | theta_j)`` (Beaumont et al. 2009), normalised."""
     z = (new[:, None, :] - old[None, :, :]) / sd
@@ -425,10 +487,24 @@ def calibrate(
     ``start`` is the known valid point the search starts from besides the NROY points
     (model parameter name -> value; missing ones: the current defaults). Deterministic for
     a given ``seed`` and ``start``."""
-    if min(n_samples, n_seeds, population, generations, proposals, smc_seeds, final_max,
-           final_seeds, check_seeds) < 1:
-        raise ValueError("calibrate: n_samples, n_seeds, population, generations, proposals, "
-                         "smc_seeds, final_max, final_seeds and check_seeds must be >= 1")
+    if (
+        min(
+            n_samples,
+            n_seeds,
+            population,
+            generations,
+            proposals,
+            smc_seeds,
+            final_max,
+            final_seeds,
+            check_seeds,
+        )
+        < 1
+    ):
+        raise ValueError(
+            "calibrate: n_samples, n_seeds, population, generations, proposals, "
+            "smc_seeds, final_max, final_seeds and check_seeds must be >= 1"
+        )
     if not 0.0 < quantile <= 1.0:
         raise ValueError(f"calibrate.quantile: must be in (0, 1], got {quantile}")
     config = config or historical_config()
@@ -441,21 +517,28 @@ def calibrate(
     start = dict(start or {})
     unknown = sorted(set(start) - {k[6:] for k in keys})
     if unknown:
-        raise ValueError(f"calibrate.start: unknown {unknown}; allowed: the searched "
-                         f"model_params ({', '.join(k[6:] for k in keys)})")
+        raise ValueError(
+            f"calibrate.start: unknown {unknown}; allowed: the searched "
+            f"model_params ({', '.join(k[6:] for k in keys)})"
+        )
     defaults = np.array([float(start.get(k[6:], getattr(config.params, k[6:]))) for k in keys])
     for d, v in zip(dims, defaults, strict=True):
         if not d.low <= v <= d.high:
-            raise ValueError(f"calibrate.start.{d.key[6:]}: must be in [{d.low}, {d.high}], "
-                             f"got {v}")
+            raise ValueError(
+                f"calibrate.start.{d.key[6:]}: must be in [{d.low}, {d.high}], got {v}"
+            )
     wave1 = np.vstack([latin_hypercube(dims, n_samples, seed), defaults[None]])
-    hm = _evaluate_all(config, dims, wave1, replicate_seeds(seed, n_seeds), 1,
-                       "history_matching")
+    hm = _evaluate_all(config, dims, wave1, replicate_seeds(seed, n_seeds), 1, "history_matching")
     hm["is_default"] = np.arange(len(hm)) == len(hm) - 1
     nroy, refocused = not_ruled_out(hm, hm_cutoff, min_start)
     n_nroy = int((hm["max_implausibility"] <= hm_cutoff).sum())
-    log.info("history matching: %d of %d points not ruled out (max I <= %.1f)%s", n_nroy,
-             len(hm), hm_cutoff, "; refocused on the least implausible" if refocused else "")
+    log.info(
+        "history matching: %d of %d points not ruled out (max I <= %.1f)%s",
+        n_nroy,
+        len(hm),
+        hm_cutoff,
+        "; refocused on the least implausible" if refocused else "",
+    )
     # 2. ABC population Monte Carlo, started from the NROY points and the defaults (when
     # they are fewer than the population, the first kernel moves of s.d. ``start_sd`` of
     # each range fill it around them)
@@ -467,17 +550,26 @@ def calibrate(
     weights = np.full(len(particles), 1.0 / len(particles))
     eps = float(np.quantile(dist, quantile))
     frames = [hm.drop(columns=["is_default"])]
-    gen_log: list[dict[str, Any]] = [{
-        "generation": 0, "source": "history matching wave 1 (NROY) + the start point",
-        "n_points": len(hm), "n_seeds": n_seeds, "n_nroy": n_nroy, "refocused": refocused,
-        "population": len(particles), "n_all_passed": int(hm["all_passed"].sum()),
-        "default_distance": float(hm.loc[hm["is_default"], "distance"].iloc[0]),
-        "elapsed_s": round(time.perf_counter() - t0, 1)}]
+    gen_log: list[dict[str, Any]] = [
+        {
+            "generation": 0,
+            "source": "history matching wave 1 (NROY) + the start point",
+            "n_points": len(hm),
+            "n_seeds": n_seeds,
+            "n_nroy": n_nroy,
+            "refocused": refocused,
+            "population": len(particles),
+            "n_all_passed": int(hm["all_passed"].sum()),
+            "default_distance": float(hm.loc[hm["is_default"], "distance"].iloc[0]),
+            "elapsed_s": round(time.perf_counter() - t0, 1),
+        }
+    ]
     for gen in range(1, generations + 1):
         sd = kernel_sd(particles, weights, dist, eps, hi - lo, start_sd=start_sd)
         props = perturb(dims, particles, weights, proposals, rng, sd)
-        frame = _evaluate_all(config, dims, props, replicate_seeds(seed + gen, smc_seeds),
-                              gen + 1, "abc_smc")
+        frame = _evaluate_all(
+            config, dims, props, replicate_seeds(seed + gen, smc_seeds), gen + 1, "abc_smc"
+        )
         frame["epsilon"] = eps
         frames.append(frame)
         ok = frame["distance"].to_numpy() <= eps + 1e-12
@@ -491,31 +583,50 @@ def calibrate(
         new = props[idx]
         weights = _kernel_weights(new, particles, weights, sd)
         particles, dist = new, frame["distance"].to_numpy()[idx]
-        gen_log.append({
-            "generation": gen, "epsilon": eps, "n_points": len(props), "n_seeds": smc_seeds,
-            "n_within_epsilon": int((frame["distance"] <= eps + 1e-12).sum()),
-            "refill": refill, "population": len(particles),
-            "n_all_passed": int(frame["all_passed"].sum()),
-            "kernel_sd_scaled": float(np.mean(sd / (hi - lo))),
-            "elapsed_s": round(time.perf_counter() - t0, 1)})
-        log.info("ABC-SMC generation %d: epsilon %.3f, %d of %d within, %d pass all (%.0f s)",
-                 gen, eps, gen_log[-1]["n_within_epsilon"], len(props),
-                 gen_log[-1]["n_all_passed"], time.perf_counter() - t0)
+        gen_log.append(
+            {
+                "generation": gen,
+                "epsilon": eps,
+                "n_points": len(props),
+                "n_seeds": smc_seeds,
+                "n_within_epsilon": int((frame["distance"] <= eps + 1e-12).sum()),
+                "refill": refill,
+                "population": len(particles),
+                "n_all_passed": int(frame["all_passed"].sum()),
+                "kernel_sd_scaled": float(np.mean(sd / (hi - lo))),
+                "elapsed_s": round(time.perf_counter() - t0, 1),
+            }
+        )
+        log.info(
+            "ABC-SMC generation %d: epsilon %.3f, %d of %d within, %d pass all (%.0f s)",
+            gen,
+            eps,
+            gen_log[-1]["n_within_epsilon"],
+            len(props),
+            gen_log[-1]["n_all_passed"],
+            time.perf_counter() - t0,
+        )
         eps = min(eps, float(np.quantile(dist, quantile)))
     # 3. final acceptance: every point that passed all patterns, rounded to the installed
     # precision, re-simulated on fresh seeds (cut points refitted there)
     seen = pd.concat(frames, ignore_index=True)
     cands = seen[seen["all_passed"] > 0].sort_values("distance", kind="stable")
-    pts = np.unique(np.array([_round_point(x) for x in cands[keys].to_numpy()]).reshape(
-        -1, len(keys)), axis=0)[:final_max]
-    final = _evaluate_all(config, dims, pts, replicate_seeds(seed + 1000, final_seeds),
-                          generations + 2, "final")
+    pts = np.unique(
+        np.array([_round_point(x) for x in cands[keys].to_numpy()]).reshape(-1, len(keys)), axis=0
+    )[:final_max]
+    final = _evaluate_all(
+        config, dims, pts, replicate_seeds(seed + 1000, final_seeds), generations + 2, "final"
+    )
     final["accepted"] = final["all_passed"] > 0 if len(final) else pd.Series(dtype=bool)
     table = pd.concat([seen.assign(accepted=False), final], ignore_index=True)
     table["accepted"] = table["accepted"].astype(bool)
     ok = table[table["accepted"]]
-    log.info("final: %d of %d candidates pass every pattern on %d fresh seeds", len(ok),
-             len(final), final_seeds)
+    log.info(
+        "final: %d of %d candidates pass every pattern on %d fresh seeds",
+        len(ok),
+        len(final),
+        final_seeds,
+    )
     vkeys = [f"votes.{f.name}" for f in fields(VoteRule)]
     summary: dict[str, Any] = {
         "method": METHOD,
@@ -527,34 +638,56 @@ def calibrate(
             "out most of the model space in one wave, and ABC population Monte Carlo started "
             "from the not-ruled-out points and a known valid point concentrates the proposals "
             "where every pattern can hold, while the uniform prior on the documented ranges "
-            "is respected throughout"),
+            "is respected throughout"
+        ),
         "engine": "sim.engine.simulate, strategy historical, common random numbers per stage",
-        "settings": {"n_samples": n_samples, "n_seeds": n_seeds, "seed": seed,
-                     "hm_cutoff": hm_cutoff, "population": population,
-                     "generations": generations, "proposals": proposals,
-                     "smc_seeds": smc_seeds, "quantile": quantile, "min_start": min_start,
-                     "start_sd": start_sd, "final_max": final_max,
-                     "final_seeds": final_seeds, "check_seeds": check_seeds},
+        "settings": {
+            "n_samples": n_samples,
+            "n_seeds": n_seeds,
+            "seed": seed,
+            "hm_cutoff": hm_cutoff,
+            "population": population,
+            "generations": generations,
+            "proposals": proposals,
+            "smc_seeds": smc_seeds,
+            "quantile": quantile,
+            "min_start": min_start,
+            "start_sd": start_sd,
+            "final_max": final_max,
+            "final_seeds": final_seeds,
+            "check_seeds": check_seeds,
+        },
         "parameters": {d.key: [d.low, d.high] for d in dims},
         "start_point": {k: float(v) for k, v in zip(keys, defaults, strict=True)},
         "vote_rule": VOTE_FIT_NOTE,
-        "vote_grids": {"principle_yes": PRINCIPLE_YES_GRID.tolist(),
-                       "principle_no": PRINCIPLE_NO_GRID.tolist(),
-                       "punitive_yes": PUNITIVE_YES_GRID.tolist(),
-                       "punitive_no": PUNITIVE_NO_GRID.tolist(),
-                       "legalism_shift": LEGALISM_SHIFT_GRID.tolist(),
-                       "noise": float(VoteRule().noise)},
-        "not_calibrated": {name: "counterfactual: acts only under a binding UN Security "
-                           "Council mandate, which did not exist in 2022; not identified "
-                           "by the data, default kept" for name in NOT_IDENTIFIED},
+        "vote_grids": {
+            "principle_yes": PRINCIPLE_YES_GRID.tolist(),
+            "principle_no": PRINCIPLE_NO_GRID.tolist(),
+            "punitive_yes": PUNITIVE_YES_GRID.tolist(),
+            "punitive_no": PUNITIVE_NO_GRID.tolist(),
+            "legalism_shift": LEGALISM_SHIFT_GRID.tolist(),
+            "noise": float(VoteRule().noise),
+        },
+        "not_calibrated": {
+            name: "counterfactual: acts only under a binding UN Security "
+            "Council mandate, which did not exist in 2022; not identified "
+            "by the data, default kept"
+            for name in NOT_IDENTIFIED
+        },
         "generations": gen_log,
-        "final": {"n_candidates": len(final), "n_seeds": final_seeds,
-                  "n_accepted": len(ok),
-                  "acceptance_rate": len(ok) / len(final) if len(final) else 0.0},
+        "final": {
+            "n_candidates": len(final),
+            "n_seeds": final_seeds,
+            "n_accepted": len(ok),
+            "acceptance_rate": len(ok) / len(final) if len(final) else 0.0,
+        },
         "n_evaluated": len(table),
         "n_accepted": len(ok),
-        "pattern_pass_rate_smc": {c[5:]: float(seen.loc[seen["stage"] == "abc_smc", c].mean())
-                                  for c in seen.columns if c.startswith("pass.")},
+        "pattern_pass_rate_smc": {
+            c[5:]: float(seen.loc[seen["stage"] == "abc_smc", c].mean())
+            for c in seen.columns
+            if c.startswith("pass.")
+        },
     }
     summary["installed"] = None
     if len(ok):
@@ -572,17 +705,21 @@ def calibrate(
                 summary["installed"] = {
                     "point": {k: float(row[k]) for k in keys + vkeys},
                     "why": "the accepted set nearest the posterior median of the accepted "
-                           "sets (model parameters scaled by their ranges) that also passes "
-                           f"every pattern on {check_seeds} further independent seeds with "
-                           "its fitted cut points: central in the accepted set, not an "
-                           "edge case of the fit",
-                    "distance": float(row["distance"]), "vote_fit": float(row["vote_fit"]),
+                    "sets (model parameters scaled by their ranges) that also passes "
+                    f"every pattern on {check_seeds} further independent seeds with "
+                    "its fitted cut points: central in the accepted set, not an "
+                    "edge case of the fit",
+                    "distance": float(row["distance"]),
+                    "vote_fit": float(row["vote_fit"]),
                     "scaled_gap_to_median": float(gap[i]),
-                    "n_checked": len(checked), "check_seeds": check_seeds}
+                    "n_checked": len(checked),
+                    "check_seeds": check_seeds,
+                }
                 break
         summary["posterior_median"] = {k: float(median[k]) for k in keys}
         summary["posterior_interval_90"] = {
-            k: [float(ok[k].quantile(0.05)), float(ok[k].quantile(0.95))] for k in keys + vkeys}
+            k: [float(ok[k].quantile(0.05)), float(ok[k].quantile(0.95))] for k in keys + vkeys
+        }
     if summary["installed"] is None:
         log.warning("no accepted set passed the check: nothing to install")
     summary["elapsed_s"] = round(time.perf_counter() - t0, 1)
@@ -618,13 +755,19 @@ def write_results(table: pd.DataFrame, summary: Mapping[str, Any], folder: Path)
     accepted = table[table["accepted"]].drop(columns=["accepted"]).reset_index(drop=True)
     _atomic_write(folder / "accepted.parquet", lambda p: accepted.to_parquet(p, index=False))
     _atomic_write(folder / "evaluated.parquet", lambda p: table.to_parquet(p, index=False))
-    _atomic_write(folder / "calibration.json",
-                  lambda p: p.write_text(json.dumps(summary, indent=2, default=float) + "\n"))
+    _atomic_write(
+        folder / "calibration.json",
+        lambda p: p.write_text(json.dumps(summary, indent=2, default=float) + "\n"),
+    )
     if summary.get("installed"):
-        values = {**installed_values(summary), "why": summary["installed"]["why"],
-                  "source": "data/calibration/calibration.json (python -m experiments.calibrate)"}
-        _atomic_write(folder / "installed.json",
-                      lambda p: p.write_text(json.dumps(values, indent=2) + "\n"))
+        values = {
+            **installed_values(summary),
+            "why": summary["installed"]["why"],
+            "source": "data/calibration/calibration.json (python -m experiments.calibrate)",
+        }
+        _atomic_write(
+            folder / "installed.json", lambda p: p.write_text(json.dumps(values, indent=2) + "\n")
+        )
 
 
 def _set_default(text: str, name: str, value: float, factory: str) -> str:
@@ -636,8 +779,13 @@ def _set_default(text: str, name: str, value: float, factory: str) -> str:
     return new
 
 
-def install(values: Mapping[str, Mapping[str, float]], *, params_file: Path = PARAMS_FILE,
-            votes_file: Path = VOTES_FILE, model_conf: Path | None = MODEL_CONF_FILE) -> None:
+def install(
+    values: Mapping[str, Mapping[str, float]],
+    *,
+    params_file: Path = PARAMS_FILE,
+    votes_file: Path = VOTES_FILE,
+    model_conf: Path | None = MODEL_CONF_FILE,
+) -> None:
     """Write the installed point into the defaults of ``sim/params.py`` (ModelParams) and
     ``sim/votes.py`` (VoteRule), then regenerate ``conf/model/default.yaml`` with
     ``experiments.config.render_model_defaults`` (in a fresh interpreter, so that it reads
@@ -649,11 +797,18 @@ def install(values: Mapping[str, Mapping[str, float]], *, params_file: Path = PA
         _atomic_write(path, lambda p, t=text: p.write_text(t))
     if model_conf is not None:
         rendered = subprocess.run(
-            [sys.executable, "-m", "experiments.config", "model"], cwd=ROOT, check=True,
-            capture_output=True, text=True).stdout
+            [sys.executable, "-m", "experiments.config", "model"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         _atomic_write(model_conf, lambda p: p.write_text(rendered))
-    log.info("installed %d model and %d vote-rule defaults", len(values.get("model", {})),
-             len(values.get("votes", {})))
+    log.info(
+        "installed %d model and %d vote-rule defaults",
+        len(values.get("model", {})),
+        len(values.get("votes", {})),
+    )
 
 
 def load_accepted(folder: Path = CALIBRATION_DIR) -> list[dict[str, float]]:
@@ -686,13 +841,21 @@ def main_app() -> None:  # pragma: no cover - wired below
 
     def _run(c: dict, output_dir: str) -> None:
         table, summary = calibrate(
-            n_samples=int(c["n_samples"]), n_seeds=int(c["n_seeds"]), seed=int(c["seed"]),
-            hm_cutoff=float(c["hm_cutoff"]), population=int(c["population"]),
-            generations=int(c["generations"]), proposals=int(c["proposals"]),
-            smc_seeds=int(c["smc_seeds"]), quantile=float(c["quantile"]),
-            final_max=int(c["final_max"]), final_seeds=int(c["final_seeds"]),
-            check_seeds=int(c["check_seeds"]), min_start=int(c["min_start"]),
-            start_sd=float(c["start_sd"]), model_params=tuple(c["model_params"]),
+            n_samples=int(c["n_samples"]),
+            n_seeds=int(c["n_seeds"]),
+            seed=int(c["seed"]),
+            hm_cutoff=float(c["hm_cutoff"]),
+            population=int(c["population"]),
+            generations=int(c["generations"]),
+            proposals=int(c["proposals"]),
+            smc_seeds=int(c["smc_seeds"]),
+            quantile=float(c["quantile"]),
+            final_max=int(c["final_max"]),
+            final_seeds=int(c["final_seeds"]),
+            check_seeds=int(c["check_seeds"]),
+            min_start=int(c["min_start"]),
+            start_sd=float(c["start_sd"]),
+            model_params=tuple(c["model_params"]),
             start={str(k): float(v) for k, v in (c.get("start") or {}).items()},
         )
         out = Path(output_dir)
@@ -700,9 +863,13 @@ def main_app() -> None:  # pragma: no cover - wired below
         if c["publish"]:
             dest = Path(c["publish_dir"])
             write_results(table, summary, dest if dest.is_absolute() else ROOT / dest)
-        log.info("accepted %d of %d final candidates (rate %.3f) in %.0f s",
-                 summary["n_accepted"], summary["final"]["n_candidates"],
-                 summary["final"]["acceptance_rate"], summary["elapsed_s"])
+        log.info(
+            "accepted %d of %d final candidates (rate %.3f) in %.0f s",
+            summary["n_accepted"],
+            summary["final"]["n_candidates"],
+            summary["final"]["acceptance_rate"],
+            summary["elapsed_s"],
+        )
         if c["install"]:
             if not summary.get("installed"):
                 raise ValueError("install: no accepted parameter set to install")

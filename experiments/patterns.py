@@ -82,12 +82,21 @@ def historical_calendar(n_steps: int | None = None, path: Path = CALENDAR_FILE) 
     if Path(path).exists():
         spec = yaml.safe_load(Path(path).read_text())
         events = tuple(
-            Event(_date(e["date"]), e["kind"], e.get("country"), e.get("instrument"),
-                  float(e.get("amount", 1.0)), e.get("name"))
+            Event(
+                _date(e["date"]),
+                e["kind"],
+                e.get("country"),
+                e.get("instrument"),
+                float(e.get("amount", 1.0)),
+                e.get("name"),
+            )
             for e in spec["events"]
         )
-        return Calendar(start=_date(spec["start"]), n_steps=int(n_steps or spec["n_steps"]),
-                        events=tuple(sorted(events, key=lambda e: e.date)))
+        return Calendar(
+            start=_date(spec["start"]),
+            n_steps=int(n_steps or spec["n_steps"]),
+            events=tuple(sorted(events, key=lambda e: e.date)),
+        )
     d = dt.date
     outreach = (
         Event(d(2022, 3, 20), "japan_visit", "KH", "visit", 1.0),
@@ -105,8 +114,11 @@ def historical_calendar(n_steps: int | None = None, path: Path = CALENDAR_FILE) 
         Event(d(2022, 3, 2), "institution", name="unga"),
         *(Event(r.date, "un_vote", name=r.name) for r in resolutions()),
     )
-    return Calendar(start=INVASION, n_steps=int(n_steps or 53),
-                    events=tuple(sorted(outreach + other, key=lambda e: e.date)))
+    return Calendar(
+        start=INVASION,
+        n_steps=int(n_steps or 53),
+        events=tuple(sorted(outreach + other, key=lambda e: e.date)),
+    )
 
 
 def meetings() -> dict[str, dt.date]:
@@ -122,8 +134,10 @@ def historical_config(
 ) -> SimulationConfig:
     """The default configuration of 2022: ten members, historical calendar, a strategy."""
     return SimulationConfig(
-        countries=table or default_table(), params=params or ModelParams(),
-        calendar=historical_calendar(n_steps), strategy=strategy,
+        countries=table or default_table(),
+        params=params or ModelParams(),
+        calendar=historical_calendar(n_steps),
+        strategy=strategy,
     )
 
 
@@ -196,8 +210,9 @@ def _sg_soft(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np
 
 
 def _others_sanction(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
-    others = [i for i, c in enumerate(config.countries.codes)
-              if c != "SG" and config.countries.member[i]]
+    others = [
+        i for i, c in enumerate(config.countries.codes) if c != "SG" and config.countries.member[i]
+    ]
     return (traj.level[:, :, others] >= SANCTION_LEVEL).any(axis=(1, 2)).astype(float)
 
 
@@ -252,10 +267,12 @@ def _mm_resistant(traj: Trajectories, config: SimulationConfig, rule: VoteRule) 
     return (rank < 3).astype(float)
 
 
-def _vote_pattern(res: Resolution) -> Callable[[Trajectories, SimulationConfig, VoteRule],
-                                                np.ndarray]:
+def _vote_pattern(
+    res: Resolution,
+) -> Callable[[Trajectories, SimulationConfig, VoteRule], np.ndarray]:
     def per_run(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
         return predicted_votes(traj, config, res, rule)[:, _idx(config, ASEAN_2022)]
+
     return per_run
 
 
@@ -270,40 +287,87 @@ def _at_most(x: float) -> tuple[Callable[[float], bool], Callable[[float], float
 def patterns() -> tuple[Pattern, ...]:
     """The calibration and validation patterns, in report order."""
     out = [
-        Pattern("sg_sanctions_early",
-                "Singapore reaches `sanction` within two weeks of the invasion (share of runs)",
-                "1 (announced 2022-02-28, detailed 2022-03-05)", ">= 0.80",
-                _sg_sanction_early, "mean", *_at_least(0.8), 0.1, _sg_soft),
-        Pattern("no_other_sanctions",
-                "another member reaches `sanction` at any step of the horizon (share of runs)",
-                "0 (Singapore the only one, none followed through 2023)", "<= 0.10",
-                _others_sanction, "mean", *_at_most(0.1), 0.05),
-        Pattern("partners_at_principle",
-                "partners Japan met (KH, PH, ID, VN, TH) whose modal highest level in the "
-                f"{MEETING_WINDOW} weeks after the meeting is `principle`",
-                "5 of 5 (generic 'no change of the status quo by force' language, "
-                "Russia not named, no sanctions)", ">= 4 of 5",
-                _partners_principle, "partners", *_at_least(4), 1.0, _partners_soft),
-        Pattern("asean_never_condemns",
-                "ASEAN's collective level reaches `condemn` (names Russia) at any step "
-                "(share of runs)", "0 (2022-02-26 and 2022-03-03 statements did not name "
-                "Russia)", "<= 0.05", _asean_condemn, "mean", *_at_most(0.05), 0.05),
-        Pattern("vn_la_most_resistant",
-                "Vietnam and Laos have the two lowest mean stances among the nine members "
-                "other than Myanmar (share of runs)",
-                "yes (no votes on ES-11/3, abstentions on ES-11/1-2; socialist ties, arms)",
-                ">= 0.80", _vn_la_lowest, "mean", *_at_least(0.8), 0.1),
-        Pattern("mm_junta_resistant",
-                "Myanmar's government (junta) stance is among the three lowest of the ten "
-                "(share of runs)", "yes (junta endorsed the invasion, meta.myanmar_note)",
-                ">= 0.80", _mm_resistant, "mean", *_at_least(0.8), 0.1),
+        Pattern(
+            "sg_sanctions_early",
+            "Singapore reaches `sanction` within two weeks of the invasion (share of runs)",
+            "1 (announced 2022-02-28, detailed 2022-03-05)",
+            ">= 0.80",
+            _sg_sanction_early,
+            "mean",
+            *_at_least(0.8),
+            0.1,
+            _sg_soft,
+        ),
+        Pattern(
+            "no_other_sanctions",
+            "another member reaches `sanction` at any step of the horizon (share of runs)",
+            "0 (Singapore the only one, none followed through 2023)",
+            "<= 0.10",
+            _others_sanction,
+            "mean",
+            *_at_most(0.1),
+            0.05,
+        ),
+        Pattern(
+            "partners_at_principle",
+            "partners Japan met (KH, PH, ID, VN, TH) whose modal highest level in the "
+            f"{MEETING_WINDOW} weeks after the meeting is `principle`",
+            "5 of 5 (generic 'no change of the status quo by force' language, "
+            "Russia not named, no sanctions)",
+            ">= 4 of 5",
+            _partners_principle,
+            "partners",
+            *_at_least(4),
+            1.0,
+            _partners_soft,
+        ),
+        Pattern(
+            "asean_never_condemns",
+            "ASEAN's collective level reaches `condemn` (names Russia) at any step (share of runs)",
+            "0 (2022-02-26 and 2022-03-03 statements did not name Russia)",
+            "<= 0.05",
+            _asean_condemn,
+            "mean",
+            *_at_most(0.05),
+            0.05,
+        ),
+        Pattern(
+            "vn_la_most_resistant",
+            "Vietnam and Laos have the two lowest mean stances among the nine members "
+            "other than Myanmar (share of runs)",
+            "yes (no votes on ES-11/3, abstentions on ES-11/1-2; socialist ties, arms)",
+            ">= 0.80",
+            _vn_la_lowest,
+            "mean",
+            *_at_least(0.8),
+            0.1,
+        ),
+        Pattern(
+            "mm_junta_resistant",
+            "Myanmar's government (junta) stance is among the three lowest of the ten "
+            "(share of runs)",
+            "yes (junta endorsed the invasion, meta.myanmar_note)",
+            ">= 0.80",
+            _mm_resistant,
+            "mean",
+            *_at_least(0.8),
+            0.1,
+        ),
     ]
     for res in resolutions():
-        out.append(Pattern(
-            f"votes_{res.name}",
-            f"members whose modal predicted vote on {res.name} ({res.kind}, {res.date}) "
-            "equals the actual vote", "10 of 10", ">= 9 of 10",
-            _vote_pattern(res), "vote", *_at_least(9), 1.0))
+        out.append(
+            Pattern(
+                f"votes_{res.name}",
+                f"members whose modal predicted vote on {res.name} ({res.kind}, {res.date}) "
+                "equals the actual vote",
+                "10 of 10",
+                ">= 9 of 10",
+                _vote_pattern(res),
+                "vote",
+                *_at_least(9),
+                1.0,
+            )
+        )
     return tuple(out)
 
 
@@ -318,8 +382,9 @@ def _summarise(pattern: Pattern, per_run: np.ndarray, res: Resolution | None) ->
     return float((modal == actual).sum())
 
 
-def _soft_summary(pattern: Pattern, soft: np.ndarray, per_run: np.ndarray,
-                  res: Resolution | None) -> float:
+def _soft_summary(
+    pattern: Pattern, soft: np.ndarray, per_run: np.ndarray, res: Resolution | None
+) -> float:
     """The pattern's value with partial credit for near misses, on the same scale as the
     value (partners count fully once their share reaches one half)."""
     if pattern.summary == "mean":
@@ -386,10 +451,20 @@ def score(
         if pat.soft_run is not None or pat.summary == "vote":
             credit = pat.soft_run(traj, config, rule) if pat.soft_run else per_run
             soft = max(value, _soft_summary(pat, credit, per_run, res))
-        out.append(PatternResult(
-            pat.name, pat.description, pat.observed, pat.tolerance, value, low, high,
-            pat.passes(value), short, pat.shortfall(soft) / pat.scale,
-        ))
+        out.append(
+            PatternResult(
+                pat.name,
+                pat.description,
+                pat.observed,
+                pat.tolerance,
+                value,
+                low,
+                high,
+                pat.passes(value),
+                short,
+                pat.shortfall(soft) / pat.scale,
+            )
+        )
     return out
 
 

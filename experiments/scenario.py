@@ -24,7 +24,9 @@ def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] 
         raise ValueError(f"{where}: expected a mapping with value, C, source (and range)")
     unknown = set(spec) - _ENTRY_KEYS
     if unknown:
-        raise ValueError(f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {sorted(_ENTRY_KEYS)}")
+        raise ValueError(
+            f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {sorted(_ENTRY_KEYS)}"
+        )
     if "value" not in spec:
         raise ValueError(f"{where}.value: missing")
     if spec.get("C") not in _CONFIDENCE:
@@ -97,7 +99,9 @@ def table_from_mapping(
         a, b, w = item
         for c in (a, b):
             if c not in data:
-                raise ValueError(f"scenario.ties: unknown country {c!r}; allowed: {', '.join(data)}")
+                raise ValueError(
+                    f"scenario.ties: unknown country {c!r}; allowed: {', '.join(data)}"
+                )
         ties.pop((b, a), None)
         ties[(a, b)] = float(w)
     return CountryTable.from_profiles(profiles, ties)
@@ -112,7 +116,9 @@ def load_scenario_file(path: Path = DEFAULT_SCENARIO) -> dict[str, Any]:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ValueError(f"scenario file {path}: malformed YAML ({exc.__class__.__name__})") from None
+        raise ValueError(
+            f"scenario file {path}: malformed YAML ({exc.__class__.__name__})"
+        ) from None
     if not isinstance(data, dict):
         raise ValueError(f"scenario file {path}: expected a mapping at the top level")
     return data

@@ -62,11 +62,19 @@ def vote_table(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> 
         modal = modal_vote(shares)
         base = repeat_last_vote(res, history)
         for k, code in enumerate(ASEAN_2022):
-            rows.append({
-                "resolution": res.name, "kind": res.kind, "country": code,
-                "p_yes": shares[k, 0], "p_abstain": shares[k, 1], "p_no": shares[k, 2],
-                "modal": modal[k], "actual": res.votes[code], "baseline_repeat": base[code],
-            })
+            rows.append(
+                {
+                    "resolution": res.name,
+                    "kind": res.kind,
+                    "country": code,
+                    "p_yes": shares[k, 0],
+                    "p_abstain": shares[k, 1],
+                    "p_no": shares[k, 2],
+                    "modal": modal[k],
+                    "actual": res.votes[code],
+                    "baseline_repeat": base[code],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -84,8 +92,15 @@ def figure_votes(votes: pd.DataFrame) -> Figure:
             ax.bar(x, sub[f"p_{v}"], bottom=bottom, color=colours[v], label=v)
             bottom = bottom + sub[f"p_{v}"].to_numpy()
         for i, actual in enumerate(sub["actual"]):
-            ax.text(i, 1.03, actual[0].upper(), ha="center", fontsize=9, fontweight="bold",
-                    color=colours[actual])
+            ax.text(
+                i,
+                1.03,
+                actual[0].upper(),
+                ha="center",
+                fontsize=9,
+                fontweight="bold",
+                color=colours[actual],
+            )
         ax.set_xticks(x, sub["country"], fontsize=8)
         ax.set_title(f"{name} ({sub['kind'].iloc[0]})", fontsize=10, pad=14)
         ax.set_ylim(0, 1.12)
@@ -130,31 +145,42 @@ def _fmt(x: float) -> str:
 
 
 def pattern_rows(results: Sequence[PatternResult], null: Sequence[PatternResult]) -> str:
-    lines = ["| pattern | observed | tolerance | simulated (historical) [90% interval] | "
-             "pass | null model (`none`) | null passes |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| pattern | observed | tolerance | simulated (historical) [90% interval] | "
+        "pass | null model (`none`) | null passes |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r, n in zip(results, null, strict=True):
         lines.append(
             f"| **{r.name}**: {r.description} | {r.observed} | {r.tolerance} | "
             f"{_fmt(r.simulated)} [{_fmt(r.low)}, {_fmt(r.high)}] | "
             f"{'PASS' if r.passed else '**FAIL**'} | {_fmt(n.simulated)} | "
-            f"{'pass' if n.passed else 'fail'} |")
+            f"{'pass' if n.passed else 'fail'} |"
+        )
     return "\n".join(lines)
 
 
 def vote_rows(votes: pd.DataFrame, null_votes: pd.DataFrame) -> str:
-    lines = ["| resolution | country | p_yes | p_abstain | p_no | predicted (modal) | actual | "
-             "repeat-last baseline | null model modal |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| resolution | country | p_yes | p_abstain | p_no | predicted (modal) | actual | "
+        "repeat-last baseline | null model modal |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for (_, r), (_, n) in zip(votes.iterrows(), null_votes.iterrows(), strict=True):
         mark = "" if r["modal"] == r["actual"] else " ✗"
-        lines.append(f"| {r['resolution']} | {r['country']} | {r['p_yes']:.2f} | "
-                     f"{r['p_abstain']:.2f} | {r['p_no']:.2f} | {r['modal']}{mark} | "
-                     f"{r['actual']} | {r['baseline_repeat']} | {n['modal']} |")
+        lines.append(
+            f"| {r['resolution']} | {r['country']} | {r['p_yes']:.2f} | "
+            f"{r['p_abstain']:.2f} | {r['p_no']:.2f} | {r['modal']}{mark} | "
+            f"{r['actual']} | {r['baseline_repeat']} | {n['modal']} |"
+        )
     return "\n".join(lines)
 
 
 def accuracy(votes: pd.DataFrame, column: str) -> dict[str, int]:
-    return {name: int((g[column] == g["actual"]).sum())
-            for name, g in votes.groupby("resolution", sort=False)}
+    return {
+        name: int((g[column] == g["actual"]).sum())
+        for name, g in votes.groupby("resolution", sort=False)
+    }
 
 
 def calibration_text() -> str:
@@ -170,8 +196,11 @@ def calibration_text() -> str:
     s = c["settings"]
     gens = c["generations"]
     hm = gens[0]
-    smc = "; ".join(f"{g['generation']}: epsilon {g['epsilon']:.2f}, {g['n_within_epsilon']} "
-                    f"of {g['n_points']} within" for g in gens[1:])
+    smc = "; ".join(
+        f"{g['generation']}: epsilon {g['epsilon']:.2f}, {g['n_within_epsilon']} "
+        f"of {g['n_points']} within"
+        for g in gens[1:]
+    )
     fin = c["final"]
     why = (c.get("installed") or {}).get("why", "nothing installed")
     return (
@@ -189,11 +218,14 @@ def calibration_text() -> str:
         f"{fin['n_seeds']} fresh seeds and form the accepted set.\n\n"
         f"Why this method: {c.get('why_this_method', 'see calibration.json')}.\n\n"
         f"**Vote rule**: {c['vote_rule']}.\n\n"
-        f"**Installed defaults**: {why}.")
+        f"**Installed defaults**: {why}."
+    )
 
 
 def parameter_uncertainty(
-    config: SimulationConfig, seeds: np.ndarray, max_sets: int = 60,
+    config: SimulationConfig,
+    seeds: np.ndarray,
+    max_sets: int = 60,
 ) -> pd.DataFrame:
     """Every pattern scored for each accepted parameter set of the calibration (model
     parameters and vote rule of the set, common seeds): one row per set and pattern.
@@ -210,26 +242,33 @@ def parameter_uncertainty(
         params, rule = split_point(sets[k], config.params)
         cfg = replace(config, params=params)
         for r in score(simulate(cfg, seeds), cfg, rule):
-            rows.append({"set": k, "pattern": r.name, "value": r.simulated,
-                         "passed": r.passed})
+            rows.append({"set": k, "pattern": r.name, "value": r.simulated, "passed": r.passed})
     return pd.DataFrame(rows)
 
 
 def uncertainty_rows(spread: pd.DataFrame, results: Sequence[PatternResult]) -> str:
-    lines = ["| pattern | installed point | accepted sets: median [5%, 95%] | "
-             "sets passing |", "|---|---|---|---|"]
+    lines = [
+        "| pattern | installed point | accepted sets: median [5%, 95%] | sets passing |",
+        "|---|---|---|---|",
+    ]
     for r in results:
         sub = spread[spread["pattern"] == r.name]
         lo, med, hi = (float(q) for q in np.quantile(sub["value"], [0.05, 0.5, 0.95]))
-        lines.append(f"| {r.name} | {_fmt(r.simulated)} | {_fmt(med)} [{_fmt(lo)}, {_fmt(hi)}] "
-                     f"| {int(sub['passed'].sum())}/{len(sub)} |")
+        lines.append(
+            f"| {r.name} | {_fmt(r.simulated)} | {_fmt(med)} [{_fmt(lo)}, {_fmt(hi)}] "
+            f"| {int(sub['passed'].sum())}/{len(sub)} |"
+        )
     return "\n".join(lines)
 
 
 def build_report(
-    n_seeds: int = 500, seed: int = 20220224, n_boot: int = 200,
-    config: SimulationConfig | None = None, rule: VoteRule | None = None,
-    set_seeds: int = 50, max_sets: int = 60,
+    n_seeds: int = 500,
+    seed: int = 20220224,
+    n_boot: int = 200,
+    config: SimulationConfig | None = None,
+    rule: VoteRule | None = None,
+    set_seeds: int = 50,
+    max_sets: int = 60,
 ) -> tuple[str, dict[str, Figure], dict[str, object]]:
     """The Markdown report, its figures, and a summary of the numbers."""
     config = config or historical_config()
@@ -256,15 +295,19 @@ def build_report(
             f"with its own model parameters and vote rule, is simulated on {set_seeds} common "
             "seeds (independent of the calibration's seeds) and scored on every pattern. The "
             "spread shows what parameter uncertainty does to each pattern metric.\n\n"
-            + uncertainty_rows(spread, results))
+            + uncertainty_rows(spread, results)
+        )
     else:
         uncertainty = "No accepted parameter set found (run `python -m experiments.calibrate`)."
-    figures = {"validation_votes.png": figure_votes(votes),
-               "validation_stances.png": figure_stances(traj, config)}
+    figures = {
+        "validation_votes.png": figure_votes(votes),
+        "validation_stances.png": figure_stances(traj, config),
+    }
     first = resolutions()[0]
     acc_lines = "\n".join(
         f"| {name} | {acc_model[name]}/10 | {acc_null[name]}/10 | {acc_repeat[name]}/10 |"
-        for name in acc_model)
+        for name in acc_model
+    )
     text = f"""# Validation against 2022
 
 Generated by `python -m experiments.validate` (n_seeds={n_seeds}, seed={seed}, bootstrap
@@ -335,10 +378,16 @@ votes are the out-of-sample check and are not encoded in the project.
 {VOTE_RULE_DOC}
 Installed values: {", ".join(f"`{k}` = {v:.3g}" for k, v in vars(rule).items())}.
 """
-    summary = {"n_passed": sum(r.passed for r in results), "n_patterns": len(results),
-               "failed": failed, "accuracy_model": acc_model, "accuracy_null": acc_null,
-               "accuracy_repeat": acc_repeat, "vote_fit": fit_model,
-               "partners": list(PARTNERS)}
+    summary = {
+        "n_passed": sum(r.passed for r in results),
+        "n_patterns": len(results),
+        "failed": failed,
+        "accuracy_model": acc_model,
+        "accuracy_null": acc_null,
+        "accuracy_repeat": acc_repeat,
+        "vote_fit": fit_model,
+        "partners": list(PARTNERS),
+    }
     return text, figures, summary
 
 
@@ -367,8 +416,12 @@ def main(cfg: DictConfig) -> None:
         fig_dir = fig_dir if fig_dir.is_absolute() else ROOT / fig_dir
         write_report(text, figures, report, fig_dir)
         write_report(text, figures, out / "validation.md", out / "figures")
-        log.info("%d/%d patterns pass; failing: %s", summary["n_passed"],
-                 summary["n_patterns"], summary["failed"] or "none")
+        log.info(
+            "%d/%d patterns pass; failing: %s",
+            summary["n_passed"],
+            summary["n_patterns"],
+            summary["failed"] or "none",
+        )
 
 
 if __name__ == "__main__":

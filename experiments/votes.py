@@ -133,10 +133,15 @@ def predict(request: VoteRequest) -> pd.DataFrame:
         probs.append(vote_probabilities(traj.stance[:, step], request.kind, legalism, seat, rule))
     shares = vote_shares(np.concatenate(probs, axis=0))
     member = np.flatnonzero(config.countries.member)
-    return pd.DataFrame({
-        "country": [config.countries.codes[i] for i in member],
-        "p_yes": shares[member, 0], "p_abstain": shares[member, 1], "p_no": shares[member, 2],
-    }, columns=list(COLUMNS))
+    return pd.DataFrame(
+        {
+            "country": [config.countries.codes[i] for i in member],
+            "p_yes": shares[member, 0],
+            "p_abstain": shares[member, 1],
+            "p_no": shares[member, 2],
+        },
+        columns=list(COLUMNS),
+    )
 
 
 def write_votes(table: pd.DataFrame, folder: Path) -> Path:
@@ -162,8 +167,9 @@ def _task(cfg: DictConfig) -> None:
         request = request_from_config(cfg)
         table = predict(request)
         path = write_votes(table, Path(HydraConfig.get().runtime.output_dir))
-        log.info("%s vote on %s (%d runs): %s", request.kind, request.date,
-                 len(request.seeds), path)
+        log.info(
+            "%s vote on %s (%d runs): %s", request.kind, request.date, len(request.seeds), path
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -63,8 +63,18 @@ def test_repeat_last_vote_baseline() -> None:
     assert repeat_last_vote(third, resolutions()) == dict(second.votes)  # first punitive
 
 
-TINY = dict(n_samples=8, n_seeds=3, seed=7, population=4, generations=2, proposals=5,
-            smc_seeds=3, final_max=3, final_seeds=3, check_seeds=3)
+TINY = dict(
+    n_samples=8,
+    n_seeds=3,
+    seed=7,
+    population=4,
+    generations=2,
+    proposals=5,
+    smc_seeds=3,
+    final_max=3,
+    final_seeds=3,
+    check_seeds=3,
+)
 
 
 def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> None:
@@ -141,10 +151,18 @@ def test_install_rewrites_defaults_files(tmp_path: Path) -> None:
     params_file, votes_file = tmp_path / "params.py", tmp_path / "votes.py"
     params_file.write_text(PARAMS_FILE.read_text())
     votes_file.write_text(VOTES_FILE.read_text())
-    install({"model": {"shock_sd": 0.123}, "votes": {"noise": 0.456}},
-            params_file=params_file, votes_file=votes_file, model_conf=None)
+    install(
+        {"model": {"shock_sd": 0.123}, "votes": {"noise": 0.456}},
+        params_file=params_file,
+        votes_file=votes_file,
+        model_conf=None,
+    )
     assert re.search(r"\n    shock_sd: float = param\(\s*0\.123,", params_file.read_text())
     assert re.search(r"\n    noise: float = _param\(\s*0\.456,", votes_file.read_text())
     with pytest.raises(ValueError, match="nonexistent"):
-        install({"model": {"nonexistent": 1.0}}, params_file=params_file,
-                votes_file=votes_file, model_conf=None)
+        install(
+            {"model": {"nonexistent": 1.0}},
+            params_file=params_file,
+            votes_file=votes_file,
+            model_conf=None,
+        )

@@ -20,8 +20,9 @@ STANCES = np.linspace(0.0, 4.99, 200)
 @pytest.mark.parametrize("noise", [0.0, 0.3])
 def test_probabilities_sum_to_one_and_are_monotone_in_stance(kind: str, noise: float) -> None:
     rule = VoteRule(noise=noise)
-    p = vote_probabilities(STANCES[None, :], kind, np.full((1, 200), 0.4),
-                           np.full((1, 200), np.nan), rule)[0]
+    p = vote_probabilities(
+        STANCES[None, :], kind, np.full((1, 200), 0.4), np.full((1, 200), np.nan), rule
+    )[0]
     assert np.allclose(p.sum(axis=-1), 1.0)
     assert (p >= 0).all()
     assert (np.diff(p[:, 0]) >= -1e-12).all()  # yes never falls as stance rises
@@ -31,8 +32,9 @@ def test_probabilities_sum_to_one_and_are_monotone_in_stance(kind: str, noise: f
 
 def test_deterministic_rule_uses_cut_points() -> None:
     rule = VoteRule(principle_yes=1.5, principle_no=0.5, noise=0.0)
-    p = vote_probabilities(np.array([[0.2, 1.0, 2.0]]), "principle", np.zeros((1, 3)),
-                           np.full((1, 3), np.nan), rule)
+    p = vote_probabilities(
+        np.array([[0.2, 1.0, 2.0]]), "principle", np.zeros((1, 3)), np.full((1, 3), np.nan), rule
+    )
     assert modal_vote(p[0]) == ["no", "abstain", "yes"]
 
 
@@ -67,7 +69,10 @@ def test_bad_rule_is_rejected_with_the_key() -> None:
 def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "experiments.votes", *args, f"hydra.run.dir={tmp_path}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -76,8 +81,9 @@ def test_votes_cli_writes_one_row_per_member(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     table = pd.read_csv(tmp_path / "votes.csv")
     assert list(table.columns) == ["country", "p_yes", "p_abstain", "p_no"]
-    assert sorted(table["country"]) == sorted(["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG",
-                                               "TH", "VN"])
+    assert sorted(table["country"]) == sorted(
+        ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN"]
+    )
     assert np.allclose(table[[f"p_{v}" for v in VOTES]].sum(axis=1), 1.0, atol=1e-3)
 
 
