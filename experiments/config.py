@@ -135,8 +135,24 @@ register_configs()
 
 
 # --------------------------------------------------------------------------- conversion
-SWEEPABLE_TOP = ("budget", "institution", "sample_priors")
-"""Top-level keys a ``sweep`` may vary (besides ``model.<field>``)."""
+SWEEPABLE_TOP = ("budget", "institution", "sample_priors", "accepted_set")
+"""Top-level keys a ``sweep`` may vary (besides ``model.<field>``). ``accepted_set`` is an
+index into the calibration's accepted parameter sets (``data/calibration/accepted.parquet``):
+that set's model parameters replace the defaults at the point (explicit ``model.<field>``
+sweep values still win), so experiments propagate parameter uncertainty."""
+
+
+def _accepted_model_params(index: Any) -> dict[str, float]:
+    """Model parameters of accepted calibration set ``index``."""
+    from experiments.calibrate import load_accepted  # imported lazily (pandas, scipy)
+
+    sets = load_accepted()
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(sets):
+        raise ValueError(
+            f"sweep.accepted_set: must be an integer in [0, {len(sets) - 1}] "
+            f"(accepted calibration sets), got {index!r}"
+        )
+    return {k.removeprefix("model."): v for k, v in sets[index].items() if k.startswith("model.")}
 
 
 @dataclass(frozen=True)
@@ -366,10 +382,12 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
             "institution": c.institution.value,
             "sample_priors": c.sample_priors,
         }
+        if "accepted_set" in values:
+            model.update(_accepted_model_params(values["accepted_set"]))
         for path, value in values.items():
             if path.startswith("model."):
                 model[path.removeprefix("model.")] = value
-            else:
+            elif path != "accepted_set":
                 top[path] = value
         if top["institution"] not in INSTITUTIONS:
             raise ValueError(

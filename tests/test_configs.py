@@ -188,3 +188,23 @@ def test_converted_config_is_plain(default_cfg) -> None:
     for point in to_simulation_configs(default_cfg):
         assert not OmegaConf.is_config(point.config.strategy_options)
         assert all(isinstance(v, tuple) for v in point.config.strategy_options)
+
+
+def test_accepted_set_sweep_uses_the_calibrated_parameter_sets(compose_cfg) -> None:
+    """Each `accepted_set` point runs with that accepted set's model parameters; explicit
+    model sweeps still win; a bad index is a one-line error naming the key."""
+    from experiments.calibrate import load_accepted
+
+    sets = load_accepted()
+    points = to_simulation_configs(
+        compose_cfg("strategy=none", "+sweep.accepted_set=[0,5]", "+sweep.model.peer_weight=[1.25]")
+    )
+    assert [p.params["accepted_set"] for p in points] == [0, 5]
+    for p in points:
+        chosen = sets[p.params["accepted_set"]]
+        for key, value in chosen.items():
+            if key.startswith("model.") and key != "model.peer_weight":
+                assert getattr(p.config.params, key.removeprefix("model.")) == value, key
+        assert p.config.params.peer_weight == 1.25
+    with pytest.raises(ValueError, match=r"^sweep\.accepted_set: must be an integer in \[0, "):
+        to_simulation_configs(compose_cfg("strategy=none", f"+sweep.accepted_set=[{len(sets)}]"))
