@@ -16,6 +16,15 @@ DEFAULT_SCENARIO = ROOT / "conf" / "scenario" / "asean_2022.yaml"
 ASEAN_2022 = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
 _ENTRY_KEYS = {"value", "range", "C", "source"}
 _CONFIDENCE = {"V", "D", "U"}
+_SCENARIO_KEYS = {
+    "name",
+    "data_file",
+    "include_timor_leste",
+    "timor_leste_member",
+    "countries",
+    "default_tie",
+    "ties",
+}
 
 
 def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] | None]:
@@ -54,6 +63,11 @@ def table_from_mapping(
     Without ``countries`` the ten 2022 members are simulated, plus Timor-Leste when
     ``include_timor_leste`` is true (as a member or an observer).
     """
+    unknown = sorted(set(scenario) - _SCENARIO_KEYS)
+    if unknown:
+        raise ValueError(
+            f"scenario.{unknown[0]}: unknown key; allowed: {', '.join(sorted(_SCENARIO_KEYS))}"
+        )
     data = scenario.get("countries")
     if not isinstance(data, Mapping) or not data:
         raise ValueError("scenario.countries: missing or empty")

@@ -92,3 +92,12 @@ def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not found" in err[0]
+
+
+def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
+    from experiments.scenario import load_scenario_file, table_from_mapping
+
+    data = load_scenario_file()
+    data["include_timor_lest"] = True
+    with pytest.raises(ValueError, match=r"^scenario\.include_timor_lest: unknown key; allowed: "):
+        table_from_mapping(data)
