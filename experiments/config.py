@@ -23,11 +23,10 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
-from experiments.scenario import ROOT, load_scenario_file, table_from_mapping
+from experiments.scenario import ROOT, load_scenario_file, load_yaml_mapping, table_from_mapping
 from sim import INSTITUTIONS, Calendar, Event, Instrument, ModelParams, SimulationConfig
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, resolve_options
 
@@ -182,18 +181,7 @@ def _check_data_file(path_text: str) -> Path:
     path = Path(path_text)
     if not path.is_absolute():
         path = ROOT / path
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ValueError(f"scenario.data_file: {path} cannot be read ({exc.strerror})") from None
-    try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        raise ValueError(
-            f"scenario.data_file: {path} is malformed YAML ({exc.__class__.__name__})"
-        ) from None
-    if not isinstance(data, dict):
-        raise ValueError(f"scenario.data_file: {path} must hold a mapping at the top level")
+    load_yaml_mapping(path, "scenario.data_file")
     return path
 
 

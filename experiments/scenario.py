@@ -121,21 +121,25 @@ def table_from_mapping(
     return CountryTable.from_profiles(profiles, ties)
 
 
-def load_scenario_file(path: Path = DEFAULT_SCENARIO) -> dict[str, Any]:
-    """Read a scenario YAML file, with a one-line error if it is missing or malformed."""
+def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
+    """Read a YAML file holding a mapping; one-line error naming ``key`` if it is missing,
+    unreadable or malformed."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ValueError(f"scenario file {path}: cannot be read ({exc.strerror})") from None
+        raise ValueError(f"{key}: {path} cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise ValueError(
-            f"scenario file {path}: malformed YAML ({exc.__class__.__name__})"
-        ) from None
+        raise ValueError(f"{key}: {path} is malformed YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"scenario file {path}: expected a mapping at the top level")
+        raise ValueError(f"{key}: {path} must hold a mapping at the top level")
     return data
+
+
+def load_scenario_file(path: Path = DEFAULT_SCENARIO) -> dict[str, Any]:
+    """Read a scenario YAML file, with a one-line error if it is missing or malformed."""
+    return load_yaml_mapping(path, "scenario file")
 
 
 def default_table(include_timor_leste: bool = False) -> CountryTable:
