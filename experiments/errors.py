@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -98,3 +98,17 @@ def reporting(prefix: str = "error") -> Iterator[None]:
         sys.stderr.write(f"{prefix}: {one_line(exc)}\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_BAD_INPUT) from None
+
+
+def run_cli(
+    precheck: Callable[[Sequence[str]], None],
+    task: Callable[[], None],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Entry point of a Hydra app: check the overrides first (bad input is reported in one
+    line before Hydra creates any folder), then hand the same arguments to Hydra."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    with reporting():
+        precheck(args)
+    sys.argv = [sys.argv[0], *args]
+    task()

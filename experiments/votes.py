@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
@@ -173,11 +172,7 @@ def _task(cfg: DictConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    with errors.reporting():
-        precheck(argv)
-    sys.argv = [sys.argv[0], *argv]
-    _task()
+    errors.run_cli(precheck, _task, argv)
 
 
 if __name__ == "__main__":
