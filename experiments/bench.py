@@ -11,9 +11,9 @@ that memory is measured cleanly: ``peak_rss_mb`` is the peak resident set size
 (``ru_maxrss``) of that child (the bench process's own resident size is printed first for
 reference); with worker processes it is the child plus its largest worker (each worker is
 a fork of the child). ``numpy_peak_mb`` is the peak of memory traced by ``tracemalloc``
-(NumPy reports its array buffers to it) in the measuring process only, not in workers;
-for the Mesa row it is taken over 20 extra runs after the timed part, so tracing does not
-slow the timed runs. ``cpu_s`` is the CPU time of the child and its finished workers:
+(NumPy reports its array buffers to it) in an untimed re-run after the timed one, so that
+tracing never slows a timed run: 20 runs for the Mesa row, the whole ensemble for one
+process, one chunk (what each worker holds) for rows with workers. ``cpu_s`` is the CPU time of the child and its finished workers:
 well below ``workers x seconds`` means other jobs were using the cores.
 
 The last line is ``speedup_vs_mesa_at_10k: <ratio>``: runs/s of the vectorized engine at
@@ -148,8 +148,13 @@ def measure_vectorized(
     chunk_size: int,
     write: bool,
 ) -> Row:
-    """Run the ensemble engine; optionally write the trajectories to Parquet."""
-    tracemalloc.start()
+    """Run the ensemble engine; optionally write the trajectories to Parquet.
+
+    The timed run is not traced (``tracemalloc`` slows every NumPy allocation, and
+    forked workers would inherit it). ``numpy_peak_mb`` comes from an untimed traced
+    re-run: the whole ensemble in one process, or with workers one chunk (what each
+    worker holds at a time).
+    """
     cpu, start = _cpu_seconds(), time.perf_counter()
     traj, summary = run_ensemble(
         config,
@@ -162,15 +167,23 @@ def measure_vectorized(
     seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     if len(summary["final_sanctioning"]) != len(seeds):
         raise RuntimeError("bench: the ensemble lost runs")
+    rss = _rss_mb() + (_rss_mb(resource.RUSAGE_CHILDREN) if workers > 1 else 0.0)
     write_seconds = written = None
     if write and traj is not None:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             written = write_trajectories(traj, config.countries.codes, Path(tmp))
             write_seconds = time.perf_counter() - start
+    del traj, summary
+    tracemalloc.start()
+    run_ensemble(
+        config,
+        seeds if workers == 1 else seeds[:chunk_size],
+        chunk_size=chunk_size,
+        keep_trajectories=keep,
+    )
     numpy_peak = tracemalloc.get_traced_memory()[1] / MB
     tracemalloc.stop()
-    rss = _rss_mb() + (_rss_mb(resource.RUSAGE_CHILDREN) if workers > 1 else 0.0)
     mode = "trajectories" if keep else "summaries"
     return Row(
         "vectorized",
