@@ -13,8 +13,9 @@ reference); with worker processes it is the child plus its largest worker (each 
 a fork of the child). ``numpy_peak_mb`` is the peak of memory traced by ``tracemalloc``
 (NumPy reports its array buffers to it) in an untimed re-run after the timed one, so that
 tracing never slows a timed run: 20 runs for the Mesa row, the whole ensemble for one
-process, one chunk (what each worker holds) for rows with workers. ``cpu_s`` is the CPU time of the child and its finished workers:
-well below ``workers x seconds`` means other jobs were using the cores.
+process, one chunk (what each worker holds) for rows with workers. ``cpu_s`` is the CPU
+time of the child and its finished workers: well below ``workers x seconds`` means other
+jobs were using the cores.
 
 The last line is ``speedup_vs_mesa_at_10k: <ratio>``: runs/s of the vectorized engine at
 10,000 replicates (one process, trajectories kept) over runs/s of the Mesa model.
