@@ -133,7 +133,7 @@ class OutreachModel(Model):
         self.config = config
         self.seed_value = int(seed)
         self.setup, self.state = schedule.prepare(config, np.array([seed]))
-        self.spend = np.zeros((1, config.countries.n, len(config.instruments)))
+        self.spend = np.zeros((len(config.instruments), 1, config.countries.n))
         self.japan = JapanAgent(self)
         self.countries = [
             CountryAgent(self, i, code, name)

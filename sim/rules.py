@@ -18,29 +18,51 @@ from sim.params import INSTITUTIONS, Instrument, ModelParams
 Attrs = dict[str, np.ndarray]
 
 
-def _sum_last(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=-1)``, bit for bit, faster for a short last axis (instruments).
+PAIRWISE_BLOCK = 128
+"""NumPy sums a contiguous axis of up to this many elements with 8 partial sums."""
 
-    NumPy adds fewer than 8 elements of a reduced axis in order, left to right, so the
-    explicit left-to-right sum is identical; longer axes use NumPy's pairwise sum.
+
+def sum_countries(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=-1)`` of an ``(R, N)`` array, bit for bit, by adding columns.
+
+    NumPy reduces a short contiguous axis pairwise: fewer than 8 elements left to
+    right, otherwise 8 partial sums over strides of 8, combined as a tree, then the
+    remainder in order. Adding whole columns in that order gives the same numbers in a
+    few vectorised operations instead of one short reduction per row.
     """
-    if not 1 < x.shape[-1] < 8:
+    r, n = x.shape
+    if n > PAIRWISE_BLOCK:
         return x.sum(axis=-1)
-    total = x[..., 0] + x[..., 1]
-    for k in range(2, x.shape[-1]):
-        total += x[..., k]
-    return total
-
-
-def _sum_countries(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=1)`` of an ``(R, N, K)`` array, bit for bit: NumPy accumulates a
-    non-contiguous axis row by row in order (with ``K > 1``), as this loop does."""
-    if x.ndim != 3 or x.shape[-1] < 2 or x.shape[1] < 2:
-        return x.sum(axis=1)
-    total = x[:, 0] + x[:, 1]
-    for i in range(2, x.shape[1]):
+    if n < 8:
+        total = np.zeros(r, dtype=x.dtype)
+        for i in range(n):
+            total += x[:, i]
+        return total
+    acc = [x[:, j].copy() for j in range(8)]
+    tail = n - n % 8
+    for i in range(8, tail, 8):
+        for j in range(8):
+            acc[j] += x[:, i + j]
+    total = (acc[0] + acc[1] + (acc[2] + acc[3])) + (acc[4] + acc[5] + (acc[6] + acc[7]))
+    for i in range(tail, n):
         total += x[:, i]
     return total
+
+
+def count_countries(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per run, the number (or integer total ``weights``) of countries where ``mask``
+    holds: ``(R, N)`` -> ``(R,)`` float64. Sums of small integers are exact in any order,
+    so a matrix-vector product gives the same numbers for one run or a batch."""
+    w = np.ones(mask.shape[-1]) if weights is None else np.asarray(weights, dtype=np.float64)
+    return mask.astype(np.float64) @ w
+
+
+def min_countries(x: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """Per run, the minimum of ``x`` over the given country columns, ``(R,)``."""
+    out = x[:, columns[0]].copy()
+    for c in columns[1:]:
+        np.minimum(out, x[:, c], out=out)
+    return out
 
 
 # --------------------------------------------------------------------------- outreach
@@ -69,7 +91,8 @@ class InstrumentArrays:
         )
 
     def leverage_matrix(self, attrs: Attrs) -> np.ndarray:
-        """Effect multiplier per country and instrument, ``(R, N, K)``; 0 where unusable."""
+        """Effect multiplier per instrument and country, ``(K, R, N)`` (``R`` may be 1);
+        0 where unusable."""
         ref = attrs["democracy"]
         cols = []
         for lev, req in zip(self.leverage, self.requires, strict=True):
@@ -77,7 +100,7 @@ class InstrumentArrays:
             if req is not None:
                 col = col * (attrs[req] >= 0.5)
             cols.append(np.broadcast_to(col, ref.shape))
-        return np.stack(cols, axis=-1)
+        return np.stack(cols)
 
 
 def budget_available(budget: float, pressure: np.ndarray, p: ModelParams) -> np.ndarray:
@@ -85,23 +108,37 @@ def budget_available(budget: float, pressure: np.ndarray, p: ModelParams) -> np.
     return budget * (1.0 + p.japan_budget_gain * pressure)
 
 
+def active_instruments(spend: np.ndarray) -> list[int]:
+    """Instruments with any spending in the batch. Skipping the others is exact: their
+    terms are zeros, and adding zero changes no sum."""
+    return [k for k in range(spend.shape[0]) if spend[k].any()]
+
+
 def enforce_budget(allocation: np.ndarray, usable: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Drop spending on unusable instruments and scale down to the available budget.
 
-    ``allocation`` and ``usable`` are ``(R, N, K)``; country instruments are usable where
+    ``allocation`` and ``usable`` are ``(K, R, N)``; country instruments are usable where
     their requirement holds, asean/global instruments always. Negative requests are 0.
+    The total of a run adds instruments in order, each summed over countries.
     """
-    spend = np.maximum(allocation, 0.0)
-    spend *= usable  # 0 where unusable (requests are >= 0 here, so no -0.0 or NaN)
-    total = spend.sum(axis=(1, 2))
+    spend = np.zeros(allocation.shape)
+    active = active_instruments(allocation)
+    total = np.zeros(allocation.shape[1])
+    for k in active:
+        np.maximum(allocation[k], 0.0, out=spend[k])
+        spend[k] *= usable[k]  # 0 where unusable (requests are >= 0 here: no -0.0 or NaN)
+        total += sum_countries(spend[k])
     scale = np.where(total > available, available / np.where(total > 0, total, 1.0), 1.0)
-    spend *= scale[:, None, None]
+    if (scale != 1.0).any():
+        for k in active:
+            spend[k] *= scale[:, None]
     return spend
 
 
 def usable_mask(inst: InstrumentArrays, leverage: np.ndarray) -> np.ndarray:
-    """Where spending is possible: country instruments need a non-zero leverage."""
-    return np.where(inst.is_country, leverage > 0, True)
+    """Where spending is possible, ``(K, R, N)``: country instruments need a non-zero
+    leverage."""
+    return np.where(inst.is_country[:, None, None], leverage > 0, True)
 
 
 @dataclass(frozen=True)
@@ -123,38 +160,40 @@ def outreach_flows(
     credibility: np.ndarray,
     visibility_mult: np.ndarray,
 ) -> OutreachFlows:
-    """Impact, visibility and accounting of this week's spending ``(R, N, K)``.
+    """Impact, visibility and accounting of this week's spending ``(K, R, N)``.
 
     Country instruments act on their target scaled by the country's leverage (issue
     linkage); the ASEAN channel is shared equally by all members; G7 coordination adds
     to a stock that raises credibility. Terms are added instrument by instrument.
     """
-    r, n, _ = spend.shape
+    _, r, n = spend.shape
     share = member / max(int(member.sum()), 1)
-    by_instrument = _sum_countries(spend)  # (R, K)
     direct = np.zeros((r, n))
     seen = np.zeros((r, n))
     outreach = np.zeros((r, n))
     asean_effect = np.zeros(r)
     asean_seen = np.zeros(r)
     g7 = np.zeros(r)
-    for k in range(spend.shape[-1]):
+    spent = np.zeros(r)
+    for k in active_instruments(spend):
+        s_k = spend[k]
+        by_country = sum_countries(s_k)  # (R,)
+        spent += by_country
         if inst.is_country[k]:
-            s_k = spend[..., k]
-            direct += s_k * inst.efficiency[k] * leverage[..., k]
+            direct += s_k * inst.efficiency[k] * leverage[k]
             seen += s_k * inst.visibility[k]
             outreach += s_k
         elif inst.is_asean[k]:
-            asean_effect += by_instrument[:, k] * inst.efficiency[k]
-            asean_seen += by_instrument[:, k] * inst.visibility[k]
+            asean_effect += by_country * inst.efficiency[k]
+            asean_seen += by_country * inst.visibility[k]
         else:
-            g7 += by_instrument[:, k] * inst.efficiency[k]
+            g7 += by_country * inst.efficiency[k]
     return OutreachFlows(
         impact=credibility[:, None] * (direct + asean_effect[:, None] * share),
         g7=g7,
         visible=visibility_mult[:, None] * (seen + asean_seen[:, None] * share),
         outreach=outreach,
-        spent=_sum_last(by_instrument),
+        spent=spent,
     )
 
 
@@ -166,7 +205,7 @@ def outreach_impact(
     credibility: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Impact of this week's spending: per country ``(R, N)`` and on G7 coordination ``(R,)``."""
-    flows = outreach_flows(spend, inst, leverage, member, credibility, np.ones(spend.shape[0]))
+    flows = outreach_flows(spend, inst, leverage, member, credibility, np.ones(spend.shape[1]))
     return flows.impact, flows.g7
 
 
@@ -174,7 +213,7 @@ def visible_pressure(
     spend: np.ndarray, inst: InstrumentArrays, member: np.ndarray, visibility_mult: np.ndarray
 ) -> np.ndarray:
     """Visible outside pressure on each country this week, ``(R, N)``."""
-    ones = np.ones(spend.shape[0])
+    ones = np.ones(spend.shape[1])
     return outreach_flows(spend, inst, np.ones(spend.shape), member, ones, visibility_mult).visible
 
 
@@ -195,7 +234,7 @@ def decay_rate(institution: np.ndarray, p: ModelParams) -> np.ndarray:
 # --------------------------------------------------------------------------- environment
 def coalition_share(level: np.ndarray, sanction_level: int, p: ModelParams) -> np.ndarray:
     """Share of a global coalition sanctioning, including regional adopters, ``(R,)``."""
-    adopters = (level >= sanction_level).mean(axis=-1)
+    adopters = count_countries(level >= sanction_level) / level.shape[-1]
     return p.coalition_base + (1.0 - p.coalition_base) * p.coalition_regional_weight * adopters
 
 
@@ -203,7 +242,7 @@ def collective_level(level: np.ndarray, member: np.ndarray) -> np.ndarray:
     """ASEAN's collective statement: the lowest level among members (consensus), ``(R,)``."""
     if not member.any():
         return np.full(level.shape[0], -1, dtype=level.dtype)
-    return level[:, member].min(axis=-1)
+    return min_countries(level, np.flatnonzero(member))
 
 
 TIE_RESOLUTION = 1000
@@ -214,29 +253,38 @@ def peer_signal(level: np.ndarray, network: np.ndarray) -> tuple[np.ndarray, np.
     """Tie-weighted mean level of neighbours, and tie weight of neighbours on the side
     they pull (above or below own level); both ``(R, N)``.
 
-    Weights are rounded to multiples of 1/1000 and summed as exact integers (by level,
-    with matrix products), so the result does not depend on summation order or on how
-    many replicates are batched together.
+    Weights are rounded to multiples of 1/1000, so every peer sum is an exact integer
+    (below 2**24, hence exact in float32 too): the result does not depend on summation
+    order or on how many replicates are batched together. ``at_least[v]``, the tie
+    weight of neighbours at level ``v`` or higher, comes from one matrix product.
     """
-    lev = level.astype(np.float64)
+    r, n = level.shape
     ties = np.rint(network * TIE_RESOLUTION).T  # (N, N), integer-valued: ties[j, i] = w_ij
     total = ties.sum(axis=0)
     n_levels = int(level.max()) + 1 if level.size else 1
-    at = [(level == v).astype(np.float64) for v in range(n_levels)]  # one-hot by level
-    # at_least[v]: tie weight of neighbours at level >= v (exact integers)
-    at_least = [a @ ties for a in at] + [np.zeros(level.shape)]
-    for v in range(n_levels - 1, -1, -1):
-        at_least[v] += at_least[v + 1]
-    weighted = np.zeros(level.shape)
-    above = np.zeros(level.shape)
-    at_or_above = np.zeros(level.shape)
-    for v in range(n_levels):
-        if v:
-            weighted += at_least[v]  # sum over neighbours of w_ij * level_j, exactly
-        above += at[v] * at_least[v + 1]
-        at_or_above += at[v] * at_least[v]
+    if total.max(initial=0.0) * max(n_levels - 1, 1) >= 2**24:
+        raise ValueError("peer_signal: tie weights too large for exact float32 sums")
+    at_least = np.empty((n_levels + 1, r, n), dtype=np.float32)
+    at_least[0] = total
+    at_least[n_levels] = 0.0
+    if n_levels > 1:
+        at_or_above_v = level >= np.arange(1, n_levels)[:, None, None]  # (V - 1, R, N)
+        np.matmul(
+            at_or_above_v.reshape(-1, n).astype(np.float32),
+            ties.astype(np.float32),
+            out=at_least[1:n_levels].reshape(-1, n),
+        )
+    # sum over neighbours of w_ij * level_j = sum over v >= 1 of at_least[v], exactly
+    weighted = at_least[1:n_levels].sum(axis=0).astype(np.float64)
+    flat = at_least.reshape(n_levels + 1, r * n)
+    index = level.reshape(-1).astype(np.intp) * (r * n) + np.arange(r * n)
+    at_or_above = np.take(flat, index).reshape(r, n)
+    above = np.take(flat, index + r * n).reshape(r, n)
+    lev = level.astype(np.float64)
+    mean = weighted / np.where(total > 0, total, 1.0)
+    if not total.all():
+        mean = np.where(total > 0, mean, lev)
     below = total - at_or_above
-    mean = np.where(total > 0, weighted / np.where(total > 0, total, 1.0), lev)
     pulling = np.where(mean >= lev, above, below) / TIE_RESOLUTION
     return mean, pulling
 
@@ -352,6 +400,12 @@ def dynamic_forces(
     tolerance = p.reactance_tolerance * (0.5 + attrs["democracy"])
     stock = outreach_stock
     binding = np.zeros(stock.shape[0]) if institution is None else (institution >= 1.0) * 1.0
+    # With no run bound, a broadcast zero (skipped when the forces are summed).
+    compliance = (
+        p.mandate_compliance * attrs["un_legalism"] * binding[:, None]
+        if binding.any()
+        else np.zeros(1)
+    )
     return {
         "russia_counter": (
             p.russia_counter * ties * (1.0 + p.russia_response * above_neutral),
@@ -373,12 +427,7 @@ def dynamic_forces(
         ),
         # UNSC sanctions bind every UN member (Charter arts. 25, 41); UN-legalist states
         # (MY, ID: "sanctions must go through the UN") comply with a binding mandate.
-        "un_compliance": (
-            np.broadcast_to(
-                p.mandate_compliance * attrs["un_legalism"] * binding[:, None], stock.shape
-            ),
-            top,
-        ),
+        "un_compliance": (np.broadcast_to(compliance, stock.shape), top),
     }
 
 
@@ -416,18 +465,41 @@ def forces(
     }
 
 
+def _is_zero(x: np.ndarray | float) -> bool:
+    """True for a scalar zero or a broadcast (zero-stride) view of one, without a pass."""
+    arr = np.asarray(x)
+    return not any(arr.strides) and arr.size > 0 and arr.flat[0] == 0.0
+
+
 def accumulate(
     pulls: Pulls,
     names: tuple[str, ...],
     num: np.ndarray | float = 0.0,
     den: np.ndarray | float = 0.0,
 ) -> tuple[np.ndarray | float, np.ndarray | float]:
-    """Add ``w * a`` and ``w`` of the named forces, in order, to running sums."""
+    """Add ``w * a`` and ``w`` of the named forces, in order, to running sums.
+
+    Terms that are exactly zero (a zero anchor, or a weight that is a broadcast zero)
+    are skipped: adding zero changes no sum. The sums passed in are not modified.
+    """
+    own_num = own_den = False
     for name in names:
         w, a = pulls[name]
-        num = num + w * a
-        den = den + w
+        if _is_zero(w):
+            continue
+        if not _is_zero(a):
+            num, own_num = _add(num, w * a, own_num)
+        den, own_den = _add(den, w, own_den)
     return num, den
+
+
+def _add(total: np.ndarray | float, term: np.ndarray | float, owned: bool) -> tuple:
+    """``total + term``, in place when ``total`` is an array this sum already owns."""
+    if owned and np.shape(total) == np.broadcast_shapes(np.shape(total), np.shape(term)):
+        total += term
+        return total, True
+    out = total + term
+    return out, isinstance(out, np.ndarray) and out.base is None and out is not term
 
 
 def target_stance(
@@ -514,7 +586,7 @@ def leakage(
         * (1.0 + p.diversion * attrs["transit_hub"] * coalition[:, None])
         * (1.0 - p.secondary_risk * attrs["west_trade_share"])
     )
-    return (flow * non_adopter).sum(axis=-1)
+    return sum_countries(flow * non_adopter)
 
 
 def japan_pressure(

@@ -31,8 +31,8 @@ class Setup:
     keys: np.ndarray  # (R,) run keys
     attrs: dict[str, np.ndarray]  # (R, N) or (1, N) each
     thresholds: np.ndarray  # (R, N)
-    leverage: np.ndarray  # (R, N, K)
-    usable: np.ndarray  # (R, N, K)
+    leverage: np.ndarray  # (K, R, N)
+    usable: np.ndarray  # (K, R, N)
     instruments: rules.InstrumentArrays
     member: np.ndarray  # (N,)
     network: np.ndarray  # (N, N)
@@ -94,7 +94,7 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
     p = config.params
     attrs = config.countries.attributes(keys if config.sample_priors else None)
     inst = rules.InstrumentArrays.from_specs(config.instruments)
-    leverage = np.broadcast_to(inst.leverage_matrix(attrs), (r, n, len(config.instruments)))
+    leverage = np.broadcast_to(inst.leverage_matrix(attrs), (len(config.instruments), r, n))
     usable = np.broadcast_to(rules.usable_mask(inst, leverage), leverage.shape)
     thresholds = rules.initial_thresholds(rngmod.uniform(keys, rngmod.STREAM_THRESHOLD, 0, n), p)
     u0 = rngmod.uniform(keys, rngmod.STREAM_INITIAL, 0, n)
@@ -160,7 +160,7 @@ def calendar(config: SimulationConfig, state: WorldState, step: int) -> None:
 def japan_allocate(
     config: SimulationConfig, setup: Setup, state: WorldState, step: int
 ) -> np.ndarray:
-    """Japan's spending this week, ``(R, N, K)``, within the available budget."""
+    """Japan's spending this week, ``(K, R, N)``, within the available budget."""
     p = config.params
     available = rules.budget_available(config.budget, state.pressure, p)
     obs = Observation(

@@ -1,8 +1,9 @@
 """Japan's diplomatic strategies: functions from the observed state to an allocation.
 
 A strategy receives an :class:`Observation` (arrays with a leading replicate axis) and
-returns the budget it wants to spend, shape ``(R, N, K)``: on each country and instrument
-(for the ASEAN channel and G7 coordination only the total over countries matters). The
+returns the budget it wants to spend on each instrument and country, shape ``(K, R, N)``:
+one ``(R, N)`` block per instrument, so that each instrument's spending is contiguous (for
+the ASEAN channel and G7 coordination only the total over countries matters). The
 engine drops spending on instruments a country cannot receive and scales the rest down
 to the available budget, so a strategy cannot overspend.
 
@@ -20,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.params import Event, Instrument, ModelParams
+from sim.rules import sum_countries
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Observation:
     available: np.ndarray  # (R,) budget available this week
     visibility_mult: np.ndarray  # (R,)
     attrs: dict[str, np.ndarray]  # (R, N) or (1, N) each
-    leverage: np.ndarray  # (R, N, K) effect multiplier, 0 where unusable
+    leverage: np.ndarray  # (K, R, N) effect multiplier, 0 where unusable
     member: np.ndarray  # (N,) bool
     centrality: np.ndarray  # (N,) eigenvector centrality in the ASEAN network
     instruments: tuple[Instrument, ...]
@@ -51,7 +53,8 @@ class Observation:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return (*self.stance.shape, len(self.instruments))
+        """Shape of an allocation: ``(K, R, N)``."""
+        return (len(self.instruments), *self.stance.shape)
 
     def k(self, name: str) -> int:
         for k, ins in enumerate(self.instruments):
@@ -113,10 +116,10 @@ def _spread(
 ) -> np.ndarray:
     """Allocate ``share`` of the budget on one instrument in proportion to ``weights``."""
     alloc = np.zeros(obs.shape)
-    w = np.maximum(weights, 0.0) * obs.member
-    total = w.sum(axis=-1, keepdims=True)
+    w = np.broadcast_to(np.maximum(weights, 0.0) * obs.member, obs.stance.shape)
+    total = sum_countries(w)[:, None]
     frac = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
-    alloc[:, :, obs.k(instrument)] = frac * (share * obs.available)[:, None]
+    alloc[obs.k(instrument)] = frac * (share * obs.available)[:, None]
     return alloc
 
 
@@ -175,7 +178,7 @@ def hub_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
 def security_partners(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     """2+2 dialogues with security partners, the rest as visits to the same partners."""
     k2 = obs.k("two_plus_two")
-    partner = (obs.leverage[:, :, k2] > 0) & _not_adopted(obs)
+    partner = (obs.leverage[k2] > 0) & _not_adopted(obs)
     w = partner * np.broadcast_to(obs.attrs["security_partner"], obs.stance.shape)
     share = float(opts["dialogue_share"])
     return _spread(obs, w, "two_plus_two", share) + _spread(obs, w, "visit", 1.0 - share)
@@ -184,7 +187,7 @@ def security_partners(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
 @register("incentives")
 def incentives(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     """Aid and loans (side payments) in proportion to each non-adopter's aid leverage."""
-    w = _not_adopted(obs) * obs.leverage[:, :, obs.k("aid")]
+    w = _not_adopted(obs) * obs.leverage[obs.k("aid")]
     return _spread(obs, w, "aid")
 
 
@@ -192,7 +195,7 @@ def incentives(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
 def asean_multilateral(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     """Everything through the ASEAN multilateral channel (low cost, low visibility)."""
     alloc = np.zeros(obs.shape)
-    alloc[:, 0, obs.k("asean_channel")] = obs.available
+    alloc[obs.k("asean_channel"), :, 0] = obs.available
     return alloc
 
 
@@ -201,7 +204,7 @@ def g7_coalition(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     """Coordinate with the US/EU (credibility) and visit every non-adopter."""
     share = float(opts["coordination_share"])
     alloc = _spread(obs, _not_adopted(obs).astype(np.float64), "visit", 1.0 - share)
-    alloc[:, 0, obs.k("g7_coordination")] += share * obs.available
+    alloc[obs.k("g7_coordination"), :, 0] += share * obs.available
     return alloc
 
 
@@ -214,7 +217,8 @@ def adaptive(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     boundary, minus the reactance it provokes once visible pressure passes tolerance.
     """
     p, a = obs.params, obs.attrs
-    r, n, kk = obs.shape
+    kk, r, n = obs.shape
+    leverage = np.moveaxis(obs.leverage, 0, -1)  # (R, N, K)
     chunks = int(opts["chunks"])
     alloc = np.zeros(obs.shape)
     eff = np.array([i.effect / i.cost for i in obs.instruments])
@@ -241,7 +245,7 @@ def adaptive(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
         over = (obs.visible + extra_visible) >= tolerance
         react = p.reactance_weight * react_gap / w_total * over
         country_gain = (
-            per_unit[:, :, None] * obs.credibility[:, None, None] * eff * obs.leverage
+            per_unit[:, :, None] * obs.credibility[:, None, None] * eff * leverage
             - react[:, :, None] * vis * obs.visibility_mult[:, None, None]
         ) * is_country
         n_members = max(int(obs.member.sum()), 1)
@@ -258,9 +262,9 @@ def adaptive(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
         positive = flat[np.arange(r), best] > 0
         bi, bk = np.divmod(best, kk)
         add = np.where(positive, chunk, 0.0)
-        alloc[np.arange(r), bi, bk] += add
+        alloc[bk, np.arange(r), bi] += add
         direct = is_country[bk]
-        gain_stock = obs.credibility * eff[bk] * obs.leverage[np.arange(r), bi, bk] * add
+        gain_stock = obs.credibility * eff[bk] * leverage[np.arange(r), bi, bk] * add
         extra_stock[np.arange(r), bi] += np.where(direct, gain_stock, 0.0)
         extra_visible[np.arange(r), bi] += np.where(direct, vis[bk] * add, 0.0)
     return alloc
@@ -274,6 +278,6 @@ def historical(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
     for e in obs.events:
         if e.kind != "japan_visit" or e.country is None:
             continue
-        alloc[:, obs.codes.index(e.country), obs.k(e.instrument or "visit")] += e.amount
-    alloc[:, 0, obs.k("g7_coordination")] += float(opts["background_g7"])
+        alloc[obs.k(e.instrument or "visit"), :, obs.codes.index(e.country)] += e.amount
+    alloc[obs.k("g7_coordination"), :, 0] += float(opts["background_g7"])
     return alloc

@@ -211,12 +211,17 @@ def test_same_seed_same_run_different_seed_different_run(ensemble_config) -> Non
 
 
 # --------------------------------------------------------------------------- kernels
-def test_instrument_sums_match_numpy_bit_for_bit() -> None:
+def test_country_sums_match_numpy_bit_for_bit() -> None:
+    """``sum_countries`` adds columns in NumPy's pairwise order; counts and minima too."""
     gen = np.random.default_rng(0)
-    for k in range(1, 10):
-        x = gen.random((500, 11, k)) * gen.choice([1e-6, 1.0, 1e6], (500, 11, k))
-        assert np.array_equal(rules._sum_last(x), x.sum(axis=-1)), k
-        assert np.array_equal(rules._sum_countries(x), x.sum(axis=1)), k
+    for n in (*range(1, 30), 64, 127, 128, 129, 200):
+        x = gen.random((300, n)) * gen.choice([1e-6, 1.0, 1e6], (300, n))
+        assert np.array_equal(rules.sum_countries(x), x.sum(axis=-1)), n
+        mask = x > 0.5
+        assert np.array_equal(rules.count_countries(mask), mask.sum(axis=-1)), n
+        cols = np.flatnonzero(gen.random(n) > 0.4) if n > 2 else np.arange(n)
+        if len(cols):
+            assert np.array_equal(rules.min_countries(x, cols), x[:, cols].min(axis=-1)), n
 
 
 def test_peer_signal_same_for_one_run_and_a_batch() -> None:

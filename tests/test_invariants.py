@@ -109,12 +109,12 @@ def test_invariants_hold_with_timor_leste_as_observer() -> None:
 
 def test_enforce_budget_never_overspends() -> None:
     rng = np.random.default_rng(1)
-    wanted = rng.exponential(3.0, size=(500, 10, 5)) - 0.5
-    usable = rng.random((500, 10, 5)) > 0.3
+    wanted = rng.exponential(3.0, size=(5, 500, 10)) - 0.5  # (K, R, N)
+    usable = rng.random((5, 500, 10)) > 0.3
     available = rng.uniform(0.0, 10.0, size=500)
     spend = rules.enforce_budget(wanted, usable, available)
     assert np.all(spend >= 0.0) and not spend[~usable].any()
-    assert np.all(spend.sum(axis=(1, 2)) <= available * (1.0 + 1e-9))
+    assert np.all(spend.sum(axis=(0, 2)) <= available * (1.0 + 1e-9))
 
 
 def test_extra_rungs_ladder_runs() -> None:

@@ -158,8 +158,8 @@ def allocate(
         state.target = state.stance.copy()
     if level is not None:
         state.level = np.array([level], dtype=np.int64)
-    spend = schedule.japan_allocate(cfg, setup, state, 0)
-    return cfg, spend[0]
+    spend = schedule.japan_allocate(cfg, setup, state, 0)  # (K, R, N)
+    return cfg, spend[:, 0].T
 
 
 # --------------------------------------------------------------------------- 1 exposure
@@ -251,8 +251,8 @@ def test_aid_works_more_where_aid_leverage_is_higher() -> None:
     c = table({"aid_leverage": 0.2}, {"aid_leverage": 0.6})
     inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
     lev = inst.leverage_matrix(c.attributes(None))
-    spend = np.zeros((1, 2, len(DEFAULT_INSTRUMENTS)))
-    spend[0, :, 2] = 1.0  # one unit of aid each
+    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1, 2))
+    spend[2, 0, :] = 1.0  # one unit of aid each
     impact, _ = rules.outreach_impact(spend, inst, lev, c.member, np.ones(1))
     assert impact[0, 1] == pytest.approx(3.0 * impact[0, 0])
     assert impact[0, 0] == pytest.approx(0.2 * 3.0 / 2.0)
@@ -263,12 +263,12 @@ def test_two_plus_two_only_with_security_partners() -> None:
     cfg = config(c)
     setup, _ = schedule.prepare(cfg, np.array([1]))
     k = cfg.instrument_index("two_plus_two")
-    assert setup.usable[0, 0, k] and not setup.usable[0, 1, k]
-    wanted = np.zeros((1, 2, len(cfg.instruments)))
-    wanted[0, :, k] = 1.5  # 3.0 requested, budget 2.0
+    assert setup.usable[k, 0, 0] and not setup.usable[k, 0, 1]
+    wanted = np.zeros((len(cfg.instruments), 1, 2))
+    wanted[k, 0, :] = 1.5  # 3.0 requested, budget 2.0
     spend = rules.enforce_budget(wanted, setup.usable, np.array([2.0]))
-    assert spend[0, 1, k] == 0.0  # dropped on the non-partner
-    assert spend[0, 0, k] == 1.5  # and not charged: the partner's 1.5 fits the budget
+    assert spend[k, 0, 1] == 0.0  # dropped on the non-partner
+    assert spend[k, 0, 0] == 1.5  # and not charged: the partner's 1.5 fits the budget
     assert spend.sum() == 1.5
 
 
@@ -405,7 +405,7 @@ def test_outreach_decays_without_institutions() -> None:
         cfg = config(c, institution=inst)
         setup, state = schedule.prepare(cfg, np.array([1]))
         state.outreach_stock = np.ones((1, 2))
-        schedule.apply_outreach(cfg, setup, state, np.zeros((1, 2, len(cfg.instruments))))
+        schedule.apply_outreach(cfg, setup, state, np.zeros((len(cfg.instruments), 1, 2)))
         kept[inst] = state.outreach_stock[0, 0]
     assert kept["none"] == pytest.approx(1.0 - P.outreach_decay)
     assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * 0.2)
@@ -560,7 +560,7 @@ def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibil
     hi = rules.budget_available(4.0, np.array([1.0]), P)[0]
     assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
     inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
-    spend = np.zeros((1, 1, len(DEFAULT_INSTRUMENTS)))
+    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1, 1))
     spend[0, 0, 0] = 1.0
     member = np.array([True])
     v_lo = rules.visible_pressure(spend, inst, member, np.array([1.0]))[0, 0]
