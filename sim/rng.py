@@ -34,9 +34,13 @@ STREAM_BACKSLIDE = 4  # weekly backsliding hazard
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's finaliser, applied in place to a ``uint64`` array (and returned)."""
+    z ^= z >> np.uint64(30)
+    z *= _M1
+    z ^= z >> np.uint64(27)
+    z *= _M2
+    z ^= z >> np.uint64(31)
+    return z
 
 
 def run_keys(seeds: np.ndarray | list[int] | int) -> np.ndarray:
@@ -45,7 +49,7 @@ def run_keys(seeds: np.ndarray | list[int] | int) -> np.ndarray:
     if np.any(seeds_arr < 0):
         raise ValueError("seed: must be a non-negative integer")
     with np.errstate(over="ignore"):
-        return _mix(seeds_arr.astype(np.uint64) ^ _SEED_SALT)
+        return _mix(seeds_arr.astype(np.uint64) ^ _SEED_SALT)  # a fresh array
 
 
 def uniform(keys: np.ndarray, stream: int, step: int, n: int) -> np.ndarray:
@@ -57,7 +61,10 @@ def uniform(keys: np.ndarray, stream: int, step: int, n: int) -> np.ndarray:
     ) + np.arange(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         z = _mix(keys[:, None] + GOLDEN * index[None, :])
-    return (z >> np.uint64(11)).astype(np.float64) * _TWO_M53
+    z >>= np.uint64(11)
+    u = z.astype(np.float64)
+    u *= _TWO_M53
+    return u
 
 
 def centred_shock(u: np.ndarray) -> np.ndarray:

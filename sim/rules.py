@@ -175,6 +175,7 @@ def outreach_flows(
     asean_seen = np.zeros(r)
     g7 = np.zeros(r)
     spent = np.zeros(r)
+    asean_used = False
     for k in active_instruments(spend):
         s_k = spend[k]
         by_country = sum_countries(s_k)  # (R,)
@@ -184,14 +185,18 @@ def outreach_flows(
             seen += s_k * inst.visibility[k]
             outreach += s_k
         elif inst.is_asean[k]:
+            asean_used = True
             asean_effect += by_country * inst.efficiency[k]
             asean_seen += by_country * inst.visibility[k]
         else:
             g7 += by_country * inst.efficiency[k]
+    if asean_used:  # otherwise the shared terms are zeros: adding them changes nothing
+        direct += asean_effect[:, None] * share
+        seen += asean_seen[:, None] * share
     return OutreachFlows(
-        impact=credibility[:, None] * (direct + asean_effect[:, None] * share),
+        impact=credibility[:, None] * direct,
         g7=g7,
-        visible=visibility_mult[:, None] * (seen + asean_seen[:, None] * share),
+        visible=visibility_mult[:, None] * seen,
         outreach=outreach,
         spent=spent,
     )
@@ -276,16 +281,16 @@ def peer_signal(level: np.ndarray, network: np.ndarray) -> tuple[np.ndarray, np.
         )
     # sum over neighbours of w_ij * level_j = sum over v >= 1 of at_least[v], exactly
     weighted = at_least[1:n_levels].sum(axis=0).astype(np.float64)
-    flat = at_least.reshape(n_levels + 1, r * n)
-    index = level.reshape(-1).astype(np.intp) * (r * n) + np.arange(r * n)
-    at_or_above = np.take(flat, index).reshape(r, n)
-    above = np.take(flat, index + r * n).reshape(r, n)
     lev = level.astype(np.float64)
     mean = weighted / np.where(total > 0, total, 1.0)
     if not total.all():
         mean = np.where(total > 0, mean, lev)
-    below = total - at_or_above
-    pulling = np.where(mean >= lev, above, below) / TIE_RESOLUTION
+    # Pulled up: weight of neighbours above, at_least[level + 1]; pulled down: weight
+    # below, total - at_least[level]. One gather reads whichever applies.
+    up = mean >= lev
+    index = (level.reshape(-1).astype(np.intp) + up.reshape(-1)) * (r * n) + np.arange(r * n)
+    side = np.take(at_least.reshape(-1), index).reshape(r, n)
+    pulling = np.where(up, side, total - side) / TIE_RESOLUTION
     return mean, pulling
 
 
@@ -542,6 +547,21 @@ def backslide(
     return np.where((level >= principle_level) & (u < hazard[:, None]), p.backslide_drop, 0.0)
 
 
+def _rung_edges(
+    boundary: np.ndarray, n_levels: int, sanction_level: int
+) -> list[np.ndarray | float]:
+    """Lower edge of each rung ``1 .. n_levels - 1`` on the stance scale."""
+    return [k + boundary if k >= sanction_level else float(k) for k in range(1, n_levels)]
+
+
+def _count_rungs(stance: np.ndarray, edges: list[np.ndarray | float]) -> np.ndarray:
+    """Number of rung edges at or below the stance (small integers, counted in int8)."""
+    count = np.zeros(stance.shape, dtype=np.int8 if len(edges) < 128 else np.int64)
+    for edge in edges:
+        count += stance >= edge
+    return count
+
+
 def level_of(
     stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_level: int
 ) -> np.ndarray:
@@ -549,11 +569,8 @@ def level_of(
 
     Rung ``k`` starts at ``k`` below the sanction rung and at ``k + boundary`` from it on.
     """
-    level = np.zeros(stance.shape, dtype=np.int64)
-    for k in range(1, n_levels):
-        edge = k + boundary if k >= sanction_level else float(k)
-        level += stance >= edge
-    return level
+    edges = _rung_edges(boundary, n_levels, sanction_level)
+    return _count_rungs(stance, edges).astype(np.int64)
 
 
 def next_level(
@@ -566,9 +583,10 @@ def next_level(
 ) -> np.ndarray:
     """New level with hysteresis: it moves only once the stance is past a boundary by
     ``hysteresis``, and then to the nearest rung consistent with the stance."""
-    low = level_of(stance - hysteresis, boundary, n_levels, sanction_level)
-    high = level_of(stance + hysteresis, boundary, n_levels, sanction_level)
-    return np.clip(level, low, high)
+    edges = _rung_edges(boundary, n_levels, sanction_level)
+    low = _count_rungs(stance - hysteresis, edges)
+    high = _count_rungs(stance + hysteresis, edges)
+    return np.clip(level, low, high).astype(np.int64, copy=False)
 
 
 # --------------------------------------------------------------------------- outcomes

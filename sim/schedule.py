@@ -29,7 +29,7 @@ class Setup:
     """Per-batch constants: attributes, thresholds and instrument arrays."""
 
     keys: np.ndarray  # (R,) run keys
-    attrs: dict[str, np.ndarray]  # (R, N) or (1, N) each
+    attrs: dict[str, np.ndarray]  # (R, N) each
     thresholds: np.ndarray  # (R, N)
     leverage: np.ndarray  # (K, R, N)
     usable: np.ndarray  # (K, R, N)
@@ -92,10 +92,15 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
     keys = rngmod.run_keys(seeds)
     r, n = len(seeds), config.countries.n
     p = config.params
-    attrs = config.countries.attributes(keys if config.sample_priors else None)
+    # Per-country constants are stored at full (R, N) size: NumPy is several times
+    # faster on two arrays of one shape than when broadcasting a (1, N) row over runs.
+    attrs = {
+        k: np.ascontiguousarray(np.broadcast_to(v, (r, n)))
+        for k, v in config.countries.attributes(keys if config.sample_priors else None).items()
+    }
     inst = rules.InstrumentArrays.from_specs(config.instruments)
-    leverage = np.broadcast_to(inst.leverage_matrix(attrs), (len(config.instruments), r, n))
-    usable = np.broadcast_to(rules.usable_mask(inst, leverage), leverage.shape)
+    leverage = inst.leverage_matrix(attrs)  # (K, R, N)
+    usable = rules.usable_mask(inst, leverage)
     thresholds = rules.initial_thresholds(rngmod.uniform(keys, rngmod.STREAM_THRESHOLD, 0, n), p)
     u0 = rngmod.uniform(keys, rngmod.STREAM_INITIAL, 0, n)
     stance = np.clip(
@@ -289,8 +294,8 @@ def conclude(
     """Commit the responses; update leakage, the ASEAN collective level and pressure."""
     lad, p = config.ladder, config.params
     condemn = lad.sanction_level - 1
-    before = np.count_nonzero(state.level[:, setup.member] >= condemn, axis=-1)
-    after = np.count_nonzero(level[:, setup.member] >= condemn, axis=-1)
+    before = rules.count_countries(state.level >= condemn, setup.member)
+    after = rules.count_countries(level >= condemn, setup.member)
     state.pressure = rules.japan_pressure(state.pressure, before, after, p)
     state.stance, state.level, state.target, state.weight_total = stance, level, target, weight
     state.boundary = signals.boundary
