@@ -215,7 +215,8 @@ def apply_outreach(
         1.0 + p.japan_visibility_gain * state.pressure,
     )
     decay = rules.decay_rate(state.institution, p)
-    state.outreach_stock = state.outreach_stock * (1.0 - decay[:, None]) + flows.impact
+    n = state.outreach_stock.shape[-1]
+    state.outreach_stock = state.outreach_stock * rules.by_country(1.0 - decay, n) + flows.impact
     state.g7_stock = state.g7_stock * (1.0 - decay) + flows.g7
     # Outreach to a state already at Japan's ask (sanctioning) is not felt as pressure.
     state.visible = flows.visible * (state.level < config.ladder.sanction_level)

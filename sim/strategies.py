@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from sim.params import Event, Instrument, ModelParams
-from sim.rules import sum_countries
+from sim.rules import by_country, sum_countries
 
 
 @dataclass(frozen=True)
@@ -117,9 +117,10 @@ def _spread(
     """Allocate ``share`` of the budget on one instrument in proportion to ``weights``."""
     alloc = np.zeros(obs.shape)
     w = np.broadcast_to(np.maximum(weights, 0.0) * obs.member, obs.stance.shape)
-    total = sum_countries(w)[:, None]
+    n = w.shape[-1]
+    total = by_country(sum_countries(w), n)
     frac = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
-    alloc[obs.k(instrument)] = frac * (share * obs.available)[:, None]
+    alloc[obs.k(instrument)] = frac * by_country(share * obs.available, n)
     return alloc
 
 
