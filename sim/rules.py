@@ -438,8 +438,8 @@ def dynamic_forces(
             peer_mean + 0.5,
         ),
         "asean": (
-            np.broadcast_to(p.asean_weight * member, stock.shape),
-            collective[:, None] + 0.5,
+            np.broadcast_to(p.asean_weight * member, stock.shape).copy(),
+            by_country(collective + 0.5, stock.shape[-1]),
         ),
         "reactance": (
             p.reactance_weight * np.maximum(visible - tolerance, 0.0),
@@ -515,7 +515,7 @@ def accumulate(
 
 def _add(total: np.ndarray | float, term: np.ndarray | float, owned: bool) -> tuple:
     """``total + term``, in place when ``total`` is an array this sum already owns."""
-    if owned and np.shape(total) == np.broadcast_shapes(np.shape(total), np.shape(term)):
+    if owned and (np.ndim(term) == 0 or np.shape(term) == np.shape(total)):
         total += term
         return total, True
     out = total + term
