@@ -123,14 +123,17 @@ def active_instruments(spend: np.ndarray) -> list[int]:
     return [k for k in range(spend.shape[0]) if spend[k].any()]
 
 
-def enforce_budget(allocation: np.ndarray, usable: np.ndarray, available: np.ndarray) -> np.ndarray:
+def enforce_budget(
+    allocation: np.ndarray, usable: np.ndarray, available: np.ndarray, *, in_place: bool = False
+) -> np.ndarray:
     """Drop spending on unusable instruments and scale down to the available budget.
 
     ``allocation`` and ``usable`` are ``(K, R, N)``; country instruments are usable where
     their requirement holds, asean/global instruments always. Negative requests are 0.
-    The total of a run adds instruments in order, each summed over countries.
+    The total of a run adds instruments in order, each summed over countries. With
+    ``in_place`` the (float64) allocation itself is trimmed and returned.
     """
-    spend = np.zeros(allocation.shape)
+    spend = allocation if in_place else np.zeros(allocation.shape)
     active = active_instruments(allocation)
     total = np.zeros(allocation.shape[1])
     for k in active:
@@ -177,28 +180,28 @@ def outreach_flows(
     """
     _, r, n = spend.shape
     share = member / max(int(member.sum()), 1)
-    direct = np.zeros((r, n))
-    seen = np.zeros((r, n))
-    outreach = np.zeros((r, n))
     asean_effect = np.zeros(r)
     asean_seen = np.zeros(r)
     g7 = np.zeros(r)
     spent = np.zeros(r)
     asean_used = False
+    country_terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for k in active_instruments(spend):
         s_k = spend[k]
         total_k = sum_countries(s_k)  # (R,)
         spent += total_k
         if inst.is_country[k]:
-            direct += s_k * inst.efficiency[k] * leverage[k]
-            seen += s_k * inst.visibility[k]
-            outreach += s_k
+            country_terms.append(
+                (s_k * inst.efficiency[k] * leverage[k], s_k * inst.visibility[k], s_k)
+            )
         elif inst.is_asean[k]:
             asean_used = True
             asean_effect += total_k * inst.efficiency[k]
             asean_seen += total_k * inst.visibility[k]
         else:
             g7 += total_k * inst.efficiency[k]
+    # Sums start from the first term (0 + x = x for the non-negative spending here).
+    direct, seen, outreach = (_sum_terms([t[i] for t in country_terms], (r, n)) for i in range(3))
     if asean_used:  # otherwise the shared terms are zeros: adding them changes nothing
         direct += asean_effect[:, None] * share
         seen += asean_seen[:, None] * share
@@ -209,6 +212,18 @@ def outreach_flows(
         outreach=outreach,
         spent=spent,
     )
+
+
+def _sum_terms(terms: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """Left-to-right sum of same-shape terms as a new array (zeros if there are none)."""
+    if not terms:
+        return np.zeros(shape)
+    if len(terms) == 1:
+        return terms[0] if terms[0].base is None else terms[0].copy()
+    total = terms[0] + terms[1]
+    for term in terms[2:]:
+        total += term
+    return total
 
 
 def outreach_impact(

@@ -14,6 +14,7 @@ Order within a week ``t -> t + 1`` (ODD "process overview and scheduling"):
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,7 +199,15 @@ def japan_allocate(
             f"strategy {config.strategy!r} returned shape {wanted.shape}, expected {obs.shape}"
         )
     state.available = available
-    return rules.enforce_budget(wanted, setup.usable, available)
+    # A fresh float array that only this frame refers to (a temporary the strategy built)
+    # is trimmed in place; anything else (a view, or an array the strategy keeps) is copied.
+    fresh = (
+        sys.getrefcount(wanted) == 2
+        and wanted.base is None
+        and wanted.dtype == np.float64
+        and wanted.flags.writeable
+    )
+    return rules.enforce_budget(wanted, setup.usable, available, in_place=fresh)
 
 
 def apply_outreach(

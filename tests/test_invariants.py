@@ -107,6 +107,26 @@ def test_invariants_hold_with_timor_leste_as_observer() -> None:
     check_invariants(simulate(cfg, SEEDS[:10]), cfg)
 
 
+def test_budget_trimming_never_alters_an_array_the_strategy_keeps(monkeypatch) -> None:
+    """A strategy's own temporary is trimmed in place; an array it keeps is left intact."""
+    from sim import schedule, strategies
+
+    cfg = SimulationConfig(countries=default_table(), strategy="kept", budget=1.0)
+    kept = np.full((len(cfg.instruments), 1, cfg.countries.n), 5.0)
+    kept[0, 0, 0] = -1.0
+    original = kept.copy()
+    monkeypatch.setitem(strategies.STRATEGIES, "kept", lambda obs, opts: kept)
+    monkeypatch.setitem(strategies.STRATEGY_OPTIONS, "kept", {})
+    setup, state = schedule.prepare(cfg, np.array([3]))
+    spend = schedule.japan_allocate(cfg, setup, state, 0)
+    np.testing.assert_array_equal(kept, original)
+    assert spend is not kept and spend.min() >= 0.0
+    assert spend.sum() == pytest.approx(state.available[0])  # the whole (raised) budget
+    # the same request as a fresh temporary gives the same spending
+    monkeypatch.setitem(strategies.STRATEGIES, "kept", lambda obs, opts: original.copy())
+    np.testing.assert_array_equal(schedule.japan_allocate(cfg, setup, state, 0), spend)
+
+
 def test_enforce_budget_never_overspends() -> None:
     rng = np.random.default_rng(1)
     wanted = rng.exponential(3.0, size=(5, 500, 10)) - 0.5  # (K, R, N)
