@@ -385,16 +385,41 @@ def _force_expressions() -> dict[str, tuple[str, str]]:
     return out
 
 
+def _returned_dict(fn) -> dict[str, str]:  # noqa: ANN001 (a function of sim.rules)
+    """Source expression of each entry of the dict literal ``fn`` returns."""
+    source = inspect.cleandoc("\n" + inspect.getsource(fn))
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
+            return {
+                str(k.value): " ".join((ast.get_source_segment(source, v) or "").split())
+                for k, v in zip(node.value.keys, node.value.values, strict=True)
+                if isinstance(k, ast.Constant)
+            }
+    raise ValueError(f"rules.{fn.__name__}: no returned dict found")
+
+
 def _force_locals() -> list[str]:
-    """Local definitions used by the force expressions (``ties = ...`` etc.)."""
+    """Local definitions used by the force expressions (``ties = ...`` etc.); the
+    per-run constants (``c[...]``, from ``rules.run_constants``) shown by their formula."""
+    constants = _returned_dict(rules.run_constants)
     source = inspect.cleandoc("\n" + inspect.getsource(rules.dynamic_forces))
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef)
-    return [
-        " ".join((ast.get_source_segment(source, node) or "").split())
-        for node in fn.body
-        if isinstance(node, ast.Assign)
-    ]
+    out = []
+    for node in fn.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        target = ast.get_source_segment(source, node.targets[0]) or ""
+        value = node.value
+        if (
+            isinstance(value, ast.Subscript)
+            and isinstance(value.slice, ast.Constant)
+            and value.slice.value in constants
+        ):
+            out.append(f"{target} = {constants[value.slice.value]}")
+        elif target != "c":
+            out.append(" ".join((ast.get_source_segment(source, node) or "").split()))
+    return out
 
 
 def _default_anchors() -> dict[str, str]:

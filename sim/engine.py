@@ -151,6 +151,7 @@ def _run_steps(
             shock,
             slip_u,
             setup.static,
+            setup.constants,
         )
         schedule.conclude(config, setup, state, sig, stance, level, target, weight)
         traj.record(t + 1, state)

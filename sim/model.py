@@ -30,6 +30,7 @@ class CountryAgent(Agent):
         self.is_member = model.setup.member[index]
         num, den = model.setup.static
         self.static_pull = (num[:, self.column], den[:, self.column])
+        self.constants = {k: v[:, self.column] for k, v in model.setup.constants.items()}
         self._pending: tuple[np.ndarray, ...] | None = None
 
     @property
@@ -65,6 +66,7 @@ class CountryAgent(Agent):
             shock[:, i],
             slip_u[:, i],
             self.static_pull,
+            self.constants,
         )
 
 

@@ -408,6 +408,17 @@ def static_forces(attrs: Attrs, p: ModelParams, top: float) -> Pulls:
     }
 
 
+def run_constants(attrs: Attrs, p: ModelParams) -> Attrs:
+    """Per-country terms of the weekly rules that depend only on fixed attributes and
+    parameters. The drivers compute them once per run (``Setup.constants``) and pass
+    them back; called without them, the rules compute them on the spot."""
+    return {
+        "ties": (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0,
+        "tolerance": p.reactance_tolerance * (0.5 + attrs["democracy"]),
+        "deterred": 1.0 - p.secondary_risk * attrs["west_trade_share"],
+    }
+
+
 def dynamic_forces(
     attrs: Attrs,
     level: np.ndarray,
@@ -421,15 +432,18 @@ def dynamic_forces(
     p: ModelParams,
     top: float,
     institution: np.ndarray | None = None,
+    constants: Attrs | None = None,
 ) -> Pulls:
     """Weight and anchor of the forces that change week by week (mechanisms 4-11).
 
     ``institution`` (``(R,)``, backing 0-1) switches on compliance with a binding UN
     Security Council mandate (backing 1) for states that insist on UN authority.
+    ``constants`` are the run's :func:`run_constants`.
     """
-    ties = (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0
+    c = run_constants(attrs, p) if constants is None else constants
+    ties = c["ties"]
     above_neutral = np.maximum(level - 1.0, 0.0)
-    tolerance = p.reactance_tolerance * (0.5 + attrs["democracy"])
+    tolerance = c["tolerance"]
     stock = outreach_stock
     binding = np.zeros(stock.shape[0]) if institution is None else (institution >= 1.0) * 1.0
     # With no run bound, a broadcast zero (skipped when the forces are summed).
@@ -479,6 +493,7 @@ def forces(
     p: ModelParams,
     top: float,
     institution: np.ndarray | None = None,
+    constants: Attrs | None = None,
 ) -> Pulls:
     """Weight and anchor of every force on each country (mechanisms 1-12)."""
     return {
@@ -496,6 +511,7 @@ def forces(
             p,
             top,
             institution,
+            constants,
         ),
     }
 
@@ -622,18 +638,25 @@ def next_level(
 
 # --------------------------------------------------------------------------- outcomes
 def leakage(
-    level: np.ndarray, attrs: Attrs, coalition: np.ndarray, sanction_level: int, p: ModelParams
+    level: np.ndarray,
+    attrs: Attrs,
+    coalition: np.ndarray,
+    sanction_level: int,
+    p: ModelParams,
+    constants: Attrs | None = None,
 ) -> np.ndarray:
     """Trade with Russia flowing through non-adopting states, USD bn per year, ``(R,)``.
 
     Non-adopters keep their own trade and, where they are hubs, attract diverted trade
-    that grows with the coalition (Early 2015); US secondary sanctions deter part of it.
+    that grows with the coalition (Early 2015); US secondary sanctions deter part of it
+    (``deterred`` = 1 - secondary_risk x west_trade_share, from :func:`run_constants`).
     """
+    c = run_constants(attrs, p) if constants is None else constants
     non_adopter = level < sanction_level
     flow = (
         attrs["russia_trade_bn"]
         * (1.0 + p.diversion * attrs["transit_hub"] * by_country(coalition, level.shape[-1]))
-        * (1.0 - p.secondary_risk * attrs["west_trade_share"])
+        * c["deterred"]
     )
     return sum_countries(flow * non_adopter)
 

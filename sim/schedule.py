@@ -40,6 +40,7 @@ class Setup:
     centrality: np.ndarray  # (N,)
     options: dict = field(default_factory=dict)
     static: tuple[np.ndarray, np.ndarray] | None = None  # sums of static forces (num, den)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)  # rules.run_constants
 
 
 @dataclass
@@ -116,6 +117,7 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
     boundary = rules.sanction_boundary(thresholds, coalition, un_legalism, institution, p)
     level = rules.level_of(stance, boundary, config.ladder.n_levels, config.ladder.sanction_level)
     pressure = np.full(r, p.japan_pressure_initial)
+    constants = rules.run_constants(attrs, p)
     setup = Setup(
         keys=keys,
         attrs=attrs,
@@ -130,6 +132,7 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
         static=rules.accumulate(
             rules.static_forces(attrs, p, config.ladder.top), rules.STATIC_FORCES
         ),
+        constants=constants,
     )
     state = WorldState(
         stance=stance,
@@ -144,7 +147,7 @@ def prepare(config: SimulationConfig, seeds: np.ndarray) -> tuple[Setup, WorldSt
         boundary=boundary,
         collective=rules.collective_level(level, member),
         coalition=coalition,
-        leakage=rules.leakage(level, attrs, coalition, config.ladder.sanction_level, p),
+        leakage=rules.leakage(level, attrs, coalition, config.ladder.sanction_level, p, constants),
         spent=np.zeros(r),
         available=rules.budget_available(config.budget, pressure, p),
         outreach=np.zeros((r, n)),
@@ -261,19 +264,21 @@ def respond(
     shock: np.ndarray,
     slip_u: np.ndarray,
     static: tuple[np.ndarray, np.ndarray] | None = None,
+    constants: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A country's (or every country's) response: new stance, level, target, weight.
 
     Elementwise in countries, so a Mesa agent calls it on its own column and the
     ensemble engine on all columns of all replicates at once. ``static`` are the
-    per-run sums of the static forces (``Setup.static``, or the agent's column of it).
+    per-run sums of the static forces (``Setup.static``, or the agent's column of it),
+    ``constants`` the run's ``Setup.constants`` (or their column).
     """
     p, lad = config.params, config.ladder
     # With the per-run static sums at hand only the weekly forces are computed.
     force_fn = rules.forces if static is None else rules.dynamic_forces
     pulls = force_fn(
         attrs, level, outreach_stock, visible, coalition, peer_mean, peer_pulling,
-        collective, member, p, lad.top, institution,
+        collective, member, p, lad.top, institution, constants,
     )  # fmt: skip
     target, weight = rules.target_stance(pulls, static)
     slip = rules.backslide(slip_u, level, institution, min(2, lad.sanction_level), p)
@@ -311,4 +316,6 @@ def conclude(
     state.boundary = signals.boundary
     state.coalition = rules.coalition_share(level, lad.sanction_level, p)
     state.collective = rules.collective_level(level, setup.member)
-    state.leakage = rules.leakage(level, setup.attrs, state.coalition, lad.sanction_level, p)
+    state.leakage = rules.leakage(
+        level, setup.attrs, state.coalition, lad.sanction_level, p, setup.constants
+    )
