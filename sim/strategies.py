@@ -116,7 +116,9 @@ def _spread(
 ) -> np.ndarray:
     """Allocate ``share`` of the budget on one instrument in proportion to ``weights``."""
     alloc = np.zeros(obs.shape)
-    w = np.broadcast_to(np.maximum(weights, 0.0) * obs.member, obs.stance.shape)
+    w = np.maximum(np.broadcast_to(weights, obs.stance.shape), 0.0)
+    if not obs.member.all():
+        w[:, ~obs.member] = 0.0  # observers get nothing
     n = w.shape[-1]
     total = by_country(sum_countries(w), n)
     frac = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
