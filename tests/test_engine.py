@@ -224,6 +224,29 @@ def test_country_sums_match_numpy_bit_for_bit() -> None:
             assert np.array_equal(rules.min_countries(x, cols), x[:, cols].min(axis=-1)), n
 
 
+def test_per_run_constants_change_no_force() -> None:
+    """Forces from the run's precomputed constants equal forces computed on the spot, and
+    leakage likewise (the drivers precompute; direct callers need not)."""
+    from sim import schedule
+
+    cfg = config_for("uniform", "sample_priors")
+    setup, state = schedule.prepare(cfg, replicate_seeds(3, 40))
+    sig = schedule.environment(cfg, setup, state)
+    args = (
+        setup.attrs, state.level, state.outreach_stock + 1.0, state.visible + 0.5,
+        sig.coalition, sig.peer_mean, sig.peer_pulling, sig.collective, setup.member,
+        cfg.params, cfg.ladder.top, state.institution,
+    )  # fmt: skip
+    given = rules.forces(*args, setup.constants)
+    spot = rules.forces(*args)
+    assert given.keys() == spot.keys()
+    for name in given:
+        for a, b in zip(given[name], spot[name], strict=True):
+            np.testing.assert_array_equal(np.broadcast_to(a, np.shape(b)), b, err_msg=name)
+    lk = (state.level, setup.attrs, sig.coalition, cfg.ladder.sanction_level, cfg.params)
+    np.testing.assert_array_equal(rules.leakage(*lk, setup.constants), rules.leakage(*lk))
+
+
 def test_peer_signal_same_for_one_run_and_a_batch() -> None:
     gen = np.random.default_rng(1)
     level = gen.integers(0, 5, size=(300, ASEAN_TL.n))
