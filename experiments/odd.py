@@ -362,46 +362,43 @@ def ties_table(scenario: Mapping[str, Any]) -> str:
     return text + _table(["country", "country", "tie weight"], rows)
 
 
-def _force_expressions() -> dict[str, tuple[str, str]]:
-    """Weight and anchor source expressions of every force, read from the source of
-    ``rules.static_forces`` and ``rules.dynamic_forces``."""
-    out: dict[str, tuple[str, str]] = {}
-    for fn in (rules.static_forces, rules.dynamic_forces):
-        source = inspect.cleandoc("\n" + inspect.getsource(fn))
-        found = False
-        for node in ast.walk(ast.parse(source)):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
-                found = True
-                for key, value in zip(node.value.keys, node.value.values, strict=True):
-                    if not isinstance(key, ast.Constant) or not isinstance(value, ast.Tuple):
-                        raise ValueError(f"rules.{fn.__name__}: expected {{'name': (w, a)}}")
-                    w, a = (
-                        " ".join((ast.get_source_segment(source, e) or "").split())
-                        for e in value.elts
-                    )
-                    out[str(key.value)] = (w.replace("( ", "(").replace(" )", ")"), a)
-        if not found:
-            raise ValueError(f"rules.{fn.__name__}: no returned dict of forces found")
-    return out
-
-
-def _returned_dict(fn) -> dict[str, str]:  # noqa: ANN001 (a function of sim.rules)
-    """Source expression of each entry of the dict literal ``fn`` returns."""
+def _returned_dict(fn) -> tuple[str, dict[str, ast.expr]]:  # noqa: ANN001 (in sim.rules)
+    """Source of ``fn`` and the value node of each entry of the dict literal it returns."""
     source = inspect.cleandoc("\n" + inspect.getsource(fn))
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Return) and isinstance(node.value, ast.Dict):
-            return {
-                str(k.value): " ".join((ast.get_source_segment(source, v) or "").split())
+            return source, {
+                str(k.value): v
                 for k, v in zip(node.value.keys, node.value.values, strict=True)
                 if isinstance(k, ast.Constant)
             }
     raise ValueError(f"rules.{fn.__name__}: no returned dict found")
 
 
+def _segment(source: str, node: ast.AST) -> str:
+    """One-line source text of an AST node."""
+    return " ".join((ast.get_source_segment(source, node) or "").split())
+
+
+def _force_expressions() -> dict[str, tuple[str, str]]:
+    """Weight and anchor source expressions of every force, read from the source of
+    ``rules.static_forces`` and ``rules.dynamic_forces``."""
+    out: dict[str, tuple[str, str]] = {}
+    for fn in (rules.static_forces, rules.dynamic_forces):
+        source, entries = _returned_dict(fn)
+        for name, value in entries.items():
+            if not isinstance(value, ast.Tuple):
+                raise ValueError(f"rules.{fn.__name__}: expected {{'name': (w, a)}}")
+            w, a = (_segment(source, e) for e in value.elts)
+            out[name] = (w.replace("( ", "(").replace(" )", ")"), a)
+    return out
+
+
 def _force_locals() -> list[str]:
     """Local definitions used by the force expressions (``ties = ...`` etc.); the
     per-run constants (``c[...]``, from ``rules.run_constants``) shown by their formula."""
-    constants = _returned_dict(rules.run_constants)
+    const_source, const_nodes = _returned_dict(rules.run_constants)
+    constants = {k: _segment(const_source, v) for k, v in const_nodes.items()}
     source = inspect.cleandoc("\n" + inspect.getsource(rules.dynamic_forces))
     fn = ast.parse(source).body[0]
     assert isinstance(fn, ast.FunctionDef)
@@ -409,7 +406,7 @@ def _force_locals() -> list[str]:
     for node in fn.body:
         if not isinstance(node, ast.Assign):
             continue
-        target = ast.get_source_segment(source, node.targets[0]) or ""
+        target = _segment(source, node.targets[0])
         value = node.value
         if (
             isinstance(value, ast.Subscript)
@@ -418,7 +415,7 @@ def _force_locals() -> list[str]:
         ):
             out.append(f"{target} = {constants[value.slice.value]}")
         elif target != "c":
-            out.append(" ".join((ast.get_source_segment(source, node) or "").split()))
+            out.append(_segment(source, node))
     return out
 
 
