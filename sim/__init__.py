@@ -3,10 +3,14 @@
 Pure model code: plain values and dataclasses in, arrays out. No Hydra, files or plots.
 """
 
-from sim.countries import ATTRIBUTES, CountryProfile, CountryTable
-from sim.engine import run_ensemble, simulate
-from sim.ladder import LEVEL_NAMES, Ladder
-from sim.params import (
+from sim.numerics import configure_jit_cache
+
+configure_jit_cache()  # before any compiled function is defined
+
+from sim.countries import ATTRIBUTES, CountryProfile, CountryTable  # noqa: E402
+from sim.engine import run_ensemble, simulate  # noqa: E402
+from sim.ladder import LEVEL_NAMES, Ladder  # noqa: E402
+from sim.params import (  # noqa: E402
     DEFAULT_INSTRUMENTS,
     INSTITUTIONS,
     Calendar,
@@ -15,9 +19,9 @@ from sim.params import (
     ModelParams,
     SimulationConfig,
 )
-from sim.results import SUMMARY_COLUMNS, Trajectories, summarise
-from sim.rng import replicate_seeds
-from sim.strategies import STRATEGIES, Observation, register
+from sim.results import SUMMARY_COLUMNS, Trajectories, summarise  # noqa: E402
+from sim.rng import replicate_seeds  # noqa: E402
+from sim.strategies import STRATEGIES, Observation, register  # noqa: E402
 
 __all__ = [
     "ATTRIBUTES",

@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 
 from sim import rng as rngmod
+from sim.numerics import rule
 
 ATTRIBUTES: dict[str, str] = {
     "russia_trade_pct": "goods trade with Russia, % of total goods trade (2021)",
@@ -32,6 +34,25 @@ ATTRIBUTES: dict[str, str] = {
 """Every attribute a country carries, with its meaning and unit."""
 
 ATTRIBUTE_NAMES: tuple[str, ...] = tuple(ATTRIBUTES)
+
+
+@rule
+def sample_attribute(key, row, i, lower, upper):  # noqa: ANN001, ANN201
+    """A run's draw of an uncertain attribute (row ``row``) of country ``i``: uniform in
+    its prior range ``[lower, upper]`` (the point value where the range is empty)."""
+    return lower + rngmod.uniform(key, rngmod.STREAM_PRIORS, row, i) * (upper - lower)
+
+
+@njit(cache=True)
+def _sample_all(keys: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    out = np.empty((lower.shape[0], keys.shape[0], lower.shape[1]))
+    for a in range(lower.shape[0]):
+        for r in range(keys.shape[0]):
+            for i in range(lower.shape[1]):
+                out[a, r, i] = sample_attribute(keys[r], a, i, lower[a, i], upper[a, i])
+    return out
+
+
 _UNIT_INTERVAL = set(ATTRIBUTE_NAMES) - {"russia_trade_pct", "russia_trade_bn", "un_seat_stance"}
 
 
@@ -172,11 +193,5 @@ class CountryTable:
         if keys is None:
             vals = self.values[:, None, :]
         else:
-            u = np.stack(
-                [
-                    rngmod.uniform(keys, rngmod.STREAM_PRIORS, k, self.n)
-                    for k in range(len(self.values))
-                ]
-            )  # (A, R, N)
-            vals = self.lower[:, None, :] + u * (self.upper - self.lower)[:, None, :]
+            vals = _sample_all(np.asarray(keys, dtype=np.uint64), self.lower, self.upper)
         return {attr: vals[k] for k, attr in enumerate(ATTRIBUTE_NAMES)}

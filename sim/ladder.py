@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
 from dataclasses import dataclass
 
 LEVEL_NAMES: tuple[str, ...] = ("oppose", "neutral", "principle", "condemn", "sanction")
@@ -12,6 +14,13 @@ SANCTION_LEVEL = 4
 CONDEMN_LEVEL = 3
 PRINCIPLE_LEVEL = 2
 NEUTRAL_LEVEL = 1
+
+
+LadderSpec = namedtuple(
+    "LadderSpec", ["n_levels", "sanction_level", "principle_level", "top", "stance_max"]
+)
+"""The ladder as plain numbers for the rules: rungs, the sanction rung, the rung from which
+states can backslide, the top of the stance scale and the largest stance below it."""
 
 
 @dataclass(frozen=True)
@@ -47,3 +56,13 @@ class Ladder:
 
     def name(self, level: int) -> str:
         return self.names[int(level)]
+
+    def spec(self) -> LadderSpec:
+        """The ladder as plain numbers (what the rules read)."""
+        return LadderSpec(
+            self.n_levels,
+            self.sanction_level,
+            min(PRINCIPLE_LEVEL, self.sanction_level),
+            self.top,
+            math.nextafter(self.top, 0.0),
+        )

@@ -1,9 +1,15 @@
 """The Mesa model: country agents respond to Japan's outreach each week.
 
-This is the reference implementation and what an interactive view would use. It runs
-the schedule of :mod:`sim.schedule` with one replicate; each :class:`CountryAgent`
-computes its own response from what it perceives, with the same rule functions the
-ensemble engine applies to all countries of all replicates at once.
+This is the reference implementation (and what an interactive view steps through). Each
+:class:`CountryAgent` owns its attributes and state as Python numbers and applies the
+rules of :mod:`sim.rules` to itself; :class:`JapanAgent` observes the countries and
+spends its budget with the strategy's rule. The compiled ensemble kernel
+(:mod:`sim.kernel`) runs the same rules in the same order, so both give identical runs.
+
+Random numbers: every draw is ``sim.rng.uniform(key, stream, step, index)``, a pure
+function of the run's seed (counter-based), so a draw does not depend on the order in
+which agents act or on the driver. Mesa's own ``model.rng``/``model.random`` are seeded
+with the same seed but the rules never use them.
 """
 
 from __future__ import annotations
@@ -11,101 +17,171 @@ from __future__ import annotations
 import numpy as np
 from mesa import Agent, DataCollector, Model
 
-from sim import schedule
+from sim import rng, rules
+from sim.countries import ATTRIBUTE_NAMES, sample_attribute
+from sim.kernel import build_world
+from sim.numerics import pairwise_sum
 from sim.params import SimulationConfig
 from sim.results import Trajectories
+from sim.rules import Draws, Signals
+from sim.strategies import Observation, get_strategy
 
 
 class CountryAgent(Agent):
     """A Southeast Asian state with a continuous stance and a rung on the ladder."""
 
-    def __init__(self, model: OutreachModel, index: int, code: str, name: str) -> None:
+    def __init__(self, model: OutreachModel, index: int) -> None:
         super().__init__(model)
+        world, table = model.world, model.config.countries
         self.index = index
-        self.code = code
-        self.country_name = name
-        self.column = slice(index, index + 1)
-        # What the agent knows of itself: views of its column, fixed for the run.
-        self.attributes = {k: v[:, self.column] for k, v in model.setup.attrs.items()}
-        self.is_member = model.setup.member[index]
-        num, den = model.setup.static
-        self.static_pull = (num[:, self.column], den[:, self.column])
-        self.constants = {k: v[:, self.column] for k, v in model.setup.constants.items()}
-        self._pending: tuple[np.ndarray, ...] | None = None
-
-    @property
-    def stance(self) -> float:
-        return float(self.model.state.stance[0, self.index])
-
-    @property
-    def level(self) -> int:
-        return int(self.model.state.level[0, self.index])
+        self.code = table.codes[index]
+        self.country_name = table.names[index]
+        for row, attr in enumerate(ATTRIBUTE_NAMES):
+            if world.sample_priors:
+                value = sample_attribute(
+                    model.key, row, index, float(world.lower[row, index]),
+                    float(world.upper[row, index]),
+                )  # fmt: skip
+            else:
+                value = float(world.values[row, index])
+            setattr(self, attr, value)
+        self.member = bool(world.member[index])
+        p, lad = model.p, model.lad
+        self.threshold = rules.initial_threshold(p, model.draw(rng.STREAM_THRESHOLD, 0, index))
+        self.stance = rules.initial_stance(p, model.draw(rng.STREAM_INITIAL, 0, index), lad)
+        self.outreach_stock = 0.0
+        self.visible = 0.0
+        self.received = 0.0
+        self.russia_ties = rules.russia_ties(self)
+        self.tolerance = rules.reactance_tolerance(p, self)
+        self.deterred = rules.deterred_share(p, self)
+        self.static_num, self.static_den = rules.fixed_pull(p, self, lad)
+        self.target = self.stance
+        self.weight_total = 1.0
+        self.boundary = rules.sanction_boundary(p, self, p.coalition_base, model.institution)
+        self.level = rules.rungs_below(self.stance, self.boundary, lad)
+        self.signals: Signals | None = None
 
     @property
     def level_name(self) -> str:
         return self.model.config.ladder.name(self.level)
 
-    def respond(self, signals: schedule.Signals, shock: np.ndarray, slip_u: np.ndarray) -> None:
-        """Move the stance toward the target set by the forces this agent perceives."""
-        m, i = self.model, self.column
-        st = m.state
-        self._pending = schedule.respond(
-            m.config,
-            self.attributes,
-            st.stance[:, i],
-            st.level[:, i],
-            st.outreach_stock[:, i],
-            st.visible[:, i],
-            signals.peer_mean[:, i],
-            signals.peer_pulling[:, i],
-            signals.boundary[:, i],
-            self.is_member,
-            signals.coalition,
-            signals.collective,
-            st.institution,
-            shock[:, i],
-            slip_u[:, i],
-            self.static_pull,
-            self.constants,
+    def receive(self, effect: float, seen: float, received: float, decay: float) -> None:
+        """Japan's outreach lands: the stock decays and grows; visible pressure is felt
+        unless the state already does what Japan asks."""
+        m = self.model
+        credibility = m.japan.credibility
+        self.outreach_stock = rules.grown_stock(self.outreach_stock, decay, credibility, effect)
+        self.visible = rules.felt_pressure(m.japan.visibility_mult, seen, self.level, m.lad)
+        self.received = received
+
+    def perceive(self) -> None:
+        """Read the week's signals: coalition, neighbours (a loop over ties), ASEAN, the
+        sanction boundary; all from the levels at the start of the week."""
+        m = self.model
+        peer_mean, peer_pulling = rules.peer_signal(m.world.ties, self.index, m.levels())
+        self.boundary = rules.sanction_boundary(m.p, self, m.perceived_coalition, m.institution)
+        self.signals = Signals(
+            m.perceived_coalition, peer_mean, peer_pulling, m.collective, self.boundary,
+            m.institution,
+        )  # fmt: skip
+
+    def respond(self) -> None:
+        """Move the stance toward the target set by the forces this state perceives."""
+        m = self.model
+        week = m.steps - 1
+        draws = Draws(
+            rng.centred_shock(m.draw(rng.STREAM_SHOCK, week, self.index)),
+            m.draw(rng.STREAM_BACKSLIDE, week, self.index),
+        )
+        self.stance, self.level, self.target, self.weight_total = rules.respond(
+            m.p, self, self.signals, draws, m.lad
         )
 
 
 class JapanAgent(Agent):
     """Japan: spends a weekly diplomatic budget according to its strategy."""
 
-    def allocate(self) -> None:
+    def __init__(self, model: OutreachModel) -> None:
+        super().__init__(model)
+        p, world = model.p, model.world
+        self.pressure = p.japan_pressure_initial
+        self.g7_stock = 0.0
+        self.available = rules.budget_available(p, world.budget, self.pressure)
+        self.spent = 0.0
+        self.week = 0
+        self.credibility = 1.0
+        self.visibility_mult = 1.0
+        countries = model.countries
+        attrs = np.array([[getattr(a, attr) for a in countries] for attr in ATTRIBUTE_NAMES])
+        self.leverage = np.empty((len(world.lev_row), len(countries)))
+        self.usable = np.empty(self.leverage.shape, dtype=bool)
+        rules.instrument_reach(
+            attrs, world.lev_row, world.req_row, world.inst.kind, self.leverage, self.usable
+        )
+
+    def allocate(self, week: int) -> np.ndarray:
+        """Observe the countries and return this week's spending ``(K, N)``."""
+        m, p = self.model, self.model.p
+        world, countries = m.world, m.countries
+        self.week = week
+        self.visibility_mult = rules.visibility_multiplier(p, self.pressure)
+        self.available = rules.budget_available(p, world.budget, self.pressure)
+        self.credibility = rules.credibility(p, self.g7_stock, m.institution)
+        obs = Observation(
+            self, countries, self.leverage, world.centrality, world.visits, world.inst,
+            world.index, m.lad, p, np.empty((8, len(countries))),
+        )  # fmt: skip
+        wanted = np.zeros(self.leverage.shape)
+        m.strategy(obs, m.strategy_options, wanted)
+        spend = np.empty_like(wanted)
+        rules.enforce_budget(wanted, self.usable, self.available, spend)
+        return spend
+
+    def reach_out(self, spend: np.ndarray) -> None:
+        """Spend: each country receives its outreach; G7 coordination builds credibility."""
         m = self.model
-        m.spend = schedule.japan_allocate(m.config, m.setup, m.state, m.steps - 1)
+        flows = np.empty((3, spend.shape[1]))
+        g7_flow, self.spent = rules.outreach_flows(
+            spend, m.world.inst, self.leverage, m.world.member_share, flows
+        )
+        decay = rules.decay_rate(m.p, m.institution)
+        for a in m.countries:
+            a.receive(flows[0, a.index], flows[1, a.index], flows[2, a.index], decay)
+        self.g7_stock = rules.grown_stock(self.g7_stock, decay, 1.0, g7_flow)
+
+    def feel_pressure(self, before: float, after: float) -> None:
+        """Ruling-party pressure follows the members' moves to 'condemn' or above."""
+        self.pressure = rules.japan_pressure(self.model.p, self.pressure, before, after)
 
 
 # Named reporters (not lambdas, so models pickle).
 def n_sanctioning(model: OutreachModel) -> int:
-    lev = model.state.level[0, model.setup.member]
-    return int((lev >= model.config.ladder.sanction_level).sum())
+    return rules.members_at_least(model.levels(), model.world.member, model.lad.sanction_level)
 
 
 def asean_level(model: OutreachModel) -> int:
-    return int(model.state.collective[0])
+    return model.collective
 
 
 def leakage(model: OutreachModel) -> float:
-    return float(model.state.leakage[0])
+    return model.leakage
 
 
 def budget_spent(model: OutreachModel) -> float:
-    return float(model.state.spent[0])
+    return model.japan.spent
 
 
 def budget_available(model: OutreachModel) -> float:
-    return float(model.state.available[0])
+    return model.japan.available
 
 
 def japan_pressure(model: OutreachModel) -> float:
-    return float(model.state.pressure[0])
+    return model.japan.pressure
 
 
 def coalition_share(model: OutreachModel) -> float:
-    return float(model.state.coalition[0])
+    return model.coalition
 
 
 def agent_stance(agent: Agent) -> float | None:
@@ -117,9 +193,7 @@ def agent_level(agent: Agent) -> int | None:
 
 
 def agent_outreach(agent: Agent) -> float | None:
-    if not isinstance(agent, CountryAgent):
-        return None
-    return float(agent.model.state.outreach[0, agent.index])
+    return agent.received if isinstance(agent, CountryAgent) else None
 
 
 class OutreachModel(Model):
@@ -131,18 +205,22 @@ class OutreachModel(Model):
     """
 
     def __init__(self, config: SimulationConfig, seed: int = 0) -> None:
-        super().__init__(rng=np.random.default_rng(seed))
+        super().__init__(seed=int(seed))
         self.config = config
         self.seed_value = int(seed)
-        self.setup, self.state = schedule.prepare(config, np.array([seed]))
-        self.spend = np.zeros((len(config.instruments), 1, config.countries.n))
+        self.key = rng.run_key(int(seed))
+        self.world, _ = build_world(config)
+        self.p = config.params
+        self.lad = self.world.lad
+        self.strategy = get_strategy(config.strategy).fn
+        self.strategy_options = getattr(self.world.options, config.strategy)
+        self.institution = self.world.institution
+        self.countries = [CountryAgent(self, i) for i in range(config.countries.n)]
         self.japan = JapanAgent(self)
-        self.countries = [
-            CountryAgent(self, i, code, name)
-            for i, (code, name) in enumerate(
-                zip(config.countries.codes, config.countries.names, strict=True)
-            )
-        ]
+        self.perceived_coalition = self.p.coalition_base
+        self.coalition = self.p.coalition_base
+        self.collective = rules.collective_level(self.levels(), self.world.member)
+        self.leakage = self.total_leakage()
         self.datacollector = DataCollector(
             model_reporters={
                 "n_sanctioning": n_sanctioning,
@@ -161,28 +239,54 @@ class OutreachModel(Model):
         )
         self.datacollector.collect(self)
 
-    @property
-    def country_agents(self):  # noqa: ANN201 (mesa AgentSet)
-        return self.agents_by_type[CountryAgent]
+    def draw(self, stream: int, step: int, index: int) -> float:
+        """The run's uniform number for a stream, week and country (counter-based)."""
+        return rng.uniform(self.key, stream, step, index)
+
+    def levels(self) -> np.ndarray:
+        """Every country's rung this week, in scenario order."""
+        return np.array([a.level for a in self.countries], dtype=np.int64)
+
+    def coalition_now(self) -> float:
+        adopters = rules.count_at_least(self.levels(), self.lad.sanction_level)
+        return rules.coalition_share(self.p, adopters, len(self.countries))
+
+    def total_leakage(self) -> float:
+        """Russian trade through non-adopters, summed over countries."""
+        flows = np.array(
+            [rules.leakage_flow(self.p, a, self.coalition, self.lad) for a in self.countries]
+        )
+        return pairwise_sum(flows, 0, len(flows))
 
     def step(self) -> None:
         """One week: events, Japan allocates, outreach lands, countries respond."""
-        t = self.steps - 1  # mesa increments ``steps`` before calling ``step``
-        cfg = self.config
-        schedule.calendar(cfg, self.state, t)
-        self.japan.allocate()
-        schedule.apply_outreach(cfg, self.setup, self.state, self.spend)
-        signals = schedule.environment(cfg, self.setup, self.state)
-        shock, slip_u = schedule.draws(self.setup, t, cfg.countries.n)
-        self.country_agents.do("respond", signals, shock, slip_u)
-        stance, level, target, weight = (
-            np.concatenate(parts, axis=1)
-            for parts in zip(*(a._pending for a in self.countries), strict=True)
-        )
-        schedule.conclude(cfg, self.setup, self.state, signals, stance, level, target, weight)
+        week = self.steps - 1  # mesa increments ``steps`` before calling ``step``
+        self.apply_calendar(week)
+        spend = self.japan.allocate(week)
+        self.japan.reach_out(spend)
+        self.perceived_coalition = self.coalition_now()
+        self.agents_by_type[CountryAgent].do("perceive")
+        condemn_before = self.condemning()
+        self.agents_by_type[CountryAgent].do("respond")
+        self.japan.feel_pressure(condemn_before, self.condemning())
+        self.coalition = self.coalition_now()
+        self.collective = rules.collective_level(self.levels(), self.world.member)
+        self.leakage = self.total_leakage()
         self.datacollector.collect(self)
-        if self.steps >= cfg.calendar.n_steps:
+        if self.steps >= self.config.calendar.n_steps:
             self.running = False
+
+    def apply_calendar(self, week: int) -> None:
+        """Dated institutional events of the week (never below the configured backing)."""
+        event = self.world.institution_events[week]
+        if not np.isnan(event):
+            self.institution = float(event)
+
+    def condemning(self) -> float:
+        """Members at 'condemn' or above (what Japan's ruling party watches)."""
+        return float(
+            rules.members_at_least(self.levels(), self.world.member, self.lad.sanction_level - 1)
+        )
 
     def run(self) -> Trajectories:
         """Run to the calendar's horizon and return the recorded trajectory."""
@@ -199,8 +303,7 @@ class OutreachModel(Model):
         order = np.argsort([by_agent[uid] for uid in adf.index.get_level_values(1)[:n]])
 
         def per_country(col: str, dtype: type) -> np.ndarray:
-            vals = adf[col].to_numpy(dtype=dtype).reshape(t, n)[:, order]
-            return vals[None]
+            return adf[col].to_numpy(dtype=dtype).reshape(t, n)[:, order][None]
 
         traj = Trajectories.empty(np.array([self.seed_value]), t - 1, n)
         traj.stance = per_country("stance", np.float64)

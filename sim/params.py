@@ -7,11 +7,14 @@ Every field carries metadata (meaning, unit or range, source, mechanism) from wh
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+import math
+from collections import namedtuple
+from dataclasses import astuple, dataclass, field, fields
 from typing import Any
 
 from sim.countries import CountryTable
 from sim.ladder import Ladder
+from sim.strategies import get_strategy, make_options
 
 
 def param(default: float, lo: float, hi: float, doc: str, source: str, mechanism: str) -> Any:
@@ -434,8 +437,17 @@ class ModelParams:
         for f in fields(self):
             v = getattr(self, f.name)
             lo, hi = f.metadata["range"]
-            if not isinstance(v, int | float) or not lo <= float(v) <= hi:
+            if isinstance(v, bool) or not isinstance(v, int | float) or not lo <= float(v) <= hi:
                 raise ValueError(f"model.{f.name}: must be a number in [{lo}, {hi}], got {v!r}")
+            object.__setattr__(self, f.name, float(v))
+
+    def values(self) -> tuple:
+        """The parameters as a plain named tuple (what the compiled kernel takes)."""
+        return ModelParamsValues(*(float(v) for v in astuple(self)))
+
+
+ModelParamsValues = namedtuple("ModelParamsValues", [f.name for f in fields(ModelParams)])
+"""Plain tuple of :class:`ModelParams` (same field names), for the compiled kernel."""
 
 
 @dataclass(frozen=True)
@@ -552,14 +564,29 @@ class SimulationConfig:
     calendar: Calendar = field(default_factory=Calendar)
     ladder: Ladder = field(default_factory=Ladder)
     strategy: str = "none"
-    strategy_options: tuple[tuple[str, Any], ...] = ()
+    strategy_options: Any = None  # the strategy's options dataclass (None: its defaults)
     budget: float = 4.0
     institution: str = "none"
     sample_priors: bool = False
 
     def __post_init__(self) -> None:
-        if self.budget < 0:
-            raise ValueError(f"budget: must be >= 0, got {self.budget}")
+        get_strategy(self.strategy)
+        options = self.strategy_options
+        if options is None or isinstance(options, dict | tuple):
+            given = dict(options or ())
+            object.__setattr__(self, "strategy_options", make_options(self.strategy, given))
+        elif not isinstance(options, get_strategy(self.strategy).options):
+            raise ValueError(
+                f"strategy_options: expected {get_strategy(self.strategy).options.__name__} "
+                f"for {self.strategy!r}, got {type(options).__name__}"
+            )
+        if (
+            isinstance(self.budget, bool)
+            or not isinstance(self.budget, int | float)
+            or not math.isfinite(self.budget)
+            or self.budget < 0
+        ):
+            raise ValueError(f"budget: must be a finite number >= 0, got {self.budget!r}")
         if self.institution not in INSTITUTIONS:
             raise ValueError(
                 f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"
@@ -574,10 +601,6 @@ class SimulationConfig:
                 raise ValueError(
                     f"events.instrument: unknown {e.instrument!r}; allowed: {', '.join(names)}"
                 )
-
-    @property
-    def options(self) -> dict[str, Any]:
-        return dict(self.strategy_options)
 
     def instrument_index(self, name: str) -> int:
         for k, ins in enumerate(self.instruments):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 
 import numpy as np
+from numba import njit
 
 from sim.ladder import Ladder
+from sim.numerics import pairwise_sum, rule
 
 
 @dataclass
@@ -47,17 +50,6 @@ class Trajectories:
             coalition=np.empty((r, t)),
         )
 
-    def record(self, step: int, state) -> None:  # noqa: ANN001 (WorldState, avoids a cycle)
-        self.stance[:, step] = state.stance
-        self.level[:, step] = state.level
-        self.outreach[:, step] = state.outreach
-        self.asean_level[:, step] = state.collective
-        self.leakage[:, step] = state.leakage
-        self.spent[:, step] = state.spent
-        self.available[:, step] = state.available
-        self.pressure[:, step] = state.pressure
-        self.coalition[:, step] = state.coalition
-
     @property
     def n_runs(self) -> int:
         return len(self.seeds)
@@ -90,30 +82,92 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "final_pressure": "Japan's domestic pressure at the last step, 0-1",
 }
 
+SUMMARY_DTYPES: dict[str, type] = {
+    "final_sanctioning": np.int64,
+    "final_condemn_or_higher": np.int64,
+    "max_sanctioning": np.int64,
+    "weeks_to_first_adoption": np.float64,
+    "weeks_to_kth_adoption": np.float64,
+    "final_asean_level": np.int64,
+    "max_asean_level": np.int64,
+    "mean_leakage": np.float64,
+    "final_leakage": np.float64,
+    "budget_spent": np.float64,
+    "final_pressure": np.float64,
+}
 
-def first_step(mask: np.ndarray) -> np.ndarray:
-    """First index along axis 1 where ``mask`` holds, NaN where never; ``(R,)``."""
-    hit = mask.any(axis=1)
-    return np.where(hit, mask.argmax(axis=1), np.nan)
+Summary = namedtuple("Summary", list(SUMMARY_COLUMNS))
+"""Per-run outcome measures (:data:`SUMMARY_COLUMNS`): arrays ``(R,)`` in the drivers."""
+
+RunRecord = namedtuple("RunRecord", ["level", "asean_level", "leakage", "spent", "pressure"])
+"""One run's recorded series: levels ``(T + 1, N)``, ASEAN level, leakage, spending and
+Japan's pressure ``(T + 1,)``."""
+
+
+def empty_summary(n_runs: int) -> Summary:
+    return Summary(*(np.empty(n_runs, dtype=d) for d in SUMMARY_DTYPES.values()))
+
+
+@rule
+def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
+    """Write run ``r``'s outcome measures (:data:`SUMMARY_COLUMNS`) into ``out``."""
+    steps, n = run.level.shape
+    first = np.nan
+    kth = np.nan
+    max_sanction = 0
+    n_sanction = 0
+    n_condemn = 0
+    for t in range(steps):
+        n_sanction = 0
+        n_condemn = 0
+        for i in range(n):
+            if member[i]:
+                if run.level[t, i] >= lad.sanction_level:
+                    n_sanction += 1
+                if run.level[t, i] >= lad.sanction_level - 1:
+                    n_condemn += 1
+        max_sanction = max(max_sanction, n_sanction)
+        if n_sanction >= 1 and np.isnan(first):
+            first = float(t)
+        if n_sanction >= k and np.isnan(kth):
+            kth = float(t)
+    max_asean = run.asean_level[0]
+    for t in range(1, steps):
+        max_asean = max(max_asean, run.asean_level[t])
+    out.final_sanctioning[r] = n_sanction
+    out.final_condemn_or_higher[r] = n_condemn
+    out.max_sanctioning[r] = max_sanction
+    out.weeks_to_first_adoption[r] = first
+    out.weeks_to_kth_adoption[r] = kth
+    out.final_asean_level[r] = run.asean_level[steps - 1]
+    out.max_asean_level[r] = max_asean
+    out.mean_leakage[r] = pairwise_sum(run.leakage, 0, steps) / steps
+    out.final_leakage[r] = run.leakage[steps - 1]
+    out.budget_spent[r] = pairwise_sum(run.spent, 0, steps)
+    out.final_pressure[r] = run.pressure[steps - 1]
+
+
+@njit(cache=True)
+def _summarise_all(runs, member, lad, k, out):  # noqa: ANN001, ANN202
+    for r in range(runs.level.shape[0]):
+        run = RunRecord(
+            runs.level[r], runs.asean_level[r], runs.leakage[r], runs.spent[r], runs.pressure[r]
+        )
+        summarise_run(run, member, lad, k, out, r)
 
 
 def summarise(
     traj: Trajectories, ladder: Ladder, member: np.ndarray, k: int = 3
 ) -> dict[str, np.ndarray]:
     """Outcome measures per run (see ``SUMMARY_COLUMNS``), arrays of shape ``(R,)``."""
-    lev = traj.level[:, :, member]
-    n_sanction = (lev >= ladder.sanction_level).sum(axis=-1)
-    n_condemn = (lev >= ladder.sanction_level - 1).sum(axis=-1)
-    return {
-        "final_sanctioning": n_sanction[:, -1],
-        "final_condemn_or_higher": n_condemn[:, -1],
-        "max_sanctioning": n_sanction.max(axis=1),
-        "weeks_to_first_adoption": first_step(n_sanction >= 1),
-        "weeks_to_kth_adoption": first_step(n_sanction >= k),
-        "final_asean_level": traj.asean_level[:, -1].astype(np.int64),
-        "max_asean_level": traj.asean_level.max(axis=1).astype(np.int64),
-        "mean_leakage": traj.leakage.mean(axis=1),
-        "final_leakage": traj.leakage[:, -1],
-        "budget_spent": traj.spent.sum(axis=1),
-        "final_pressure": traj.pressure[:, -1],
-    }
+    out = empty_summary(traj.n_runs)
+    runs = RunRecord(
+        np.ascontiguousarray(traj.level, dtype=np.int8),
+        np.ascontiguousarray(traj.asean_level, dtype=np.int8),
+        *(
+            np.ascontiguousarray(a, dtype=np.float64)
+            for a in (traj.leakage, traj.spent, traj.pressure)
+        ),
+    )
+    _summarise_all(runs, np.asarray(member, dtype=np.bool_), ladder.spec(), int(k), out)
+    return out._asdict()

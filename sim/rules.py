@@ -1,253 +1,378 @@
-"""Per-step rules, written once over numpy arrays with a leading batch (replicate) axis.
+"""The model's equations, written once: each a small function of one country or one run.
 
-Shapes: ``R`` replicates, ``N`` countries, ``K`` instruments. Per-country inputs are
-``(R, N)`` or broadcastable to it. The Mesa model calls these functions with ``R = 1``
-(and each country agent with its own column), the ensemble engine with ``R`` up to
-100,000; every operation is elementwise or reduces in a fixed order, so both drivers
-produce bit-identical numbers.
+Both drivers call these functions: the Mesa model (:mod:`sim.model`) from Python, with
+an agent as the country ``c``; the ensemble kernel (:mod:`sim.kernel`) compiled, with a
+record of the same field names. Names used throughout:
+
+- ``p``: the model parameters (:class:`sim.params.ModelParams`, or a record of them);
+- ``c``: one country (:data:`sim.kernel.COUNTRY_FIELDS`): its attributes
+  (:data:`sim.countries.ATTRIBUTES`), its per-run constants (``member``, ``threshold``,
+  ``russia_ties``, ``tolerance``, ``deterred``, ``static_num``, ``static_den``) and its
+  state at the start of the week (``stance``, ``level``, ``outreach_stock``, ``visible``);
+- ``s``: what the country perceives this week (:class:`Signals`);
+- ``lad``: the ladder as plain numbers (:class:`sim.ladder.LadderSpec`).
+
+A country's target stance is the weight-averaged anchor of every force acting on it;
+each force is one function below returning ``(weight, anchor)`` (:func:`force`). Adding
+a mechanism: a parameter in :mod:`sim.params` and a force here (added to
+:func:`fixed_pull` or :func:`weekly_pull`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np
+from sim.numerics import block_sum, rule
 
-from sim.params import INSTITUTIONS, Instrument, ModelParams
+Signals = namedtuple(
+    "Signals", ["coalition", "peer_mean", "peer_pulling", "collective", "boundary", "institution"]
+)
+"""What a country perceives at the start of a week, all from the levels of that week:
+coalition share, tie-weighted mean level of its neighbours and the tie weight pulling it,
+ASEAN's collective level, its sanction boundary and the institutional backing."""
 
-Attrs = dict[str, np.ndarray]
+Draws = namedtuple("Draws", ["shock", "slip_u"])
+"""A country's random numbers of the week: stance shock and backsliding uniform."""
+
+FORCES: list[dict[str, Any]] = []
+"""Every force in the order its terms are added: name, kind (``fixed`` or ``weekly``),
+anchor in words and the function (its docstring is the equation)."""
 
 
-PAIRWISE_BLOCK = 128
-"""NumPy sums a contiguous axis of up to this many elements with 8 partial sums."""
+def force(kind: str, anchor: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a force (documented in the ODD) and make it a :func:`rule`."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        FORCES.append({"name": fn.__name__, "kind": kind, "anchor": anchor, "fn": fn})
+        return rule(fn)
+
+    return deco
 
 
-def by_country(per_run: np.ndarray, n: int) -> np.ndarray:
-    """A per-run value ``(R,)`` repeated for each of ``n`` countries: ``(R, n)``, contiguous.
+# --------------------------------------------------------------------------- initial state
+@rule
+def initial_threshold(p, u):  # noqa: ANN001, ANN201
+    """Sanction threshold (rungs): uniform in ``threshold_mean +- threshold_spread``, >= 0."""
+    return max(p.threshold_mean + p.threshold_spread * (2.0 * u - 1.0), 0.0)
 
-    The same numbers as broadcasting ``per_run[:, None]``; NumPy combines two arrays of
-    one shape about three times faster than it broadcasts a column over short rows.
+
+@rule
+def initial_stance(p, u, lad):  # noqa: ANN001, ANN201
+    """Stance on 2022-02-24: uniform in ``initial_stance +- initial_spread``, on the scale."""
+    return min(max(p.initial_stance + p.initial_spread * (2.0 * u - 1.0), 0.0), lad.stance_max)
+
+
+@rule
+def russia_ties(c):  # noqa: ANN001, ANN201
+    """Mean of the arms, energy and party ties to Russia (0-1)."""
+    return (c.arms_russia + c.energy_russia + c.party_affinity) / 3.0
+
+
+@rule
+def reactance_tolerance(p, c):  # noqa: ANN001, ANN201
+    """Visible outreach a state tolerates per week, higher in democracies."""
+    return p.reactance_tolerance * (0.5 + c.democracy)
+
+
+@rule
+def deterred_share(p, c):  # noqa: ANN001, ANN201
+    """Share of a state's Russia trade that survives US secondary-sanction risk."""
+    return 1.0 - p.secondary_risk * c.west_trade_share
+
+
+# --------------------------------------------------------------------------- fixed forces
+@force("fixed", "initial stance")
+def status_quo(p, c, lad):  # noqa: ANN001, ANN201
+    """Inertia: ``status_quo_weight`` toward the pre-war position ``initial_stance``."""
+    return p.status_quo_weight, p.initial_stance
+
+
+@force("fixed", "oppose (0)")
+def exposure(p, c, lad):  # noqa: ANN001, ANN201
+    """Exposure costs (Early 2015): ``exposure_trade x russia_trade_pct + exposure_arms x
+    arms_russia + exposure_energy x energy_russia + exposure_party x party_affinity``."""
+    w = (
+        p.exposure_trade * c.russia_trade_pct
+        + p.exposure_arms * c.arms_russia
+        + p.exposure_energy * c.energy_russia
+        + p.exposure_party * c.party_affinity
+    )
+    return w, 0.0
+
+
+@force("fixed", "neutral (1.5)")
+def china(p, c, lad):  # noqa: ANN001, ANN201
+    """China's pull to neutrality: ``china_pull x china_trade_share``."""
+    return p.china_pull * c.china_trade_share, 1.5
+
+
+@force("fixed", "hedge_point")
+def hedging(p, c, lad):  # noqa: ANN001, ANN201
+    """Hedging without a security partner (Kuik): ``hedge_weight x (1 - security_partner)``."""
+    return p.hedge_weight * (1.0 - c.security_partner), p.hedge_point
+
+
+@force("fixed", "top of the scale")
+def norm(p, c, lad):  # noqa: ANN001, ANN201
+    """Small-state norm against conquest, acted on: ``norm_strength x norm_weight``."""
+    return p.norm_strength * c.norm_weight, lad.top
+
+
+@force("fixed", "1.5 + 2 x public_support")
+def public(p, c, lad):  # noqa: ANN001, ANN201
+    """Domestic legitimacy: ``public_weight x salience x democracy`` toward the public's
+    preferred rung ``1.5 + 2 x public_support``."""
+    return p.public_weight * c.salience * c.democracy, 1.5 + 2.0 * c.public_support
+
+
+@force("fixed", "top of the scale")
+def west(p, c, lad):  # noqa: ANN001, ANN201
+    """US/EU pull: ``west_weight x west_trade_share x (0.5 + 0.5 x security_partner)``."""
+    return p.west_weight * c.west_trade_share * (0.5 + 0.5 * c.security_partner), lad.top
+
+
+@force("fixed", "top of the scale")
+def secondary(p, c, lad):  # noqa: ANN001, ANN201
+    """Fear of US secondary sanctions: ``secondary_weight x secondary_risk x
+    west_trade_share x (arms_russia + transit_hub)``."""
+    w = p.secondary_weight * p.secondary_risk * c.west_trade_share * (c.arms_russia + c.transit_hub)
+    return w, lad.top
+
+
+@rule
+def fixed_pull(p, c, lad):  # noqa: ANN001, ANN201
+    """Sums ``(sum w x anchor, sum w)`` of the forces set by fixed attributes (once a run)."""
+    num = 0.0
+    den = 0.0
+    w, a = status_quo(p, c, lad)
+    num += w * a
+    den += w
+    w, a = exposure(p, c, lad)
+    num += w * a
+    den += w
+    w, a = china(p, c, lad)
+    num += w * a
+    den += w
+    w, a = hedging(p, c, lad)
+    num += w * a
+    den += w
+    w, a = norm(p, c, lad)
+    num += w * a
+    den += w
+    w, a = public(p, c, lad)
+    num += w * a
+    den += w
+    w, a = west(p, c, lad)
+    num += w * a
+    den += w
+    w, a = secondary(p, c, lad)
+    num += w * a
+    den += w
+    return num, den
+
+
+# --------------------------------------------------------------------------- weekly forces
+@force("weekly", "oppose (0)")
+def russia_counter(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Russia's counter-pressure, rising as a state moves away from it: ``russia_counter x
+    russia_ties x (1 + russia_response x max(level - 1, 0))``."""
+    above_neutral = max(c.level - 1.0, 0.0)
+    return p.russia_counter * c.russia_ties * (1.0 + p.russia_response * above_neutral), 0.0
+
+
+@force("weekly", "oppose (0)")
+def busting(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Rent of sanctions busting foregone by joining: ``busting_rent x transit_hub x
+    coalition``."""
+    return p.busting_rent * c.transit_hub * s.coalition, 0.0
+
+
+@force("weekly", "top of the scale")
+def outreach(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Japan's outreach (issue linkage, Martin 1992), saturating: ``outreach_weight x
+    stock / (stock + outreach_saturation)``."""
+    stock = c.outreach_stock
+    return p.outreach_weight * stock / (stock + p.outreach_saturation), lad.top
+
+
+@force("weekly", "neighbours' mean level + 0.5")
+def peer(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Peer influence needing reinforcement (Centola & Macy): ``peer_weight x
+    min(pulling tie weight / peer_reinforcement, 1)``."""
+    return p.peer_weight * min(s.peer_pulling / p.peer_reinforcement, 1.0), s.peer_mean + 0.5
+
+
+@force("weekly", "ASEAN collective level + 0.5")
+def asean(p, c, s, lad):  # noqa: ANN001, ANN201
+    """ASEAN consensus: ``asean_weight`` for members, toward the collective level."""
+    return p.asean_weight * c.member, s.collective + 0.5
+
+
+@force("weekly", "reactance_anchor")
+def reactance(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Reactance to visible pressure: ``reactance_weight x max(visible - tolerance, 0)``."""
+    return p.reactance_weight * max(c.visible - c.tolerance, 0.0), p.reactance_anchor
+
+
+@force("weekly", "top of the scale")
+def un_compliance(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Compliance with a binding UN Security Council mandate (Charter arts. 25, 41):
+    ``mandate_compliance x un_legalism`` while the backing is a mandate (1)."""
+    binding = 1.0 if s.institution >= 1.0 else 0.0
+    return p.mandate_compliance * c.un_legalism * binding, lad.top
+
+
+@rule
+def weekly_pull(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Sums ``(sum w x anchor, sum w)`` of every force, the fixed ones from the run's
+    ``c.static_num`` and ``c.static_den``."""
+    num = c.static_num
+    den = c.static_den
+    w, a = russia_counter(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = busting(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = outreach(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = peer(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = asean(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = reactance(p, c, s, lad)
+    num += w * a
+    den += w
+    w, a = un_compliance(p, c, s, lad)
+    num += w * a
+    den += w
+    return num, den
+
+
+# --------------------------------------------------------------------------- response
+@rule
+def rung_edge(k, boundary, lad):  # noqa: ANN001, ANN201
+    """Lower edge of rung ``k`` on the stance scale: ``k``, plus the sanction boundary from
+    the sanction rung on."""
+    return k + boundary if k >= lad.sanction_level else float(k)
+
+
+@rule
+def rungs_below(stance, boundary, lad):  # noqa: ANN001, ANN201
+    """Number of rung edges at or below a stance: the rung it reaches."""
+    count = 0
+    for k in range(1, lad.n_levels):
+        if stance >= rung_edge(k, boundary, lad):
+            count += 1
+    return count
+
+
+@rule
+def next_level(p, stance, level, boundary, lad):  # noqa: ANN001, ANN201
+    """Level with hysteresis: it moves only once the stance is past an edge by
+    ``hysteresis``, to the nearest rung consistent with the stance."""
+    low = rungs_below(stance - p.hysteresis, boundary, lad)
+    high = rungs_below(stance + p.hysteresis, boundary, lad)
+    return min(max(level, low), high)
+
+
+@rule
+def backslide(p, u, level, institution, lad):  # noqa: ANN001, ANN201
+    """Stance lost by a state at 'principle' or above that slips back (Drezner 2000): with
+    probability ``backslide_hazard x (1 - institution_damping x backing)``."""
+    hazard = p.backslide_hazard * (1.0 - p.institution_damping * institution)
+    return p.backslide_drop if level >= lad.principle_level and u < hazard else 0.0
+
+
+@rule
+def next_stance(p, stance, target, shock, slip, lad):  # noqa: ANN001, ANN201
+    """Partial adjustment toward the target, plus a shock, minus a slip, on the scale."""
+    new = stance + p.adjustment_speed * (target - stance) + p.shock_sd * shock - slip
+    return min(max(new, 0.0), lad.stance_max)
+
+
+@rule
+def respond(p, c, s, d, lad):  # noqa: ANN001, ANN201
+    """A country's response: new stance, level, target stance and total force weight.
+
+    The target maximises ``-sum_f w_f (x - a_f)^2``: each force makes positions far from
+    its anchor convexly costlier (Early 2015 on exposure costs).
     """
-    return np.repeat(per_run, n).reshape(-1, n)
+    num, den = weekly_pull(p, c, s, lad)
+    target = num / den
+    slip = backslide(p, d.slip_u, c.level, s.institution, lad)
+    stance = next_stance(p, c.stance, target, d.shock, slip, lad)
+    level = next_level(p, stance, c.level, s.boundary, lad)
+    return stance, level, target, den
 
 
-def sum_countries(x: np.ndarray) -> np.ndarray:
-    """``x.sum(axis=-1)`` of an ``(R, N)`` array, bit for bit, by adding columns.
+# --------------------------------------------------------------------------- environment
+@rule
+def coalition_share(p, n_adopters, n):  # noqa: ANN001, ANN201
+    """Share of a global coalition sanctioning, including the regional adopters."""
+    adopters = n_adopters / n
+    return p.coalition_base + (1.0 - p.coalition_base) * p.coalition_regional_weight * adopters
 
-    NumPy reduces a short contiguous axis pairwise: fewer than 8 elements left to
-    right, otherwise 8 partial sums over strides of 8, combined as a tree, then the
-    remainder in order. Adding whole columns in that order gives the same numbers in a
-    few vectorised operations instead of one short reduction per row.
+
+TIE_RESOLUTION = 1000
+"""Tie weights count in thousandths, so peer sums are exact integers in any order."""
+
+
+@rule
+def peer_signal(ties, i, levels):  # noqa: ANN001, ANN201
+    """Tie-weighted mean level of country ``i``'s neighbours, and the tie weight of those on
+    the side they pull it (above its level if the mean is at or above it, else below).
+
+    ``ties[i, j]`` is how much ``i`` watches ``j``, in integer thousandths.
     """
-    r, n = x.shape
-    if n > PAIRWISE_BLOCK:
-        return x.sum(axis=-1)
-    if n < 8:
-        total = np.zeros(r, dtype=x.dtype)
-        for i in range(n):
-            total += x[:, i]
-        return total
-    acc = [x[:, j].copy() for j in range(8)]
-    tail = n - n % 8
-    for i in range(8, tail, 8):
-        for j in range(8):
-            acc[j] += x[:, i + j]
-    total = (acc[0] + acc[1] + (acc[2] + acc[3])) + (acc[4] + acc[5] + (acc[6] + acc[7]))
-    for i in range(tail, n):
-        total += x[:, i]
-    return total
+    level = levels[i]
+    total = 0
+    weighted = 0
+    above = 0
+    below = 0
+    for j in range(levels.shape[0]):
+        w = ties[i, j]
+        total += w
+        weighted += w * levels[j]
+        if levels[j] > level:
+            above += w
+        elif levels[j] < level:
+            below += w
+    mean = weighted / total if total > 0 else float(level)
+    pulling = above if mean >= level else below
+    return mean, pulling / TIE_RESOLUTION
 
 
-def count_countries(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Per run, the number (or integer total ``weights``) of countries where ``mask``
-    holds: ``(R, N)`` -> ``(R,)`` float64. Sums of small integers are exact in any order,
-    so a matrix-vector product gives the same numbers for one run or a batch."""
-    w = np.ones(mask.shape[-1]) if weights is None else np.asarray(weights, dtype=np.float64)
-    return mask.astype(np.float64) @ w
+@rule
+def sanction_boundary(p, c, coalition, institution):  # noqa: ANN001, ANN201
+    """Extra stance needed above the sanction rung's edge: the threshold, lowered by the
+    coalition's size, plus a barrier for UN-legalist states unless an institution lifts it."""
+    coalition_term = c.threshold * (1.0 - p.coalition_return * coalition)
+    legal_term = p.legalism_barrier * c.un_legalism * (1.0 - p.mandate_relief * institution)
+    return max(coalition_term + legal_term, 0.0)
 
 
-def min_countries(x: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """Per run, the minimum of ``x`` over the given country columns, ``(R,)``."""
-    out = x[:, columns[0]].copy()
-    for c in columns[1:]:
-        np.minimum(out, x[:, c], out=out)
-    return out
-
-
-# --------------------------------------------------------------------------- outreach
-@dataclass(frozen=True)
-class InstrumentArrays:
-    """Instrument specifications as arrays over ``K`` for vectorised use."""
-
-    efficiency: np.ndarray  # (K,) effect per budget unit
-    visibility: np.ndarray  # (K,) visibility per budget unit
-    is_country: np.ndarray  # (K,) bool
-    is_asean: np.ndarray  # (K,) bool
-    is_global: np.ndarray  # (K,) bool
-    leverage: tuple[str | None, ...]
-    requires: tuple[str | None, ...]
-
-    @classmethod
-    def from_specs(cls, instruments: tuple[Instrument, ...]) -> InstrumentArrays:
-        return cls(
-            efficiency=np.array([i.effect / i.cost for i in instruments]),
-            visibility=np.array([i.visibility for i in instruments]),
-            is_country=np.array([i.target == "country" for i in instruments]),
-            is_asean=np.array([i.target == "asean" for i in instruments]),
-            is_global=np.array([i.target == "global" for i in instruments]),
-            leverage=tuple(i.leverage for i in instruments),
-            requires=tuple(i.requires for i in instruments),
-        )
-
-    def leverage_matrix(self, attrs: Attrs) -> np.ndarray:
-        """Effect multiplier per instrument and country, ``(K, R, N)`` (``R`` may be 1);
-        0 where unusable."""
-        ref = attrs["democracy"]
-        cols = []
-        for lev, req in zip(self.leverage, self.requires, strict=True):
-            col = attrs[lev] if lev is not None else np.ones_like(ref)
-            if req is not None:
-                col = col * (attrs[req] >= 0.5)
-            cols.append(np.broadcast_to(col, ref.shape))
-        return np.stack(cols)
-
-
-def budget_available(budget: float, pressure: np.ndarray, p: ModelParams) -> np.ndarray:
-    """Japan's budget this week: base budget raised by domestic pressure, ``(R,)``."""
+# --------------------------------------------------------------------------- Japan
+@rule
+def budget_available(p, budget, pressure):  # noqa: ANN001, ANN201
+    """Japan's budget this week: the base budget raised by domestic pressure."""
     return budget * (1.0 + p.japan_budget_gain * pressure)
 
 
-def active_instruments(spend: np.ndarray) -> list[int]:
-    """Instruments with any spending in the batch. Skipping the others is exact: their
-    terms are zeros, and adding zero changes no sum."""
-    return [k for k in range(spend.shape[0]) if spend[k].any()]
+@rule
+def visibility_multiplier(p, pressure):  # noqa: ANN001, ANN201
+    """How much more visible outreach is under domestic pressure."""
+    return 1.0 + p.japan_visibility_gain * pressure
 
 
-def enforce_budget(
-    allocation: np.ndarray, usable: np.ndarray, available: np.ndarray, *, in_place: bool = False
-) -> np.ndarray:
-    """Drop spending on unusable instruments and scale down to the available budget.
-
-    ``allocation`` and ``usable`` are ``(K, R, N)``; country instruments are usable where
-    their requirement holds, asean/global instruments always. Negative requests are 0.
-    The total of a run adds instruments in order, each summed over countries. With
-    ``in_place`` the (float64) allocation itself is trimmed and returned.
-    """
-    spend = allocation if in_place else np.zeros(allocation.shape)
-    active = active_instruments(allocation)
-    total = np.zeros(allocation.shape[1])
-    for k in active:
-        np.maximum(allocation[k], 0.0, out=spend[k])
-        spend[k] *= usable[k]  # 0 where unusable (requests are >= 0 here: no -0.0 or NaN)
-        total += sum_countries(spend[k])
-    scale = np.where(total > available, available / np.where(total > 0, total, 1.0), 1.0)
-    if (scale != 1.0).any():
-        for k in active:
-            spend[k] *= by_country(scale, spend.shape[-1])
-    return spend
-
-
-def usable_mask(inst: InstrumentArrays, leverage: np.ndarray) -> np.ndarray:
-    """Where spending is possible, ``(K, R, N)``: country instruments need a non-zero
-    leverage."""
-    return np.where(inst.is_country[:, None, None], leverage > 0, True)
-
-
-@dataclass(frozen=True)
-class OutreachFlows:
-    """What one week's spending does: all arrays batched over replicates."""
-
-    impact: np.ndarray  # (R, N) growth of each country's outreach stock
-    g7: np.ndarray  # (R,) growth of the G7 coordination stock
-    visible: np.ndarray  # (R, N) visible outside pressure on each country
-    outreach: np.ndarray  # (R, N) budget spent on each country (country instruments)
-    spent: np.ndarray  # (R,) total budget spent
-
-
-def outreach_flows(
-    spend: np.ndarray,
-    inst: InstrumentArrays,
-    leverage: np.ndarray,
-    member: np.ndarray,
-    credibility: np.ndarray,
-    visibility_mult: np.ndarray,
-) -> OutreachFlows:
-    """Impact, visibility and accounting of this week's spending ``(K, R, N)``.
-
-    Country instruments act on their target scaled by the country's leverage (issue
-    linkage); the ASEAN channel is shared equally by all members; G7 coordination adds
-    to a stock that raises credibility. Terms are added instrument by instrument.
-    """
-    _, r, n = spend.shape
-    share = member / max(int(member.sum()), 1)
-    asean_effect = np.zeros(r)
-    asean_seen = np.zeros(r)
-    g7 = np.zeros(r)
-    spent = np.zeros(r)
-    asean_used = False
-    country_terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    for k in active_instruments(spend):
-        s_k = spend[k]
-        total_k = sum_countries(s_k)  # (R,)
-        spent += total_k
-        if inst.is_country[k]:
-            country_terms.append(
-                (s_k * inst.efficiency[k] * leverage[k], s_k * inst.visibility[k], s_k)
-            )
-        elif inst.is_asean[k]:
-            asean_used = True
-            asean_effect += total_k * inst.efficiency[k]
-            asean_seen += total_k * inst.visibility[k]
-        else:
-            g7 += total_k * inst.efficiency[k]
-    # Sums start from the first term (0 + x = x for the non-negative spending here).
-    direct, seen, outreach = (_sum_terms([t[i] for t in country_terms], (r, n)) for i in range(3))
-    if asean_used:  # otherwise the shared terms are zeros: adding them changes nothing
-        direct += asean_effect[:, None] * share
-        seen += asean_seen[:, None] * share
-    return OutreachFlows(
-        impact=by_country(credibility, n) * direct,
-        g7=g7,
-        visible=by_country(visibility_mult, n) * seen,
-        outreach=outreach,
-        spent=spent,
-    )
-
-
-def _sum_terms(terms: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
-    """Left-to-right sum of same-shape terms as a new array (zeros if there are none)."""
-    if not terms:
-        return np.zeros(shape)
-    if len(terms) == 1:
-        return terms[0] if terms[0].base is None else terms[0].copy()
-    total = terms[0] + terms[1]
-    for term in terms[2:]:
-        total += term
-    return total
-
-
-def outreach_impact(
-    spend: np.ndarray,
-    inst: InstrumentArrays,
-    leverage: np.ndarray,
-    member: np.ndarray,
-    credibility: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Impact of this week's spending: per country ``(R, N)`` and on G7 coordination ``(R,)``."""
-    flows = outreach_flows(spend, inst, leverage, member, credibility, np.ones(spend.shape[1]))
-    return flows.impact, flows.g7
-
-
-def visible_pressure(
-    spend: np.ndarray, inst: InstrumentArrays, member: np.ndarray, visibility_mult: np.ndarray
-) -> np.ndarray:
-    """Visible outside pressure on each country this week, ``(R, N)``."""
-    ones = np.ones(spend.shape[1])
-    return outreach_flows(spend, inst, np.ones(spend.shape), member, ones, visibility_mult).visible
-
-
-def credibility(g7_stock: np.ndarray, institution: np.ndarray, p: ModelParams) -> np.ndarray:
-    """Credibility multiplier of Japan's outreach (Martin 1993), ``(R,)``."""
+@rule
+def credibility(p, g7_stock, institution):  # noqa: ANN001, ANN201
+    """Credibility multiplier of Japan's outreach (Martin 1993)."""
     return (
         1.0
         + p.credibility_g7 * g7_stock / (1.0 + g7_stock)
@@ -255,422 +380,140 @@ def credibility(g7_stock: np.ndarray, institution: np.ndarray, p: ModelParams) -
     )
 
 
-def decay_rate(institution: np.ndarray, p: ModelParams) -> np.ndarray:
-    """Weekly decay of outreach effects, damped by institutional backing (Drezner 2000)."""
+@rule
+def decay_rate(p, institution):  # noqa: ANN001, ANN201
+    """Weekly decay of outreach stocks, damped by institutional backing (Drezner 2000)."""
     return p.outreach_decay * (1.0 - p.institution_damping * institution)
 
 
-# --------------------------------------------------------------------------- environment
-def coalition_share(level: np.ndarray, sanction_level: int, p: ModelParams) -> np.ndarray:
-    """Share of a global coalition sanctioning, including regional adopters, ``(R,)``."""
-    adopters = count_countries(level >= sanction_level) / level.shape[-1]
-    return p.coalition_base + (1.0 - p.coalition_base) * p.coalition_regional_weight * adopters
+@rule
+def grown_stock(stock, decay, credibility, effect):  # noqa: ANN001, ANN201
+    """An outreach stock after a week: decayed, plus the effect bought times credibility."""
+    return stock * (1.0 - decay) + credibility * effect
 
 
-def collective_level(level: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """ASEAN's collective statement: the lowest level among members (consensus), ``(R,)``."""
-    if not member.any():
-        return np.full(level.shape[0], -1, dtype=level.dtype)
-    return min_countries(level, np.flatnonzero(member))
+@rule
+def felt_pressure(multiplier, seen, level, lad):  # noqa: ANN001, ANN201
+    """Visible pressure a state feels this week; none once it does what Japan asks."""
+    return multiplier * seen * (1.0 if level < lad.sanction_level else 0.0)
 
 
-TIE_RESOLUTION = 1000
-"""Tie weights are used at a resolution of 1/1000, so peer sums are exact integers."""
+@rule
+def japan_pressure(p, pressure, before, after):  # noqa: ANN001, ANN201
+    """Ruling-party pressure: rises while no member moves up to 'condemn', eases with gains."""
+    gained = max(after - before, 0.0)
+    stalled = 1.0 if gained == 0.0 else 0.0
+    new = pressure + p.japan_pressure_gain * stalled - p.japan_pressure_relief * gained
+    return min(max(new, 0.0), 1.0)
 
 
-def peer_signal(level: np.ndarray, network: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tie-weighted mean level of neighbours, and tie weight of neighbours on the side
-    they pull (above or below own level); both ``(R, N)``.
+@rule
+def enforce_budget(wanted, usable, available, spend):  # noqa: ANN001, ANN201
+    """Japan's spending ``(K, N)`` in ``spend``: requests >= 0 on usable instruments, scaled
+    down to the available budget; returns the total before scaling."""
+    total = 0.0
+    for k in range(wanted.shape[0]):
+        for i in range(wanted.shape[1]):
+            v = wanted[k, i]
+            spend[k, i] = (v if v >= 0.0 else 0.0) * usable[k, i]
+        total += block_sum(spend[k], 0, spend.shape[1])
+    if total > available:
+        scale = available / total
+        for k in range(spend.shape[0]):
+            for i in range(spend.shape[1]):
+                spend[k, i] *= scale
+    return total
 
-    Weights are rounded to multiples of 1/1000, so every peer sum is an exact integer
-    (below 2**24, hence exact in float32 too): the result does not depend on summation
-    order or on how many replicates are batched together. ``at_least[v]``, the tie
-    weight of neighbours at level ``v`` or higher, comes from one matrix product.
+
+@rule
+def outreach_flows(spend, inst, leverage, member_share, flows):  # noqa: ANN001, ANN201
+    """What the week's spending buys, before credibility and visibility multipliers.
+
+    Fills ``flows`` rows 0-2 with each country's direct effect, seen pressure and budget
+    received (country instruments by target and leverage; the ASEAN channel shared by
+    members); returns the G7 coordination effect and the total spent.
     """
-    r, n = level.shape
-    ties = np.rint(network * TIE_RESOLUTION).T  # (N, N), integer-valued: ties[j, i] = w_ij
-    total = ties.sum(axis=0)
-    n_levels = int(level.max()) + 1 if level.size else 1
-    if total.max(initial=0.0) * max(n_levels - 1, 1) >= 2**24:
-        raise ValueError("peer_signal: tie weights too large for exact float32 sums")
-    at_least = np.empty((n_levels + 1, r, n), dtype=np.float32)
-    at_least[0] = total
-    at_least[n_levels] = 0.0
-    if n_levels > 1:
-        at_or_above_v = level >= np.arange(1, n_levels)[:, None, None]  # (V - 1, R, N)
-        np.matmul(
-            at_or_above_v.reshape(-1, n).astype(np.float32),
-            ties.astype(np.float32),
-            out=at_least[1:n_levels].reshape(-1, n),
-        )
-    # sum over neighbours of w_ij * level_j = sum over v >= 1 of at_least[v], exactly
-    weighted = at_least[1:n_levels].sum(axis=0).astype(np.float64)
-    lev = level.astype(np.float64)
-    mean = weighted / np.where(total > 0, total, 1.0)
-    if not total.all():
-        mean = np.where(total > 0, mean, lev)
-    # Pulled up: weight of neighbours above, at_least[level + 1]; pulled down: weight
-    # below, total - at_least[level]. One gather reads whichever applies.
-    up = mean >= lev
-    index = (level.reshape(-1).astype(np.intp) + up.reshape(-1)) * (r * n) + np.arange(r * n)
-    side = np.take(at_least.reshape(-1), index).reshape(r, n)
-    pulling = np.where(up, side, total - side) / TIE_RESOLUTION
-    return mean, pulling
-
-
-def sanction_boundary(
-    threshold: np.ndarray,
-    coalition: np.ndarray,
-    un_legalism: np.ndarray,
-    institution: np.ndarray,
-    p: ModelParams,
-) -> np.ndarray:
-    """Extra stance needed above the sanction rung's lower edge, ``(R, N)``.
-
-    Heterogeneous thresholds (Granovetter) fall with coalition size (coalition returns)
-    and rise with insistence on UN authority unless an institution provides it.
-    """
-    n = threshold.shape[-1]
-    coalition_term = threshold * by_country(1.0 - p.coalition_return * coalition, n)
-    legal_term = (
-        p.legalism_barrier * un_legalism * by_country(1.0 - p.mandate_relief * institution, n)
-    )
-    return np.maximum(coalition_term + legal_term, 0.0)
-
-
-def initial_thresholds(u: np.ndarray, p: ModelParams) -> np.ndarray:
-    """Per-country sanction thresholds from uniforms ``u``: uniform around the mean."""
-    return np.maximum(p.threshold_mean + p.threshold_spread * (2.0 * u - 1.0), 0.0)
-
-
-# --------------------------------------------------------------------------- response
-STATIC_FORCES: tuple[str, ...] = (
-    "status_quo",
-    "exposure",
-    "china",
-    "hedging",
-    "norm",
-    "public",
-    "west",
-    "secondary",
-)
-"""Forces that depend only on a country's fixed attributes (computed once per run)."""
-
-DYNAMIC_FORCES: tuple[str, ...] = (
-    "russia_counter",
-    "busting",
-    "outreach",
-    "peer",
-    "asean",
-    "reactance",
-    "un_compliance",
-)
-"""Forces that depend on the state of the week."""
-
-FORCES: tuple[str, ...] = STATIC_FORCES + DYNAMIC_FORCES
-"""Forces on a country's target stance, each a weight and an anchor on the ladder, in the
-order their terms are added."""
-
-Pulls = dict[str, tuple[np.ndarray, np.ndarray | float]]
-
-
-def static_forces(attrs: Attrs, p: ModelParams, top: float) -> Pulls:
-    """Weight and anchor of the forces set by fixed attributes (mechanisms 1, 9, 11, 12)."""
-    return {
-        "status_quo": (np.full(attrs["democracy"].shape, p.status_quo_weight), p.initial_stance),
-        "exposure": (
-            p.exposure_trade * attrs["russia_trade_pct"]
-            + p.exposure_arms * attrs["arms_russia"]
-            + p.exposure_energy * attrs["energy_russia"]
-            + p.exposure_party * attrs["party_affinity"],
-            0.0,
-        ),
-        "china": (p.china_pull * attrs["china_trade_share"], 1.5),
-        "hedging": (p.hedge_weight * (1.0 - attrs["security_partner"]), p.hedge_point),
-        # anchor at the top: the norm against conquest is acted on, not only voiced
-        # (data: positions.SG rationale; calibration showed a 3.5 anchor cannot reach sanction)
-        "norm": (p.norm_strength * attrs["norm_weight"], top),
-        "public": (
-            p.public_weight * attrs["salience"] * attrs["democracy"],
-            1.5 + 2.0 * attrs["public_support"],
-        ),
-        "west": (
-            p.west_weight * attrs["west_trade_share"] * (0.5 + 0.5 * attrs["security_partner"]),
-            top,
-        ),
-        "secondary": (
-            p.secondary_weight
-            * p.secondary_risk
-            * attrs["west_trade_share"]
-            * (attrs["arms_russia"] + attrs["transit_hub"]),
-            top,
-        ),
-    }
-
-
-def run_constants(attrs: Attrs, p: ModelParams) -> Attrs:
-    """Per-country terms of the weekly rules that depend only on fixed attributes and
-    parameters. The drivers compute them once per run (``Setup.constants``) and pass
-    them back; called without them, the rules compute them on the spot."""
-    return {
-        "ties": (attrs["arms_russia"] + attrs["energy_russia"] + attrs["party_affinity"]) / 3.0,
-        "tolerance": p.reactance_tolerance * (0.5 + attrs["democracy"]),
-        "deterred": 1.0 - p.secondary_risk * attrs["west_trade_share"],
-    }
-
-
-def dynamic_forces(
-    attrs: Attrs,
-    level: np.ndarray,
-    outreach_stock: np.ndarray,
-    visible: np.ndarray,
-    coalition: np.ndarray,
-    peer_mean: np.ndarray,
-    peer_pulling: np.ndarray,
-    collective: np.ndarray,
-    member: np.ndarray,
-    p: ModelParams,
-    top: float,
-    institution: np.ndarray | None = None,
-    constants: Attrs | None = None,
-) -> Pulls:
-    """Weight and anchor of the forces that change week by week (mechanisms 4-11).
-
-    ``institution`` (``(R,)``, backing 0-1) switches on compliance with a binding UN
-    Security Council mandate (backing 1) for states that insist on UN authority.
-    ``constants`` are the run's :func:`run_constants`.
-    """
-    c = run_constants(attrs, p) if constants is None else constants
-    ties = c["ties"]
-    above_neutral = np.maximum(level - 1.0, 0.0)
-    tolerance = c["tolerance"]
-    stock = outreach_stock
-    binding = np.zeros(stock.shape[0]) if institution is None else (institution >= 1.0) * 1.0
-    # With no run bound, a broadcast zero (skipped when the forces are summed).
-    compliance = (
-        p.mandate_compliance * attrs["un_legalism"] * binding[:, None]
-        if binding.any()
-        else np.zeros(1)
-    )
-    return {
-        "russia_counter": (
-            p.russia_counter * ties * (1.0 + p.russia_response * above_neutral),
-            0.0,
-        ),
-        "busting": (
-            p.busting_rent * attrs["transit_hub"] * by_country(coalition, stock.shape[-1]),
-            0.0,
-        ),
-        "outreach": (p.outreach_weight * stock / (stock + p.outreach_saturation), top),
-        "peer": (
-            p.peer_weight * np.minimum(peer_pulling / p.peer_reinforcement, 1.0),
-            peer_mean + 0.5,
-        ),
-        "asean": (
-            np.broadcast_to(p.asean_weight * member, stock.shape).copy(),
-            by_country(collective + 0.5, stock.shape[-1]),
-        ),
-        "reactance": (
-            p.reactance_weight * np.maximum(visible - tolerance, 0.0),
-            p.reactance_anchor,
-        ),
-        # UNSC sanctions bind every UN member (Charter arts. 25, 41); UN-legalist states
-        # (MY, ID: "sanctions must go through the UN") comply with a binding mandate.
-        "un_compliance": (np.broadcast_to(compliance, stock.shape), top),
-    }
-
-
-def forces(
-    attrs: Attrs,
-    level: np.ndarray,
-    outreach_stock: np.ndarray,
-    visible: np.ndarray,
-    coalition: np.ndarray,
-    peer_mean: np.ndarray,
-    peer_pulling: np.ndarray,
-    collective: np.ndarray,
-    member: np.ndarray,
-    p: ModelParams,
-    top: float,
-    institution: np.ndarray | None = None,
-    constants: Attrs | None = None,
-) -> Pulls:
-    """Weight and anchor of every force on each country (mechanisms 1-12)."""
-    return {
-        **static_forces(attrs, p, top),
-        **dynamic_forces(
-            attrs,
-            level,
-            outreach_stock,
-            visible,
-            coalition,
-            peer_mean,
-            peer_pulling,
-            collective,
-            member,
-            p,
-            top,
-            institution,
-            constants,
-        ),
-    }
-
-
-def _is_zero(x: np.ndarray | float) -> bool:
-    """True for a scalar zero or a broadcast (zero-stride) view of one, without a pass."""
-    arr = np.asarray(x)
-    return not any(arr.strides) and arr.size > 0 and arr.flat[0] == 0.0
-
-
-def accumulate(
-    pulls: Pulls,
-    names: tuple[str, ...],
-    num: np.ndarray | float = 0.0,
-    den: np.ndarray | float = 0.0,
-) -> tuple[np.ndarray | float, np.ndarray | float]:
-    """Add ``w * a`` and ``w`` of the named forces, in order, to running sums.
-
-    Terms that are exactly zero (a zero anchor, or a weight that is a broadcast zero)
-    are skipped: adding zero changes no sum. The sums passed in are not modified.
-    """
-    own_num = own_den = False
-    for name in names:
-        w, a = pulls[name]
-        if _is_zero(w):
+    n = spend.shape[1]
+    for i in range(n):
+        flows[0, i] = 0.0
+        flows[1, i] = 0.0
+        flows[2, i] = 0.0
+    asean_effect = 0.0
+    asean_seen = 0.0
+    g7 = 0.0
+    spent = 0.0
+    for k in range(spend.shape[0]):
+        total_k = block_sum(spend[k], 0, n)
+        if total_k == 0.0:  # nothing spent on it: its terms would all be zeros
             continue
-        if not _is_zero(a):
-            num, own_num = _add(num, w * a, own_num)
-        den, own_den = _add(den, w, own_den)
-    return num, den
-
-
-def _add(total: np.ndarray | float, term: np.ndarray | float, owned: bool) -> tuple:
-    """``total + term``, in place when ``total`` is an array this sum already owns."""
-    if owned and (np.ndim(term) == 0 or np.shape(term) == np.shape(total)):
-        total += term
-        return total, True
-    out = total + term
-    return out, isinstance(out, np.ndarray) and out.base is None and out is not term
-
-
-def target_stance(
-    pulls: Pulls, static: tuple[np.ndarray, np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Target stance: the weight-averaged anchor of all forces; and the total weight.
-
-    This is the maximiser of a quadratic utility ``-sum_f w_f (x - a_f)^2``: each force
-    makes positions far from its anchor costlier, convexly (Early 2015 on exposure costs).
-    ``static`` holds the sums of the static forces computed once per run (the same
-    numbers as accumulating them from ``pulls``), so they are not recomputed weekly.
-    """
-    num, den = accumulate(pulls, STATIC_FORCES) if static is None else static
-    num, den = accumulate(pulls, DYNAMIC_FORCES, num, den)
-    return num / den, den
-
-
-def next_stance(
-    stance: np.ndarray,
-    target: np.ndarray,
-    shock: np.ndarray,
-    slip: np.ndarray,
-    p: ModelParams,
-    top: float,
-) -> np.ndarray:
-    """Partial adjustment toward the target plus a shock, minus a backsliding slip."""
-    new = stance + p.adjustment_speed * (target - stance) + p.shock_sd * shock - slip
-    return np.clip(new, 0.0, np.nextafter(top, 0.0))
-
-
-def backslide(
-    u: np.ndarray,
-    level: np.ndarray,
-    institution: np.ndarray,
-    principle_level: int,
-    p: ModelParams,
-) -> np.ndarray:
-    """Stance lost this week by states that slip back (hazard damped by institutions)."""
-    hazard = p.backslide_hazard * (1.0 - p.institution_damping * institution)
-    slips = (level >= principle_level) & (u < by_country(hazard, u.shape[-1]))
-    return np.where(slips, p.backslide_drop, 0.0)
-
-
-def _rung_edges(
-    boundary: np.ndarray, n_levels: int, sanction_level: int
-) -> list[np.ndarray | float]:
-    """Lower edge of each rung ``1 .. n_levels - 1`` on the stance scale."""
-    return [k + boundary if k >= sanction_level else float(k) for k in range(1, n_levels)]
-
-
-def _count_rungs(stance: np.ndarray, edges: list[np.ndarray | float]) -> np.ndarray:
-    """Number of rung edges at or below the stance (small integers, counted in int8)."""
-    count = np.zeros(stance.shape, dtype=np.int8 if len(edges) < 128 else np.int64)
-    for edge in edges:
-        count += stance >= edge
-    return count
-
-
-def level_of(
-    stance: np.ndarray, boundary: np.ndarray, n_levels: int, sanction_level: int
-) -> np.ndarray:
-    """Rung reached by a stance: the count of rung boundaries at or below it.
-
-    Rung ``k`` starts at ``k`` below the sanction rung and at ``k + boundary`` from it on.
-    """
-    edges = _rung_edges(boundary, n_levels, sanction_level)
-    return _count_rungs(stance, edges).astype(np.int64)
-
-
-def next_level(
-    stance: np.ndarray,
-    level: np.ndarray,
-    boundary: np.ndarray,
-    n_levels: int,
-    sanction_level: int,
-    hysteresis: float,
-) -> np.ndarray:
-    """New level with hysteresis: it moves only once the stance is past a boundary by
-    ``hysteresis``, and then to the nearest rung consistent with the stance."""
-    edges = _rung_edges(boundary, n_levels, sanction_level)
-    low = _count_rungs(stance - hysteresis, edges)
-    high = _count_rungs(stance + hysteresis, edges)
-    return np.clip(level, low, high).astype(np.int64, copy=False)
+        spent += total_k
+        if inst.kind[k] == 0:
+            for i in range(n):
+                flows[0, i] += spend[k, i] * inst.efficiency[k] * leverage[k, i]
+                flows[1, i] += spend[k, i] * inst.visibility[k]
+                flows[2, i] += spend[k, i]
+        elif inst.kind[k] == 1:
+            asean_effect += total_k * inst.efficiency[k]
+            asean_seen += total_k * inst.visibility[k]
+        else:
+            g7 += total_k * inst.efficiency[k]
+    if asean_effect != 0.0 or asean_seen != 0.0:
+        for i in range(n):
+            flows[0, i] += asean_effect * member_share[i]
+            flows[1, i] += asean_seen * member_share[i]
+    return g7, spent
 
 
 # --------------------------------------------------------------------------- outcomes
-def leakage(
-    level: np.ndarray,
-    attrs: Attrs,
-    coalition: np.ndarray,
-    sanction_level: int,
-    p: ModelParams,
-    constants: Attrs | None = None,
-) -> np.ndarray:
-    """Trade with Russia flowing through non-adopting states, USD bn per year, ``(R,)``.
-
-    Non-adopters keep their own trade and, where they are hubs, attract diverted trade
-    that grows with the coalition (Early 2015); US secondary sanctions deter part of it
-    (``deterred`` = 1 - secondary_risk x west_trade_share, from :func:`run_constants`).
-    """
-    c = run_constants(attrs, p) if constants is None else constants
-    non_adopter = level < sanction_level
-    flow = (
-        attrs["russia_trade_bn"]
-        * (1.0 + p.diversion * attrs["transit_hub"] * by_country(coalition, level.shape[-1]))
-        * c["deterred"]
-    )
-    return sum_countries(flow * non_adopter)
+@rule
+def leakage_flow(p, c, coalition, lad):  # noqa: ANN001, ANN201
+    """Russian trade through a non-adopter, USD bn/yr: its own trade and, for hubs, trade
+    diverted as the coalition grows (Early 2015), less what secondary sanctions deter;
+    0 for a state at the sanction rung."""
+    flow = c.russia_trade_bn * (1.0 + p.diversion * c.transit_hub * coalition) * c.deterred
+    return flow * (0.0 if c.level >= lad.sanction_level else 1.0)
 
 
-def japan_pressure(
-    pressure: np.ndarray, n_before: np.ndarray, n_after: np.ndarray, p: ModelParams
-) -> np.ndarray:
-    """Ruling-party pressure: rises while no state moves up to 'condemn', eases with gains."""
-    gained = np.maximum(n_after - n_before, 0)
-    stalled = gained == 0
-    return np.clip(
-        pressure + p.japan_pressure_gain * stalled - p.japan_pressure_relief * gained, 0.0, 1.0
-    )
+@rule
+def collective_level(levels, member):  # noqa: ANN001, ANN201
+    """ASEAN's collective statement: the lowest level among members (consensus); -1 if none."""
+    lowest = -1
+    for i in range(levels.shape[0]):
+        if member[i] and (lowest < 0 or levels[i] < lowest):
+            lowest = levels[i]
+    return lowest
 
 
-def institution_level(name: str) -> float:
-    return INSTITUTIONS[name]
+@rule
+def count_at_least(levels, rung):  # noqa: ANN001, ANN201
+    """Number of simulated countries at ``rung`` or above."""
+    count = 0
+    for i in range(levels.shape[0]):
+        if levels[i] >= rung:
+            count += 1
+    return count
+
+
+@rule
+def members_at_least(levels, member, rung):  # noqa: ANN001, ANN201
+    """Number of ASEAN members at ``rung`` or above."""
+    count = 0
+    for i in range(levels.shape[0]):
+        if member[i] and levels[i] >= rung:
+            count += 1
+    return count
+
+
+@rule
+def instrument_reach(attrs, lev_row, req_row, kind, leverage, usable):  # noqa: ANN001, ANN201
+    """Fill ``leverage`` ``(K, N)``, each instrument's effect multiplier on each country
+    (issue linkage): the attribute in row ``lev_row[k]`` of ``attrs`` (1 if none), times 0
+    where the attribute in row ``req_row[k]`` is below 0.5; and ``usable``: where spending
+    is possible (country instruments need a non-zero multiplier)."""
+    for k in range(leverage.shape[0]):
+        for i in range(leverage.shape[1]):
+            value = attrs[lev_row[k], i] if lev_row[k] >= 0 else 1.0
+            if req_row[k] >= 0:
+                value = value * (1.0 if attrs[req_row[k], i] >= 0.5 else 0.0)
+            leverage[k, i] = value
+            usable[k, i] = value > 0 if kind[k] == 0 else True

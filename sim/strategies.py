@@ -1,94 +1,243 @@
-"""Japan's diplomatic strategies: functions from the observed state to an allocation.
+"""Japan's diplomatic strategies: from what Japan observes to the budget it wants to spend.
 
-A strategy receives an :class:`Observation` (arrays with a leading replicate axis) and
-returns the budget it wants to spend on each instrument and country, shape ``(K, R, N)``:
-one ``(R, N)`` block per instrument, so that each instrument's spending is contiguous (for
-the ASEAN channel and G7 coordination only the total over countries matters). The
-engine drops spending on instruments a country cannot receive and scales the rest down
-to the available budget, so a strategy cannot overspend.
+A strategy is a :func:`~sim.numerics.rule` ``fn(obs, opts, out)`` for one run: it reads
+the :class:`Observation` (arrays over the ``N`` countries) and its options, and writes
+the wanted spending per instrument and country into ``out`` (shape ``(K, N)``, zeros on
+entry). The schedule then drops spending on instruments a country cannot receive and
+scales the rest down to the available budget, so a strategy cannot overspend.
 
-Adding a strategy: write one function here decorated with ``@register("name")`` and add
-``conf/strategy/name.yaml``.
+Adding a strategy: write the function here, decorate it with
+``@register("name", OptionsClass)`` (a frozen dataclass of its options, each declared
+with :func:`option`), and add ``conf/strategy/name.yaml``. Both drivers pick it up.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
 
-from sim.params import Event, Instrument, ModelParams
-from sim.rules import by_country, sum_countries
+from sim.numerics import block_sum, generate_rule, rule
+
+Observation = namedtuple(
+    "Observation",
+    [
+        "japan",  # Japan this week: ``week``, ``credibility`` (multiplier of its outreach),
+        # ``available`` (budget), ``visibility_mult`` (how visible its outreach is)
+        "countries",  # the N countries (agents, or records with the same fields): their
+        # attributes, stance, level, target, weight_total, outreach_stock, visible, boundary
+        "leverage",  # (K, N) effect multiplier of each instrument, 0 where unusable
+        "centrality",  # (N,) eigenvector centrality in the ASEAN network
+        "visits",  # (T, K, N) Japan's dated visits by week (calendar), budget units
+        "inst",  # InstrumentSpec
+        "index",  # InstrumentIndex
+        "lad",  # sim.ladder.LadderSpec
+        "p",  # model parameters
+        "work",  # (8, N) scratch rows a strategy may overwrite
+    ],
+)
+"""What Japan sees at the start of a week (one run)."""
+
+InstrumentSpec = namedtuple("InstrumentSpec", ["efficiency", "visibility", "kind"])
+"""Instruments as arrays over ``K``: effect per budget unit, visibility per budget unit and
+kind (0 country, 1 ASEAN channel, 2 global)."""
+
+INSTRUMENT_KINDS = {"country": 0, "asean": 1, "global": 2}
+
+InstrumentIndex = namedtuple(
+    "InstrumentIndex", ["visit", "two_plus_two", "aid", "g7_coordination", "asean_channel"]
+)
+"""Positions of the standard instruments among the configured ones (-1 if absent)."""
+
+COUNTRY_INSTRUMENTS = ("visit", "two_plus_two", "aid")
+
+
+def option(default: Any, doc: str, allowed: str) -> Any:
+    """A documented strategy option: default, meaning and what values are allowed."""
+    return field(default=default, metadata={"doc": doc, "allowed": allowed})
+
+
+def _check_int(name: str, value: Any, lo: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise ValueError(f"strategy_options.{name}: must be an integer >= {lo}, got {value!r}")
+
+
+def _check_share(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError(f"strategy_options.{name}: must be a share in [0, 1], got {value!r}")
+
+
+def _check_instrument(name: str, value: Any) -> None:
+    if value not in COUNTRY_INSTRUMENTS:
+        raise ValueError(
+            f"strategy_options.{name}: unknown instrument {value!r}; "
+            f"allowed: {', '.join(COUNTRY_INSTRUMENTS)}"
+        )
 
 
 @dataclass(frozen=True)
-class Observation:
-    """What Japan sees at the start of a week (all arrays batched over replicates)."""
+class NoOptions:
+    """This strategy has no options."""
 
-    step: int
-    date: dt.date
-    stance: np.ndarray  # (R, N)
-    level: np.ndarray  # (R, N)
-    target: np.ndarray  # (R, N) last week's target stance
-    weight_total: np.ndarray  # (R, N) last week's total force weight
-    outreach_stock: np.ndarray  # (R, N)
-    visible: np.ndarray  # (R, N) last week's visible pressure
-    boundary: np.ndarray  # (R, N) extra stance needed to reach the sanction rung
-    credibility: np.ndarray  # (R,)
-    available: np.ndarray  # (R,) budget available this week
-    visibility_mult: np.ndarray  # (R,)
-    attrs: dict[str, np.ndarray]  # (R, N) or (1, N) each
-    leverage: np.ndarray  # (K, R, N) effect multiplier, 0 where unusable
-    member: np.ndarray  # (N,) bool
-    centrality: np.ndarray  # (N,) eigenvector centrality in the ASEAN network
-    instruments: tuple[Instrument, ...]
-    events: tuple[Event, ...]  # events in the week ending now
-    codes: tuple[str, ...]
-    sanction_level: int
-    top: float
-    params: ModelParams
+
+@dataclass(frozen=True)
+class OneInstrument:
+    """Options of a strategy spending on one country instrument."""
+
+    instrument: str = option("visit", "instrument used", "visit | two_plus_two | aid")
+
+    def __post_init__(self) -> None:
+        _check_instrument("instrument", self.instrument)
+
+
+@dataclass(frozen=True)
+class Targeted:
+    """Options of a strategy concentrating on ``k`` countries at a time."""
+
+    k: int = option(3, "number of countries targeted at once", "integer >= 1")
+    instrument: str = option("visit", "instrument used", "visit | two_plus_two | aid")
+
+    def __post_init__(self) -> None:
+        _check_int("k", self.k, 1)
+        _check_instrument("instrument", self.instrument)
+
+
+@dataclass(frozen=True)
+class HubTargeted(Targeted):
+    """Options of ``hub_first``."""
+
+    centrality_weight: float = option(
+        1.0, "weight of network centrality in the hub score", "number >= 0"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.centrality_weight, bool) or not self.centrality_weight >= 0:
+            raise ValueError(
+                f"strategy_options.centrality_weight: must be >= 0, got {self.centrality_weight}"
+            )
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """Options of ``security_partners``."""
+
+    dialogue_share: float = option(
+        0.7, "share of the budget spent on 2+2 dialogues (the rest on visits)", "[0, 1]"
+    )
+
+    def __post_init__(self) -> None:
+        _check_share("dialogue_share", self.dialogue_share)
+
+
+@dataclass(frozen=True)
+class Coordination:
+    """Options of ``g7_coalition``."""
+
+    coordination_share: float = option(
+        0.5, "share of the budget spent on G7 coordination (the rest on visits)", "[0, 1]"
+    )
+
+    def __post_init__(self) -> None:
+        _check_share("coordination_share", self.coordination_share)
+
+
+@dataclass(frozen=True)
+class Greedy:
+    """Options of ``adaptive``."""
+
+    chunks: int = option(4, "budget chunks reallocated greedily each week", "integer >= 1")
+
+    def __post_init__(self) -> None:
+        _check_int("chunks", self.chunks, 1)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Options of ``historical``."""
+
+    background_g7: float = option(
+        0.5, "G7 coordination spent every week besides the dated visits, budget units", ">= 0"
+    )
+
+    def __post_init__(self) -> None:
+        if isinstance(self.background_g7, bool) or not self.background_g7 >= 0:
+            raise ValueError(
+                f"strategy_options.background_g7: must be >= 0, got {self.background_g7}"
+            )
+
+
+_VALUES: dict[type, type] = {}
+
+
+def values_type(options_cls: type) -> type:
+    """The plain tuple type the drivers receive for an options class (defined once, at
+    module level, so that compiled kernels can be cached)."""
+    if options_cls not in _VALUES:
+        name = options_cls.__name__ + "Values"
+        cls = namedtuple(name, [f.name for f in fields(options_cls)], module=__name__)
+        globals()[name] = cls
+        _VALUES[options_cls] = cls
+    return _VALUES[options_cls]
+
+
+def compiled_options(options: Any, instrument_names: tuple[str, ...], strict: bool = True) -> tuple:
+    """Options as a plain tuple for the drivers: instrument names become positions (-1 for
+    an instrument not configured, an error with ``strict``)."""
+    values = []
+    for f in fields(options):
+        value = getattr(options, f.name)
+        if f.name == "instrument":
+            if value not in instrument_names and not strict:
+                value = -1
+            elif value not in instrument_names:
+                raise ValueError(
+                    f"strategy_options.instrument: {value!r} is not a configured instrument; "
+                    f"allowed: {', '.join(instrument_names)}"
+                )
+            value = instrument_names.index(value)
+        values.append(value)
+    return values_type(type(options))(*values)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A registered strategy: its allocation rule, its options class and the standard
+    instruments it spends on (besides an ``instrument`` option)."""
+
+    name: str
+    fn: Callable[..., None]
+    options: type
+    requires: tuple[str, ...] = ()
 
     @property
-    def shape(self) -> tuple[int, int, int]:
-        """Shape of an allocation: ``(K, R, N)``."""
-        return (len(self.instruments), *self.stance.shape)
-
-    def k(self, name: str) -> int:
-        for k, ins in enumerate(self.instruments):
-            if ins.name == name:
-                return k
-        raise ValueError(
-            f"instrument: unknown {name!r}; allowed: {', '.join(i.name for i in self.instruments)}"
-        )
-
-    @property
-    def adopted(self) -> np.ndarray:
-        return self.level >= self.sanction_level
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip().splitlines()[0]
 
 
-StrategyFn = Callable[[Observation, dict[str, Any]], np.ndarray]
-STRATEGIES: dict[str, StrategyFn] = {}
-"""The registry: strategy name -> function(observation, options) -> allocation."""
-
-STRATEGY_OPTIONS: dict[str, dict[str, Any]] = {}
-"""Options each strategy accepts, with defaults (unknown options are rejected)."""
+STRATEGIES: dict[str, Strategy] = {}
+"""The registry: strategy name -> :class:`Strategy` (registration order is kept)."""
 
 
-def register(name: str, **defaults: Any) -> Callable[[StrategyFn], StrategyFn]:
-    """Register a strategy under ``name`` with its options and their defaults."""
+def register(
+    name: str, options: type = NoOptions, requires: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
+    """Register a strategy rule under ``name`` with its options dataclass and the standard
+    instruments (:data:`InstrumentIndex` fields) it needs."""
 
-    def deco(fn: StrategyFn) -> StrategyFn:
-        STRATEGIES[name] = fn
-        STRATEGY_OPTIONS[name] = dict(defaults)
-        return fn
+    def deco(fn: Callable) -> Callable:
+        compiled = rule(fn)
+        values_type(options)
+        STRATEGIES[name] = Strategy(name, compiled, options, requires)
+        return compiled
 
     return deco
 
 
-def get_strategy(name: str) -> StrategyFn:
+def get_strategy(name: str) -> Strategy:
     try:
         return STRATEGIES[name]
     except KeyError:
@@ -97,190 +246,283 @@ def get_strategy(name: str) -> StrategyFn:
         ) from None
 
 
-def resolve_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Defaults of a strategy's options updated with ``options``; unknown keys rejected."""
-    get_strategy(name)
-    allowed = STRATEGY_OPTIONS[name]
-    for key in options:
+def make_options(name: str, given: dict[str, Any] | None = None) -> Any:
+    """The options of strategy ``name``: defaults updated with ``given`` (checked)."""
+    cls = get_strategy(name).options
+    allowed = [f.name for f in fields(cls)]
+    for key in given or {}:
         if key not in allowed:
             raise ValueError(
-                f"strategy.options.{key}: not an option of {name!r}; "
+                f"strategy_options.{name}.{key}: not an option of {name!r}; "
                 f"allowed: {', '.join(allowed) or '(none)'}"
             )
-    return {**allowed, **options}
+    try:
+        return cls(**(given or {}))
+    except ValueError as exc:
+        raise ValueError(
+            str(exc).replace("strategy_options.", f"strategy_options.{name}.")
+        ) from None
+
+
+def option_defaults(name: str) -> dict[str, Any]:
+    """The options of strategy ``name`` and their defaults."""
+    return {f.name: f.default for f in fields(get_strategy(name).options)}
+
+
+def resolve_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The options of strategy ``name`` as a dict: defaults updated with ``given`` (checked)."""
+    options = make_options(name, dict(given))
+    return {f.name: getattr(options, f.name) for f in fields(options)}
 
 
 # --------------------------------------------------------------------------- helpers
-def _spread(
-    obs: Observation, weights: np.ndarray, instrument: str, share: float = 1.0
-) -> np.ndarray:
-    """Allocate ``share`` of the budget on one instrument in proportion to ``weights``."""
-    alloc = np.zeros(obs.shape)
-    w = np.maximum(np.broadcast_to(weights, obs.stance.shape), 0.0)
-    if not obs.member.all():
-        w[:, ~obs.member] = 0.0  # observers get nothing
-    n = w.shape[-1]
-    total = by_country(sum_countries(w), n)
-    frac = np.where(total > 0, w / np.where(total > 0, total, 1.0), 0.0)
-    alloc[obs.k(instrument)] = frac * by_country(share * obs.available, n)
-    return alloc
+@rule
+def not_adopted(c, lad):  # noqa: ANN001, ANN201
+    """A member that is not yet at the sanction rung (Japan's ask)."""
+    return c.member and c.level < lad.sanction_level
 
 
-def _top_k(score: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
-    """Indicator of the ``k`` highest-scoring eligible countries per replicate (stable)."""
-    s = np.where(eligible, score, -np.inf)
-    order = np.argsort(-s, axis=-1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(s.shape[-1])[None, :].repeat(s.shape[0], 0), axis=-1)
-    return ((rank < k) & eligible).astype(np.float64)
+@rule
+def spread(countries, weights, k, budget, out):  # noqa: ANN001, ANN201
+    """Spend ``budget`` on instrument ``k`` in proportion to ``weights`` (negative weights
+    count as 0, observers get nothing). Overwrites ``weights``."""
+    n = weights.shape[0]
+    for i in range(n):
+        v = weights[i]
+        weights[i] = (v if v >= 0.0 else 0.0) if countries[i].member else 0.0
+    total = block_sum(weights, 0, n)
+    for i in range(n):
+        frac = weights[i] / total if total > 0 else 0.0
+        out[k, i] = frac * budget
 
 
-def _not_adopted(obs: Observation) -> np.ndarray:
-    return ~obs.adopted & obs.member
+@rule
+def top_k(countries, lad, score, k, chosen):  # noqa: ANN001, ANN201
+    """``chosen[i]`` = 1 for the ``k`` highest-scoring non-adopters (ties: first listed)."""
+    n = score.shape[0]
+    for i in range(n):
+        chosen[i] = 0.0
+        if not not_adopted(countries[i], lad):
+            continue
+        rank = 0
+        for j in range(n):
+            if j != i and not_adopted(countries[j], lad):
+                if score[j] > score[i] or (score[j] == score[i] and j < i):
+                    rank += 1
+        if rank < k:
+            chosen[i] = 1.0
+
+
+@rule
+def eligible_weights(countries, lad, weights):  # noqa: ANN001, ANN201
+    """``weights[i]`` = 1 for each non-adopter, else 0."""
+    for i in range(weights.shape[0]):
+        weights[i] = 1.0 if not_adopted(countries[i], lad) else 0.0
 
 
 # --------------------------------------------------------------------------- strategies
 @register("none")
-def none(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+def none(obs, opts, out):  # noqa: ANN001, ANN201
     """Null model: no outreach at all."""
-    return np.zeros(obs.shape)
+    return None
 
 
-@register("uniform", instrument="visit")
-def uniform(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("uniform", OneInstrument)
+def uniform(obs, opts, out):  # noqa: ANN001, ANN201
     """The same effort on every member that has not adopted sanctions."""
-    return _spread(obs, _not_adopted(obs).astype(np.float64), opts["instrument"])
+    w = obs.work[0]
+    eligible_weights(obs.countries, obs.lad, w)
+    spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
-@register("receptive_first", k=3, instrument="visit")
-def receptive_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("receptive_first", Targeted)
+def receptive_first(obs, opts, out):  # noqa: ANN001, ANN201
     """Concentrate on the ``k`` non-adopters whose stance is highest (closest to yes)."""
-    return _spread(obs, _top_k(obs.stance, _not_adopted(obs), opts["k"]), opts["instrument"])
+    score, w = obs.work[1], obs.work[0]
+    for i in range(score.shape[0]):
+        score[i] = obs.countries[i].stance
+    top_k(obs.countries, obs.lad, score, opts.k, w)
+    spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
-@register("hard_cases_first", k=3, instrument="visit")
-def hard_cases_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("hard_cases_first", Targeted)
+def hard_cases_first(obs, opts, out):  # noqa: ANN001, ANN201
     """Concentrate on the ``k`` members whose stance is lowest (the hardest cases)."""
-    return _spread(obs, _top_k(-obs.stance, _not_adopted(obs), opts["k"]), opts["instrument"])
+    score, w = obs.work[1], obs.work[0]
+    for i in range(score.shape[0]):
+        score[i] = -obs.countries[i].stance
+    top_k(obs.countries, obs.lad, score, opts.k, w)
+    spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
-@register("hub_first", k=3, instrument="visit", centrality_weight=1.0)
-def hub_first(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("hub_first", HubTargeted)
+def hub_first(obs, opts, out):  # noqa: ANN001, ANN201
     """Target where leakage is largest: hubs with Russian trade, weighted by centrality."""
-    a = obs.attrs
-    score = (
-        a["russia_trade_bn"]
-        * (0.1 + a["transit_hub"])
-        * (1.0 + opts["centrality_weight"] * obs.centrality)
-    )
-    score = np.broadcast_to(score, obs.stance.shape)
-    return _spread(obs, _top_k(score, _not_adopted(obs), opts["k"]), opts["instrument"])
+    score, w = obs.work[1], obs.work[0]
+    for i in range(score.shape[0]):
+        c = obs.countries[i]
+        score[i] = (
+            c.russia_trade_bn
+            * (0.1 + c.transit_hub)
+            * (1.0 + opts.centrality_weight * obs.centrality[i])
+        )
+    top_k(obs.countries, obs.lad, score, opts.k, w)
+    spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
-@register("security_partners", dialogue_share=0.7)
-def security_partners(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("security_partners", Dialogue, requires=("two_plus_two", "visit"))
+def security_partners(obs, opts, out):  # noqa: ANN001, ANN201
     """2+2 dialogues with security partners, the rest as visits to the same partners."""
-    k2 = obs.k("two_plus_two")
-    partner = (obs.leverage[k2] > 0) & _not_adopted(obs)
-    w = partner * np.broadcast_to(obs.attrs["security_partner"], obs.stance.shape)
-    share = float(opts["dialogue_share"])
-    return _spread(obs, w, "two_plus_two", share) + _spread(obs, w, "visit", 1.0 - share)
+    k2 = obs.index.two_plus_two
+    w = obs.work[0]
+    for i in range(w.shape[0]):
+        c = obs.countries[i]
+        partner = obs.leverage[k2, i] > 0 and not_adopted(c, obs.lad)
+        w[i] = c.security_partner if partner else 0.0
+    spread(obs.countries, w, k2, opts.dialogue_share * obs.japan.available, out)
+    visits_share = 1.0 - opts.dialogue_share
+    spread(obs.countries, w, obs.index.visit, visits_share * obs.japan.available, out)
 
 
-@register("incentives")
-def incentives(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("incentives", requires=("aid",))
+def incentives(obs, opts, out):  # noqa: ANN001, ANN201
     """Aid and loans (side payments) in proportion to each non-adopter's aid leverage."""
-    w = _not_adopted(obs) * obs.leverage[obs.k("aid")]
-    return _spread(obs, w, "aid")
+    k = obs.index.aid
+    w = obs.work[0]
+    for i in range(w.shape[0]):
+        w[i] = obs.leverage[k, i] if not_adopted(obs.countries[i], obs.lad) else 0.0
+    spread(obs.countries, w, k, 1.0 * obs.japan.available, out)
 
 
-@register("asean_multilateral")
-def asean_multilateral(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("asean_multilateral", requires=("asean_channel",))
+def asean_multilateral(obs, opts, out):  # noqa: ANN001, ANN201
     """Everything through the ASEAN multilateral channel (low cost, low visibility)."""
-    alloc = np.zeros(obs.shape)
-    alloc[obs.k("asean_channel"), :, 0] = obs.available
-    return alloc
+    out[obs.index.asean_channel, 0] = obs.japan.available
 
 
-@register("g7_coalition", coordination_share=0.5)
-def g7_coalition(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("g7_coalition", Coordination, requires=("visit", "g7_coordination"))
+def g7_coalition(obs, opts, out):  # noqa: ANN001, ANN201
     """Coordinate with the US/EU (credibility) and visit every non-adopter."""
-    share = float(opts["coordination_share"])
-    alloc = _spread(obs, _not_adopted(obs).astype(np.float64), "visit", 1.0 - share)
-    alloc[obs.k("g7_coordination"), :, 0] += share * obs.available
-    return alloc
+    w = obs.work[0]
+    eligible_weights(obs.countries, obs.lad, w)
+    visits_share = 1.0 - opts.coordination_share
+    spread(obs.countries, w, obs.index.visit, visits_share * obs.japan.available, out)
+    out[obs.index.g7_coordination, 0] += opts.coordination_share * obs.japan.available
 
 
-@register("adaptive", chunks=4)
-def adaptive(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("adaptive", Greedy)
+def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
     """Reallocate every week, chunk by chunk, to the best marginal gain in adoption.
 
     Gain of a budget unit on (country, instrument): the rise of the country's target
-    stance it buys (derivative of the attractor), weighted by closeness to the next rung
-    boundary, minus the reactance it provokes once visible pressure passes tolerance.
+    stance it buys (derivative of the outreach force), weighted by closeness to the next
+    rung edge, minus the reactance it provokes once visible pressure passes tolerance.
     """
-    p, a = obs.params, obs.attrs
-    kk, r, n = obs.shape
-    leverage = np.moveaxis(obs.leverage, 0, -1)  # (R, N, K)
-    chunks = int(opts["chunks"])
-    alloc = np.zeros(obs.shape)
-    eff = np.array([i.effect / i.cost for i in obs.instruments])
-    vis = np.array([i.visibility for i in obs.instruments])
-    is_country = np.array([i.target == "country" for i in obs.instruments])
-    is_asean = np.array([i.target == "asean" for i in obs.instruments])
-    w_total = np.maximum(obs.weight_total, 1e-9)
-    gap_top = obs.top - obs.target
-    next_edge = np.where(
-        obs.level + 1 >= obs.sanction_level, obs.level + 1 + obs.boundary, obs.level + 1.0
-    )
-    distance = np.maximum(next_edge - obs.stance, 0.0)
-    proximity = 1.0 / (1.0 + 4.0 * distance * distance)
-    tolerance = p.reactance_tolerance * (0.5 + a["democracy"])
-    react_gap = np.maximum(obs.target - p.reactance_anchor, 0.0)
-    eligible = _not_adopted(obs)
-    extra_stock = np.zeros((r, n))
-    extra_visible = np.zeros((r, n))
-    chunk = obs.available / chunks
-    for _ in range(chunks):
-        stock = obs.outreach_stock + extra_stock
-        dweight = p.outreach_weight * p.outreach_saturation / (stock + p.outreach_saturation) ** 2
-        per_unit = dweight * gap_top / w_total * proximity * eligible  # (R, N)
-        over = (obs.visible + extra_visible) >= tolerance
-        react = p.reactance_weight * react_gap / w_total * over
-        country_gain = (
-            per_unit[:, :, None] * obs.credibility[:, None, None] * eff * leverage
-            - react[:, :, None] * vis * obs.visibility_mult[:, None, None]
-        ) * is_country
-        n_members = max(int(obs.member.sum()), 1)
-        asean_gain = (
-            (per_unit * obs.member).sum(axis=-1)[:, None]
-            * obs.credibility[:, None]
-            * eff
-            / n_members
-        ) * is_asean  # (R, K)
-        gains = country_gain.copy()
-        gains[:, 0, :] = np.where(is_asean, asean_gain, gains[:, 0, :])
-        flat = gains.reshape(r, n * kk)
-        best = np.argmax(flat, axis=-1)
-        positive = flat[np.arange(r), best] > 0
-        bi, bk = np.divmod(best, kk)
-        add = np.where(positive, chunk, 0.0)
-        alloc[bk, np.arange(r), bi] += add
-        direct = is_country[bk]
-        gain_stock = obs.credibility * eff[bk] * leverage[np.arange(r), bi, bk] * add
-        extra_stock[np.arange(r), bi] += np.where(direct, gain_stock, 0.0)
-        extra_visible[np.arange(r), bi] += np.where(direct, vis[bk] * add, 0.0)
-    return alloc
+    p, inst, lad, countries = obs.p, obs.inst, obs.lad, obs.countries
+    n, kinds = obs.work.shape[1], inst.efficiency.shape[0]
+    extra_stock, extra_visible = obs.work[0], obs.work[1]
+    proximity, per_unit, react, on_members = obs.work[2], obs.work[3], obs.work[4], obs.work[5]
+    n_members = 0
+    for i in range(n):
+        c = countries[i]
+        extra_stock[i] = 0.0
+        extra_visible[i] = 0.0
+        if c.member:
+            n_members += 1
+        edge = c.level + 1 + c.boundary if c.level + 1 >= lad.sanction_level else c.level + 1.0
+        distance = max(edge - c.stance, 0.0)
+        proximity[i] = 1.0 / (1.0 + 4.0 * distance * distance)
+    n_members = max(n_members, 1)
+    chunk = obs.japan.available / opts.chunks
+    for _ in range(opts.chunks):
+        for i in range(n):
+            c = countries[i]
+            w_total = max(c.weight_total, 1e-9)
+            stock = c.outreach_stock + extra_stock[i]
+            slope = (
+                p.outreach_weight
+                * p.outreach_saturation
+                / ((stock + p.outreach_saturation) * (stock + p.outreach_saturation))
+            )
+            eligible = 1.0 if not_adopted(c, lad) else 0.0
+            per_unit[i] = slope * (lad.top - c.target) / w_total * proximity[i] * eligible
+            tolerance = p.reactance_tolerance * (0.5 + c.democracy)
+            over = 1.0 if c.visible + extra_visible[i] >= tolerance else 0.0
+            gap = max(c.target - p.reactance_anchor, 0.0)
+            react[i] = p.reactance_weight * gap / w_total * over
+            on_members[i] = per_unit[i] * (1.0 if c.member else 0.0)
+        shared = block_sum(on_members, 0, n)
+        best_i, best_k, best = 0, 0, -np.inf
+        for i in range(n):
+            for k in range(kinds):
+                if i == 0 and inst.kind[k] == 1:
+                    gain = shared * obs.japan.credibility * inst.efficiency[k] / n_members * 1.0
+                else:
+                    gain = (
+                        per_unit[i]
+                        * obs.japan.credibility
+                        * inst.efficiency[k]
+                        * obs.leverage[k, i]
+                        - react[i] * inst.visibility[k] * obs.japan.visibility_mult
+                    ) * (1.0 if inst.kind[k] == 0 else 0.0)
+                if gain > best:
+                    best_i, best_k, best = i, k, gain
+        add = chunk if best > 0 else 0.0
+        out[best_k, best_i] += add
+        if inst.kind[best_k] == 0:
+            bought = obs.japan.credibility * inst.efficiency[best_k] * obs.leverage[best_k, best_i]
+            extra_stock[best_i] += bought * add
+            extra_visible[best_i] += inst.visibility[best_k] * add
 
 
-@register("historical", background_g7=0.5)
-def historical(obs: Observation, opts: dict[str, Any]) -> np.ndarray:
+@register("historical", Replay, requires=("g7_coordination",))
+def historical(obs, opts, out):  # noqa: ANN001, ANN201
     """Replay Japan's dated 2022 outreach (``japan_visit`` events) on their dates, with
     steady G7 coordination in the background."""
-    alloc = np.zeros(obs.shape)
-    for e in obs.events:
-        if e.kind != "japan_visit" or e.country is None:
-            continue
-        alloc[obs.k(e.instrument or "visit"), :, obs.codes.index(e.country)] += e.amount
-    alloc[obs.k("g7_coordination"), :, 0] += float(opts["background_g7"])
-    return alloc
+    for k in range(out.shape[0]):
+        for i in range(out.shape[1]):
+            out[k, i] = obs.visits[obs.japan.week, k, i]
+    out[obs.index.g7_coordination, 0] += opts.background_g7
+
+
+# --------------------------------------------------------------------------- dispatch
+StrategyOptions = namedtuple("StrategyOptions", list(STRATEGIES), module=__name__)
+"""One options tuple per registered strategy: what the ensemble kernel's dispatch takes."""
+
+STRATEGY_IDS: dict[str, int] = {name: k for k, name in enumerate(STRATEGIES)}
+
+allocate = generate_rule(
+    "allocate",
+    "strategy, obs, options, out",
+    [
+        f"{'if' if k == 0 else 'elif'} strategy == {k}:\n        _{name}(obs, options.{name}, out)"
+        for k, name in enumerate(STRATEGIES)
+    ],
+    {f"_{name}": s.fn for name, s in STRATEGIES.items()},
+)
+"""``allocate(strategy_id, obs, options, out)``: the registered strategy ``strategy_id``."""
+
+
+def strategy_options(selected: str, options: Any, instrument_names: tuple[str, ...]) -> tuple:
+    """The :data:`StrategyOptions` of a run: ``options`` for the selected strategy, the
+    defaults for the others (unused, but every branch of the dispatch needs a value)."""
+    missing = [k for k in get_strategy(selected).requires if k not in instrument_names]
+    if missing:
+        raise ValueError(
+            f"instruments: strategy {selected!r} needs instrument {missing[0]!r}; "
+            f"configured: {', '.join(instrument_names)}"
+        )
+    return StrategyOptions(
+        *(
+            compiled_options(
+                options if name == selected else s.options(),
+                instrument_names,
+                strict=name == selected,
+            )
+            for name, s in STRATEGIES.items()
+        )
+    )
+
+
+STRATEGY_OPTIONS: dict[str, dict[str, Any]] = {name: option_defaults(name) for name in STRATEGIES}
+"""Every strategy's options and defaults (for config layers and documentation)."""

@@ -1,34 +1,26 @@
-"""The ensemble engine reproduces the Mesa model bit for bit, and its batching is invisible.
+"""The compiled ensemble kernel reproduces the Mesa model bit for bit; batching is invisible.
 
 Unmarked tests: every strategy on the default scenario over the full horizon (a few
-seeds), every scenario variant (short horizon), chunking, workers, streaming, summaries,
-determinism and the layout-independence of the optimised rule kernels. The slow set
-compares every strategy on every variant with 50 seeds each: the default scenario over
-the full 53-week horizon, the other variants over a shorter one (the historical
-calendar over 14 weeks, enough for every dated event).
+seeds), every scenario variant (short horizon), chunking, workers, streaming, summaries
+and determinism. The slow set compares every strategy on every variant with 50 seeds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing as mp
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from experiments.scenario import default_table
-from sim import rules
 from sim.engine import iter_chunks, run_ensemble, simulate
 from sim.model import OutreachModel, run_mesa
+from sim.numerics import block_sum, pairwise_sum
 from sim.params import Calendar, Event, SimulationConfig
 from sim.results import Trajectories, summarise
 from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES
-
-ASEAN = default_table()
-ASEAN_TL = default_table(include_timor_leste=True)
+from tests.helpers import ASEAN, ASEAN_TL, default_params
 
 HISTORICAL_2022 = Calendar(
     n_steps=14,
@@ -60,33 +52,25 @@ VARIANTS: dict[str, dict] = {
 
 
 def config_for(strategy: str, variant: str, n_steps: int | None = None) -> SimulationConfig:
-    changes = {"countries": ASEAN, **VARIANTS[variant]}
+    changes = {"countries": ASEAN, "params": default_params(), **VARIANTS[variant]}
     config = SimulationConfig(strategy=strategy, **changes)
     if n_steps is not None:
         config = replace(config, calendar=replace(config.calendar, n_steps=n_steps))
     return config
 
 
-def mesa_on_two_cores(config: SimulationConfig, seeds: np.ndarray) -> Trajectories:
-    """``run_mesa`` on two forked processes (halves in seed order)."""
-    halves = np.array_split(seeds, 2)
-    with ProcessPoolExecutor(2, mp_context=mp.get_context("fork")) as pool:
-        parts = list(pool.map(run_mesa, [config, config], halves))
-    return Trajectories.concatenate(parts)
-
-
 # --------------------------------------------------------------------------- equivalence
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_engines_identical_for_every_strategy_full_horizon(strategy: str) -> None:
+def test_drivers_identical_for_every_strategy_full_horizon(strategy: str) -> None:
     config = config_for(strategy, "default")
     seeds = replicate_seeds(11, 3)
-    vectorized, mesa = simulate(config, seeds), run_mesa(config, seeds)
-    assert vectorized.stance.shape == (3, config.calendar.n_steps + 1, ASEAN.n)
-    assert vectorized.equals(mesa)
+    compiled, mesa = simulate(config, seeds), run_mesa(config, seeds)
+    assert compiled.stance.shape == (3, config.calendar.n_steps + 1, ASEAN.n)
+    assert compiled.equals(mesa)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
-def test_engines_identical_for_every_variant(variant: str) -> None:
+def test_drivers_identical_for_every_variant(variant: str) -> None:
     strategy = "historical" if variant == "historical_calendar" else "adaptive"
     config = config_for(strategy, variant, None if variant == "historical_calendar" else SHORT)
     seeds = replicate_seeds(12, 4)
@@ -96,12 +80,12 @@ def test_engines_identical_for_every_variant(variant: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 @pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_engines_identical_exhaustive(strategy: str, variant: str) -> None:
+def test_drivers_identical_exhaustive(strategy: str, variant: str) -> None:
     """50 seeds per strategy and variant; the default scenario over the full horizon."""
     n_steps = None if variant in ("default", "historical_calendar") else SHORT
     config = config_for(strategy, variant, n_steps)
     seeds = replicate_seeds(2022, 50)
-    assert simulate(config, seeds).equals(mesa_on_two_cores(config, seeds))
+    assert simulate(config, seeds).equals(run_mesa(config, seeds))
 
 
 def test_historical_calendar_moves_the_world() -> None:
@@ -113,11 +97,12 @@ def test_historical_calendar_moves_the_world() -> None:
     assert not traj.equals(plain)
 
 
-def test_mesa_agents_expose_their_state() -> None:
+def test_mesa_agents_own_their_state() -> None:
     model = OutreachModel(config_for("uniform", "default", 3), seed=7)
-    model.run()
+    traj = model.run()
     stances = np.array([a.stance for a in model.countries])
-    np.testing.assert_array_equal(stances, model.state.stance[0])
+    np.testing.assert_array_equal(stances, traj.stance[0, -1])
+    assert all(isinstance(a.stance, float) and isinstance(a.level, int) for a in model.countries)
     assert {a.level_name for a in model.countries} <= set(model.config.ladder.names)
     model.release()
 
@@ -142,9 +127,7 @@ def test_results_independent_of_chunk_size(ensemble_config, reference) -> None:
 
 
 def test_results_independent_of_workers(ensemble_config, reference) -> None:
-    traj, summary = run_ensemble(
-        ensemble_config, reference.seeds, chunk_size=50, workers=2, start_method="fork"
-    )
+    traj, summary = run_ensemble(ensemble_config, reference.seeds, chunk_size=50, workers=2)
     assert traj.equals(reference)
     expected = summarise(reference, ensemble_config.ladder, ensemble_config.countries.member)
     for key, values in expected.items():
@@ -162,33 +145,27 @@ def test_streaming_chunks_carry_the_same_data(ensemble_config, reference) -> Non
     )
     assert [len(seeds) for seeds, _, _ in streamed] == [64, 64, 64, 48]
     assert all(traj is None for _, traj, _ in streamed)
-    chunks = list(iter_chunks(ensemble_config, reference.seeds, chunk_size=64))
+    chunks = list(iter_chunks(ensemble_config, reference.seeds, chunk_size=64, workers=2))
     assert Trajectories.concatenate([traj for _, traj, _ in chunks]).equals(reference)
     np.testing.assert_array_equal(np.concatenate([s for s, _, _ in streamed]), reference.seeds)
 
 
 def test_summaries_identical_without_trajectories(ensemble_config, reference) -> None:
+    """The kernel's own summaries equal those computed from kept trajectories (Mesa's)."""
     kept_traj, kept = run_ensemble(ensemble_config, reference.seeds, chunk_size=100)
     none_traj, lean = run_ensemble(
         ensemble_config, reference.seeds, chunk_size=100, keep_trajectories=False
     )
     assert kept_traj is not None and none_traj is None
-    assert kept.keys() == lean.keys()
+    from_mesa = summarise(
+        run_mesa(ensemble_config, reference.seeds[:6]),
+        ensemble_config.ladder,
+        ensemble_config.countries.member,
+    )
+    assert kept.keys() == lean.keys() == from_mesa.keys()
     for key in kept:
         np.testing.assert_array_equal(kept[key], lean[key], err_msg=key)
-
-
-def test_simulate_views_equal_contiguous_copies(ensemble_config, reference) -> None:
-    views = simulate(ensemble_config, reference.seeds[:30], contiguous=False)
-    assert views.equals(simulate(ensemble_config, reference.seeds[:30]))
-    assert reference.stance.flags.c_contiguous and views.leakage.flags.c_contiguous
-    cfg = ensemble_config
-    expected = summarise(reference, cfg.ladder, cfg.countries.member)
-    from_views = summarise(
-        simulate(cfg, reference.seeds, contiguous=False), cfg.ladder, cfg.countries.member
-    )
-    for key, values in expected.items():
-        np.testing.assert_array_equal(from_views[key], values, err_msg=key)
+        np.testing.assert_array_equal(kept[key][:6], from_mesa[key], err_msg=key)
 
 
 def test_bad_chunking_is_rejected(ensemble_config) -> None:
@@ -205,65 +182,16 @@ def test_same_seed_same_run_different_seed_different_run(ensemble_config) -> Non
     assert first.equals(again)
     other = simulate(ensemble_config, replicate_seeds(9, 20))
     assert not np.array_equal(first.stance, other.stance)
-    # a run does not depend on its neighbours in the batch
-    alone = simulate(ensemble_config, seeds[5:6])
+    alone = simulate(ensemble_config, seeds[5:6])  # a run does not depend on its batch
     np.testing.assert_array_equal(alone.stance[0], first.stance[5])
 
 
-# --------------------------------------------------------------------------- kernels
-def test_country_sums_match_numpy_bit_for_bit() -> None:
-    """``sum_countries`` adds columns in NumPy's pairwise order; counts and minima too."""
+# --------------------------------------------------------------------------- numerics
+def test_pairwise_sum_matches_numpy_bit_for_bit() -> None:
+    """Sums in the kernel add in NumPy's order, so they equal ``ndarray.sum``."""
     gen = np.random.default_rng(0)
-    for n in (*range(1, 30), 64, 127, 128, 129, 200):
-        x = gen.random((300, n)) * gen.choice([1e-6, 1.0, 1e6], (300, n))
-        assert np.array_equal(rules.sum_countries(x), x.sum(axis=-1)), n
-        mask = x > 0.5
-        assert np.array_equal(rules.count_countries(mask), mask.sum(axis=-1)), n
-        cols = np.flatnonzero(gen.random(n) > 0.4) if n > 2 else np.arange(n)
-        if len(cols):
-            assert np.array_equal(rules.min_countries(x, cols), x[:, cols].min(axis=-1)), n
-
-
-def test_per_run_constants_change_no_force() -> None:
-    """Forces from the run's precomputed constants equal forces computed on the spot, and
-    leakage likewise (the drivers precompute; direct callers need not)."""
-    from sim import schedule
-
-    cfg = config_for("uniform", "sample_priors")
-    setup, state = schedule.prepare(cfg, replicate_seeds(3, 40))
-    sig = schedule.environment(cfg, setup, state)
-    args = (
-        setup.attrs, state.level, state.outreach_stock + 1.0, state.visible + 0.5,
-        sig.coalition, sig.peer_mean, sig.peer_pulling, sig.collective, setup.member,
-        cfg.params, cfg.ladder.top, state.institution,
-    )  # fmt: skip
-    given = rules.forces(*args, setup.constants)
-    spot = rules.forces(*args)
-    assert given.keys() == spot.keys()
-    for name in given:
-        for a, b in zip(given[name], spot[name], strict=True):
-            np.testing.assert_array_equal(np.broadcast_to(a, np.shape(b)), b, err_msg=name)
-    lk = (state.level, setup.attrs, sig.coalition, cfg.ladder.sanction_level, cfg.params)
-    np.testing.assert_array_equal(rules.leakage(*lk, setup.constants), rules.leakage(*lk))
-
-
-def test_peer_signal_same_for_one_run_and_a_batch() -> None:
-    gen = np.random.default_rng(1)
-    level = gen.integers(0, 5, size=(300, ASEAN_TL.n))
-    mean, pulling = rules.peer_signal(level, ASEAN_TL.network)
-    for r in (0, 17, 299):
-        m1, p1 = rules.peer_signal(level[r : r + 1], ASEAN_TL.network)
-        np.testing.assert_array_equal(m1[0], mean[r])
-        np.testing.assert_array_equal(p1[0], pulling[r])
-    # the explicit formula (exact up to rounding: peer sums are exact integers in sim)
-    lev = level.astype(float)
-    w = ASEAN_TL.network
-    total = w.sum(axis=1)
-    np.testing.assert_allclose(mean, np.where(total > 0, (lev @ w.T) / total, lev), rtol=1e-14)
-    above = np.array(
-        [[w[i][level[r] > level[r, i]].sum() for i in range(ASEAN_TL.n)] for r in range(len(level))]
-    )
-    below = np.array(
-        [[w[i][level[r] < level[r, i]].sum() for i in range(ASEAN_TL.n)] for r in range(len(level))]
-    )
-    np.testing.assert_allclose(pulling, np.where(mean >= lev, above, below), atol=1e-12)
+    for n in (*range(1, 40), 64, 127, 128, 129, 200, 513, 1000):
+        x = gen.standard_normal(n + 3) * gen.choice([1e-6, 1.0, 1e6], n + 3)
+        assert pairwise_sum(x, 2, n) == x[2 : 2 + n].sum(), n
+        if n <= 128:
+            assert block_sum(x, 1, n) == x[1 : 1 + n].sum(), n

@@ -12,14 +12,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pytest
 
-from sim import rules, schedule
-from sim.countries import CountryProfile, CountryTable
+from sim import rules
+from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
 from sim.engine import simulate
+from sim.ladder import Ladder
+from sim.model import OutreachModel
 from sim.params import (
     DEFAULT_INSTRUMENTS,
     Calendar,
@@ -28,11 +31,15 @@ from sim.params import (
     SimulationConfig,
 )
 from sim.rng import replicate_seeds
-from sim.strategies import STRATEGIES
+from sim.rules import FORCES, Signals
+from sim.strategies import STRATEGIES, InstrumentSpec
+from tests.helpers import default_params
 
 TOP = 5.0  # default ladder: stance in [0, 5)
 SANCTION = 4
-P = ModelParams()
+LAD = Ladder().spec()
+P = default_params()
+FORCE = {f["name"]: f for f in FORCES}
 
 BASE: dict[str, float] = {
     "russia_trade_pct": 0.5,
@@ -89,56 +96,92 @@ def table(
     return CountryTable.from_profiles(profiles, ties or {})
 
 
-def pulls(
+def countries_as_rules_see_them(
     countries: CountryTable,
     p: ModelParams = P,
     *,
     level: float | list[float] = 2,
     stock: float | list[float] = 0.0,
     visible: float | list[float] = 0.0,
+) -> list[SimpleNamespace]:
+    """Each country with its attributes, per-run constants and a given weekly state."""
+    n = countries.n
+    levels = np.broadcast_to(np.asarray(level, dtype=np.int64), (n,))
+    stocks = np.broadcast_to(np.asarray(stock, dtype=float), (n,))
+    seen = np.broadcast_to(np.asarray(visible, dtype=float), (n,))
+    out = []
+    for i in range(n):
+        c = SimpleNamespace(
+            **{a: float(countries.values[k, i]) for k, a in enumerate(ATTRIBUTE_NAMES)}
+        )
+        c.member, c.threshold = bool(countries.member[i]), 0.0
+        c.level, c.stance = int(levels[i]), float(levels[i]) + 0.5
+        c.outreach_stock, c.visible = float(stocks[i]), float(seen[i])
+        c.russia_ties = rules.russia_ties(c)
+        c.tolerance = rules.reactance_tolerance(p, c)
+        c.deterred = rules.deterred_share(p, c)
+        c.static_num, c.static_den = rules.fixed_pull(p, c, LAD)
+        out.append(c)
+    return out
+
+
+def situation(
+    countries: CountryTable,
+    p: ModelParams = P,
+    *,
     coalition: float = 0.58,
     collective: int | None = None,
+    institution: float = 0.0,
     network: np.ndarray | None = None,
-) -> dict[str, tuple[np.ndarray, Any]]:
-    """Forces on every country of one replicate for a given situation."""
-    n = countries.n
-    lev = np.broadcast_to(np.asarray(level, dtype=np.int64), (1, n)).copy()
-    attrs = countries.attributes(None)
-    peer_mean, peer_pulling = rules.peer_signal(
-        lev, countries.network if network is None else network
-    )
-    coll = rules.collective_level(lev, countries.member) if collective is None else collective
-    return rules.forces(
-        attrs,
-        lev,
-        np.broadcast_to(np.asarray(stock, float), (1, n)),
-        np.broadcast_to(np.asarray(visible, float), (1, n)),
-        np.array([coalition]),
-        peer_mean,
-        peer_pulling,
-        np.atleast_1d(coll),
-        countries.member,
-        p,
-        TOP,
-    )
+    **state: Any,
+) -> tuple[list[SimpleNamespace], list[Signals]]:
+    """Countries and what each perceives in a given week of one run."""
+    cs = countries_as_rules_see_them(countries, p, **state)
+    levels = np.array([c.level for c in cs], dtype=np.int64)
+    net = countries.network if network is None else network
+    ties = np.rint(net * rules.TIE_RESOLUTION).astype(np.int64)
+    coll = rules.collective_level(levels, countries.member) if collective is None else collective
+    signals = []
+    for i in range(len(cs)):
+        mean, pulling = rules.peer_signal(ties, i, levels)
+        signals.append(Signals(coalition, mean, pulling, coll, 0.0, institution))
+    return cs, signals
 
 
-def target(countries: CountryTable, p: ModelParams = P, **situation: Any) -> np.ndarray:
+def pulls(countries: CountryTable, p: ModelParams = P, **kw: Any) -> dict[str, list[tuple]]:
+    """``(weight, anchor)`` of every force on every country."""
+    cs, signals = situation(countries, p, **kw)
+    out: dict[str, list[tuple]] = {}
+    for f in FORCES:
+        if f["kind"] == "fixed":
+            out[f["name"]] = [f["fn"](p, c, LAD) for c in cs]
+        else:
+            out[f["name"]] = [f["fn"](p, c, s, LAD) for c, s in zip(cs, signals, strict=True)]
+    return out
+
+
+def target(countries: CountryTable, p: ModelParams = P, **kw: Any) -> np.ndarray:
     """Target stance of every country, shape ``(N,)``."""
-    return rules.target_stance(pulls(countries, p, **situation))[0][0]
+    cs, signals = situation(countries, p, **kw)
+    sums = [rules.weekly_pull(p, c, s, LAD) for c, s in zip(cs, signals, strict=True)]
+    return np.array([num / den for num, den in sums])
 
 
-def weight(force: str, countries: CountryTable, p: ModelParams = P, **situation: Any) -> np.ndarray:
-    w, _ = pulls(countries, p, **situation)[force]
-    return np.broadcast_to(w, (1, countries.n))[0]
+def weight(force: str, countries: CountryTable, p: ModelParams = P, **kw: Any) -> np.ndarray:
+    return np.array([w for w, _ in pulls(countries, p, **kw)[force]])
 
 
 def config(countries: CountryTable, **kw: Any) -> SimulationConfig:
     kw.setdefault("calendar", Calendar(n_steps=20))
+    kw.setdefault("params", P)
     return SimulationConfig(countries=countries, **kw)
 
 
 SEEDS = replicate_seeds(7, 24)
+
+
+def model_at_week_0(countries: CountryTable, seed: int = 11, **kw: Any) -> OutreachModel:
+    return OutreachModel(config(countries, **kw), seed)
 
 
 def allocate(
@@ -150,16 +193,38 @@ def allocate(
     budget: float = 4.0,
     **kw: Any,
 ) -> tuple[SimulationConfig, np.ndarray]:
-    """Japan's enforced allocation ``(N, K)`` in week 0 of one replicate."""
-    cfg = config(countries, strategy=strategy, budget=budget, **kw)
-    setup, state = schedule.prepare(cfg, np.array([11]))
-    if stance is not None:
-        state.stance = np.array([stance], dtype=float)
-        state.target = state.stance.copy()
-    if level is not None:
-        state.level = np.array([level], dtype=np.int64)
-    spend = schedule.japan_allocate(cfg, setup, state, 0)  # (K, R, N)
-    return cfg, spend[:, 0].T
+    """Japan's enforced allocation ``(N, K)`` in week 0 of one run."""
+    model = model_at_week_0(countries, strategy=strategy, budget=budget, **kw)
+    for i, agent in enumerate(model.countries):
+        if stance is not None:
+            agent.stance = agent.target = float(stance[i])
+        if level is not None:
+            agent.level = int(level[i])
+    spend = model.japan.allocate(0)  # (K, N)
+    model.release()
+    return model.config, spend.T
+
+
+INSTRUMENTS = InstrumentSpec(
+    efficiency=np.array([i.effect / i.cost for i in DEFAULT_INSTRUMENTS]),
+    visibility=np.array([i.visibility for i in DEFAULT_INSTRUMENTS]),
+    kind=np.array([{"country": 0, "asean": 1, "global": 2}[i.target] for i in DEFAULT_INSTRUMENTS]),
+)
+
+
+def leakage(
+    countries: CountryTable, level: list[int], coalition: float, p: ModelParams = P
+) -> float:
+    """Russian trade through non-adopters (USD bn/yr) at given levels."""
+    cs = countries_as_rules_see_them(countries, p, level=level)
+    return sum(rules.leakage_flow(p, c, coalition, LAD) for c in cs)
+
+
+def flows(spend: np.ndarray, leverage: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Rows: direct effect, seen pressure, budget received, for a ``(K, N)`` spending."""
+    out = np.empty((3, spend.shape[1]))
+    rules.outreach_flows(spend, INSTRUMENTS, leverage, member / max(member.sum(), 1), out)
+    return out
 
 
 # --------------------------------------------------------------------------- 1 exposure
@@ -181,7 +246,7 @@ def test_exposure_weights_at_zero_switch_exposure_off() -> None:
     c = table(
         {"arms_russia": 0.0, "russia_trade_pct": 0.0}, {"arms_russia": 0.9, "russia_trade_pct": 3.0}
     )
-    off = ModelParams(exposure_arms=0.0, exposure_trade=0.0)
+    off = replace(P, exposure_arms=0.0, exposure_trade=0.0)
     w = weight("exposure", c, off)
     assert w[0] == w[1]
     assert weight("exposure", c)[1] > weight("exposure", c)[0]
@@ -189,35 +254,35 @@ def test_exposure_weights_at_zero_switch_exposure_off() -> None:
 
 # --------------------------------------------------------------------------- 2 coalition
 def test_coalition_size_lowers_sanction_boundary() -> None:
-    thr, leg, inst = np.array([[0.6]]), np.array([[0.0]]), np.zeros(1)
-    small = rules.sanction_boundary(thr, np.array([0.58]), leg, inst, P)
-    large = rules.sanction_boundary(thr, np.array([0.9]), leg, inst, P)
-    assert large[0, 0] < small[0, 0]
-    assert small[0, 0] == pytest.approx(0.6 * (1 - 0.5 * 0.58))
-    off = ModelParams(coalition_return=0.0)
-    assert rules.sanction_boundary(thr, np.array([0.9]), leg, inst, off)[0, 0] == 0.6
+    c = SimpleNamespace(threshold=0.6, un_legalism=0.0)
+    small = rules.sanction_boundary(P, c, 0.58, 0.0)
+    large = rules.sanction_boundary(P, c, 0.9, 0.0)
+    assert large < small
+    assert small == pytest.approx(0.6 * (1 - P.coalition_return * 0.58))
+    off = replace(P, coalition_return=0.0)
+    assert rules.sanction_boundary(off, c, 0.9, 0.0) == 0.6
 
 
 def test_regional_adopters_raise_coalition_share() -> None:
-    none_adopt = rules.coalition_share(np.array([[2, 2, 2, 2]]), SANCTION, P)[0]
-    two_adopt = rules.coalition_share(np.array([[4, 4, 2, 2]]), SANCTION, P)[0]
+    none_adopt = rules.coalition_share(P, rules.count_at_least(np.array([2, 2, 2, 2]), 4), 4)
+    two_adopt = rules.coalition_share(P, rules.count_at_least(np.array([4, 4, 2, 2]), 4), 4)
     assert none_adopt == pytest.approx(P.coalition_base)
-    assert two_adopt == pytest.approx(0.58 + 0.42 * 0.3 * 0.5)
-    off = ModelParams(coalition_regional_weight=0.0)
-    assert rules.coalition_share(np.array([[4, 4, 2, 2]]), SANCTION, off)[0] == 0.58
+    base, w = P.coalition_base, P.coalition_regional_weight
+    assert two_adopt == pytest.approx(base + (1 - base) * w * 0.5)
+    off = replace(P, coalition_regional_weight=0.0)
+    assert rules.coalition_share(off, 2, 4) == P.coalition_base
 
 
 # --------------------------------------------------------------------------- 3 thresholds
 def test_threshold_spread_sets_heterogeneity() -> None:
-    u = np.array([[0.0, 0.5, 0.75]])
-    same = rules.initial_thresholds(u, ModelParams(threshold_spread=0.0))
-    assert np.all(same == P.threshold_mean)
-    spread = rules.initial_thresholds(u, ModelParams(threshold_mean=0.6, threshold_spread=0.3))
-    np.testing.assert_allclose(spread, [[0.3, 0.6, 0.75]])
+    u = [0.0, 0.5, 0.75]
+    same = [rules.initial_threshold(replace(P, threshold_spread=0.0), x) for x in u]
+    assert all(t == P.threshold_mean for t in same)
+    wide = replace(P, threshold_mean=0.6, threshold_spread=0.3)
+    spread = [rules.initial_threshold(wide, x) for x in u]
+    np.testing.assert_allclose(spread, [0.3, 0.6, 0.75])
     # The same stance sanctions only where the threshold is low.
-    stance = np.full((1, 3), 4.5)
-    level = rules.level_of(stance, spread, 5, SANCTION)
-    np.testing.assert_array_equal(level, [[4, 3, 3]])
+    assert [rules.rungs_below(4.5, b, LAD) for b in spread] == [4, 3, 3]
 
 
 # --------------------------------------------------------------------------- 4 peers
@@ -227,19 +292,18 @@ def test_peer_influence_pulls_toward_neighbours() -> None:
     down = target(c, level=[2, 0])[0]
     alone = target(table({}, {}), level=[2, 4])[0]
     assert down < alone < up
-    assert (
-        target(c, ModelParams(peer_weight=0.0), level=[2, 4])[0]
-        == target(table({}, {}), ModelParams(peer_weight=0.0), level=[2, 4])[0]
-    )
+    off = replace(P, peer_weight=0.0)
+    assert target(c, off, level=[2, 4])[0] == target(table({}, {}), off, level=[2, 4])[0]
 
 
 def test_peer_reinforcement_two_neighbours_pull_harder_than_one() -> None:
     one = table({}, {}, {}, ties={("C0", "C1"): 1.0})
     two = table({}, {}, {}, ties={("C0", "C1"): 1.0, ("C0", "C2"): 1.0})
-    mean1, pull1 = rules.peer_signal(np.array([[2, 4, 4]]), one.network)
-    mean2, pull2 = rules.peer_signal(np.array([[2, 4, 4]]), two.network)
-    assert mean1[0, 0] == mean2[0, 0] == 4.0  # same neighbourhood mean
-    assert (pull1[0, 0], pull2[0, 0]) == (1.0, 2.0)
+    levels = np.array([2, 4, 4])
+    mean1, pull1 = rules.peer_signal(np.rint(one.network * 1000).astype(int), 0, levels)
+    mean2, pull2 = rules.peer_signal(np.rint(two.network * 1000).astype(int), 0, levels)
+    assert mean1 == mean2 == 4.0  # same neighbourhood mean
+    assert (pull1, pull2) == (1.0, 2.0)
     w1 = weight("peer", one, level=[2, 4, 4])[0]
     w2 = weight("peer", two, level=[2, 4, 4])[0]
     assert (w1, w2) == (P.peer_weight * 0.5, P.peer_weight)
@@ -249,51 +313,50 @@ def test_peer_reinforcement_two_neighbours_pull_harder_than_one() -> None:
 # --------------------------------------------------------------------------- 5 linkage
 def test_aid_works_more_where_aid_leverage_is_higher() -> None:
     c = table({"aid_leverage": 0.2}, {"aid_leverage": 0.6})
-    inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
-    lev = inst.leverage_matrix(c.attributes(None))
-    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1, 2))
-    spend[2, 0, :] = 1.0  # one unit of aid each
-    impact, _ = rules.outreach_impact(spend, inst, lev, c.member, np.ones(1))
-    assert impact[0, 1] == pytest.approx(3.0 * impact[0, 0])
-    assert impact[0, 0] == pytest.approx(0.2 * 3.0 / 2.0)
+    model = model_at_week_0(c)
+    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 2))
+    spend[2, :] = 1.0  # one unit of aid each
+    impact = flows(spend, model.japan.leverage, c.member)[0]
+    assert impact[1] == pytest.approx(3.0 * impact[0])
+    assert impact[0] == pytest.approx(0.2 * 3.0 / 2.0)
+    model.release()
 
 
 def test_two_plus_two_only_with_security_partners() -> None:
     c = table({"security_partner": 0.8}, {"security_partner": 0.3})
-    cfg = config(c)
-    setup, _ = schedule.prepare(cfg, np.array([1]))
-    k = cfg.instrument_index("two_plus_two")
-    assert setup.usable[k, 0, 0] and not setup.usable[k, 0, 1]
-    wanted = np.zeros((len(cfg.instruments), 1, 2))
-    wanted[k, 0, :] = 1.5  # 3.0 requested, budget 2.0
-    spend = rules.enforce_budget(wanted, setup.usable, np.array([2.0]))
-    assert spend[k, 0, 1] == 0.0  # dropped on the non-partner
-    assert spend[k, 0, 0] == 1.5  # and not charged: the partner's 1.5 fits the budget
+    model = model_at_week_0(c)
+    k = model.config.instrument_index("two_plus_two")
+    usable = model.japan.usable
+    assert usable[k, 0] and not usable[k, 1]
+    wanted = np.zeros((len(model.config.instruments), 2))
+    wanted[k, :] = 1.5  # 3.0 requested, budget 2.0
+    spend = np.empty_like(wanted)
+    rules.enforce_budget(wanted, usable, 2.0, spend)
+    assert spend[k, 1] == 0.0  # dropped on the non-partner
+    assert spend[k, 0] == 1.5  # and not charged: the partner's 1.5 fits the budget
     assert spend.sum() == 1.5
+    model.release()
 
 
 def test_outreach_weight_zero_switches_linkage_off() -> None:
     c = table({}, {})
-    assert np.all(weight("outreach", c, ModelParams(outreach_weight=0.0), stock=[5.0, 0.0]) == 0)
+    assert np.all(weight("outreach", c, replace(P, outreach_weight=0.0), stock=[5.0, 0.0]) == 0)
     assert target(c, stock=[5.0, 0.0])[0] > target(c, stock=[5.0, 0.0])[1]
 
 
 # --------------------------------------------------------------------------- 6 credibility
 def test_g7_coordination_raises_credibility() -> None:
-    inst = np.zeros(1)
-    c0 = rules.credibility(np.array([0.0]), inst, P)[0]
-    c1 = rules.credibility(np.array([1.0]), inst, P)[0]
+    c0 = rules.credibility(P, 0.0, 0.0)
+    c1 = rules.credibility(P, 1.0, 0.0)
     assert c0 == 1.0 and c1 == pytest.approx(1.0 + P.credibility_g7 * 0.5)
-    assert rules.credibility(np.array([1.0]), inst, ModelParams(credibility_g7=0.0))[0] == 1.0
-    assert rules.credibility(np.array([0.0]), np.ones(1), P)[0] == 1.0 + P.credibility_institution
+    assert rules.credibility(replace(P, credibility_g7=0.0), 1.0, 0.0) == 1.0
+    assert rules.credibility(P, 0.0, 1.0) == 1.0 + P.credibility_institution
     # G7 spending builds the stock that multiplies country outreach.
-    c = table({}, {})
-    cfg = config(c, strategy="g7_coalition")
-    setup, state = schedule.prepare(cfg, np.array([3]))
-    spend = schedule.japan_allocate(cfg, setup, state, 0)
-    schedule.apply_outreach(cfg, setup, state, spend)
-    assert state.g7_stock[0] > 0
-    assert rules.credibility(state.g7_stock, state.institution, P)[0] > c0
+    model = model_at_week_0(table({}, {}), strategy="g7_coalition")
+    model.japan.reach_out(model.japan.allocate(0))
+    assert model.japan.g7_stock > 0
+    assert rules.credibility(P, model.japan.g7_stock, model.institution) > c0
+    model.release()
 
 
 def test_un_mandate_gives_more_adoption_than_none() -> None:
@@ -304,7 +367,7 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
         {**EAGER, "un_legalism": 0.3},
         ties={("C0", "C1"): 0.5, ("C0", "C2"): 0.5, ("C2", "C3"): 0.8},
     )
-    p = ModelParams(west_weight=12.0, threshold_mean=0.3)
+    p = replace(P, west_weight=12.0, threshold_mean=0.3)
     seeds = replicate_seeds(3, 24)
     adopted = {
         inst: (simulate(config(c, params=p, institution=inst), seeds).level[:, -1] >= SANCTION)
@@ -315,13 +378,13 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
     assert adopted["unsc"] > adopted["none"] + 0.5
     # The mandate lowers the UN-legalist's boundary; with every institutional weight at 0
     # the switch has no effect at all.
-    thr, coal = np.array([[0.3]]), np.array([0.58])
-    legal = ModelParams(legalism_barrier=1.2, mandate_relief=1.0)
-    assert (
-        rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.ones(1), legal)[0, 0]
-        < (rules.sanction_boundary(thr, coal, np.array([[0.8]]), np.zeros(1), legal)[0, 0])
+    legalist = SimpleNamespace(threshold=0.3, un_legalism=0.8)
+    legal = replace(P, legalism_barrier=1.2, mandate_relief=1.0)
+    assert rules.sanction_boundary(legal, legalist, 0.58, 1.0) < rules.sanction_boundary(
+        legal, legalist, 0.58, 0.0
     )
-    off = ModelParams(
+    off = replace(
+        P,
         west_weight=12.0,
         threshold_mean=0.3,
         mandate_relief=0.0,
@@ -342,108 +405,83 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
 def test_binding_mandate_pulls_un_legalists_toward_sanction() -> None:
     """Only a UNSC mandate (backing 1) binds; the pull scales with UN legalism."""
     c = table({"un_legalism": 0.2}, {"un_legalism": 0.9})
-    attrs = c.attributes(None)
-    zeros = np.zeros((1, 2))
-    lev = np.ones((1, 2))
 
     def compliance(institution: float, p: ModelParams = P) -> np.ndarray:
-        pulls = rules.forces(
-            attrs,
-            lev,
-            zeros,
-            zeros,
-            np.array([0.58]),
-            lev,
-            zeros,
-            np.array([1.0]),
-            np.ones(2, dtype=bool),
-            p,
-            5.0,
-            np.array([institution]),
-        )
-        return pulls["un_compliance"][0][0]
+        return weight("un_compliance", c, p, level=1, institution=institution)
 
     assert np.all(compliance(0.0) == 0.0) and np.all(compliance(0.5) == 0.0)
     w = compliance(1.0)
     assert w[1] == pytest.approx(P.mandate_compliance * 0.9) and w[1] > w[0] > 0
-    assert np.all(compliance(1.0, ModelParams(mandate_compliance=0.0)) == 0.0)
+    assert np.all(compliance(1.0, replace(P, mandate_compliance=0.0)) == 0.0)
 
 
 def test_dated_event_never_lowers_the_configured_backing() -> None:
     c = table({}, {})
     cal = Calendar(n_steps=4, events=(Event(dt.date(2022, 3, 2), "institution", name="unga"),))
-    setup, state = schedule.prepare(config(c, institution="unsc", calendar=cal), np.array([1]))
-    schedule.calendar(config(c, institution="unsc", calendar=cal), state, 0)
-    assert state.institution[0] == 1.0
-    setup, state = schedule.prepare(config(c, institution="none", calendar=cal), np.array([1]))
-    schedule.calendar(config(c, institution="none", calendar=cal), state, 0)
-    assert state.institution[0] == 0.5
+    for configured, expected in (("unsc", 1.0), ("none", 0.5)):
+        model = model_at_week_0(c, institution=configured, calendar=cal)
+        model.apply_calendar(0)
+        assert model.institution == expected
+        model.release()
 
 
 # --------------------------------------------------------------------------- 7 backsliding
 def test_backsliding_hazard_drops_stance_and_institutions_damp_it() -> None:
-    u = np.array([[0.01, 0.01, 0.5, 0.01]])
-    level = np.array([[2, 3, 3, 1]])
-    slip = rules.backslide(u, level, np.zeros(1), 2, P)
-    np.testing.assert_array_equal(slip, [[0.5, 0.5, 0.0, 0.0]])  # only at 'principle'+
+    slip = [
+        rules.backslide(P, u, lv, 0.0, LAD)
+        for u, lv in zip([0.01, 0.01, 0.5, 0.01], [2, 3, 3, 1], strict=True)
+    ]
+    assert slip == [P.backslide_drop, P.backslide_drop, 0.0, 0.0]  # only at 'principle'+
     # Hazard 0.02 without institutions, 0.02 * 0.2 = 0.004 with a UNSC mandate.
-    u_mid = np.array([[0.01]])
-    assert rules.backslide(u_mid, np.array([[3]]), np.zeros(1), 2, P)[0, 0] == P.backslide_drop
-    assert rules.backslide(u_mid, np.array([[3]]), np.ones(1), 2, P)[0, 0] == 0.0
-    off = ModelParams(backslide_hazard=0.0)
-    assert not rules.backslide(np.zeros((1, 3)), np.array([[2, 3, 4]]), np.zeros(1), 2, off).any()
-    stance = np.array([[3.5]])
-    assert (
-        rules.next_stance(stance, stance, np.zeros((1, 1)), np.array([[0.5]]), P, TOP)[0, 0] == 3.0
-    )
+    assert rules.backslide(P, 0.01, 3, 0.0, LAD) == P.backslide_drop
+    assert rules.backslide(P, 0.01, 3, 1.0, LAD) == 0.0
+    off = replace(P, backslide_hazard=0.0)
+    assert all(rules.backslide(off, 0.0, lv, 0.0, LAD) == 0.0 for lv in (2, 3, 4))
+    assert rules.next_stance(P, 3.5, 3.5, 0.0, 0.5, LAD) == 3.0
 
 
 def test_outreach_decays_without_institutions() -> None:
     c = table({}, {})
     kept = {}
     for inst in ("none", "unsc"):
-        cfg = config(c, institution=inst)
-        setup, state = schedule.prepare(cfg, np.array([1]))
-        state.outreach_stock = np.ones((1, 2))
-        schedule.apply_outreach(cfg, setup, state, np.zeros((len(cfg.instruments), 1, 2)))
-        kept[inst] = state.outreach_stock[0, 0]
+        model = model_at_week_0(c, institution=inst)
+        for agent in model.countries:
+            agent.outreach_stock = 1.0
+        model.japan.reach_out(np.zeros((len(model.config.instruments), 2)))
+        kept[inst] = model.countries[0].outreach_stock
+        model.release()
+    damping = P.institution_damping
     assert kept["none"] == pytest.approx(1.0 - P.outreach_decay)
-    assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * 0.2)
-    assert rules.decay_rate(np.zeros(1), ModelParams(outreach_decay=0.0))[0] == 0.0
+    assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * (1 - damping))
+    assert rules.decay_rate(replace(P, outreach_decay=0.0), 0.0) == 0.0
 
 
 # --------------------------------------------------------------------------- 8 busting
 def test_leakage_falls_when_a_hub_adopts() -> None:
     c = table({"transit_hub": 0.9, "russia_trade_bn": 5.0}, {"transit_hub": 0.1})
-    attrs, coal = c.attributes(None), np.array([0.58])
-    both = rules.leakage(np.array([[2, 2]]), attrs, coal, SANCTION, P)[0]
-    hub_adopts = rules.leakage(np.array([[4, 2]]), attrs, coal, SANCTION, P)[0]
+    both = leakage(c, [2, 2], 0.58)
+    hub_adopts = leakage(c, [4, 2], 0.58)
     hub_flow = 5.0 * (1 + P.diversion * 0.9 * 0.58) * (1 - P.secondary_risk * 0.3)
     assert both - hub_adopts == pytest.approx(hub_flow)
-    assert rules.leakage(np.array([[4, 4]]), attrs, coal, SANCTION, P)[0] == 0.0
+    assert leakage(c, [4, 4], 0.58) == 0.0
 
 
 def test_leakage_rises_with_coalition_for_non_adopting_hubs() -> None:
     c = table({"transit_hub": 0.9}, {"transit_hub": 0.0})
-    attrs, lev = c.attributes(None), np.array([[2, 4]])
-    small = rules.leakage(lev, attrs, np.array([0.58]), SANCTION, P)[0]
-    large = rules.leakage(lev, attrs, np.array([0.9]), SANCTION, P)[0]
+    small = leakage(c, [2, 4], 0.58)
+    large = leakage(c, [2, 4], 0.9)
     assert large > small
-    off = ModelParams(diversion=0.0)
-    assert rules.leakage(lev, attrs, np.array([0.9]), SANCTION, off)[0] == pytest.approx(
-        rules.leakage(lev, attrs, np.array([0.58]), SANCTION, off)[0]
-    )
+    off = replace(P, diversion=0.0)
+    assert leakage(c, [2, 4], 0.9, off) == pytest.approx(leakage(c, [2, 4], 0.58, off))
 
 
 def test_secondary_sanctions_cut_leakage_and_raise_target() -> None:
     c = table({"transit_hub": 0.9, "west_trade_share": 0.5})
-    attrs, lev, coal = c.attributes(None), np.array([[2]]), np.array([0.58])
-    no_risk = rules.leakage(lev, attrs, coal, SANCTION, ModelParams(secondary_risk=0.0))[0]
-    risk = rules.leakage(lev, attrs, coal, SANCTION, ModelParams(secondary_risk=0.6))[0]
+    no_risk = leakage(c, [2], 0.58, replace(P, secondary_risk=0.0))
+    risk = leakage(c, [2], 0.58, replace(P, secondary_risk=0.6))
     assert risk == pytest.approx(no_risk * (1 - 0.6 * 0.5))
     assert (
-        target(c, ModelParams(secondary_risk=0.6))[0]
-        > target(c, ModelParams(secondary_risk=0.0))[0]
+        target(c, replace(P, secondary_risk=0.6))[0] > target(c, replace(P, secondary_risk=0.0))[0]
     )
 
 
@@ -453,20 +491,20 @@ def test_busting_rent_pulls_hubs_down_with_coalition_size() -> None:
     w_large = weight("busting", c, coalition=0.9)
     assert w_small[0] == 0.0 and w_large[1] == pytest.approx(P.busting_rent * 0.9 * 0.9)
     assert w_large[1] > w_small[1]
-    no_secondary = ModelParams(secondary_risk=0.0)
+    no_secondary = replace(P, secondary_risk=0.0)
     t = target(c, no_secondary)
     assert t[1] < t[0]
-    assert np.all(weight("busting", c, ModelParams(busting_rent=0.0), coalition=0.9) == 0)
+    assert np.all(weight("busting", c, replace(P, busting_rent=0.0), coalition=0.9) == 0)
 
 
 # --------------------------------------------------------------------------- 9 hedging
 def test_hedging_pulls_toward_the_hedge_point() -> None:
     c = table({"security_partner": 0.0, "norm_weight": 1.0}, {"security_partner": 1.0})
     assert weight("hedging", c)[0] == P.hedge_weight and weight("hedging", c)[1] == 0.0
-    weak = target(c, ModelParams(hedge_weight=0.5))[0]
-    strong = target(c, ModelParams(hedge_weight=4.0))[0]
+    weak = target(c, replace(P, hedge_weight=0.5))[0]
+    strong = target(c, replace(P, hedge_weight=4.0))[0]
     assert abs(strong - P.hedge_point) < abs(weak - P.hedge_point)
-    p_off = ModelParams(hedge_weight=0.0)
+    p_off = replace(P, hedge_weight=0.0)
     assert np.all(weight("hedging", c, p_off) == 0)
 
 
@@ -474,11 +512,11 @@ def test_hedging_pulls_toward_the_hedge_point() -> None:
 def test_asean_collective_statement_is_the_lowest_member_exactly() -> None:
     levels = np.array([[3, 2, 4, 0], [4, 4, 3, 1], [1, 2, 2, 0]])
     members = np.array([True, True, True, False])
-    np.testing.assert_array_equal(rules.collective_level(levels, members), [2, 3, 1])
-    rng = np.random.default_rng(0)
-    many = rng.integers(0, 5, size=(200, 4))
-    assert np.all(rules.collective_level(many, members) == many[:, :3].min(axis=1))
-    assert np.all(rules.collective_level(many, members)[:, None] <= many[:, :3])
+    assert [rules.collective_level(lv, members) for lv in levels] == [2, 3, 1]
+    gen = np.random.default_rng(0)
+    for lv in gen.integers(0, 5, size=(200, 4)):
+        assert rules.collective_level(lv, members) == lv[:3].min()
+    assert rules.collective_level(np.array([2, 3]), np.array([False, False])) == -1
 
 
 def test_asean_consensus_pulls_members_toward_the_collective() -> None:
@@ -513,8 +551,8 @@ def test_china_pulls_toward_neutrality() -> None:
     )
     t = target(c)
     assert t[0] > t[1] > 1.5
-    assert pulls(c)["china"][1] == 1.5
-    assert np.all(weight("china", c, ModelParams(china_pull=0.0)) == 0)
+    assert pulls(c)["china"][1][1] == 1.5
+    assert np.all(weight("china", c, replace(P, china_pull=0.0)) == 0)
 
 
 def test_russia_counter_pressure_grows_when_a_state_moves_up() -> None:
@@ -523,7 +561,7 @@ def test_russia_counter_pressure_grows_when_a_state_moves_up() -> None:
     ties = (0.6 + 0.4 + 0.6) / 3
     assert w[0] == pytest.approx(P.russia_counter * ties)
     assert w[1] == pytest.approx(P.russia_counter * ties * (1 + P.russia_response * 2))
-    flat = weight("russia_counter", c, ModelParams(russia_response=0.0), level=[1, 3])
+    flat = weight("russia_counter", c, replace(P, russia_response=0.0), level=[1, 3])
     assert flat[0] == flat[1]
 
 
@@ -538,9 +576,9 @@ def test_domestic_legitimacy_is_support_times_salience_times_democracy() -> None
         {"salience": 0.5, "democracy": 0.8, "public_support": 0.9},
         {"salience": 0.5, "democracy": 0.8, "public_support": 0.1},
     )
-    w, anchor = pulls(c)["public"]
-    np.testing.assert_allclose(w[0], [P.public_weight * 0.5 * 0.8] * 2)
-    np.testing.assert_allclose(anchor[0], [1.5 + 2 * 0.9, 1.5 + 2 * 0.1])
+    w, anchor = np.array(pulls(c)["public"]).T
+    np.testing.assert_allclose(w, [P.public_weight * 0.5 * 0.8] * 2)
+    np.testing.assert_allclose(anchor, [1.5 + 2 * 0.9, 1.5 + 2 * 0.1])
     t = target(c)
     assert t[0] > t[1]
     autocracy = table(
@@ -548,58 +586,55 @@ def test_domestic_legitimacy_is_support_times_salience_times_democracy() -> None
     )
     t0 = target(autocracy)
     assert t0[0] == t0[1]
-    assert np.all(weight("public", c, ModelParams(public_weight=0.0)) == 0)
+    assert np.all(weight("public", c, replace(P, public_weight=0.0)) == 0)
 
 
 # --------------------------------------------------------------------------- Japan
 def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibility() -> None:
-    stalled = rules.japan_pressure(np.array([0.3]), np.array([0]), np.array([0]), P)[0]
-    gained = rules.japan_pressure(np.array([0.3]), np.array([0]), np.array([1]), P)[0]
-    assert stalled == pytest.approx(0.35) and gained == pytest.approx(0.1)
-    lo = rules.budget_available(4.0, np.array([0.0]), P)[0]
-    hi = rules.budget_available(4.0, np.array([1.0]), P)[0]
+    stalled = rules.japan_pressure(P, 0.3, 0.0, 0.0)
+    gained = rules.japan_pressure(P, 0.3, 0.0, 1.0)
+    assert stalled == pytest.approx(0.3 + P.japan_pressure_gain)
+    assert gained == pytest.approx(0.3 - P.japan_pressure_relief)
+    lo = rules.budget_available(P, 4.0, 0.0)
+    hi = rules.budget_available(P, 4.0, 1.0)
     assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
-    inst = rules.InstrumentArrays.from_specs(DEFAULT_INSTRUMENTS)
-    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1, 1))
-    spend[0, 0, 0] = 1.0
-    member = np.array([True])
-    v_lo = rules.visible_pressure(spend, inst, member, np.array([1.0]))[0, 0]
-    v_hi = rules.visible_pressure(spend, inst, member, np.array([2.0]))[0, 0]
-    assert v_hi == 2 * v_lo
+    spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1))
+    spend[0, 0] = 1.0
+    seen = flows(spend, np.ones((len(DEFAULT_INSTRUMENTS), 1)), np.array([True]))[1, 0]
+    v_lo = rules.felt_pressure(1.0, seen, 2, LAD)
+    v_hi = rules.felt_pressure(2.0, seen, 2, LAD)
+    assert v_hi == 2 * v_lo > 0 and rules.felt_pressure(2.0, seen, SANCTION, LAD) == 0.0
     # Whole model: hostile states never reach 'condemn', so pressure climbs every week.
     c = table(HOSTILE, HOSTILE)
     traj = simulate(config(c, strategy="uniform", calendar=Calendar(n_steps=10)), SEEDS[:4])
-    np.testing.assert_allclose(traj.pressure[:, :10], np.tile(0.3 + 0.05 * np.arange(10), (4, 1)))
+    expected = P.japan_pressure_initial + P.japan_pressure_gain * np.arange(10)
+    np.testing.assert_allclose(traj.pressure[:, :10], np.tile(expected, (4, 1)))
     assert np.all(np.diff(traj.available[:, 1:], axis=1) > 0)
     flat = simulate(
         config(
             c,
-            params=ModelParams(japan_pressure_gain=0.0),
+            params=replace(P, japan_pressure_gain=0.0),
             strategy="uniform",
             calendar=Calendar(n_steps=10),
         ),
         SEEDS[:4],
     )
-    assert np.all(flat.pressure == 0.3)
+    assert np.all(flat.pressure == P.japan_pressure_initial)
 
 
 # --------------------------------------------------------------------------- hysteresis
 def test_hysteresis_keeps_level_near_a_boundary() -> None:
-    b = np.zeros((1, 1))
-    h = 0.15
+    h = replace(P, hysteresis=0.15)
 
     def step(stance: float, level: int) -> int:
-        return int(
-            rules.next_level(np.array([[stance]]), np.array([[level]]), b, 5, SANCTION, h)[0, 0]
-        )
+        return rules.next_level(h, stance, level, 0.0, LAD)
 
     assert step(2.05, 1) == 1  # just past the boundary: no change
     assert step(2.2, 1) == 2  # past it by more than h
     assert step(1.9, 2) == 2  # just below: still at 'principle'
     assert step(1.8, 2) == 1  # backsliding past the boundary by more than h
     assert step(3.6, 1) == 3  # a big move jumps to the nearest consistent rung
-    no_h = rules.next_level(np.array([[2.05]]), np.array([[1]]), b, 5, SANCTION, 0.0)
-    assert no_h[0, 0] == 2
+    assert rules.next_level(replace(P, hysteresis=0.0), 2.05, 1, 0.0, LAD) == 2
 
 
 # --------------------------------------------------------------------------- strategies
@@ -617,21 +652,21 @@ def test_every_strategy_allocates_within_budget(strategy: str) -> None:
     )
     events = (Event(dt.date(2022, 2, 25), "japan_visit", country="C2", amount=9.0),)
     cfg, spend = allocate(c, strategy, calendar=Calendar(n_steps=2, events=events))
-    available = rules.budget_available(cfg.budget, np.array([P.japan_pressure_initial]), P)[0]
+    available = rules.budget_available(P, cfg.budget, P.japan_pressure_initial)
     assert np.all(spend >= 0.0)
     assert spend.sum() <= available * (1 + 1e-9)
 
 
 def test_hub_first_targets_the_hub() -> None:
     c = table({}, {"transit_hub": 0.9, "russia_trade_bn": 5.0}, {})
-    _, spend = allocate(c, "hub_first", strategy_options=(("k", 1),))
+    _, spend = allocate(c, "hub_first", strategy_options={"k": 1})
     assert spend[1].sum() > 0 and spend[[0, 2]].sum() == 0.0
 
 
 def test_receptive_and_hard_cases_first_target_by_stance() -> None:
     c = table({}, {}, {})
-    _, rec = allocate(c, "receptive_first", stance=[1.2, 3.5, 2.0], strategy_options=(("k", 1),))
-    _, hard = allocate(c, "hard_cases_first", stance=[1.2, 3.5, 2.0], strategy_options=(("k", 1),))
+    _, rec = allocate(c, "receptive_first", stance=[1.2, 3.5, 2.0], strategy_options={"k": 1})
+    _, hard = allocate(c, "hard_cases_first", stance=[1.2, 3.5, 2.0], strategy_options={"k": 1})
     assert rec[1].sum() > 0 and rec[[0, 2]].sum() == 0.0
     assert hard[0].sum() > 0 and hard[[1, 2]].sum() == 0.0
 
@@ -655,7 +690,8 @@ def test_security_partners_uses_two_plus_two_only_on_partners() -> None:
 def test_asean_multilateral_uses_only_the_asean_channel() -> None:
     cfg, spend = allocate(table({}, {}, {}), "asean_multilateral")
     ka = cfg.instrument_index("asean_channel")
-    assert spend[:, ka].sum() == pytest.approx(4.0 * (1 + 0.5 * 0.3))
+    pressure = P.japan_pressure_initial
+    assert spend[:, ka].sum() == pytest.approx(4.0 * (1 + P.japan_budget_gain * pressure))
     assert np.delete(spend, ka, axis=1).sum() == 0.0
 
 
@@ -675,7 +711,7 @@ def test_g7_coalition_splits_coordination_and_visits() -> None:
 def test_adaptive_spends_the_budget_on_the_best_marginal_gain() -> None:
     c = table({}, {}, {})
     cfg, spend = allocate(c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4])
-    available = rules.budget_available(cfg.budget, np.array([P.japan_pressure_initial]), P)[0]
+    available = rules.budget_available(P, cfg.budget, P.japan_pressure_initial)
     assert spend.sum() == pytest.approx(available)
     per_country = spend.sum(axis=1)
     assert per_country[2] == 0.0  # an adopter gains nothing

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numba import njit
 
-from experiments.scenario import default_table
 from sim import rng
 from sim.engine import simulate
 from sim.params import Calendar, SimulationConfig
+from tests.helpers import ASEAN, default_params
 
 
 def test_uniforms_lie_in_unit_interval_and_look_uniform() -> None:
     keys = rng.run_keys(np.arange(2000))
-    u = rng.uniform(keys, rng.STREAM_SHOCK, 3, 50)
+    u = rng.uniforms(keys, rng.STREAM_SHOCK, 3, 50)
     assert u.shape == (2000, 50)
     assert u.min() >= 0.0 and u.max() < 1.0
     counts, _ = np.histogram(u, bins=10, range=(0.0, 1.0))
@@ -23,9 +24,9 @@ def test_uniforms_lie_in_unit_interval_and_look_uniform() -> None:
 
 def test_streams_steps_and_countries_are_independent() -> None:
     keys = rng.run_keys(np.arange(5000))
-    shock = rng.uniform(keys, rng.STREAM_SHOCK, 0, 10)
-    slip = rng.uniform(keys, rng.STREAM_BACKSLIDE, 0, 10)
-    later = rng.uniform(keys, rng.STREAM_SHOCK, 1, 10)
+    shock = rng.uniforms(keys, rng.STREAM_SHOCK, 0, 10)
+    slip = rng.uniforms(keys, rng.STREAM_BACKSLIDE, 0, 10)
+    later = rng.uniforms(keys, rng.STREAM_SHOCK, 1, 10)
     for other in (slip, later):
         assert not np.array_equal(shock, other)
         corr = np.corrcoef(shock.ravel(), other.ravel())[0, 1]
@@ -36,13 +37,13 @@ def test_streams_steps_and_countries_are_independent() -> None:
 
 def test_draws_depend_only_on_the_run_not_the_batch() -> None:
     keys = rng.run_keys(np.array([5, 9, 123456789]))
-    batch = rng.uniform(keys, rng.STREAM_INITIAL, 0, 11)
-    alone = rng.uniform(keys[2:], rng.STREAM_INITIAL, 0, 11)
+    batch = rng.uniforms(keys, rng.STREAM_INITIAL, 0, 11)
+    alone = rng.uniforms(keys[2:], rng.STREAM_INITIAL, 0, 11)
     np.testing.assert_array_equal(batch[2:], alone)
 
 
 def test_centred_shock_has_zero_mean_unit_variance() -> None:
-    u = rng.uniform(rng.run_keys(np.arange(20000)), rng.STREAM_SHOCK, 0, 10)
+    u = rng.uniforms(rng.run_keys(np.arange(20000)), rng.STREAM_SHOCK, 0, 10)
     shock = rng.centred_shock(u)
     assert abs(shock.mean()) < 0.01 and abs(shock.var() - 1.0) < 0.01
     assert np.abs(shock).max() <= np.sqrt(3.0)
@@ -60,10 +61,14 @@ def test_replicate_seeds_are_distinct_reproducible_and_extendable() -> None:
 def test_replicate_seeds_do_not_depend_on_the_strategy() -> None:
     """Common random numbers: strategies share seeds, hence their initial world."""
     seeds = rng.replicate_seeds(4, 30)
-    table = default_table()
     starts = []
     for strategy in ("none", "uniform", "adaptive"):
-        config = SimulationConfig(countries=table, strategy=strategy, calendar=Calendar(n_steps=1))
+        config = SimulationConfig(
+            countries=ASEAN,
+            params=default_params(),
+            strategy=strategy,
+            calendar=Calendar(n_steps=1),
+        )
         starts.append(simulate(config, seeds).stance[:, 0])
     np.testing.assert_array_equal(starts[0], starts[1])
     np.testing.assert_array_equal(starts[0], starts[2])
@@ -75,3 +80,19 @@ def test_negative_seeds_are_rejected(bad: int) -> None:
         rng.run_keys([bad])
     with pytest.raises(ValueError, match="seed"):
         rng.replicate_seeds(bad, 3)
+
+
+@njit
+def _compiled_uniform(key, stream, step, index):  # noqa: ANN001, ANN202
+    return rng.uniform(key, stream, step, index)
+
+
+def test_one_draw_rule_for_python_and_compiled_code() -> None:
+    """The Mesa model draws in Python, the kernel compiled: the same numbers."""
+    keys = rng.run_keys(np.array([0, 7, 2**62, 2**63 - 1]))
+    table = rng.uniforms(keys, rng.STREAM_SHOCK, 9, 12)
+    for r, key in enumerate(keys):
+        assert rng.run_key(int(rng.MAX_SEED if r == 3 else [0, 7, 2**62][r])) == int(key)
+        for i in range(12):
+            python = rng.uniform(int(key), rng.STREAM_SHOCK, 9, i)
+            assert python == table[r, i] == _compiled_uniform(key, rng.STREAM_SHOCK, 9, i)
