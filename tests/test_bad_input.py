@@ -85,7 +85,7 @@ def test_cli_reports_without_traceback_unless_asked(run_cli, tmp_path: Path) -> 
 
 
 def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
-    from experiments import plot
+    from experiments.workflow import plot
 
     with pytest.raises(SystemExit) as exc:
         plot.main([str(tmp_path)])
@@ -95,7 +95,7 @@ def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
 
 
 def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
-    from experiments.scenario import load_scenario_file, table_from_mapping
+    from experiments.workflow.scenario import load_scenario_file, table_from_mapping
 
     data = load_scenario_file()
     data["include_timor_lest"] = True

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.calibrate import (
+from experiments.calibration.calibrate import (
     CALIBRATION_DIR,
     MODEL_CONF_FILE,
     PARAMS_FILE,
@@ -26,14 +26,14 @@ from experiments.calibrate import (
     split_point,
     write_results,
 )
-from experiments.config import render_model_defaults
-from experiments.patterns import (
+from experiments.calibration.patterns import (
     historical_calendar,
     historical_config,
     repeat_last_vote,
     resolutions,
     score,
 )
+from experiments.workflow.config import render_model_defaults
 from sim.engine import simulate
 from sim.params import ModelParams
 from sim.rng import replicate_seeds

@@ -11,14 +11,14 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from experiments.config import (
+from experiments.workflow.config import (
     CONF_DIR,
     Institution,
     render_strategy,
     sweep_points,
     to_simulation_configs,
 )
-from experiments.scenario import ROOT
+from experiments.workflow.scenario import ROOT
 from sim import INSTITUTIONS, STRATEGIES, ModelParams, schedule
 from sim.strategies import STRATEGY_OPTIONS
 
@@ -173,7 +173,7 @@ def test_sweep_grid_is_cartesian(compose_cfg) -> None:
 def test_launcher_configs_compose(compose_cfg, launcher: str) -> None:
     cfg = compose_cfg(f"hydra/launcher={launcher}", hydra=True)
     assert "_target_" in cfg.hydra.launcher
-    assert cfg.hydra.callbacks.combine_sweep._target_ == "experiments.outputs.CombineSweep"
+    assert cfg.hydra.callbacks.combine_sweep._target_ == "experiments.workflow.outputs.CombineSweep"
     assert cfg.hydra.job_logging.loggers.MESA.level == "WARNING"
 
 
@@ -193,7 +193,7 @@ def test_converted_config_is_plain(default_cfg) -> None:
 def test_accepted_set_sweep_uses_the_calibrated_parameter_sets(compose_cfg) -> None:
     """Each `accepted_set` point runs with that accepted set's model parameters; explicit
     model sweeps still win; a bad index is a one-line error naming the key."""
-    from experiments.calibrate import load_accepted
+    from experiments.calibration.calibrate import load_accepted
 
     sets = load_accepted()
     points = to_simulation_configs(

@@ -33,7 +33,7 @@ def traceback_requested() -> bool:
 
 def _schema_keys(full_key: str) -> list[str] | None:
     """Keys allowed next to ``full_key``'s last component, read from the schema."""
-    from experiments.config import ExperimentConf
+    from experiments.workflow.config import ExperimentConf
 
     node: Any = ExperimentConf
     for part in full_key.split(".")[:-1]:

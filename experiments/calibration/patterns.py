@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from experiments.scenario import ASEAN_2022, ROOT, default_table
+from experiments.workflow.scenario import ASEAN_2022, ROOT, default_table
 from sim.countries import CountryTable
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
 from sim.params import Calendar, Event, ModelParams, SimulationConfig
