@@ -12,13 +12,12 @@ import yaml
 from omegaconf import OmegaConf
 
 from experiments.workflow.config import (
-    CONF_DIR,
     Institution,
     render_strategy,
     sweep_points,
     to_simulation_configs,
 )
-from experiments.workflow.scenario import ROOT
+from experiments.workflow.paths import CONF_DIR, ROOT
 from sim import INSTITUTIONS, STRATEGIES, ModelParams, schedule
 from sim.strategies import STRATEGY_OPTIONS
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments.workflow import outputs, plot
-from experiments.workflow.config import CONF_DIR
+from experiments.workflow.paths import CONF_DIR
 from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import ASEAN_2022
 from sim import SUMMARY_COLUMNS, replicate_seeds

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.workflow.paths import ROOT
 from sim.votes import VOTES, VoteRule, modal_vote, vote_probabilities, vote_shares
 
-ROOT = Path(__file__).resolve().parent.parent
 STANCES = np.linspace(0.0, 4.99, 200)
 
 

@@ -61,7 +61,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import subprocess
 import sys
@@ -83,7 +82,9 @@ from experiments.calibration.patterns import (
     vote_fit,
     vote_step,
 )
-from experiments.workflow.scenario import ASEAN_2022, ROOT
+from experiments.workflow import atomic
+from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
+from experiments.workflow.scenario import ASEAN_2022
 from sim.engine import simulate
 from sim.params import ModelParams, SimulationConfig
 from sim.results import Trajectories
@@ -92,7 +93,6 @@ from sim.votes import KINDS, VOTES, VoteRule, _above, voting_stance
 
 log = logging.getLogger(__name__)
 
-CALIBRATION_DIR = ROOT / "data" / "calibration"
 MODEL_PARAMS: tuple[str, ...] = (
     "adjustment_speed",
     "shock_sd",
@@ -126,7 +126,7 @@ NOT_IDENTIFIED: tuple[str, ...] = ("mandate_compliance",)
 """Counterfactual parameters the 2022 data cannot identify (never searched)."""
 PARAMS_FILE = ROOT / "sim" / "params.py"
 VOTES_FILE = ROOT / "sim" / "votes.py"
-MODEL_CONF_FILE = ROOT / "conf" / "model" / "default.yaml"
+MODEL_CONF_FILE = CONF_DIR / "model" / "default.yaml"
 VOTE_PARAMS: tuple[str, ...] = tuple(f.name for f in fields(VoteRule))
 """Every parameter of the vote rule (cut points fitted on ES-11/1-3, ``noise`` kept)."""
 METHOD = (
@@ -726,12 +726,6 @@ def calibrate(
     return table, summary
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 def installed_values(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """The installed point as ``{"model": {...}, "votes": {...}}`` (rounded to 4
     significant digits, the precision written into the defaults)."""
@@ -753,9 +747,9 @@ def write_results(table: pd.DataFrame, summary: Mapping[str, Any], folder: Path)
     point was chosen, ``installed.json``."""
     folder.mkdir(parents=True, exist_ok=True)
     accepted = table[table["accepted"]].drop(columns=["accepted"]).reset_index(drop=True)
-    _atomic_write(folder / "accepted.parquet", lambda p: accepted.to_parquet(p, index=False))
-    _atomic_write(folder / "evaluated.parquet", lambda p: table.to_parquet(p, index=False))
-    _atomic_write(
+    atomic.atomic_write(folder / "accepted.parquet", lambda p: accepted.to_parquet(p, index=False))
+    atomic.atomic_write(folder / "evaluated.parquet", lambda p: table.to_parquet(p, index=False))
+    atomic.atomic_write(
         folder / "calibration.json",
         lambda p: p.write_text(json.dumps(summary, indent=2, default=float) + "\n"),
     )
@@ -765,7 +759,7 @@ def write_results(table: pd.DataFrame, summary: Mapping[str, Any], folder: Path)
             "why": summary["installed"]["why"],
             "source": "data/calibration/calibration.json (python -m experiments.calibrate)",
         }
-        _atomic_write(
+        atomic.atomic_write(
             folder / "installed.json", lambda p: p.write_text(json.dumps(values, indent=2) + "\n")
         )
 
@@ -794,7 +788,7 @@ def install(
         text = path.read_text()
         for name, value in values.get(group, {}).items():
             text = _set_default(text, name, float(value), factory)
-        _atomic_write(path, lambda p, t=text: p.write_text(t))
+        atomic.atomic_write(path, lambda p, t=text: p.write_text(t))
     if model_conf is not None:
         rendered = subprocess.run(
             [sys.executable, "-m", "experiments.config", "model"],
@@ -803,7 +797,7 @@ def install(
             capture_output=True,
             text=True,
         ).stdout
-        _atomic_write(model_conf, lambda p: p.write_text(rendered))
+        atomic.atomic_write(model_conf, lambda p: p.write_text(rendered))
     log.info(
         "installed %d model and %d vote-rule defaults",
         len(values.get("model", {})),
@@ -834,7 +828,7 @@ def main_app() -> None:  # pragma: no cover - wired below
 
     from experiments.workflow import errors
 
-    @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="calibrate")
+    @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="calibrate")
     def _main(cfg: DictConfig) -> None:
         with errors.reporting():
             _run(OmegaConf.to_container(cfg, resolve=True), HydraConfig.get().runtime.output_dir)
@@ -862,7 +856,7 @@ def main_app() -> None:  # pragma: no cover - wired below
         write_results(table, summary, out)
         if c["publish"]:
             dest = Path(c["publish_dir"])
-            write_results(table, summary, dest if dest.is_absolute() else ROOT / dest)
+            write_results(table, summary, resolve(dest))
         log.info(
             "accepted %d of %d final candidates (rate %.3f) in %.0f s",
             summary["n_accepted"],

@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from experiments.workflow.scenario import ASEAN_2022, ROOT, default_table
+from experiments.workflow.paths import CONF_DIR, DATA_DIR
+from experiments.workflow.scenario import ASEAN_2022, default_table
 from sim.countries import CountryTable
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
 from sim.params import Calendar, Event, ModelParams, SimulationConfig
@@ -29,7 +30,7 @@ from sim.results import Trajectories
 from sim.rng import run_keys
 from sim.votes import VOTES, VoteRule, vote_probabilities, vote_shares
 
-DATA_FILE = ROOT / "data" / "asean_2022.yaml"
+DATA_FILE = DATA_DIR / "asean_2022.yaml"
 INVASION = dt.date(2022, 2, 24)
 PARTNERS: tuple[str, ...] = ("KH", "PH", "ID", "VN", "TH")
 """Partners Japan met in 2022 that did not sanction (data: japan_outreach)."""
@@ -68,7 +69,7 @@ def _date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-CALENDAR_FILE = ROOT / "conf" / "calendar" / "default.yaml"
+CALENDAR_FILE = CONF_DIR / "calendar" / "default.yaml"
 
 
 def historical_calendar(n_steps: int | None = None, path: Path = CALENDAR_FILE) -> Calendar:

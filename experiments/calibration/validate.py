@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -39,9 +38,9 @@ from experiments.calibration.patterns import (  # noqa: E402
     score,
     vote_fit,
 )
-from experiments.workflow import errors  # noqa: E402
-from experiments.workflow.config import CONF_DIR  # noqa: E402
-from experiments.workflow.scenario import ASEAN_2022, ROOT  # noqa: E402
+from experiments.workflow import atomic, errors  # noqa: E402
+from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve  # noqa: E402
+from experiments.workflow.scenario import ASEAN_2022  # noqa: E402
 from sim.engine import simulate  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 from sim.params import SimulationConfig  # noqa: E402
@@ -187,7 +186,7 @@ def calibration_text() -> str:
     """A paragraph on the calibration behind the defaults (``data/calibration``)."""
     import json
 
-    path = ROOT / "data" / "calibration" / "calibration.json"
+    path = CALIBRATION_DIR / "calibration.json"
     if not path.exists():
         return "No calibration found in `data/calibration/`."
     c = json.loads(path.read_text())
@@ -396,12 +395,10 @@ def write_report(text: str, figures: dict[str, Figure], report: Path, figures_di
     figures_dir.mkdir(parents=True, exist_ok=True)
     report.parent.mkdir(parents=True, exist_ok=True)
     for name, fig in figures.items():
-        tmp = figures_dir / f".{name}.tmp.png"
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, figures_dir / name)
-    tmp = report.with_name(f".{report.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, report)
+        atomic.atomic_write(
+            figures_dir / name, lambda tmp, fig=fig: fig.savefig(tmp, format="png", dpi=110)
+        )
+    atomic.write_text(report, text)
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="validate", version_base="1.3")
@@ -411,9 +408,7 @@ def main(cfg: DictConfig) -> None:
             raise ValueError(f"n_seeds: must be an integer >= 10, got {cfg.n_seeds}")
         text, figures, summary = build_report(int(cfg.n_seeds), int(cfg.seed), int(cfg.n_boot))
         out = Path(HydraConfig.get().runtime.output_dir)
-        report, fig_dir = Path(cfg.report), Path(cfg.figures_dir)
-        report = report if report.is_absolute() else ROOT / report
-        fig_dir = fig_dir if fig_dir.is_absolute() else ROOT / fig_dir
+        report, fig_dir = resolve(cfg.report), resolve(cfg.figures_dir)
         write_report(text, figures, report, fig_dir)
         write_report(text, figures, out / "validation.md", out / "figures")
         log.info(

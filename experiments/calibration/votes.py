@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, make_dataclass, replace
 from pathlib import Path
@@ -29,9 +28,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import MISSING, DictConfig
 
 from experiments.calibration.patterns import vote_attributes, vote_step
-from experiments.workflow import errors
-from experiments.workflow.config import CONF_DIR, ExperimentConf, as_plain, to_simulation_configs
-from experiments.workflow.scenario import ROOT
+from experiments.workflow import atomic, errors
+from experiments.workflow.config import ExperimentConf, as_plain, to_simulation_configs
+from experiments.workflow.paths import CONF_DIR, resolve
 from sim.engine import simulate
 from sim.params import SimulationConfig
 from sim.rng import replicate_seeds
@@ -104,8 +103,7 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
     if c.propagate_uncertainty:
         from experiments.calibration.calibrate import load_accepted
 
-        folder = Path(c.calibration_dir)
-        sets = tuple(load_accepted(folder if folder.is_absolute() else ROOT / folder))
+        sets = tuple(load_accepted(resolve(c.calibration_dir)))
     return VoteRequest(config, date, c.kind, replicate_seeds(c.seed, c.n_seeds), rule, sets)
 
 
@@ -145,11 +143,9 @@ def predict(request: VoteRequest) -> pd.DataFrame:
 
 def write_votes(table: pd.DataFrame, folder: Path) -> Path:
     """Write ``votes.csv`` atomically (temporary file, then rename)."""
-    path = folder / "votes.csv"
-    tmp = folder / ".votes.csv.tmp"
-    table.to_csv(tmp, index=False, float_format="%.4f")
-    os.replace(tmp, path)
-    return path
+    return atomic.atomic_write(
+        folder / "votes.csv", lambda tmp: table.to_csv(tmp, index=False, float_format="%.4f")
+    )
 
 
 def precheck(argv: Sequence[str]) -> None:

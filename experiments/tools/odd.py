@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from experiments.workflow.scenario import DEFAULT_SCENARIO, ROOT, load_scenario_file
+from experiments.workflow.paths import ROOT
+from experiments.workflow.scenario import DEFAULT_SCENARIO, load_scenario_file
 from sim import rng, rules, schedule
 from sim.countries import ATTRIBUTES, CountryProfile, CountryTable
 from sim.ladder import Ladder

@@ -26,8 +26,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from experiments.workflow.paths import resolve
 from experiments.workflow.scenario import (
-    ROOT,
     load_scenario_file,
     load_yaml_mapping,
     table_from_mapping,
@@ -36,8 +36,6 @@ from sim import INSTITUTIONS, Calendar, Event, Instrument, ModelParams, Simulati
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, resolve_options
 
 log = logging.getLogger(__name__)
-
-CONF_DIR = ROOT / "conf"
 
 Engine = enum.Enum("Engine", {"vectorized": "vectorized", "mesa": "mesa"})
 """Which driver runs the ensemble: the vectorized engine or the Mesa model (bit-identical)."""
@@ -183,9 +181,7 @@ def _date(where: str, text: str) -> dt.date:
 
 def _check_data_file(path_text: str) -> Path:
     """The facts file exists and is a YAML mapping (one-line error otherwise)."""
-    path = Path(path_text)
-    if not path.is_absolute():
-        path = ROOT / path
+    path = resolve(path_text)
     load_yaml_mapping(path, "scenario.data_file")
     return path
 
@@ -286,9 +282,8 @@ def _calendar(cfg: Any, codes: tuple[str, ...], institution: str) -> Calendar:
 
 def _scenario(cfg: Any) -> dict[str, Any]:
     if cfg.scenario_file is not None:
-        path = Path(cfg.scenario_file)
         try:
-            data = load_scenario_file(path if path.is_absolute() else ROOT / path)
+            data = load_scenario_file(resolve(cfg.scenario_file))
         except ValueError as exc:
             raise ValueError(f"scenario_file: {exc}") from None
     else:

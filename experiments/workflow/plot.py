@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from experiments.workflow import errors, outputs  # noqa: E402
+from experiments.workflow import atomic, errors, outputs  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -261,12 +260,7 @@ def save(fig: Figure, directory: Path, name: str) -> list[Path]:
     out = []
     for ext in ("png", "svg"):
         final = directory / f"{name}.{ext}"
-        tmp = directory / f"{name}.{ext}.tmp"
-        try:
-            fig.savefig(tmp, format=ext, dpi=120)
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
+        atomic.atomic_write(final, lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=120))
         out.append(final)
     return out
 

@@ -29,16 +29,15 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from experiments.workflow import errors, outputs
+from experiments.workflow import atomic, errors, outputs
 from experiments.workflow.config import (
-    CONF_DIR,
     Engine,
     ExperimentPoint,
     as_plain,
     file_sha256,
     to_simulation_configs,
 )
-from experiments.workflow.scenario import ROOT
+from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from sim import SimulationConfig, replicate_seeds, summarise
 from sim.engine import ChunkResult, iter_chunks
 
@@ -146,8 +145,7 @@ def run_experiment(
             raise
     t_plot = time.perf_counter() - t2
 
-    data_file = Path(c.scenario.data_file)
-    data_file = data_file if data_file.is_absolute() else ROOT / data_file
+    data_file = resolve(c.scenario.data_file)
     first = points[0].config
     manifest = {
         "experiment": c.experiment,
@@ -186,7 +184,7 @@ def run_experiment(
             "total": round(time.perf_counter() - t0, 3),
         },
     }
-    outputs.write_json_atomic(output_dir / outputs.MANIFEST, manifest)
+    atomic.write_json(output_dir / outputs.MANIFEST, manifest, default=str)
     _log_results(points, output_dir)
     log.info("done in %.1f s: %s", manifest["timings_s"]["total"], output_dir)
     return manifest

@@ -9,10 +9,10 @@ from typing import Any
 
 import yaml
 
+from experiments.workflow.paths import CONF_DIR
 from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SCENARIO = ROOT / "conf" / "scenario" / "asean_2022.yaml"
+DEFAULT_SCENARIO = CONF_DIR / "scenario" / "asean_2022.yaml"
 ASEAN_2022 = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
 _ENTRY_KEYS = {"value", "range", "C", "source"}
 _CONFIDENCE = {"V", "D", "U"}
