@@ -1,6 +1,6 @@
-"""`python -m experiments.config`: see :mod:`experiments.workflow.config`."""
+"""`python -m experiments.config`: see :mod:`experiments.workflow.generate`."""
 
-from experiments.workflow.config import main
+from experiments.workflow.generate import main
 
 if __name__ == "__main__":
     main()

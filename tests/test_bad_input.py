@@ -30,6 +30,20 @@ CASES = [
     (["+strategy_options.hub_first.kk=2"], ["strategy_options.hub_first.kk", "allowed:"]),
     (["+sweep.model.peer_wieght=[1,2]"], ["sweep.model.peer_wieght", "allowed:"]),
     (["-m", "budget=1,-2"], ["budget", ">= 0"]),
+    (["-m", "budget=range(-1,2)"], ["budget", ">= 0"]),  # Hydra's own sweep expansion
+    (["budget=nan"], ["budget", "finite"]),
+    # a swept value goes through the same checks as the plain key
+    (["+sweep.budget=[1,nan]"], ["sweep.budget", "finite"]),
+    (["+sweep.budget=[1,-2]"], ["sweep.budget", ">= 0"]),
+    (["+sweep.budget=[1,lots]"], ["sweep.budget", "'lots'", "Float"]),
+    (["+sweep.institution=[none,nato]"], ["sweep.institution", "unsc"]),
+    (["+sweep.model.peer_weight=[1,99]"], ["sweep.model.peer_weight", "[0.0, 4.0]"]),
+    (["+sweep.budget=4"], ["sweep.budget", "non-empty list"]),
+    (["calendar.n_steps=0"], ["calendar.n_steps", ">= 1"]),
+    (["instruments.visit.cost=0"], ["instruments.visit.cost", "> 0"]),
+    (["calendar.events.0.kind=party"], ["calendar.events[0].kind", "allowed:", "un_vote"]),
+    (["seed=-1"], ["seed", "non-negative"]),
+    (["workers=0"], ["workers", ">= 1"]),
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
 ]

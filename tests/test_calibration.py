@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 
 from experiments.calibration.calibrate import (
-    CALIBRATION_DIR,
     MODEL_CONF_FILE,
     PARAMS_FILE,
     VOTE_PARAMS,
@@ -21,9 +20,7 @@ from experiments.calibration.calibrate import (
     fit_vote_rule,
     install,
     installed_values,
-    load_accepted,
     parameter_space,
-    split_point,
     write_results,
 )
 from experiments.calibration.patterns import (
@@ -33,7 +30,9 @@ from experiments.calibration.patterns import (
     resolutions,
     score,
 )
-from experiments.workflow.config import render_model_defaults
+from experiments.workflow.generate import render_model_defaults
+from experiments.workflow.paths import CALIBRATION_DIR
+from experiments.workflow.store import load_accepted_sets, split_point
 from sim.engine import simulate
 from sim.params import ModelParams
 from sim.rng import replicate_seeds
@@ -87,7 +86,7 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
     assert summary["n_accepted"] == int(table["accepted"].sum())
     assert summary["final"]["n_candidates"] == int((table["stage"] == "final").sum())
     write_results(table, summary, tmp_path)
-    sets = load_accepted(tmp_path)
+    sets = load_accepted_sets(tmp_path)
     assert len(sets) == summary["n_accepted"]
     dims = {d.key: (d.low, d.high) for d in parameter_space(vote_params=())}
     votes = {d.key: (d.low, d.high) for d in parameter_space((), VOTE_PARAMS)}
@@ -95,7 +94,7 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
     for _, row in evaluated.iterrows():  # the prior: every point within the ranges
         assert all(dims[k][0] <= row[k] <= dims[k][1] for k in dims)
         assert all(votes[k][0] <= row[k] <= votes[k][1] for k in votes)  # fitted cuts too
-        params, rule = split_point({k: row[k] for k in (*dims, *votes)})
+        params, rule = split_point({k: row[k] for k in (*dims, *votes)}, ModelParams(), VoteRule())
         assert isinstance(params, ModelParams) and isinstance(rule, VoteRule)
     saved = json.loads((tmp_path / "calibration.json").read_text())
     assert saved["n_accepted"] == len(sets) and set(saved["parameters"]) == set(dims)

@@ -11,13 +11,10 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from experiments.workflow.config import (
-    Institution,
-    render_strategy,
-    sweep_points,
-    to_simulation_configs,
-)
+from experiments.workflow.convert import sweep_points, to_simulation_configs
+from experiments.workflow.generate import render_strategy
 from experiments.workflow.paths import CONF_DIR, ROOT
+from experiments.workflow.schema import Institution
 from sim import INSTITUTIONS, STRATEGIES, ModelParams, schedule
 from sim.strategies import STRATEGY_OPTIONS
 
@@ -192,9 +189,9 @@ def test_converted_config_is_plain(default_cfg) -> None:
 def test_accepted_set_sweep_uses_the_calibrated_parameter_sets(compose_cfg) -> None:
     """Each `accepted_set` point runs with that accepted set's model parameters; explicit
     model sweeps still win; a bad index is a one-line error naming the key."""
-    from experiments.calibration.calibrate import load_accepted
+    from experiments.workflow.store import load_accepted_sets
 
-    sets = load_accepted()
+    sets = load_accepted_sets()
     points = to_simulation_configs(
         compose_cfg("strategy=none", "+sweep.accepted_set=[0,5]", "+sweep.model.peer_weight=[1.25]")
     )

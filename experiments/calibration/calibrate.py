@@ -83,7 +83,8 @@ from experiments.calibration.patterns import (
     vote_step,
 )
 from experiments.workflow import atomic
-from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
+from experiments.workflow.errors import ConfigError, sim_errors
+from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from experiments.workflow.scenario import ASEAN_2022
 from sim.engine import simulate
 from sim.params import ModelParams, SimulationConfig
@@ -167,20 +168,17 @@ def parameter_space(
     dims = []
     for name in model_params:
         if name in NOT_IDENTIFIED:
-            raise ValueError(
-                f"calibrate.model_params: {name!r} is not identified by the 2022 data "
-                "(no UN Security Council mandate existed); it cannot be calibrated"
+            raise ConfigError(
+                "model_params",
+                f"{name!r} is not identified by the 2022 data (no UN Security Council "
+                "mandate existed); it cannot be calibrated",
             )
         if name not in meta:
-            raise ValueError(
-                f"calibrate.model_params: unknown {name!r}; allowed: {', '.join(meta)}"
-            )
+            raise ConfigError("model_params", f"unknown {name!r}", list(meta))
         dims.append(Dimension(f"model.{name}", *meta[name]))
     for name in vote_params:
         if name not in vmeta:
-            raise ValueError(
-                f"calibrate.vote_params: unknown {name!r}; allowed: {', '.join(vmeta)}"
-            )
+            raise ConfigError("vote_params", f"unknown {name!r}", list(vmeta))
         dims.append(Dimension(f"votes.{name}", *vmeta[name]))
     return dims
 
@@ -193,20 +191,6 @@ def latin_hypercube(
     hi = np.array([d.high for d in dims]) if bounds is None else bounds[1]
     unit = qmc.LatinHypercube(d=len(dims), seed=np.random.default_rng(seed)).random(n)
     return qmc.scale(unit, lo, hi) if np.any(hi > lo) else np.tile(lo, (n, 1))
-
-
-def split_point(
-    point: Mapping[str, float], base: ModelParams | None = None, rule: VoteRule | None = None
-) -> tuple[ModelParams, VoteRule]:
-    """Model parameters and vote rule of a point (keys ``model.x`` / ``votes.x``)."""
-    model = {k[6:]: float(v) for k, v in point.items() if k.startswith("model.")}
-    votes = {k[6:]: float(v) for k, v in point.items() if k.startswith("votes.")}
-    rule = rule or VoteRule()
-    # keep the no cuts below the yes cuts (the sampler draws them independently)
-    merged = {**{f.name: getattr(rule, f.name) for f in fields(VoteRule)}, **votes}
-    merged["principle_no"] = min(merged["principle_no"], merged["principle_yes"])
-    merged["punitive_no"] = min(merged["punitive_no"], merged["punitive_yes"])
-    return replace(base or ModelParams(), **model), VoteRule(**merged)
 
 
 # --------------------------------------------------------------------------- vote rule fit
@@ -336,10 +320,8 @@ def evaluate(
     calibration votes on these runs (:func:`fit_vote_rule`), else ``rule`` is used as is.
     Returns the fitted ``votes.*`` values, pattern values, implausibilities, pass flags,
     distance and vote fit."""
-    params, _ = split_point(
-        {k: v for k, v in point.items() if k.startswith("model.")}, config.params
-    )
-    cfg = replace(config, params=params)
+    model = {k[6:]: float(v) for k, v in point.items() if k.startswith("model.")}
+    cfg = replace(config, params=replace(config.params, **model))
     traj = simulate(cfg, seeds)
     vote_rule = rule if rule is not None else fit_vote_rule(traj, cfg)
     results = score(traj, cfg, vote_rule)
@@ -501,12 +483,13 @@ def calibrate(
         )
         < 1
     ):
-        raise ValueError(
-            "calibrate: n_samples, n_seeds, population, generations, proposals, "
-            "smc_seeds, final_max, final_seeds and check_seeds must be >= 1"
+        raise ConfigError(
+            "calibrate",
+            "n_samples, n_seeds, population, generations, proposals, smc_seeds, final_max, "
+            "final_seeds and check_seeds must be >= 1",
         )
     if not 0.0 < quantile <= 1.0:
-        raise ValueError(f"calibrate.quantile: must be in (0, 1], got {quantile}")
+        raise ConfigError("quantile", f"must be in (0, 1], got {quantile}")
     config = config or historical_config()
     dims = parameter_space(model_params, ())
     keys = [d.key for d in dims]
@@ -517,16 +500,14 @@ def calibrate(
     start = dict(start or {})
     unknown = sorted(set(start) - {k[6:] for k in keys})
     if unknown:
-        raise ValueError(
-            f"calibrate.start: unknown {unknown}; allowed: the searched "
-            f"model_params ({', '.join(k[6:] for k in keys)})"
+        raise ConfigError(
+            "start",
+            f"unknown {unknown}",
+            [f"the searched model_params: {', '.join(k[6:] for k in keys)}"],
         )
-    defaults = np.array([float(start.get(k[6:], getattr(config.params, k[6:]))) for k in keys])
-    for d, v in zip(dims, defaults, strict=True):
-        if not d.low <= v <= d.high:
-            raise ValueError(
-                f"calibrate.start.{d.key[6:]}: must be in [{d.low}, {d.high}], got {v}"
-            )
+    with sim_errors("start", sim_root="model"):
+        start_params = replace(config.params, **{k: float(v) for k, v in start.items()})
+    defaults = np.array([float(getattr(start_params, k[6:])) for k in keys])
     wave1 = np.vstack([latin_hypercube(dims, n_samples, seed), defaults[None]])
     hm = _evaluate_all(config, dims, wave1, replicate_seeds(seed, n_seeds), 1, "history_matching")
     hm["is_default"] = np.arange(len(hm)) == len(hm) - 1
@@ -769,7 +750,7 @@ def _set_default(text: str, name: str, value: float, factory: str) -> str:
     pattern = re.compile(rf"(\n    {name}: float = {factory}\(\s*)([-+0-9.eE]+)(,)")
     new, n = pattern.subn(lambda m: f"{m.group(1)}{value!r}{m.group(3)}", text)
     if n != 1:
-        raise ValueError(f"install: field {name!r} not found once in the defaults file")
+        raise ConfigError("install", f"field {name!r} not found once in the defaults file")
     return new
 
 
@@ -805,21 +786,6 @@ def install(
     )
 
 
-def load_accepted(folder: Path = CALIBRATION_DIR) -> list[dict[str, float]]:
-    """The accepted parameter sets as override dicts (``model.x`` / ``votes.x`` keys).
-
-    Use :func:`split_point` to turn one into ``(ModelParams, VoteRule)``; to propagate
-    parameter uncertainty, cycle over the list (e.g. replicate block ``b`` uses set
-    ``b % len(sets)``) with common seeds across the sets.
-    """
-    path = Path(folder) / "accepted.parquet"
-    if not path.exists():
-        raise ValueError(f"calibration: {path} not found; run python -m experiments.calibrate")
-    frame = pd.read_parquet(path)
-    keys = [c for c in frame.columns if c.startswith(("model.", "votes."))]
-    return [{k: float(row[k]) for k in keys} for _, row in frame.iterrows()]
-
-
 def main_app() -> None:  # pragma: no cover - wired below
     """Hydra entry point (defined lazily so the module imports without Hydra at hand)."""
     import hydra
@@ -827,36 +793,36 @@ def main_app() -> None:  # pragma: no cover - wired below
     from omegaconf import DictConfig, OmegaConf
 
     from experiments.workflow import errors
+    from experiments.workflow.schema import CalibrateConf
 
     @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="calibrate")
     def _main(cfg: DictConfig) -> None:
-        with errors.reporting():
-            _run(OmegaConf.to_container(cfg, resolve=True), HydraConfig.get().runtime.output_dir)
+        with errors.reporting(CalibrateConf):
+            _run(OmegaConf.to_object(cfg), HydraConfig.get().runtime.output_dir)
 
-    def _run(c: dict, output_dir: str) -> None:
+    def _run(c: CalibrateConf, output_dir: str) -> None:
         table, summary = calibrate(
-            n_samples=int(c["n_samples"]),
-            n_seeds=int(c["n_seeds"]),
-            seed=int(c["seed"]),
-            hm_cutoff=float(c["hm_cutoff"]),
-            population=int(c["population"]),
-            generations=int(c["generations"]),
-            proposals=int(c["proposals"]),
-            smc_seeds=int(c["smc_seeds"]),
-            quantile=float(c["quantile"]),
-            final_max=int(c["final_max"]),
-            final_seeds=int(c["final_seeds"]),
-            check_seeds=int(c["check_seeds"]),
-            min_start=int(c["min_start"]),
-            start_sd=float(c["start_sd"]),
-            model_params=tuple(c["model_params"]),
-            start={str(k): float(v) for k, v in (c.get("start") or {}).items()},
+            n_samples=c.n_samples,
+            n_seeds=c.n_seeds,
+            seed=c.seed,
+            hm_cutoff=c.hm_cutoff,
+            population=c.population,
+            generations=c.generations,
+            proposals=c.proposals,
+            smc_seeds=c.smc_seeds,
+            quantile=c.quantile,
+            final_max=c.final_max,
+            final_seeds=c.final_seeds,
+            check_seeds=c.check_seeds,
+            min_start=c.min_start,
+            start_sd=c.start_sd,
+            model_params=tuple(c.model_params),
+            start=dict(c.start),
         )
         out = Path(output_dir)
         write_results(table, summary, out)
-        if c["publish"]:
-            dest = Path(c["publish_dir"])
-            write_results(table, summary, resolve(dest))
+        if c.publish:
+            write_results(table, summary, resolve(c.publish_dir))
         log.info(
             "accepted %d of %d final candidates (rate %.3f) in %.0f s",
             summary["n_accepted"],
@@ -864,9 +830,9 @@ def main_app() -> None:  # pragma: no cover - wired below
             summary["final"]["acceptance_rate"],
             summary["elapsed_s"],
         )
-        if c["install"]:
+        if c.install:
             if not summary.get("installed"):
-                raise ValueError("install: no accepted parameter set to install")
+                raise ConfigError("install", "no accepted parameter set to install")
             install(installed_values(summary))
         elif summary.get("installed"):
             log.info("not installed (install=false); installed.json holds the chosen point")

@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from omegaconf import DictConfig  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from experiments.calibration.patterns import (  # noqa: E402
     MEETING_WINDOW,
@@ -38,9 +38,11 @@ from experiments.calibration.patterns import (  # noqa: E402
     score,
     vote_fit,
 )
-from experiments.workflow import atomic, errors  # noqa: E402
+from experiments.workflow import atomic, errors, store  # noqa: E402
+from experiments.workflow.errors import ConfigError  # noqa: E402
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve  # noqa: E402
 from experiments.workflow.scenario import ASEAN_2022  # noqa: E402
+from experiments.workflow.schema import ValidateConf  # noqa: E402
 from sim.engine import simulate  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 from sim.params import SimulationConfig  # noqa: E402
@@ -223,22 +225,21 @@ def calibration_text() -> str:
 
 def parameter_uncertainty(
     config: SimulationConfig,
+    rule: VoteRule,
     seeds: np.ndarray,
     max_sets: int = 60,
 ) -> pd.DataFrame:
     """Every pattern scored for each accepted parameter set of the calibration (model
     parameters and vote rule of the set, common seeds): one row per set and pattern.
     Empty if there is no accepted set."""
-    from experiments.calibration.calibrate import load_accepted, split_point
-
     try:
-        sets = load_accepted()
-    except ValueError:
+        sets = store.load_accepted_sets()
+    except ConfigError:
         return pd.DataFrame(columns=["set", "pattern", "value", "passed"])
     chosen = np.unique(np.linspace(0, len(sets) - 1, min(max_sets, len(sets))).astype(int))
     rows = []
     for k in chosen.tolist():
-        params, rule = split_point(sets[k], config.params)
+        params, rule = store.split_point(sets[k], config.params, rule)
         cfg = replace(config, params=params)
         for r in score(simulate(cfg, seeds), cfg, rule):
             rows.append({"set": k, "pattern": r.name, "value": r.simulated, "passed": r.passed})
@@ -285,7 +286,7 @@ def build_report(
     acc_repeat = accuracy(votes, "baseline_repeat")
     fit_model, fit_null = vote_fit(traj, config, rule), vote_fit(null_traj, null_cfg, rule)
     failed = [r.name for r in results if not r.passed]
-    spread = parameter_uncertainty(config, replicate_seeds(seed + 1, set_seeds), max_sets)
+    spread = parameter_uncertainty(config, rule, replicate_seeds(seed + 1, set_seeds), max_sets)
     if len(spread):
         n_sets = spread["set"].nunique()
         uncertainty = (
@@ -403,12 +404,14 @@ def write_report(text: str, figures: dict[str, Figure], report: Path, figures_di
 
 @hydra.main(config_path=str(CONF_DIR), config_name="validate", version_base="1.3")
 def main(cfg: DictConfig) -> None:
-    with errors.reporting():
-        if int(cfg.n_seeds) < 10:
-            raise ValueError(f"n_seeds: must be an integer >= 10, got {cfg.n_seeds}")
-        text, figures, summary = build_report(int(cfg.n_seeds), int(cfg.seed), int(cfg.n_boot))
+    """``python -m experiments.validate``: regenerate the report and its figures."""
+    with errors.reporting(ValidateConf):
+        c: ValidateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
+        if c.n_seeds < 10:
+            raise ConfigError("n_seeds", f"must be an integer >= 10, got {c.n_seeds}")
+        text, figures, summary = build_report(c.n_seeds, c.seed, c.n_boot)
         out = Path(HydraConfig.get().runtime.output_dir)
-        report, fig_dir = resolve(cfg.report), resolve(cfg.figures_dir)
+        report, fig_dir = resolve(c.report), resolve(c.figures_dir)
         write_report(text, figures, report, fig_dir)
         write_report(text, figures, out / "validation.md", out / "figures")
         log.info(

@@ -9,6 +9,7 @@ interrupted or failed run leaves no file that looks complete.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -288,6 +289,10 @@ def git_state(root: Path) -> dict[str, Any]:
         return {"commit": commit, "dirty": bool(status.strip())}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def now_iso() -> str:

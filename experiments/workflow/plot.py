@@ -274,7 +274,9 @@ def draw_all(directory: Path) -> list[Path]:
     directory = Path(directory)
     for name in (outputs.STEPS, outputs.SUMMARY):
         if not (directory / name).exists():
-            raise ValueError(f"plot: {directory / name} not found (is {directory} a run folder?)")
+            raise errors.ConfigError(
+                "plot", f"{directory / name} not found (is {directory} a run folder?)"
+            )
     steps = _read(directory / outputs.STEPS)
     out = save(adoption_curves(steps), directory, "adoption_curves")
     summary = _read(directory / outputs.SUMMARY)

@@ -13,7 +13,6 @@ run before anything is written, with a one-line message and exit status 2.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import sys
 import time
@@ -23,27 +22,18 @@ from typing import Any
 
 import hydra
 import numpy as np
-from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
-from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
-from experiments.workflow import atomic, errors, outputs
-from experiments.workflow.config import (
-    Engine,
-    ExperimentPoint,
-    as_plain,
-    file_sha256,
-    to_simulation_configs,
-)
+from experiments.workflow import atomic, cli, errors, outputs
+from experiments.workflow.convert import ExperimentPoint, as_plain, replicate, to_simulation_configs
 from experiments.workflow.paths import CONF_DIR, ROOT, resolve
-from sim import SimulationConfig, replicate_seeds, summarise
+from experiments.workflow.schema import Engine, ExperimentConf
+from sim import SimulationConfig, summarise
 from sim.engine import ChunkResult, iter_chunks
 
 log = logging.getLogger(__name__)
-
-MAX_PRECHECKED_JOBS = 64
 
 
 def _chunks(config: SimulationConfig, seeds: np.ndarray, c: Any) -> Iterator[ChunkResult]:
@@ -81,13 +71,13 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run the experiment ``cfg`` into ``output_dir``; return the manifest.
 
-    Raises ``ValueError`` (one-line message naming the key) on bad input, before any
+    Raises ``ConfigError`` (one-line message naming the key) on bad input, before any
     file is written.
     """
     started, t0 = outputs.now_iso(), time.perf_counter()
     c = as_plain(cfg)
     points = to_simulation_configs(c)
-    seeds = replicate_seeds(c.seed, c.n_seeds)
+    seeds = replicate(c)
     n_chunks = -(-len(seeds) // c.chunk_size)
     t_convert = time.perf_counter() - t0
     log.info(
@@ -169,7 +159,7 @@ def run_experiment(
         "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
         if isinstance(cfg, DictConfig)
         else None,
-        "data_file": {"path": str(data_file), "sha256": file_sha256(data_file)},
+        "data_file": {"path": str(data_file), "sha256": outputs.file_sha256(data_file)},
         "git": outputs.git_state(ROOT),
         "packages": outputs.package_versions(),
         "python": sys.version.split()[0],
@@ -191,41 +181,13 @@ def run_experiment(
 
 
 # --------------------------------------------------------------------------- entry point
-def _jobs(overrides: Sequence[str]) -> list[list[str]]:
-    """The override lists of every job a (multi)run would launch (sweeps expanded)."""
-    parsed = OverridesParser.create().parse_overrides(list(overrides))
-    choices = []
-    for o in parsed:
-        if o.is_sweep_override():
-            key = o.get_key_element()
-            choices.append([f"{key}={v}" for v in o.sweep_string_iterator()])
-        else:
-            choices.append([o.input_line])
-    return [
-        list(combo) for combo in itertools.islice(itertools.product(*choices), MAX_PRECHECKED_JOBS)
-    ]
-
-
-def precheck(argv: Sequence[str]) -> None:
-    """Compose and convert every job's config before Hydra creates any folder.
-
-    Raises the composition or conversion error (reported in one line by the caller).
-    Command lines with Hydra flags other than ``-m`` are left to Hydra.
-    """
-    overrides = [a for a in argv if a not in ("-m", "--multirun")]
-    if any(a.startswith("-") for a in overrides):
-        return
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for job in _jobs(overrides):
-            to_simulation_configs(compose("config", overrides=job))
-
-
 @hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")
 def _task(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
-    with errors.reporting():
+    with errors.reporting(ExperimentConf):
         run_experiment(cfg, Path(hc.runtime.output_dir), list(hc.overrides.task))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    errors.run_cli(precheck, _task, argv)
+    """``python -m experiments.run [overrides]``: every job checked, then run by Hydra."""
+    cli.run_cli("config", to_simulation_configs, _task, ExperimentConf, argv)

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from experiments.workflow.errors import ConfigError, sim_errors
 from experiments.workflow.paths import CONF_DIR
 from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
 
@@ -30,28 +31,28 @@ _SCENARIO_KEYS = {
 def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] | None]:
     where = f"scenario.countries.{code}.{attr}"
     if not isinstance(spec, Mapping):
-        raise ValueError(f"{where}: expected a mapping with value, C, source (and range)")
+        raise ConfigError(where, "expected a mapping with value, C, source (and range)")
     unknown = set(spec) - _ENTRY_KEYS
     if unknown:
-        raise ValueError(
-            f"{where}: unknown key {sorted(unknown)[0]!r}; allowed: {sorted(_ENTRY_KEYS)}"
-        )
+        raise ConfigError(where, f"unknown key {sorted(unknown)[0]!r}", sorted(_ENTRY_KEYS))
     if "value" not in spec:
-        raise ValueError(f"{where}.value: missing")
+        raise ConfigError(f"{where}.value", "missing")
     if spec.get("C") not in _CONFIDENCE:
-        raise ValueError(f"{where}.C: must be one of V, D, U; got {spec.get('C')!r}")
+        raise ConfigError(
+            f"{where}.C", f"unknown confidence {spec.get('C')!r}", sorted(_CONFIDENCE)
+        )
     try:
         value = float(spec["value"])
     except (TypeError, ValueError):
-        raise ValueError(f"{where}.value: must be a number, got {spec['value']!r}") from None
+        raise ConfigError(f"{where}.value", f"must be a number, got {spec['value']!r}") from None
     rng = spec.get("range")
     if rng is None:
         return value, None
     if not isinstance(rng, list | tuple) or len(rng) != 2:
-        raise ValueError(f"{where}.range: must be [low, high], got {rng!r}")
+        raise ConfigError(f"{where}.range", f"must be [low, high], got {rng!r}")
     lo, hi = float(rng[0]), float(rng[1])
     if lo > hi:
-        raise ValueError(f"{where}.range: low {lo} > high {hi}")
+        raise ConfigError(f"{where}.range", f"low {lo} > high {hi}")
     return value, (lo, hi)
 
 
@@ -65,12 +66,10 @@ def table_from_mapping(
     """
     unknown = sorted(set(scenario) - _SCENARIO_KEYS)
     if unknown:
-        raise ValueError(
-            f"scenario.{unknown[0]}: unknown key; allowed: {', '.join(sorted(_SCENARIO_KEYS))}"
-        )
+        raise ConfigError(f"scenario.{unknown[0]}", "unknown key", sorted(_SCENARIO_KEYS))
     data = scenario.get("countries")
     if not isinstance(data, Mapping) or not data:
-        raise ValueError("scenario.countries: missing or empty")
+        raise ConfigError("scenario.countries", "missing or empty")
     if countries is None:
         countries = list(ASEAN_2022)
         if scenario.get("include_timor_leste", False):
@@ -78,9 +77,7 @@ def table_from_mapping(
     profiles = []
     for code in countries:
         if code not in data:
-            raise ValueError(
-                f"scenario.countries: unknown country {code!r}; allowed: {', '.join(data)}"
-            )
+            raise ConfigError("scenario.countries", f"unknown country {code!r}", list(data))
         spec = data[code]
         values: dict[str, float] = {}
         ranges: dict[str, tuple[float, float]] = {}
@@ -88,37 +85,36 @@ def table_from_mapping(
             if attr == "name":
                 continue
             if attr not in ATTRIBUTE_NAMES:
-                raise ValueError(
-                    f"scenario.countries.{code}.{attr}: unknown attribute; "
-                    f"allowed: name, {', '.join(ATTRIBUTE_NAMES)}"
+                raise ConfigError(
+                    f"scenario.countries.{code}.{attr}",
+                    "unknown attribute",
+                    ["name", *ATTRIBUTE_NAMES],
                 )
             value, rng = _entry(code, attr, entry)
             values[attr] = value
             if rng is not None and not (attr == "un_seat_stance" and math.isnan(value)):
                 ranges[attr] = rng
         member = code != "TL" or bool(scenario.get("timor_leste_member", True))
-        profiles.append(
-            CountryProfile(code, str(spec.get("name", code)), values, ranges, member=member)
-        )
-    default_tie = float(scenario.get("default_tie", 0.0))
-    if not 0.0 <= default_tie <= 1.0:
-        raise ValueError(f"scenario.default_tie: must be in [0, 1], got {default_tie}")
+        with sim_errors("scenario"):
+            profiles.append(
+                CountryProfile(code, str(spec.get("name", code)), values, ranges, member=member)
+            )
+    default_tie = float(scenario.get("default_tie", 0.0))  # sim checks every tie weight
     ties: dict[tuple[str, str], float] = {}
     for i, a in enumerate(countries):
         for b in countries[i + 1 :]:
             ties[(a, b)] = default_tie
     for item in scenario.get("ties", []) or []:
         if not isinstance(item, list | tuple) or len(item) != 3:
-            raise ValueError(f"scenario.ties: each tie must be [A, B, weight], got {item!r}")
+            raise ConfigError("scenario.ties", f"each tie must be [A, B, weight], got {item!r}")
         a, b, w = item
         for c in (a, b):
             if c not in data:
-                raise ValueError(
-                    f"scenario.ties: unknown country {c!r}; allowed: {', '.join(data)}"
-                )
+                raise ConfigError("scenario.ties", f"unknown country {c!r}", list(data))
         ties.pop((b, a), None)
         ties[(a, b)] = float(w)
-    return CountryTable.from_profiles(profiles, ties)
+    with sim_errors("scenario"):
+        return CountryTable.from_profiles(profiles, ties)
 
 
 def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
@@ -127,19 +123,19 @@ def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
     try:
         text = Path(path).read_text()
     except OSError as exc:
-        raise ValueError(f"{key}: {path} cannot be read ({exc.strerror})") from None
+        raise ConfigError(key, f"{path} cannot be read ({exc.strerror})") from None
     try:
         data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
-        raise ValueError(f"{key}: {path} is malformed YAML ({exc.__class__.__name__})") from None
+        raise ConfigError(key, f"{path} is malformed YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{key}: {path} must hold a mapping at the top level")
+        raise ConfigError(key, f"{path} must hold a mapping at the top level")
     return data
 
 
-def load_scenario_file(path: Path = DEFAULT_SCENARIO) -> dict[str, Any]:
-    """Read a scenario YAML file, with a one-line error if it is missing or malformed."""
-    return load_yaml_mapping(path, "scenario file")
+def load_scenario_file(path: Path = DEFAULT_SCENARIO, key: str = "scenario_file") -> dict[str, Any]:
+    """Read a scenario YAML file; a one-line error naming ``key`` if missing or malformed."""
+    return load_yaml_mapping(path, key)
 
 
 def default_table(include_timor_leste: bool = False) -> CountryTable:
