@@ -58,12 +58,10 @@ that experiments can propagate parameter uncertainty.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
-import re
-import subprocess
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -82,9 +80,9 @@ from experiments.calibration.patterns import (
     vote_fit,
     vote_step,
 )
-from experiments.workflow import atomic
+from experiments.workflow import atomic, store
 from experiments.workflow.errors import ConfigError, sim_errors
-from experiments.workflow.paths import CONF_DIR, ROOT, resolve
+from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
 from experiments.workflow.scenario import ASEAN_2022
 from sim.engine import simulate
 from sim.params import ModelParams, SimulationConfig
@@ -125,9 +123,6 @@ Vietnam/Laos from the rest, and the strength, saturation and decay of Japan's ou
 identified by the partners ending at `principle`)."""
 NOT_IDENTIFIED: tuple[str, ...] = ("mandate_compliance",)
 """Counterfactual parameters the 2022 data cannot identify (never searched)."""
-PARAMS_FILE = ROOT / "sim" / "params.py"
-VOTES_FILE = ROOT / "sim" / "votes.py"
-MODEL_CONF_FILE = CONF_DIR / "model" / "default.yaml"
 VOTE_PARAMS: tuple[str, ...] = tuple(f.name for f in fields(VoteRule))
 """Every parameter of the vote rule (cut points fitted on ES-11/1-3, ``noise`` kept)."""
 METHOD = (
@@ -238,18 +233,15 @@ def _fit_kind(
     return tuple(int(i) for i in best), float(np.max(correct * valid))
 
 
-def fit_vote_rule(
-    traj: Trajectories, config: SimulationConfig, base: VoteRule | None = None
-) -> VoteRule:
+def fit_vote_rule(traj: Trajectories, config: SimulationConfig, base: VoteRule) -> VoteRule:
     """Cut points fitted to ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive) from the
     simulated stances on the vote dates: on grids within the documented ranges, the cuts
     that maximise the number of members whose modal vote is right, ties broken by the
     summed probability of the actual votes (to 0.01), then by the middle of the equally
     good cuts (a maximum-margin choice: e.g. no member voted no on ES-11/1-2, so the
     principle no cut is placed halfway below the lowest abstainer, not at 0). ``noise``
-    stays at its default (an assumption). In-sample by construction: these three votes
+    is kept from ``base`` (an assumption). In-sample by construction: these three votes
     are the only UN votes the project encodes."""
-    base = base or VoteRule()
     cols = [config.countries.index(c) for c in ASEAN_2022]
     legalism, seat = vote_attributes(config, traj.seeds)
     out: dict[str, float] = {}
@@ -314,16 +306,18 @@ def evaluate(
     config: SimulationConfig,
     point: Mapping[str, float],
     seeds: np.ndarray,
-    rule: VoteRule | None = None,
+    rule: VoteRule,
+    *,
+    fit: bool = True,
 ) -> dict[str, float]:
-    """Scores at one point: with ``rule`` None the vote cut points are fitted to the three
-    calibration votes on these runs (:func:`fit_vote_rule`), else ``rule`` is used as is.
-    Returns the fitted ``votes.*`` values, pattern values, implausibilities, pass flags,
-    distance and vote fit."""
+    """Scores at one point: with ``fit`` the vote cut points are fitted to the three
+    calibration votes on these runs (:func:`fit_vote_rule`, ``rule`` gives the noise),
+    else ``rule`` is used as is. Returns the ``votes.*`` values, pattern values,
+    implausibilities, pass flags, distance and vote fit."""
     model = {k[6:]: float(v) for k, v in point.items() if k.startswith("model.")}
     cfg = replace(config, params=replace(config.params, **model))
     traj = simulate(cfg, seeds)
-    vote_rule = rule if rule is not None else fit_vote_rule(traj, cfg)
+    vote_rule = fit_vote_rule(traj, cfg, rule) if fit else rule
     results = score(traj, cfg, vote_rule)
     row: dict[str, float] = {
         f"votes.{f.name}": float(getattr(vote_rule, f.name)) for f in fields(VoteRule)
@@ -343,6 +337,7 @@ def evaluate(
 
 def _evaluate_all(
     config: SimulationConfig,
+    rule: VoteRule,
     dims: Sequence[Dimension],
     points: np.ndarray,
     seeds: np.ndarray,
@@ -354,7 +349,13 @@ def _evaluate_all(
     for i, x in enumerate(points):
         point = {d.key: float(v) for d, v in zip(dims, x, strict=True)}
         rows.append(
-            {"wave": wave, "stage": stage, "point": i, **point, **evaluate(config, point, seeds)}
+            {
+                "wave": wave,
+                "stage": stage,
+                "point": i,
+                **point,
+                **evaluate(config, point, seeds, rule),
+            }
         )
         if (i + 1) % 500 == 0:
             log.info(
@@ -461,14 +462,17 @@ def calibrate(
     final_seeds: int = 64,
     check_seeds: int = 256,
     config: SimulationConfig | None = None,
+    base_rule: VoteRule | None = None,
     model_params: Sequence[str] = MODEL_PARAMS,
     start: Mapping[str, float] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """History matching (one wave), ABC population Monte Carlo, then a final acceptance on
     fresh seeds; return every evaluated point (column ``accepted``) and a summary.
-    ``start`` is the known valid point the search starts from besides the NROY points
-    (model parameter name -> value; missing ones: the current defaults). Deterministic for
-    a given ``seed`` and ``start``."""
+    ``config`` (default: :func:`historical_config` with the store's model parameters) is
+    the model outside the searched parameters; ``base_rule`` (default: the store's vote
+    rule) gives the vote noise. ``start`` is the known valid point the search starts from
+    besides the NROY points (model parameter name -> value; missing ones: ``config``'s).
+    Deterministic for a given ``seed`` and ``start``."""
     if (
         min(
             n_samples,
@@ -491,6 +495,7 @@ def calibrate(
     if not 0.0 < quantile <= 1.0:
         raise ConfigError("quantile", f"must be in (0, 1], got {quantile}")
     config = config or historical_config()
+    base_rule = base_rule or store.load_vote_rule()
     dims = parameter_space(model_params, ())
     keys = [d.key for d in dims]
     lo, hi = _bounds(dims)
@@ -509,7 +514,9 @@ def calibrate(
         start_params = replace(config.params, **{k: float(v) for k, v in start.items()})
     defaults = np.array([float(getattr(start_params, k[6:])) for k in keys])
     wave1 = np.vstack([latin_hypercube(dims, n_samples, seed), defaults[None]])
-    hm = _evaluate_all(config, dims, wave1, replicate_seeds(seed, n_seeds), 1, "history_matching")
+    hm = _evaluate_all(
+        config, base_rule, dims, wave1, replicate_seeds(seed, n_seeds), 1, "history_matching"
+    )
     hm["is_default"] = np.arange(len(hm)) == len(hm) - 1
     nroy, refocused = not_ruled_out(hm, hm_cutoff, min_start)
     n_nroy = int((hm["max_implausibility"] <= hm_cutoff).sum())
@@ -549,7 +556,13 @@ def calibrate(
         sd = kernel_sd(particles, weights, dist, eps, hi - lo, start_sd=start_sd)
         props = perturb(dims, particles, weights, proposals, rng, sd)
         frame = _evaluate_all(
-            config, dims, props, replicate_seeds(seed + gen, smc_seeds), gen + 1, "abc_smc"
+            config,
+            base_rule,
+            dims,
+            props,
+            replicate_seeds(seed + gen, smc_seeds),
+            gen + 1,
+            "abc_smc",
         )
         frame["epsilon"] = eps
         frames.append(frame)
@@ -596,7 +609,13 @@ def calibrate(
         np.array([_round_point(x) for x in cands[keys].to_numpy()]).reshape(-1, len(keys)), axis=0
     )[:final_max]
     final = _evaluate_all(
-        config, dims, pts, replicate_seeds(seed + 1000, final_seeds), generations + 2, "final"
+        config,
+        base_rule,
+        dims,
+        pts,
+        replicate_seeds(seed + 1000, final_seeds),
+        generations + 2,
+        "final",
     )
     final["accepted"] = final["all_passed"] > 0 if len(final) else pd.Series(dtype=bool)
     table = pd.concat([seen.assign(accepted=False), final], ignore_index=True)
@@ -647,7 +666,7 @@ def calibrate(
             "punitive_yes": PUNITIVE_YES_GRID.tolist(),
             "punitive_no": PUNITIVE_NO_GRID.tolist(),
             "legalism_shift": LEGALISM_SHIFT_GRID.tolist(),
-            "noise": float(VoteRule().noise),
+            "noise": float(base_rule.noise),
         },
         "not_calibrated": {
             name: "counterfactual: acts only under a binding UN Security "
@@ -680,10 +699,11 @@ def calibrate(
         for i in gap.sort_values(kind="stable").index:
             row = ok.loc[i]
             rule = VoteRule(**{k[6:]: float(row[k]) for k in vkeys})
-            result = evaluate(config, {k: float(row[k]) for k in keys}, check, rule)
+            result = evaluate(config, {k: float(row[k]) for k in keys}, check, rule, fit=False)
             checked.append(int(i))
             if result["all_passed"] > 0:
                 summary["installed"] = {
+                    "accepted_set": int(ok.index.get_loc(i)),  # row of accepted.parquet
                     "point": {k: float(row[k]) for k in keys + vkeys},
                     "why": "the accepted set nearest the posterior median of the accepted "
                     "sets (model parameters scaled by their ranges) that also passes "
@@ -724,8 +744,7 @@ def installed_values(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
 
 
 def write_results(table: pd.DataFrame, summary: Mapping[str, Any], folder: Path) -> None:
-    """Write ``accepted.parquet``, ``evaluated.parquet``, ``calibration.json`` and, when a
-    point was chosen, ``installed.json``."""
+    """Write ``accepted.parquet``, ``evaluated.parquet`` and ``calibration.json``."""
     folder.mkdir(parents=True, exist_ok=True)
     accepted = table[table["accepted"]].drop(columns=["accepted"]).reset_index(drop=True)
     atomic.atomic_write(folder / "accepted.parquet", lambda p: accepted.to_parquet(p, index=False))
@@ -734,56 +753,52 @@ def write_results(table: pd.DataFrame, summary: Mapping[str, Any], folder: Path)
         folder / "calibration.json",
         lambda p: p.write_text(json.dumps(summary, indent=2, default=float) + "\n"),
     )
-    if summary.get("installed"):
-        values = {
-            **installed_values(summary),
-            "why": summary["installed"]["why"],
-            "source": "data/calibration/calibration.json (python -m experiments.calibrate)",
-        }
-        atomic.atomic_write(
-            folder / "installed.json", lambda p: p.write_text(json.dumps(values, indent=2) + "\n")
-        )
-
-
-def _set_default(text: str, name: str, value: float, factory: str) -> str:
-    """Replace the default (first argument of ``factory(...)``) of field ``name``."""
-    pattern = re.compile(rf"(\n    {name}: float = {factory}\(\s*)([-+0-9.eE]+)(,)")
-    new, n = pattern.subn(lambda m: f"{m.group(1)}{value!r}{m.group(3)}", text)
-    if n != 1:
-        raise ConfigError("install", f"field {name!r} not found once in the defaults file")
-    return new
 
 
 def install(
-    values: Mapping[str, Mapping[str, float]],
+    summary: Mapping[str, Any],
+    calibration_dir: Path,
+    run_dir: Path,
     *,
-    params_file: Path = PARAMS_FILE,
-    votes_file: Path = VOTES_FILE,
-    model_conf: Path | None = MODEL_CONF_FILE,
-) -> None:
-    """Write the installed point into the defaults of ``sim/params.py`` (ModelParams) and
-    ``sim/votes.py`` (VoteRule), then regenerate ``conf/model/default.yaml`` with
-    ``experiments.config.render_model_defaults`` (in a fresh interpreter, so that it reads
-    the new defaults)."""
-    for path, group, factory in ((params_file, "model", "param"), (votes_file, "votes", "_param")):
-        text = path.read_text()
-        for name, value in values.get(group, {}).items():
-            text = _set_default(text, name, float(value), factory)
-        atomic.atomic_write(path, lambda p, t=text: p.write_text(t))
-    if model_conf is not None:
-        rendered = subprocess.run(
-            [sys.executable, "-m", "experiments.config", "model"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        atomic.atomic_write(model_conf, lambda p: p.write_text(rendered))
+    stores: Mapping[str, Path] | None = None,
+    provenance_file: Path | None = None,
+) -> dict[str, Any]:
+    """Install the chosen point of a calibration: write its values into the store
+    (``conf/model/default.yaml``, ``conf/vote_rule/default.yaml``; YAML data only, every
+    other value kept) and its provenance into ``data/calibration/installed.json``: which
+    accepted set of ``calibration_dir/accepted.parquet``, when, by which run. ``stores``
+    and ``provenance_file`` redirect the files (tests). Returns the provenance."""
+    if not summary.get("installed"):
+        raise ConfigError("install", "no accepted parameter set to install")
+    values = installed_values(summary)
+    stores = stores or {}
+    written = [
+        store.write_store(store.MODEL, values["model"], stores.get("model")),
+        store.write_store(store.VOTE_RULE, values["votes"], stores.get("vote_rule")),
+    ]
+    provenance = {
+        "accepted_set": summary["installed"]["accepted_set"],
+        "accepted_file": _project_path(calibration_dir / "accepted.parquet"),
+        "calibration": _project_path(calibration_dir / "calibration.json"),
+        "calibration_run": _project_path(run_dir),
+        "installed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "stores": [_project_path(p) for p in written],
+        "why": summary["installed"]["why"],
+    }
+    atomic.write_json(provenance_file or CALIBRATION_DIR / "installed.json", provenance)
     log.info(
-        "installed %d model and %d vote-rule defaults",
-        len(values.get("model", {})),
-        len(values.get("votes", {})),
+        "installed accepted set %d: %d model and %d vote-rule values",
+        provenance["accepted_set"],
+        len(values["model"]),
+        len(values["votes"]),
     )
+    return provenance
+
+
+def _project_path(path: Path) -> str:
+    """``path`` relative to the project root when it lies inside it."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def main_app() -> None:  # pragma: no cover - wired below
@@ -831,10 +846,8 @@ def main_app() -> None:  # pragma: no cover - wired below
             summary["elapsed_s"],
         )
         if c.install:
-            if not summary.get("installed"):
-                raise ConfigError("install", "no accepted parameter set to install")
-            install(installed_values(summary))
+            install(summary, resolve(c.publish_dir) if c.publish else out, out)
         elif summary.get("installed"):
-            log.info("not installed (install=false); installed.json holds the chosen point")
+            log.info("not installed (install=false); calibration.json holds the chosen point")
 
     _main()

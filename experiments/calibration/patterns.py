@@ -23,6 +23,7 @@ import yaml
 
 from experiments.workflow.paths import CONF_DIR, DATA_DIR
 from experiments.workflow.scenario import ASEAN_2022, default_table
+from experiments.workflow.store import load_model_params
 from sim.countries import CountryTable
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
 from sim.params import Calendar, Event, ModelParams, SimulationConfig
@@ -133,10 +134,11 @@ def historical_config(
     n_steps: int | None = None,
     table: CountryTable | None = None,
 ) -> SimulationConfig:
-    """The default configuration of 2022: ten members, historical calendar, a strategy."""
+    """The configuration of 2022: ten members, the historical calendar, a strategy, and
+    ``params`` (default: the calibrated model parameters of the store)."""
     return SimulationConfig(
         countries=table or default_table(),
-        params=params or ModelParams(),
+        params=params or load_model_params(),
         calendar=historical_calendar(n_steps),
         strategy=strategy,
     )

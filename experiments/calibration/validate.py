@@ -272,7 +272,7 @@ def build_report(
 ) -> tuple[str, dict[str, Figure], dict[str, object]]:
     """The Markdown report, its figures, and a summary of the numbers."""
     config = config or historical_config()
-    rule = rule or VoteRule()
+    rule = rule or store.load_vote_rule()
     seeds = replicate_seeds(seed, n_seeds)
     traj = simulate(config, seeds)
     null_cfg = replace(config, strategy="none")

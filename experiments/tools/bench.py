@@ -1,7 +1,8 @@
 """Benchmark: the Mesa model against the vectorized ensemble engine (issue 4).
 
 ``python -m experiments.bench`` (or ``make bench``). One command, one config: the default
-scenario (``experiments.scenario.default_table()``), strategy ``uniform`` (``--strategy``),
+scenario (``experiments.workflow.scenario.default_table()``), the calibrated model parameters
+(``experiments.workflow.store.load_model_params()``), strategy ``uniform`` (``--strategy``),
 the default 53-week horizon, seeds from ``replicate_seeds(root_seed, n)``.
 
 Measured per row: wall-clock seconds, runs per second, peak memory and, for the 10,000
@@ -40,6 +41,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.workflow.scenario import default_table
+from experiments.workflow.store import load_model_params
 from sim.engine import run_ensemble
 from sim.model import OutreachModel
 from sim.params import SimulationConfig
@@ -248,7 +250,9 @@ def main(argv: list[str] | None = None) -> float:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     logging.getLogger("MESA").setLevel(logging.WARNING)
 
-    config = SimulationConfig(countries=default_table(), strategy=args.strategy)
+    config = SimulationConfig(
+        countries=default_table(), params=load_model_params(), strategy=args.strategy
+    )
     log.info(
         "bench: strategy=%s, horizon=%d weeks, %d countries",
         args.strategy,

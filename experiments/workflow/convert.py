@@ -49,7 +49,10 @@ SweepPoint = make_dataclass(
         (name, typing.get_type_hints(ExperimentConf)[name], field(default=MISSING))
         for name in _SWEPT
     ],
-    namespace={"__doc__": "The keys a sweep varies, typed as in ExperimentConf."},
+    namespace={
+        "__doc__": "The keys a sweep varies, typed as in ExperimentConf.",
+        "__module__": __name__,
+    },
 )
 """Swept values are assigned to this node, so they get the plain keys' schema types."""
 

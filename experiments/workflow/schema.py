@@ -29,11 +29,12 @@ VoteKind = enum.Enum("VoteKind", {name: name for name in KINDS})
 
 
 def _fields_of(cls: type, name: str, doc: str) -> type:
-    """A schema with one float per field of ``cls``."""
+    """A schema with one required float per field of ``cls``: the values live in the store
+    (``conf/<group>/default.yaml``), never in the dataclass defaults."""
     return make_dataclass(
         name,
-        [(f.name, float, field(default=float(f.default))) for f in fields(cls)],
-        namespace={"__doc__": doc},
+        [(f.name, float, field(default=MISSING)) for f in fields(cls)],
+        namespace={"__doc__": doc, "__module__": __name__},  # pickled by reference
     )
 
 
@@ -124,7 +125,7 @@ class VotesConf(ExperimentConf):
     kind: VoteKind = MISSING  # type: ignore[assignment]
     propagate_uncertainty: bool = False  # cycle over the calibration's accepted sets
     calibration_dir: str = "data/calibration"
-    rule: VoteRuleConf = field(default_factory=VoteRuleConf)  # type: ignore[valid-type]
+    rule: VoteRuleConf = MISSING  # type: ignore[valid-type]  # group vote_rule@rule
 
 
 @dataclass
