@@ -1,4 +1,4 @@
-"""Calibration targets (experiments.patterns) and a tiny calibration run."""
+"""Calibration: the facts and patterns of 2022, the vote fit, and a tiny search."""
 
 from __future__ import annotations
 
@@ -10,20 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.calibration.calibrate import (
-    VOTE_PARAMS,
-    calibrate,
-    fit_vote_rule,
-    parameter_space,
-    write_results,
-)
-from experiments.calibration.patterns import (
+from experiments.calibration.facts import (
     historical_calendar,
     historical_config,
     repeat_last_vote,
     resolutions,
-    score,
 )
+from experiments.calibration.patterns import score
+from experiments.calibration.results import write_results
+from experiments.calibration.search import calibrate
+from experiments.calibration.space import VOTE_PARAMS, parameter_space
+from experiments.calibration.votefit import fit_vote_rule
 from experiments.workflow import store
 from experiments.workflow.paths import CALIBRATION_DIR
 from sim.engine import simulate

@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from experiments.calibration.calibrate import installed_values
+from experiments.calibration.results import installed_values
 from experiments.workflow import store
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT

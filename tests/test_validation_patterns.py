@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.calibration.patterns import PatternResult, historical_config, patterns, score
+from experiments.calibration.facts import historical_config
+from experiments.calibration.patterns import PatternResult, patterns, score
 from sim.engine import simulate
 from sim.rng import replicate_seeds
 from sim.votes import VoteRule

@@ -25,7 +25,7 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from experiments.calibration.patterns import vote_attributes, vote_step
+from experiments.calibration.facts import vote_attributes, vote_step
 from experiments.workflow import atomic, cli, errors, store
 from experiments.workflow.convert import as_plain, replicate, to_simulation_configs
 from experiments.workflow.errors import ConfigError, sim_errors
