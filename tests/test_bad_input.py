@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,38 @@ def _check_rejected(capsys, out: Path, words: list[str], argv: list[str]) -> Non
 @pytest.mark.parametrize(("argv", "words"), CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) -> None:
     _check_rejected(capsys, tmp_path / "out", words, argv)
+
+
+ENTRY_CASES = [
+    # (entry point, overrides, text the one-line message must contain)
+    ("calibrate", ["quantile=2"], ["quantile", "(0, 1]"]),
+    ("calibrate", ["generations=0"], ["generations", ">= 1"]),
+    ("calibrate", ["model_params=[mandate_compliance]"], ["model_params", "not identified"]),
+    ("calibrate", ["start.peer_weight=99"], ["start.peer_weight", "[0.0, 4.0]"]),
+    ("calibrate", ["+start.mandate_compliance=1"], ["start", "mandate_compliance", "allowed:"]),
+    ("calibrate", ["n_sample=5"], ["n_sample", "unknown key", "allowed:", "n_samples"]),
+    ("validate", ["n_seeds=5"], ["n_seeds", ">= 10"]),
+    ("validate", ["reprot=x.md"], ["reprot", "unknown key", "allowed:", "report"]),
+    ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("entry", "argv", "words"), ENTRY_CASES, ids=[" ".join([c[0], *c[1]]) for c in ENTRY_CASES]
+)
+def test_other_entry_points_reject_bad_input_in_one_line(
+    capsys, tmp_path: Path, entry: str, argv, words
+) -> None:
+    main = importlib.import_module(f"experiments.{entry}").main
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, f"hydra.run.dir={out}"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()
 
 
 def test_malformed_scenario_file(capsys, tmp_path: Path) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from experiments.calibration.facts import (
@@ -17,9 +22,9 @@ from experiments.calibration.facts import (
     resolutions,
 )
 from experiments.calibration.patterns import score
-from experiments.calibration.results import write_results
+from experiments.calibration.results import installed_values, write_results
 from experiments.calibration.search import calibrate
-from experiments.calibration.space import VOTE_PARAMS, parameter_space
+from experiments.calibration.space import MODEL_PARAMS, VOTE_PARAMS, parameter_space
 from experiments.calibration.votefit import fit_vote_rule
 from experiments.workflow import store
 from experiments.workflow.paths import CALIBRATION_DIR
@@ -123,3 +128,61 @@ def test_accepted_sets_pass_every_pattern() -> None:
     assert (accepted["stage"] == "final").all()
     assert (accepted["all_passed"] == 1).all()
     assert (accepted[[c for c in accepted.columns if c.startswith("pass.")]] == 1).all().all()
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.py"))
+    }
+
+
+def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_root: Path) -> None:
+    """The entry point on a tiny budget, in a copy of the project, with install=true."""
+    copy = tmp_path / "project"
+    shutil.copytree(
+        project_root,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "outputs", "multirun", "__pycache__", "*_cache", "*.egg-info"
+        ),
+    )
+    model_file, vote_file = copy / "conf/model/default.yaml", copy / "conf/vote_rule/default.yaml"
+    off_grid = {"principle_yes": 2.123, "principle_no": 0.123, "punitive_yes": 3.123}
+    store.write_store(store.VOTE_RULE, off_grid, vote_file)  # the fit must replace these
+    model_before = store.read_store(store.MODEL, model_file)
+    vote_before = store.read_store(store.VOTE_RULE, vote_file)
+    digests = _digests(copy)
+    original = {p: p.read_text() for p in (store.MODEL.path, store.VOTE_RULE.path)}
+    start = ",".join(f"{k}:{model_before[k]!r}" for k in MODEL_PARAMS)  # a passing point
+    settings = [f"{k}={v}" for k, v in TINY.items()]
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.calibrate", *settings, f"start={{{start}}}"]
+        + ["install=true", f"hydra.run.dir={run}"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _digests(copy) == digests  # no Python file was edited
+    summary = json.loads((copy / "data/calibration/calibration.json").read_text())
+    values = installed_values(summary)
+    assert set(values["model"]) == set(MODEL_PARAMS)
+    model_after = store.read_store(store.MODEL, model_file)
+    assert model_after == {**model_before, **values["model"]}  # unsearched values kept
+    vote_after = store.read_store(store.VOTE_RULE, vote_file)
+    assert vote_after == {**vote_before, **values["votes"]}
+    assert vote_after["noise"] == vote_before["noise"]  # kept, not fitted
+    assert all(vote_after[k] != v for k, v in off_grid.items())  # fitted cut points installed
+    for chosen, path in ((store.MODEL, model_file), (store.VOTE_RULE, vote_file)):
+        assert path.read_text() == store.render_store(chosen, store.read_store(chosen, path))
+    provenance = json.loads((copy / "data/calibration/installed.json").read_text())
+    assert provenance["calibration_run"] == str(run.resolve())  # outside the copy
+    assert provenance["stores"] == ["conf/model/default.yaml", "conf/vote_rule/default.yaml"]
+    rows = pq.read_table(copy / provenance["accepted_file"]).to_pylist()
+    row = rows[provenance["accepted_set"]]
+    assert {k: row[k] for k in summary["installed"]["point"]} == summary["installed"]["point"]
+    assert (run / "calibration.json").exists() and not (run / "installed.json").exists()
+    assert {p: p.read_text() for p in original} == original  # this project's store untouched

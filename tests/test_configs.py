@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import fields
 
 import numpy as np
 import pytest
 import yaml
+from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
 from experiments.workflow.convert import sweep_points, to_simulation_configs
 from experiments.workflow.generate import render_strategy
 from experiments.workflow.paths import CONF_DIR, ROOT
-from experiments.workflow.schema import Institution
+from experiments.workflow.schema import PRIMARY_SCHEMAS, Institution
 from sim import INSTITUTIONS, STRATEGIES, ModelParams, schedule
 from sim.strategies import STRATEGY_OPTIONS
 
@@ -57,6 +56,28 @@ def test_main_job_is_every_strategy(default_cfg) -> None:
     assert {p.point for p in points} == {0}
 
 
+REQUIRED_OVERRIDES = {"votes": ["date=2022-03-24", "kind=principle"]}
+
+
+@pytest.mark.parametrize("name", sorted(PRIMARY_SCHEMAS))
+def test_every_primary_config_composes_against_its_schema(name: str) -> None:
+    from hydra import compose, initialize_config_dir
+
+    required = REQUIRED_OVERRIDES.get(name, [])
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(name, overrides=required)
+        assert isinstance(OmegaConf.to_object(cfg), PRIMARY_SCHEMAS[name])
+        with pytest.raises(ConfigCompositionException, match="no_such_key"):
+            compose(name, overrides=[*required, "no_such_key=1"])  # typed: unknown key
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_every_strategy_file_composes(compose_cfg, name: str) -> None:
+    cfg = compose_cfg(f"strategy={name}")
+    assert list(cfg.strategies) == [name]
+    assert OmegaConf.to_object(cfg).strategy_options[name] == STRATEGY_OPTIONS[name]
+
+
 FAST_STRATEGIES = ("hub_first", "none")  # with and without options; all of them: slow
 
 
@@ -95,23 +116,6 @@ def test_strategy_options_override(compose_cfg) -> None:
     many = to_simulation_configs(compose_cfg("+strategy_options.hub_first.k=2"))
     by_name = {p.strategy: dict(p.config.strategy_options) for p in many}
     assert by_name["hub_first"]["k"] == 2 and by_name["receptive_first"]["k"] == 3
-
-
-def test_model_defaults_file_lists_every_field_with_docs() -> None:
-    lines = [
-        ln
-        for ln in (CONF_DIR / "model" / "default.yaml").read_text().splitlines()
-        if ln and not ln.startswith("#")
-    ]
-    pattern = re.compile(r"^(\w+): (\S+)  # .+; range \[(\S+), (\S+)\]; source: .+$")
-    keys = []
-    for line in lines:
-        m = pattern.match(line)
-        assert m, line
-        keys.append(m.group(1))
-        lo, hi = float(m.group(3)), float(m.group(4))
-        assert lo <= float(m.group(2)) <= hi, line
-    assert keys == [f.name for f in fields(ModelParams)]
 
 
 def test_calendar_events_follow_the_data_file(default_cfg) -> None:
