@@ -43,7 +43,7 @@ CASES = [
     (["calendar.n_steps=0"], ["calendar.n_steps", ">= 1"]),
     (["instruments.visit.cost=0"], ["instruments.visit.cost", "> 0"]),
     (["calendar.events.0.kind=party"], ["calendar.events[0].kind", "allowed:", "un_vote"]),
-    (["seed=-1"], ["seed", "non-negative"]),
+    (["seed=-1"], ["seed", "-1"]),
     (["workers=0"], ["workers", ">= 1"]),
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
