@@ -31,6 +31,9 @@ calibrate: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m experiments.validate $(ARGS)
 
+votes: $(STAMP)  ## e.g. make votes ARGS="date=2022-10-12 kind=punitive"
+	$(PY) -m experiments.votes $(ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check sim experiments tests
 	$(PY) -m ruff format --check sim experiments tests

@@ -12,8 +12,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from experiments.config import CONF_DIR
-from experiments.scenario import ROOT
+from experiments.workflow.paths import CONF_DIR, ROOT
 
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")
 """Overrides that keep an ensemble tiny: a few seeds and weeks, no figures."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,20 @@ CASES = [
     (["+strategy_options.hub_first.kk=2"], ["strategy_options.hub_first.kk", "allowed:"]),
     (["+sweep.model.peer_wieght=[1,2]"], ["sweep.model.peer_wieght", "allowed:"]),
     (["-m", "budget=1,-2"], ["budget", ">= 0"]),
+    (["-m", "budget=range(-1,2)"], ["budget", ">= 0"]),  # Hydra's own sweep expansion
+    (["budget=nan"], ["budget", "finite"]),
+    # a swept value goes through the same checks as the plain key
+    (["+sweep.budget=[1,nan]"], ["sweep.budget", "finite"]),
+    (["+sweep.budget=[1,-2]"], ["sweep.budget", ">= 0"]),
+    (["+sweep.budget=[1,lots]"], ["sweep.budget", "'lots'", "Float"]),
+    (["+sweep.institution=[none,nato]"], ["sweep.institution", "unsc"]),
+    (["+sweep.model.peer_weight=[1,99]"], ["sweep.model.peer_weight", "[0.0, 4.0]"]),
+    (["+sweep.budget=4"], ["sweep.budget", "non-empty list"]),
+    (["calendar.n_steps=0"], ["calendar.n_steps", ">= 1"]),
+    (["instruments.visit.cost=0"], ["instruments.visit.cost", "> 0"]),
+    (["calendar.events.0.kind=party"], ["calendar.events[0].kind", "allowed:", "un_vote"]),
+    (["seed=-1"], ["seed", "-1"]),
+    (["workers=0"], ["workers", ">= 1"]),
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
 ]
@@ -51,6 +66,38 @@ def _check_rejected(capsys, out: Path, words: list[str], argv: list[str]) -> Non
 @pytest.mark.parametrize(("argv", "words"), CASES, ids=[" ".join(c[0]) for c in CASES])
 def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) -> None:
     _check_rejected(capsys, tmp_path / "out", words, argv)
+
+
+ENTRY_CASES = [
+    # (entry point, overrides, text the one-line message must contain)
+    ("calibrate", ["quantile=2"], ["quantile", "(0, 1]"]),
+    ("calibrate", ["generations=0"], ["generations", ">= 1"]),
+    ("calibrate", ["model_params=[mandate_compliance]"], ["model_params", "not identified"]),
+    ("calibrate", ["start.peer_weight=99"], ["start.peer_weight", "[0.0, 4.0]"]),
+    ("calibrate", ["+start.mandate_compliance=1"], ["start", "mandate_compliance", "allowed:"]),
+    ("calibrate", ["n_sample=5"], ["n_sample", "unknown key", "allowed:", "n_samples"]),
+    ("validate", ["n_seeds=5"], ["n_seeds", ">= 10"]),
+    ("validate", ["reprot=x.md"], ["reprot", "unknown key", "allowed:", "report"]),
+    ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("entry", "argv", "words"), ENTRY_CASES, ids=[" ".join([c[0], *c[1]]) for c in ENTRY_CASES]
+)
+def test_other_entry_points_reject_bad_input_in_one_line(
+    capsys, tmp_path: Path, entry: str, argv, words
+) -> None:
+    main = importlib.import_module(f"experiments.{entry}").main
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, f"hydra.run.dir={out}"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()
 
 
 def test_malformed_scenario_file(capsys, tmp_path: Path) -> None:
@@ -85,7 +132,7 @@ def test_cli_reports_without_traceback_unless_asked(run_cli, tmp_path: Path) -> 
 
 
 def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
-    from experiments import plot
+    from experiments.workflow import plot
 
     with pytest.raises(SystemExit) as exc:
         plot.main([str(tmp_path)])
@@ -95,7 +142,7 @@ def test_plot_of_a_folder_without_tables(capsys, tmp_path: Path) -> None:
 
 
 def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
-    from experiments.scenario import load_scenario_file, table_from_mapping
+    from experiments.workflow.scenario import load_scenario_file, table_from_mapping
 
     data = load_scenario_file()
     data["include_timor_lest"] = True

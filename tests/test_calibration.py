@@ -1,39 +1,33 @@
-"""Calibration targets (experiments.patterns) and a tiny calibration run."""
+"""Calibration: the facts and patterns of 2022, the vote fit, and a tiny search."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
-import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
-from experiments.calibrate import (
-    CALIBRATION_DIR,
-    MODEL_CONF_FILE,
-    PARAMS_FILE,
-    VOTE_PARAMS,
-    VOTES_FILE,
-    calibrate,
-    fit_vote_rule,
-    install,
-    installed_values,
-    load_accepted,
-    parameter_space,
-    split_point,
-    write_results,
-)
-from experiments.config import render_model_defaults
-from experiments.patterns import (
+from experiments.calibration.facts import (
     historical_calendar,
     historical_config,
     repeat_last_vote,
     resolutions,
-    score,
 )
+from experiments.calibration.patterns import score
+from experiments.calibration.results import installed_values, write_results
+from experiments.calibration.search import calibrate
+from experiments.calibration.space import MODEL_PARAMS, VOTE_PARAMS, parameter_space
+from experiments.calibration.votefit import fit_vote_rule
+from experiments.workflow import store
+from experiments.workflow.paths import CALIBRATION_DIR
 from sim.engine import simulate
 from sim.params import ModelParams
 from sim.rng import replicate_seeds
@@ -87,7 +81,7 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
     assert summary["n_accepted"] == int(table["accepted"].sum())
     assert summary["final"]["n_candidates"] == int((table["stage"] == "final").sum())
     write_results(table, summary, tmp_path)
-    sets = load_accepted(tmp_path)
+    sets = store.load_accepted_sets(tmp_path)
     assert len(sets) == summary["n_accepted"]
     dims = {d.key: (d.low, d.high) for d in parameter_space(vote_params=())}
     votes = {d.key: (d.low, d.high) for d in parameter_space((), VOTE_PARAMS)}
@@ -95,12 +89,17 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
     for _, row in evaluated.iterrows():  # the prior: every point within the ranges
         assert all(dims[k][0] <= row[k] <= dims[k][1] for k in dims)
         assert all(votes[k][0] <= row[k] <= votes[k][1] for k in votes)  # fitted cuts too
-        params, rule = split_point({k: row[k] for k in (*dims, *votes)})
+        params, rule = store.split_point(
+            {k: row[k] for k in (*dims, *votes)}, store.load_model_params(), store.load_vote_rule()
+        )
         assert isinstance(params, ModelParams) and isinstance(rule, VoteRule)
     saved = json.loads((tmp_path / "calibration.json").read_text())
     assert saved["n_accepted"] == len(sets) and set(saved["parameters"]) == set(dims)
     assert "model.mandate_compliance" not in saved["parameters"]
-    assert (tmp_path / "installed.json").exists() == bool(summary["installed"])
+    if summary["installed"]:  # the chosen point is a row of accepted.parquet
+        chosen = sets[summary["installed"]["accepted_set"]]
+        assert chosen == summary["installed"]["point"]
+    assert not (tmp_path / "installed.json").exists()  # written by the install step only
     again, _ = calibrate(**TINY)
     assert np.allclose(again["distance"], table["distance"])  # seeded: reproducible
 
@@ -108,30 +107,18 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
 def test_fitted_vote_rule_reproduces_the_calibration_votes_it_can() -> None:
     config = historical_config()
     traj = simulate(config, replicate_seeds(11, 16))
-    fitted = fit_vote_rule(traj, config)
-    default_hits = {r.name: r.simulated for r in score(traj, config, VoteRule())}
+    installed = store.load_vote_rule()
+    fitted = fit_vote_rule(traj, config, installed)
+    installed_hits = {r.name: r.simulated for r in score(traj, config, installed)}
     fitted_hits = {r.name: r.simulated for r in score(traj, config, fitted)}
-    for res in resolutions():  # the fit never does worse than the defaults on ES-11/1-3
-        assert fitted_hits[f"votes_{res.name}"] >= default_hits[f"votes_{res.name}"]
-    assert fitted.noise == VoteRule().noise
+    for res in resolutions():  # the fit never does worse than the installed rule on ES-11/1-3
+        assert fitted_hits[f"votes_{res.name}"] >= installed_hits[f"votes_{res.name}"]
+    assert fitted.noise == installed.noise
 
 
 def test_mandate_compliance_cannot_be_calibrated() -> None:
     with pytest.raises(ValueError, match="mandate_compliance"):
         parameter_space(("mandate_compliance",))
-
-
-def test_installed_defaults_equal_the_calibration() -> None:
-    """sim/params.py and sim/votes.py defaults are the installed calibrated point."""
-    installed = json.loads((CALIBRATION_DIR / "installed.json").read_text())
-    params, rule = ModelParams(), VoteRule()
-    for name, value in installed["model"].items():
-        assert getattr(params, name) == pytest.approx(value, rel=1e-12), name
-    for name, value in installed["votes"].items():
-        assert getattr(rule, name) == pytest.approx(value, rel=1e-12), name
-    assert ModelParams().mandate_compliance == 8.0  # not calibrated (no UNSC mandate in 2022)
-    summary = json.loads((CALIBRATION_DIR / "calibration.json").read_text())
-    assert installed_values(summary) == {k: installed[k] for k in ("model", "votes")}
 
 
 def test_accepted_sets_pass_every_pattern() -> None:
@@ -143,26 +130,59 @@ def test_accepted_sets_pass_every_pattern() -> None:
     assert (accepted[[c for c in accepted.columns if c.startswith("pass.")]] == 1).all().all()
 
 
-def test_model_defaults_config_is_rendered_from_the_code() -> None:
-    assert MODEL_CONF_FILE.read_text() == render_model_defaults()
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*.py"))
+    }
 
 
-def test_install_rewrites_defaults_files(tmp_path: Path) -> None:
-    params_file, votes_file = tmp_path / "params.py", tmp_path / "votes.py"
-    params_file.write_text(PARAMS_FILE.read_text())
-    votes_file.write_text(VOTES_FILE.read_text())
-    install(
-        {"model": {"shock_sd": 0.123}, "votes": {"noise": 0.456}},
-        params_file=params_file,
-        votes_file=votes_file,
-        model_conf=None,
+def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_root: Path) -> None:
+    """The entry point on a tiny budget, in a copy of the project, with install=true."""
+    copy = tmp_path / "project"
+    shutil.copytree(
+        project_root,
+        copy,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "outputs", "multirun", "__pycache__", "*_cache", "*.egg-info"
+        ),
     )
-    assert re.search(r"\n    shock_sd: float = param\(\s*0\.123,", params_file.read_text())
-    assert re.search(r"\n    noise: float = _param\(\s*0\.456,", votes_file.read_text())
-    with pytest.raises(ValueError, match="nonexistent"):
-        install(
-            {"model": {"nonexistent": 1.0}},
-            params_file=params_file,
-            votes_file=votes_file,
-            model_conf=None,
-        )
+    model_file, vote_file = copy / "conf/model/default.yaml", copy / "conf/vote_rule/default.yaml"
+    off_grid = {"principle_yes": 2.123, "principle_no": 0.123, "punitive_yes": 3.123}
+    store.write_store(store.VOTE_RULE, off_grid, vote_file)  # the fit must replace these
+    model_before = store.read_store(store.MODEL, model_file)
+    vote_before = store.read_store(store.VOTE_RULE, vote_file)
+    digests = _digests(copy)
+    original = {p: p.read_text() for p in (store.MODEL.path, store.VOTE_RULE.path)}
+    start = ",".join(f"{k}:{model_before[k]!r}" for k in MODEL_PARAMS)  # a passing point
+    settings = [f"{k}={v}" for k, v in TINY.items()]
+    run = tmp_path / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.calibrate", *settings, f"start={{{start}}}"]
+        + ["install=true", f"hydra.run.dir={run}"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert _digests(copy) == digests  # no Python file was edited
+    summary = json.loads((copy / "data/calibration/calibration.json").read_text())
+    values = installed_values(summary)
+    assert set(values["model"]) == set(MODEL_PARAMS)
+    model_after = store.read_store(store.MODEL, model_file)
+    assert model_after == {**model_before, **values["model"]}  # unsearched values kept
+    vote_after = store.read_store(store.VOTE_RULE, vote_file)
+    assert vote_after == {**vote_before, **values["votes"]}
+    assert vote_after["noise"] == vote_before["noise"]  # kept, not fitted
+    assert all(vote_after[k] != v for k, v in off_grid.items())  # fitted cut points installed
+    for chosen, path in ((store.MODEL, model_file), (store.VOTE_RULE, vote_file)):
+        assert path.read_text() == store.render_store(chosen, store.read_store(chosen, path))
+    provenance = json.loads((copy / "data/calibration/installed.json").read_text())
+    assert provenance["calibration_run"] == str(run.resolve())  # outside the copy
+    assert provenance["stores"] == ["conf/model/default.yaml", "conf/vote_rule/default.yaml"]
+    rows = pq.read_table(copy / provenance["accepted_file"]).to_pylist()
+    row = rows[provenance["accepted_set"]]
+    assert {k: row[k] for k in summary["installed"]["point"]} == summary["installed"]["point"]
+    assert (run / "calibration.json").exists() and not (run / "installed.json").exists()
+    assert {p: p.read_text() for p in original} == original  # this project's store untouched

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from experiments import odd
+from experiments.tools import odd
 from sim.countries import ATTRIBUTES
 from sim.params import ModelParams
 from sim.rules import FORCES

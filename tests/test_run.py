@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from experiments import outputs, plot
-from experiments.config import CONF_DIR
-from experiments.run import run_experiment
-from experiments.scenario import ASEAN_2022
+from experiments.workflow import outputs, plot
+from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.run import run_experiment
+from experiments.workflow.scenario import ASEAN_2022
 from sim import SUMMARY_COLUMNS, replicate_seeds
 
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL

@@ -1,20 +1,21 @@
-"""The default configuration reproduces the patterns of 2022 (slow end-to-end check)."""
+"""The calibrated configuration reproduces the patterns of 2022 (slow end-to-end check)."""
 
 from __future__ import annotations
 
 import pytest
 
-from experiments.patterns import PatternResult, historical_config, patterns, score
+from experiments.calibration.facts import historical_config
+from experiments.calibration.patterns import PatternResult, patterns, score
+from experiments.workflow.store import load_vote_rule
 from sim.engine import simulate
 from sim.rng import replicate_seeds
-from sim.votes import VoteRule
 
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, PatternResult]:
     config = historical_config()
     traj = simulate(config, replicate_seeds(20220224, 400))
-    return {r.name: r for r in score(traj, config, VoteRule())}
+    return {r.name: r for r in score(traj, config, load_vote_rule())}
 
 
 @pytest.mark.slow

@@ -4,22 +4,32 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.workflow.paths import ROOT
 from sim.votes import VOTES, VoteRule, modal_vote, vote_probabilities, vote_shares
 
-ROOT = Path(__file__).resolve().parent.parent
 STANCES = np.linspace(0.0, 4.99, 200)
+RULE = VoteRule(
+    principle_yes=1.9,
+    principle_no=0.1,
+    punitive_yes=1.45,
+    punitive_no=1.45,
+    legalism_shift=6.0,
+    noise=0.1,
+)
+"""A hand-made rule for the mechanism tests (every field given: no dataclass default)."""
 
 
 @pytest.mark.parametrize("kind", ["principle", "punitive"])
 @pytest.mark.parametrize("noise", [0.0, 0.3])
 def test_probabilities_sum_to_one_and_are_monotone_in_stance(kind: str, noise: float) -> None:
-    rule = VoteRule(noise=noise)
+    rule = replace(RULE, noise=noise)
     p = vote_probabilities(
         STANCES[None, :], kind, np.full((1, 200), 0.4), np.full((1, 200), np.nan), rule
     )[0]
@@ -31,7 +41,7 @@ def test_probabilities_sum_to_one_and_are_monotone_in_stance(kind: str, noise: f
 
 
 def test_deterministic_rule_uses_cut_points() -> None:
-    rule = VoteRule(principle_yes=1.5, principle_no=0.5, noise=0.0)
+    rule = replace(RULE, principle_yes=1.5, principle_no=0.5, noise=0.0)
     p = vote_probabilities(
         np.array([[0.2, 1.0, 2.0]]), "principle", np.zeros((1, 3)), np.full((1, 3), np.nan), rule
     )
@@ -39,7 +49,7 @@ def test_deterministic_rule_uses_cut_points() -> None:
 
 
 def test_un_legalism_lowers_yes_on_punitive_votes_only() -> None:
-    rule = VoteRule(noise=0.0)
+    rule = replace(RULE, noise=0.0)
     stance = np.full((1, 2), 3.0)
     legalism = np.array([[0.0, 1.0]])
     seat = np.full((1, 2), np.nan)
@@ -52,18 +62,18 @@ def test_un_legalism_lowers_yes_on_punitive_votes_only() -> None:
 def test_myanmar_votes_with_its_un_seat_not_the_junta() -> None:
     stance = np.array([[0.2, 0.2]])  # both governments near 'oppose'
     seat = np.array([[3.5, np.nan]])  # the first has a UN seat stance (Myanmar 2022)
-    rule = VoteRule(principle_yes=1.5, principle_no=0.5, noise=0.0)  # cuts pinned, not calibrated
+    rule = replace(RULE, principle_yes=1.5, principle_no=0.5, noise=0.0)
     p = vote_probabilities(stance, "principle", np.zeros((1, 2)), seat, rule)
     assert modal_vote(vote_shares(p)) == ["yes", "no"]
 
 
 def test_bad_rule_is_rejected_with_the_key() -> None:
     with pytest.raises(ValueError, match="votes.noise"):
-        VoteRule(noise=-1.0)
+        replace(RULE, noise=-1.0)
     with pytest.raises(ValueError, match="votes.principle_no"):
-        VoteRule(principle_yes=1.0, principle_no=1.4)
+        replace(RULE, principle_yes=1.0, principle_no=1.4)
     with pytest.raises(ValueError, match="kind"):
-        VoteRule().cuts("sanction", np.zeros(2))
+        RULE.cuts("sanction", np.zeros(2))
 
 
 def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -105,3 +115,15 @@ def test_votes_cli_rejects_a_bad_date_in_one_line(tmp_path: Path, date: str) -> 
 def test_votes_cli_rejects_an_unknown_kind(tmp_path: Path) -> None:
     out = _run_cli(tmp_path, "date=2022-03-24", "kind=sanction", "n_seeds=2")
     assert out.returncode == 2 and "kind" in out.stderr and "punitive" in out.stderr
+
+
+def test_votes_rule_override_is_checked_by_sim(capsys, tmp_path: Path) -> None:
+    from experiments.calibration.votes import main
+
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main(["date=2022-03-24", "kind=principle", "rule.noise=5", f"hydra.run.dir={out}"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: rule.noise: must be a number in [0.0, 1.0], got 5.0"]
+    assert not out.exists()

@@ -1,174 +1,32 @@
-"""Calibration targets (patterns of 2022) as data, and functions scoring simulated runs.
+"""The patterns of 2022 the model is calibrated and validated against, and their scores.
 
-Every target comes from ``data/asean_2022.yaml`` (the project's copy of the facts); the UN
-votes are read from its ``unga`` section, which lists only ES-11/1, ES-11/2 and ES-11/3.
-Later UN votes are deliberately absent: they are the out-of-sample check.
-
-The historical calendar of 2022 (Japan's outreach meetings, ASEAN statements, UN votes and
-the UNGA backing from 2022-03-02) is built here by :func:`historical_calendar`.
+Each :class:`Pattern` is a per-run score of a simulated ensemble, a summary over runs and a
+target band from the facts (:mod:`experiments.calibration.facts`); :func:`score` scores
+every pattern (with a bootstrap interval) and gives history matching its implausibility.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-import yaml
 
-from experiments.scenario import ASEAN_2022, ROOT, default_table
-from sim.countries import CountryTable
+from experiments.calibration.facts import (
+    INVASION,
+    MEETING_WINDOW,
+    PARTNERS,
+    Resolution,
+    meetings,
+    predicted_votes,
+    resolutions,
+)
+from experiments.workflow.scenario import ASEAN_2022
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
-from sim.params import Calendar, Event, ModelParams, SimulationConfig
+from sim.params import SimulationConfig
 from sim.results import Trajectories
-from sim.rng import run_keys
-from sim.votes import VOTES, VoteRule, vote_probabilities, vote_shares
-
-DATA_FILE = ROOT / "data" / "asean_2022.yaml"
-INVASION = dt.date(2022, 2, 24)
-PARTNERS: tuple[str, ...] = ("KH", "PH", "ID", "VN", "TH")
-"""Partners Japan met in 2022 that did not sanction (data: japan_outreach)."""
-MEETING_WINDOW = 4
-"""Weeks after a meeting's week in which its outcome (the partner's level) is read."""
-_VOTE_CODE = {"Y": "yes", "A": "abstain", "N": "no"}
-
-
-# --------------------------------------------------------------------------- data
-@lru_cache(maxsize=1)
-def load_facts(path: Path = DATA_FILE) -> dict[str, Any]:
-    """The facts file as a mapping (read once)."""
-    return yaml.safe_load(Path(path).read_text())
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """A UN General Assembly vote of 2022 listed in the facts file."""
-
-    name: str
-    date: dt.date
-    kind: str
-    votes: Mapping[str, str]  # member code -> yes | abstain | no
-
-
-def resolutions() -> tuple[Resolution, ...]:
-    """The UNGA votes of the facts file, restricted to the ten 2022 members."""
-    out = []
-    for name, spec in load_facts()["unga"].items():
-        votes = {c: _VOTE_CODE[str(spec["votes"][c]).rstrip("?")] for c in ASEAN_2022}
-        out.append(Resolution(name, _date(spec["date"]), str(spec["kind"]), votes))
-    return tuple(sorted(out, key=lambda r: r.date))
-
-
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
-
-
-CALENDAR_FILE = ROOT / "conf" / "calendar" / "default.yaml"
-
-
-def historical_calendar(n_steps: int | None = None, path: Path = CALENDAR_FILE) -> Calendar:
-    """Japan's 2022 outreach, ASEAN statements, UN votes and UNGA backing on their dates.
-
-    The single source is the default calendar config (``conf/calendar/default.yaml``,
-    shared with ``experiments.run``); without it, the same events are built here with one
-    budget unit per meeting (instrument costs: visit 1, 2+2 1.5, aid 2). ``n_steps``
-    overrides the horizon.
-    """
-    if Path(path).exists():
-        spec = yaml.safe_load(Path(path).read_text())
-        events = tuple(
-            Event(
-                _date(e["date"]),
-                e["kind"],
-                e.get("country"),
-                e.get("instrument"),
-                float(e.get("amount", 1.0)),
-                e.get("name"),
-            )
-            for e in spec["events"]
-        )
-        return Calendar(
-            start=_date(spec["start"]),
-            n_steps=int(n_steps or spec["n_steps"]),
-            events=tuple(sorted(events, key=lambda e: e.date)),
-        )
-    d = dt.date
-    outreach = (
-        Event(d(2022, 3, 20), "japan_visit", "KH", "visit", 1.0),
-        Event(d(2022, 4, 9), "japan_visit", "PH", "two_plus_two", 1.5),
-        Event(d(2022, 4, 29), "japan_visit", "ID", "visit", 1.0),
-        Event(d(2022, 4, 29), "japan_visit", "ID", "aid", 2.0),
-        Event(d(2022, 5, 1), "japan_visit", "VN", "visit", 1.0),
-        Event(d(2022, 5, 2), "japan_visit", "TH", "visit", 1.0),
-        Event(d(2022, 5, 2), "japan_visit", "TH", "aid", 2.0),
-        Event(d(2022, 5, 26), "japan_visit", "SG", "visit", 1.0),
-    )
-    other = (
-        Event(d(2022, 2, 26), "asean_meeting", name="ASEAN foreign ministers' statement"),
-        Event(d(2022, 3, 3), "asean_meeting", name="ASEAN foreign ministers' statement"),
-        Event(d(2022, 3, 2), "institution", name="unga"),
-        *(Event(r.date, "un_vote", name=r.name) for r in resolutions()),
-    )
-    return Calendar(
-        start=INVASION,
-        n_steps=int(n_steps or 53),
-        events=tuple(sorted(outreach + other, key=lambda e: e.date)),
-    )
-
-
-def meetings() -> dict[str, dt.date]:
-    """Date of Japan's meeting with each partner (data: japan_outreach)."""
-    return {str(m["with"]): _date(m["date"]) for m in load_facts()["japan_outreach"]}
-
-
-def historical_config(
-    params: ModelParams | None = None,
-    strategy: str = "historical",
-    n_steps: int | None = None,
-    table: CountryTable | None = None,
-) -> SimulationConfig:
-    """The default configuration of 2022: ten members, historical calendar, a strategy."""
-    return SimulationConfig(
-        countries=table or default_table(),
-        params=params or ModelParams(),
-        calendar=historical_calendar(n_steps),
-        strategy=strategy,
-    )
-
-
-def vote_step(calendar: Calendar, date: dt.date) -> int:
-    """The weekly step nearest a date (the state the vote is read from)."""
-    return int(math.floor((date - calendar.start).days / 7 + 0.5))
-
-
-# --------------------------------------------------------------------------- votes
-def vote_attributes(config: SimulationConfig, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(un_legalism, un_seat_stance) per run, ``(R, N)`` or ``(1, N)``."""
-    attrs = config.countries.attributes(run_keys(seeds) if config.sample_priors else None)
-    return attrs["un_legalism"], attrs["un_seat_stance"]
-
-
-def predicted_votes(
-    traj: Trajectories, config: SimulationConfig, resolution: Resolution, rule: VoteRule
-) -> np.ndarray:
-    """Per-run vote probabilities on a resolution, ``(R, N, 3)``."""
-    step = vote_step(config.calendar, resolution.date)
-    legalism, seat = vote_attributes(config, traj.seeds)
-    return vote_probabilities(traj.stance[:, step], resolution.kind, legalism, seat, rule)
-
-
-def repeat_last_vote(resolution: Resolution, history: tuple[Resolution, ...]) -> dict[str, str]:
-    """Baseline: each state repeats its last vote on a resolution of the same kind; for the
-    first of a kind, its last vote of any kind; before any vote, abstain."""
-    earlier = [r for r in history if r.date < resolution.date]
-    same = [r for r in earlier if r.kind == resolution.kind]
-    source = same[-1] if same else (earlier[-1] if earlier else None)
-    return {c: (source.votes[c] if source else "abstain") for c in resolution.votes}
+from sim.votes import VOTES, VoteRule, vote_shares
 
 
 # --------------------------------------------------------------------------- patterns

@@ -2,19 +2,18 @@
 
 Every table written here follows :data:`SCHEMAS` (column -> (type, meaning)); the README
 documents the same dict and the tests check written files against it. Files are written
-to ``<name>.tmp`` and renamed when complete, so an interrupted or failed run leaves no
-file that looks complete.
+through :mod:`experiments.workflow.atomic` (``<name>.tmp``, renamed when complete), so an
+interrupted or failed run leaves no file that looks complete.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import hashlib
 import logging
-import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.workflow import atomic
 from sim import SUMMARY_COLUMNS, SimulationConfig, Trajectories
 from sim.ladder import CONDEMN_LEVEL
 
@@ -194,72 +194,53 @@ def summary_table(
 
 # --------------------------------------------------------------------------- writers
 class OutputSet:
-    """Files of one run, written under temporary names and published together.
+    """Parquet tables of one run, streamed under temporary names and published together.
 
-    ``writer(name)`` streams a Parquet table; ``commit()`` renames every temporary file
-    to its final name; ``discard()`` removes them (called on any error).
+    Inside ``with files.publishing():``, ``files.write(name, table)`` appends to ``name``
+    (each file is an :func:`experiments.workflow.atomic.pending` file): on success every
+    file is renamed to its final name, on any error every temporary file is removed.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._temps: dict[str, Path] = {}
+        self._stack: ExitStack | None = None
         self.rows: dict[str, int] = {}
-
-    def temp(self, name: str) -> Path:
-        path = self.directory / f"{name}.tmp"
-        self._temps[name] = path
-        return path
 
     def write(self, name: str, table: pa.Table) -> None:
         """Append ``table`` to the Parquet file ``name`` (opened on first use)."""
+        if self._stack is None:
+            raise RuntimeError("OutputSet.write: call inside `with files.publishing():`")
         if name not in self._writers:
-            self._writers[name] = pq.ParquetWriter(
-                self.temp(name), table.schema, compression="zstd"
-            )
+            tmp = self._stack.enter_context(atomic.pending(self.directory / name))
+            self._writers[name] = pq.ParquetWriter(tmp, table.schema, compression="zstd")
         self._writers[name].write_table(table)
         self.rows[name] = self.rows.get(name, 0) + table.num_rows
 
-    def close(self) -> None:
-        for w in self._writers.values():
-            w.close()
+    def _close(self, quiet: bool = False) -> None:
+        for writer in self._writers.values():
+            try:
+                writer.close()
+            except Exception:
+                if not quiet:
+                    raise
+                log.debug("closing a writer failed during cleanup", exc_info=True)
         self._writers.clear()
-
-    def commit(self) -> list[Path]:
-        self.close()
-        out = []
-        for name, tmp in self._temps.items():
-            final = self.directory / name
-            os.replace(tmp, final)
-            out.append(final)
-        self._temps.clear()
-        return out
-
-    def discard(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - cleaning up after an error already being raised
-            log.debug("closing writers failed during cleanup", exc_info=True)
-        for tmp in self._temps.values():
-            tmp.unlink(missing_ok=True)
-        self._temps.clear()
 
     @contextmanager
     def publishing(self) -> Iterator[OutputSet]:
-        """Commit on success, discard every temporary file on error."""
-        try:
-            yield self
-        except BaseException:
-            self.discard()
-            raise
-        self.commit()
-
-
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-    os.replace(tmp, path)
+        """Publish every file on success, remove every temporary file on error."""
+        with ExitStack() as stack:
+            self._stack = stack
+            try:
+                yield self
+            except BaseException:
+                self._close(quiet=True)
+                raise
+            finally:
+                self._stack = None
+            self._close()
 
 
 # --------------------------------------------------------------------------- manifest
@@ -310,6 +291,10 @@ def git_state(root: Path) -> dict[str, Any]:
         return {"commit": None, "dirty": None}
 
 
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -357,7 +342,7 @@ def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> 
                             table = table.append_column(fld.name, pa.nulls(n, fld.type))
                     outputs.write(name, table.select(schema.names).cast(schema))
     written = [out_dir / name for name in TABLES if (out_dir / name).exists()]
-    write_json_atomic(
+    atomic.write_json(
         out_dir / "multirun.json",
         {
             "jobs": [{"job": n, "overrides": o, "dir": str(p)} for n, o, p in complete],
@@ -367,6 +352,7 @@ def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> 
             "tables": {p.name: outputs.rows.get(p.name, 0) for p in written},
             "created": now_iso(),
         },
+        default=str,
     )
     return written
 

@@ -1,0 +1,306 @@
+"""The composed config, converted once into plain ``sim`` values.
+
+:func:`to_simulation_configs` turns a config composed against
+:class:`~experiments.workflow.schema.ExperimentConf` (``OmegaConf.to_object``) into
+:class:`ExperimentPoint` values holding a :class:`sim.SimulationConfig`; ``sim`` never sees
+a DictConfig. One validation layer: the schema checks types when the config is composed,
+``sim``'s dataclasses check ranges (their ``ValueError`` is re-raised as a
+:class:`~experiments.workflow.errors.ConfigError` naming the config key), and this module
+checks only what ``sim`` cannot know: replicate counts, workers, files, and the names of
+strategies, options and countries. A swept value goes through the same schema type and
+the same checks as the plain key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import logging
+import math
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
+from typing import Any
+
+import numpy as np
+from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from experiments.workflow import store
+from experiments.workflow.errors import ConfigError, omegaconf_message, sim_errors
+from experiments.workflow.paths import resolve
+from experiments.workflow.scenario import load_scenario_file, load_yaml_mapping, table_from_mapping
+from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
+from sim import Calendar, Event, Instrument, ModelParams, SimulationConfig, replicate_seeds
+from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, resolve_options
+
+log = logging.getLogger(__name__)
+
+SWEEPABLE_TOP = ("budget", "institution", "sample_priors", "accepted_set")
+"""Top-level keys a ``sweep`` may vary (besides ``model.<field>``). ``accepted_set`` is an
+index into the calibration's accepted parameter sets (``data/calibration/accepted.parquet``):
+that set's model parameters replace the configured ones at the point (explicit
+``model.<field>`` sweep values still win), so experiments propagate parameter uncertainty."""
+
+_SWEPT = ("budget", "institution", "sample_priors", "model")
+SweepPoint = make_dataclass(
+    "SweepPoint",
+    [
+        (name, typing.get_type_hints(ExperimentConf)[name], field(default=MISSING))
+        for name in _SWEPT
+    ],
+    namespace={
+        "__doc__": "The keys a sweep varies, typed as in ExperimentConf.",
+        "__module__": __name__,
+    },
+)
+"""Swept values are assigned to this node, so they get the plain keys' schema types."""
+
+
+@dataclass(frozen=True)
+class ExperimentPoint:
+    """One strategy at one parameter point: the plain config ``sim`` runs."""
+
+    strategy: str
+    point: int
+    params: dict[str, Any]  # swept parameter path -> value at this point
+    config: SimulationConfig
+
+
+def as_plain(cfg: DictConfig | ExperimentConf) -> Any:
+    """The composed config as plain dataclasses (``OmegaConf.to_object``), converted once."""
+    if isinstance(cfg, DictConfig):
+        return OmegaConf.to_object(cfg)
+    return cfg
+
+
+# --------------------------------------------------------------------------- run settings
+def _at_least(key: str, value: int, lo: int) -> None:
+    if value < lo:
+        raise ConfigError(key, f"must be an integer >= {lo}, got {value!r}")
+
+
+def replicate(c: Any) -> np.ndarray:
+    """The experiment's replicate seeds: ``replicate_seeds(seed, n_seeds)``, n_seeds >= 1."""
+    _at_least("n_seeds", c.n_seeds, 1)
+    with sim_errors():
+        return replicate_seeds(c.seed, c.n_seeds)
+
+
+def strategy_names(names: Sequence[str]) -> list[str]:
+    """The strategies a config runs, validated against the registry (``all`` = every one)."""
+    names = list(names)
+    allowed = ["all", *STRATEGIES]
+    if names == ["all"]:
+        return list(STRATEGIES)
+    if not names:
+        raise ConfigError("strategies", "must not be empty", allowed)
+    for name in names:
+        if name not in STRATEGIES:
+            raise ConfigError("strategies", f"unknown strategy {name!r}", allowed)
+    if len(set(names)) != len(names):
+        raise ConfigError("strategies", f"duplicate names in {names}")
+    return names
+
+
+def strategy_options(name: str, given: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The options of strategy ``name``: the registry defaults updated with ``given``."""
+    key = f"strategy_options.{name}"
+    allowed = STRATEGY_OPTIONS[name]
+    for option in given:
+        if option not in allowed:
+            raise ConfigError(
+                f"{key}.{option}", f"not an option of {name!r}", list(allowed) or ["(none)"]
+            )
+    with sim_errors(key):
+        options = resolve_options(name, dict(given))
+    # Interim value checks, until sim validates a strategy's options itself.
+    for option, value in options.items():
+        default, where = allowed[option], f"{key}.{option}"
+        if isinstance(default, bool) or not isinstance(default, int | float):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(where, f"must be a number, got {value!r}")
+        if option.endswith("_share") and not 0.0 <= value <= 1.0:
+            raise ConfigError(where, f"must be a share in [0, 1], got {value}")
+        if isinstance(default, int):
+            if value != int(value) or value < 1:
+                raise ConfigError(where, f"must be an integer >= 1, got {value}")
+            options[option] = int(value)
+    return tuple(sorted(options.items()))
+
+
+# --------------------------------------------------------------------------- model inputs
+def _date(key: str, text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise ConfigError(key, f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _instruments(instruments: Mapping[str, InstrumentConf]) -> tuple[Instrument, ...]:
+    with sim_errors():
+        return tuple(Instrument(name, **asdict(i)) for name, i in instruments.items())
+
+
+def _calendar(cal: CalendarConf, codes: Sequence[str]) -> Calendar:
+    events = []
+    for k, e in enumerate(cal.events):
+        where = f"calendar.events[{k}]"
+        with sim_errors(where, sim_root="events"):
+            event = Event(
+                _date(f"{where}.date", e.date), e.kind, e.country, e.instrument, e.amount, e.name
+            )
+        if e.kind == "un_vote" and e.name not in cal.un_votes:
+            raise ConfigError(
+                f"{where}.name",
+                f"UN vote {e.name!r} has no kind in calendar.un_votes",
+                cal.un_votes,
+            )
+        if e.country is not None and e.country not in codes:
+            log.debug("%s: %s is not simulated; event dropped", where, e.country)
+            continue
+        events.append(event)
+    with sim_errors():
+        return Calendar(_date("calendar.start", cal.start), cal.n_steps, tuple(events))
+
+
+def _scenario(c: Any) -> dict[str, Any]:
+    if c.scenario_file is not None:
+        return load_scenario_file(resolve(c.scenario_file), "scenario_file")
+    load_yaml_mapping(resolve(c.scenario.data_file), "scenario.data_file")
+    return asdict(c.scenario)
+
+
+def _countries(requested: list[str] | None, scenario: Mapping[str, Any]) -> list[str] | None:
+    if requested is None:
+        return None
+    known = list(scenario.get("countries") or {})
+    if not requested:
+        raise ConfigError("countries", "must not be empty", known)
+    for code in requested:
+        if code not in known:
+            raise ConfigError("countries", f"unknown country {code!r}", known)
+    return list(requested)
+
+
+# --------------------------------------------------------------------------- sweeps
+def _flatten(sweep: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in sweep.items():
+        if isinstance(value, Mapping):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def sweep_points(sweep: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The parameter grid of ``sweep``: one mapping path -> value per point (cartesian).
+
+    ``{model: {peer_weight: [..]}}`` (from ``+sweep.model.peer_weight=[..]``) and
+    ``{"model.peer_weight": [..]}`` are the same sweep.
+    """
+    sweep = _flatten(sweep)
+    model_fields = [f.name for f in fields(ModelParams)]
+    allowed = [*SWEEPABLE_TOP, *(f"model.{n}" for n in model_fields)]
+    for path, values in sweep.items():
+        if path not in allowed:
+            raise ConfigError(
+                f"sweep.{path}",
+                "not a sweepable parameter",
+                [*SWEEPABLE_TOP, f"model.<field> ({', '.join(model_fields)})"],
+            )
+        if not isinstance(values, list | tuple) or not values:
+            raise ConfigError(
+                f"sweep.{path}", f"must be a non-empty list of values, got {values!r}"
+            )
+    keys = list(sweep)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*sweep.values())]
+
+
+def _accepted_model_values(index: Any, sets: list[dict[str, float]]) -> dict[str, float]:
+    """Model parameters of accepted calibration set ``index``."""
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(sets):
+        raise ConfigError(
+            "sweep.accepted_set",
+            f"must be an integer in [0, {len(sets) - 1}] (accepted calibration sets), "
+            f"got {index!r}",
+        )
+    return {k.removeprefix("model."): v for k, v in sets[index].items() if k.startswith("model.")}
+
+
+def _point_values(c: Any, values: Mapping[str, Any], sets: list[dict[str, float]]) -> Any:
+    """The swept keys at one point, assigned through their schema types (a ``SweepPoint``)."""
+    node = OmegaConf.structured(
+        SweepPoint(
+            budget=c.budget, institution=c.institution, sample_priors=c.sample_priors, model=c.model
+        )
+    )
+    updates = [(path, value) for path, value in values.items() if path != "accepted_set"]
+    if "accepted_set" in values:
+        accepted = _accepted_model_values(values["accepted_set"], sets)
+        updates.insert(0, ("model", accepted))
+    for path, value in updates:
+        key = "sweep.accepted_set" if path == "model" else f"sweep.{path}"
+        try:
+            OmegaConf.update(node, path, value, merge=True)
+        except OmegaConfBaseException as exc:
+            raise ConfigError(key, omegaconf_message(exc)) from None
+    return OmegaConf.to_object(node)
+
+
+def _simulation_config(point: Any, prefix: str, common: Mapping[str, Any]) -> SimulationConfig:
+    """The ``SimulationConfig`` of a point's swept-key values; ``prefix`` is the config key
+    those values came from (``""`` for the plain keys, ``sweep`` for swept ones)."""
+    if not math.isfinite(point.budget):
+        raise ConfigError(
+            ".".join(k for k in (prefix, "budget") if k),
+            f"must be a finite number >= 0, got {point.budget}",
+        )
+    with sim_errors(prefix):
+        return SimulationConfig(
+            **common,
+            params=ModelParams(**asdict(point.model)),
+            budget=float(point.budget),
+            institution=point.institution.value,
+            sample_priors=point.sample_priors,
+        )
+
+
+def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPoint]:
+    """Convert a composed config into the experiment's points, strategy by strategy.
+
+    Raises :class:`~experiments.workflow.errors.ConfigError` (one line naming the key).
+    """
+    c = as_plain(cfg)
+    replicate(c)
+    _at_least("workers", c.workers, 1)
+    _at_least("chunk_size", c.chunk_size, 1)
+    _at_least("k_adoptions", c.k_adoptions, 1)
+    names = strategy_names(c.strategies)
+    for name in c.strategy_options:
+        if name not in STRATEGIES:
+            raise ConfigError("strategy_options", f"unknown strategy {name!r}", STRATEGIES)
+    options = {name: strategy_options(name, c.strategy_options.get(name, {})) for name in names}
+    scenario = _scenario(c)
+    table = table_from_mapping(scenario, _countries(c.countries, scenario))
+    common = {
+        "countries": table,
+        "instruments": _instruments(c.instruments),
+        "calendar": _calendar(c.calendar, table.codes),
+    }
+    unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys
+    grid = sweep_points(c.sweep)
+    sets = store.load_accepted_sets() if any("accepted_set" in v for v in grid) else []
+    points = []
+    for p, values in enumerate(grid):
+        config = (
+            _simulation_config(_point_values(c, values, sets), "sweep", common)
+            if values
+            else unswept
+        )
+        for name in names:
+            strategy = replace(config, strategy=name, strategy_options=options[name])
+            points.append(ExperimentPoint(name, p, values, strategy))
+    return points

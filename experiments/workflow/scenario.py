@@ -1,0 +1,145 @@
+"""Build the model's country table from a scenario mapping (the edge: config -> sim)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from experiments.workflow.errors import ConfigError, sim_errors
+from experiments.workflow.paths import CONF_DIR
+from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
+
+DEFAULT_SCENARIO = CONF_DIR / "scenario" / "asean_2022.yaml"
+ASEAN_2022 = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
+_ENTRY_KEYS = {"value", "range", "C", "source"}
+_CONFIDENCE = {"V", "D", "U"}
+_SCENARIO_KEYS = {
+    "name",
+    "data_file",
+    "include_timor_leste",
+    "timor_leste_member",
+    "countries",
+    "default_tie",
+    "ties",
+}
+
+
+def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] | None]:
+    where = f"scenario.countries.{code}.{attr}"
+    if not isinstance(spec, Mapping):
+        raise ConfigError(where, "expected a mapping with value, C, source (and range)")
+    unknown = set(spec) - _ENTRY_KEYS
+    if unknown:
+        raise ConfigError(where, f"unknown key {sorted(unknown)[0]!r}", sorted(_ENTRY_KEYS))
+    if "value" not in spec:
+        raise ConfigError(f"{where}.value", "missing")
+    if spec.get("C") not in _CONFIDENCE:
+        raise ConfigError(
+            f"{where}.C", f"unknown confidence {spec.get('C')!r}", sorted(_CONFIDENCE)
+        )
+    try:
+        value = float(spec["value"])
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.value", f"must be a number, got {spec['value']!r}") from None
+    rng = spec.get("range")
+    if rng is None:
+        return value, None
+    if not isinstance(rng, list | tuple) or len(rng) != 2:
+        raise ConfigError(f"{where}.range", f"must be [low, high], got {rng!r}")
+    lo, hi = float(rng[0]), float(rng[1])
+    if lo > hi:
+        raise ConfigError(f"{where}.range", f"low {lo} > high {hi}")
+    return value, (lo, hi)
+
+
+def table_from_mapping(
+    scenario: Mapping[str, Any], countries: list[str] | None = None
+) -> CountryTable:
+    """Country table for the countries simulated by ``scenario``.
+
+    Without ``countries`` the ten 2022 members are simulated, plus Timor-Leste when
+    ``include_timor_leste`` is true (as a member or an observer).
+    """
+    unknown = sorted(set(scenario) - _SCENARIO_KEYS)
+    if unknown:
+        raise ConfigError(f"scenario.{unknown[0]}", "unknown key", sorted(_SCENARIO_KEYS))
+    data = scenario.get("countries")
+    if not isinstance(data, Mapping) or not data:
+        raise ConfigError("scenario.countries", "missing or empty")
+    if countries is None:
+        countries = list(ASEAN_2022)
+        if scenario.get("include_timor_leste", False):
+            countries.append("TL")
+    profiles = []
+    for code in countries:
+        if code not in data:
+            raise ConfigError("scenario.countries", f"unknown country {code!r}", list(data))
+        spec = data[code]
+        values: dict[str, float] = {}
+        ranges: dict[str, tuple[float, float]] = {}
+        for attr, entry in spec.items():
+            if attr == "name":
+                continue
+            if attr not in ATTRIBUTE_NAMES:
+                raise ConfigError(
+                    f"scenario.countries.{code}.{attr}",
+                    "unknown attribute",
+                    ["name", *ATTRIBUTE_NAMES],
+                )
+            value, rng = _entry(code, attr, entry)
+            values[attr] = value
+            if rng is not None and not (attr == "un_seat_stance" and math.isnan(value)):
+                ranges[attr] = rng
+        member = code != "TL" or bool(scenario.get("timor_leste_member", True))
+        with sim_errors("scenario"):
+            profiles.append(
+                CountryProfile(code, str(spec.get("name", code)), values, ranges, member=member)
+            )
+    default_tie = float(scenario.get("default_tie", 0.0))  # sim checks every tie weight
+    ties: dict[tuple[str, str], float] = {}
+    for i, a in enumerate(countries):
+        for b in countries[i + 1 :]:
+            ties[(a, b)] = default_tie
+    for item in scenario.get("ties", []) or []:
+        if not isinstance(item, list | tuple) or len(item) != 3:
+            raise ConfigError("scenario.ties", f"each tie must be [A, B, weight], got {item!r}")
+        a, b, w = item
+        for c in (a, b):
+            if c not in data:
+                raise ConfigError("scenario.ties", f"unknown country {c!r}", list(data))
+        ties.pop((b, a), None)
+        ties[(a, b)] = float(w)
+    with sim_errors("scenario"):
+        return CountryTable.from_profiles(profiles, ties)
+
+
+def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
+    """Read a YAML file holding a mapping; one-line error naming ``key`` if it is missing,
+    unreadable or malformed."""
+    try:
+        text = Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(key, f"{path} cannot be read ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        raise ConfigError(key, f"{path} is malformed YAML ({exc.__class__.__name__})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(key, f"{path} must hold a mapping at the top level")
+    return data
+
+
+def load_scenario_file(path: Path = DEFAULT_SCENARIO, key: str = "scenario_file") -> dict[str, Any]:
+    """Read a scenario YAML file; a one-line error naming ``key`` if missing or malformed."""
+    return load_yaml_mapping(path, key)
+
+
+def default_table(include_timor_leste: bool = False) -> CountryTable:
+    """The default ASEAN 2022 country table (for tests, benchmarks and notebooks)."""
+    data = load_scenario_file()
+    data["include_timor_leste"] = include_timor_leste
+    return table_from_mapping(data)
