@@ -41,12 +41,14 @@ class Outcome:
         target: satisficing threshold: met when the value is >= target (``higher``) or
             <= target (``lower``); None for no target.
         unit: unit for labels (e.g. ``USD bn/yr``).
+        label: readable name for figures (default: ``name``).
     """
 
     name: str
     direction: Direction
     target: float | None = None
     unit: str = ""
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.direction not in ("higher", "lower"):
@@ -56,14 +58,21 @@ class Outcome:
             )
 
     @property
+    def axis_label(self) -> str:
+        """``label (unit)`` for an axis."""
+        text = self.label or self.name
+        return f"{text} ({self.unit})" if self.unit else text
+
+    @property
     def sign(self) -> float:
         """+1 if higher is better, -1 if lower is better."""
         return 1.0 if self.direction == "higher" else -1.0
 
 
 def outcomes_from_dict(spec: Mapping[str, Mapping[str, Any]]) -> list[Outcome]:
-    """``{"leakage": {"direction": "lower", "target": 5.0, "unit": "USD bn/yr"}}`` -> Outcomes."""
-    allowed = {"direction", "target", "unit"}
+    """``{"leakage": {"direction": "lower", "target": 5.0, "unit": "USD bn/yr"}}`` -> Outcomes
+    (keys: ``direction``, optional ``target``, ``unit``, ``label``)."""
+    allowed = {"direction", "target", "unit", "label"}
     result = []
     for name, entry in spec.items():
         unknown = set(entry) - allowed
@@ -79,6 +88,7 @@ def outcomes_from_dict(spec: Mapping[str, Mapping[str, Any]]) -> list[Outcome]:
                 entry["direction"],
                 None if target is None else float(target),
                 str(entry.get("unit", "")),
+                str(entry.get("label", "")),
             )
         )
     return result
