@@ -327,6 +327,11 @@ def morris_design(
 
     With ``optimal_trajectories`` (Campolongo et al. 2007), ``n_trajectories`` candidates are
     drawn and that many of the most spread-out ones are kept.
+
+    For an integer or categorical dimension a grid step may leave the value unchanged
+    (e.g. 3 categories on 4 levels: unit values 2/3 and 1 both map to the last category),
+    which dilutes its elementary effects; give such dimensions ``num_levels`` values where
+    possible.
     """
     from SALib.sample import morris
 
