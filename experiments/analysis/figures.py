@@ -1,0 +1,297 @@
+"""Figures for analysts, drawn from the tables of :mod:`robustness`, :mod:`sensitivity` and
+:mod:`discovery`.
+
+Each function takes data and returns a matplotlib ``Figure`` built with the object-oriented
+API (``matplotlib.figure.Figure``, no pyplot state, nothing shown): save it with
+``fig.savefig(path)``. Axes carry units, titles say what is shown, and colour codes
+strategies the same way in every figure (the reference ``none`` in grey).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from experiments.analysis.discovery import PrimResult
+from experiments.analysis.robustness import REFERENCE, STRATEGY, Outcome, strategy_order
+
+log = logging.getLogger(__name__)
+
+GREY = (0.45, 0.45, 0.45, 1.0)
+
+
+def strategy_colours(strategies: Sequence[str], reference: str = REFERENCE) -> dict[str, tuple]:
+    """A stable colour per strategy, the reference strategy in grey."""
+    others = [s for s in strategies if s != reference]
+    cmap = matplotlib.colormaps["tab10" if len(others) <= 10 else "tab20"]
+    colours = {s: cmap(i % cmap.N) for i, s in enumerate(others)}
+    colours[reference] = GREY
+    return colours
+
+
+def _panels(n: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure, list[Axes]]:
+    fig = Figure(figsize=(width * n, height), layout="constrained")
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def _label(name: str, labels: Mapping[str, str] | None) -> str:
+    return (labels or {}).get(name, name)
+
+
+def outcome_distributions(
+    points: pd.DataFrame,
+    outcomes: Sequence[Outcome],
+    kind: str = "box",
+    reference: str = REFERENCE,
+) -> Figure:
+    """One panel per outcome: the distribution of each strategy's per-point mean across the
+    design's points (box: median, quartiles, 5-95% whiskers; or violin). A dashed line marks
+    the satisficing target where there is one."""
+    if kind not in ("box", "violin"):
+        raise ValueError(f"kind must be 'box' or 'violin', got {kind!r}")
+    order = strategy_order(points)
+    colours = strategy_colours(order, reference)
+    fig, axes = _panels(len(outcomes), width=max(4.0, 0.9 * len(order) + 1.5))
+    n_points = points["point"].nunique()
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        data = [
+            points.loc[points[STRATEGY].astype(str) == s, outcome.name].to_numpy(float)
+            for s in order
+        ]
+        positions = np.arange(len(order))
+        if kind == "box":
+            parts = ax.boxplot(
+                data,
+                positions=positions,
+                whis=(5, 95),
+                widths=0.6,
+                patch_artist=True,
+                showfliers=False,
+            )
+            for patch, strategy in zip(parts["boxes"], order, strict=True):
+                patch.set_facecolor(colours[strategy])
+                patch.set_alpha(0.6)
+            for median in parts["medians"]:
+                median.set_color("black")
+        else:
+            parts = ax.violinplot(data, positions=positions, showmedians=True)
+            for body, strategy in zip(parts["bodies"], order, strict=True):
+                body.set_facecolor(colours[strategy])
+                body.set_alpha(0.6)
+        better = f"{outcome.direction} is better"
+        if outcome.target is not None:
+            ax.axhline(outcome.target, color="black", linestyle="--", linewidth=1)
+            sign = ">=" if outcome.direction == "higher" else "<="
+            better += f"; dashed: target {sign} {outcome.target:g}"
+        ax.set_xticks(positions, order, rotation=30, ha="right")
+        ax.set_xlabel("strategy")
+        ax.set_ylabel(outcome.axis_label)
+        ax.set_title(f"{outcome.label or outcome.name}\n({better})", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    spread = "box: quartiles, whiskers: 5-95%" if kind == "box" else "violin: density, bar: median"
+    fig.suptitle(f"Outcome per strategy across {n_points} plausible worlds ({spread})")
+    return fig
+
+
+def regret_chart(
+    regret: pd.DataFrame, outcomes: Sequence[Outcome], reference: str = REFERENCE
+) -> Figure:
+    """One panel per outcome: bars of mean regret per strategy, a black diamond at the
+    maximum. Input: :func:`~experiments.analysis.robustness.regret_summary`."""
+    order = strategy_order(regret)
+    colours = strategy_colours(order, reference)
+    fig, axes = _panels(len(outcomes), width=4.5, height=0.45 * len(order) + 1.8)
+    for ax, outcome in zip(axes, outcomes, strict=True):
+        rows = regret[regret["outcome"] == outcome.name].set_index(STRATEGY).reindex(order)
+        positions = np.arange(len(order))
+        ax.barh(
+            positions,
+            rows["mean_regret"],
+            color=[colours[s] for s in order],
+            alpha=0.8,
+            height=0.6,
+        )
+        ax.scatter(rows["max_regret"], positions, marker="D", color="black", s=18, zorder=3)
+        ax.set_yticks(positions, order)
+        ax.invert_yaxis()
+        ax.set_xlim(left=0)
+        unit = f" ({outcome.unit})" if outcome.unit else ""
+        ax.set_xlabel(f"regret{unit}")
+        ax.set_title(f"{outcome.label or outcome.name}", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(
+        "Regret: shortfall from the best strategy in the same world\n"
+        "bars = mean over worlds, diamond = worst world"
+    )
+    return fig
+
+
+def morris_chart(
+    morris: pd.DataFrame, outcome: Outcome, labels: Mapping[str, str] | None = None
+) -> Figure:
+    """Left: mu* per input with its bootstrap interval, most influential on top. Right: mu*
+    against sigma (high sigma: non-linear or interacting). Input:
+    :func:`~experiments.analysis.sensitivity.morris_screening`."""
+    table = morris.sort_values("mu_star", ascending=False)
+    names = [_label(d, labels) for d in table["dimension"]]
+    fig, (bars, scatter) = _panels(2, width=4.8, height=0.35 * len(table) + 2.0)
+    positions = np.arange(len(table))
+    bars.barh(
+        positions,
+        table["mu_star"],
+        xerr=table["mu_star_conf"],
+        color="tab:blue",
+        alpha=0.8,
+        height=0.6,
+        capsize=3,
+    )
+    bars.set_yticks(positions, names)
+    bars.invert_yaxis()
+    bars.set_xlim(left=0)
+    unit = f" ({outcome.unit})" if outcome.unit else ""
+    bars.set_xlabel(f"mu*: mean |effect| of a full-range change{unit}")
+    bars.set_title("Overall influence (95% interval)", fontsize=10)
+    bars.grid(axis="x", alpha=0.3)
+    scatter.scatter(table["mu_star"], table["sigma"], color="tab:blue")
+    for name, x, y in zip(names, table["mu_star"], table["sigma"], strict=True):
+        scatter.annotate(name, (x, y), xytext=(3, 3), textcoords="offset points", fontsize=8)
+    scatter.set_xlabel(f"mu*{unit}")
+    scatter.set_ylabel(f"sigma: spread of effects{unit}")
+    scatter.set_title("Non-linearity and interactions", fontsize=10)
+    scatter.grid(alpha=0.3)
+    fig.suptitle(f"Morris screening of {outcome.label or outcome.name}")
+    return fig
+
+
+def sobol_chart(
+    indices: pd.DataFrame, outcome: Outcome, labels: Mapping[str, str] | None = None
+) -> Figure:
+    """First-order (S1) and total (ST) Sobol' indices per input with their intervals, sorted
+    by ST. Input: ``SobolIndices.indices``."""
+    table = indices.sort_values("ST", ascending=False)
+    names = [_label(d, labels) for d in table["dimension"]]
+    fig, (ax,) = _panels(1, width=6.0, height=0.45 * len(table) + 1.8)
+    positions = np.arange(len(table))
+    height = 0.38
+    for offset, key, colour, text in (
+        (-height / 2, "S1", "tab:blue", "S1: alone"),
+        (height / 2, "ST", "tab:orange", "ST: with interactions"),
+    ):
+        ax.barh(
+            positions + offset,
+            table[key],
+            xerr=table[f"{key}_conf"],
+            height=height,
+            color=colour,
+            alpha=0.85,
+            capsize=3,
+            label=text,
+        )
+    ax.set_yticks(positions, names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("share of the outcome's variance (95% interval)")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(
+        f"Sobol' indices of {outcome.label or outcome.name} (sum of S1 = {table['S1'].sum():.2f})",
+        fontsize=10,
+    )
+    return fig
+
+
+def _no_box(ax: Axes, result: PrimResult) -> None:
+    ax.text(0.5, 0.5, f"No box: {result.reason}", ha="center", va="center", wrap=True)
+    ax.set_title("PRIM scenario discovery")
+    ax.set_axis_off()
+
+
+def prim_tradeoff(result: PrimResult, title: str = "") -> Figure:
+    """PRIM's peeling trajectory: density against coverage, coloured by the number of
+    restricted inputs; the chosen box is circled."""
+    fig, (ax,) = _panels(1, width=5.5, height=4.2)
+    if not result.found:
+        _no_box(ax, result)
+        return fig
+    trajectory = result.trajectory
+    most = int(trajectory["res_dim"].max())
+    points = ax.scatter(
+        trajectory["coverage"],
+        trajectory["density"],
+        c=trajectory["res_dim"],
+        cmap=matplotlib.colormaps["viridis"].resampled(most + 1),
+        vmin=-0.5,
+        vmax=most + 0.5,
+    )
+    fig.colorbar(points, ax=ax, label="restricted inputs", ticks=range(most + 1))
+    ax.scatter(
+        [result.coverage], [result.density], s=160, facecolors="none", edgecolors="red", lw=1.5
+    )
+    ax.annotate(
+        f"chosen: coverage {result.coverage:.2f}, density {result.density:.2f}",
+        (result.coverage, result.density),
+        xytext=(-10, -18),
+        textcoords="offset points",
+        ha="right",
+        fontsize=8,
+        color="red",
+    )
+    ax.set_xlabel("coverage: share of all cases inside the box")
+    ax.set_ylabel("density: share of the box that are cases")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title(title or "PRIM trade-off: each point is a box on the peeling trajectory")
+    return fig
+
+
+def prim_limits(
+    result: PrimResult, title: str = "", labels: Mapping[str, str] | None = None
+) -> Figure:
+    """The chosen box: for each restricted input, its kept range as a bar over the input's
+    full range (scaled to 0-1, limits written in the input's units); a categorical input
+    lists the values kept."""
+    rows = result.limits[result.limits["restricted"]] if result.found else result.limits[:0]
+    fig, (ax,) = _panels(1, width=6.0, height=0.7 * max(len(rows), 1) + 1.4)
+    if not result.found or rows.empty:
+        if result.found:
+            ax.text(0.5, 0.5, "The chosen box restricts no input", ha="center", va="center")
+            ax.set_axis_off()
+        else:
+            _no_box(ax, result)
+        return fig
+    positions = np.arange(len(rows))
+    for y, row in zip(positions, rows.itertuples(index=False), strict=True):
+        ax.barh(y, 1.0, left=0.0, height=0.5, color="0.9")
+        if row.kind == "numeric":
+            span = row.maximum - row.minimum
+            lo = (row.lower - row.minimum) / span
+            hi = (row.upper - row.minimum) / span
+            text = (
+                f"{row.lower:.3g} to {row.upper:.3g}  (range {row.minimum:.3g}-{row.maximum:.3g})"
+            )
+        else:
+            lo, hi = 0.0, 1.0
+            text = "{" + ", ".join(str(v) for v in row.values) + "}"
+        ax.barh(y, hi - lo, left=lo, height=0.5, color="tab:red", alpha=0.7)
+        ax.text(0.5, y - 0.3, text, ha="center", va="bottom", fontsize=8)
+    ax.set_yticks(positions, [_label(d, labels) for d in rows["dimension"]])
+    ax.set_xlim(0, 1)
+    ax.set_ylim(len(rows) - 0.6, -0.9)
+    ax.set_xlabel("position within the input's range (0 = minimum, 1 = maximum)")
+    ax.set_title(
+        title
+        or (
+            f"PRIM box: coverage {result.coverage:.2f}, density {result.density:.2f}, "
+            f"mass {result.mass:.2f}"
+        ),
+        fontsize=10,
+    )
+    return fig
