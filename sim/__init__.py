@@ -7,18 +7,18 @@ from sim.numerics import configure_jit_cache
 
 configure_jit_cache()  # before any compiled function is defined
 
-from sim.countries import ATTRIBUTES, CountryProfile, CountryTable  # noqa: E402
-from sim.engine import run_ensemble, simulate  # noqa: E402
-from sim.ladder import LEVEL_NAMES, Ladder  # noqa: E402
-from sim.params import (  # noqa: E402
+from sim.config import (  # noqa: E402
     DEFAULT_INSTRUMENTS,
     INSTITUTIONS,
     Calendar,
     Event,
     Instrument,
-    ModelParams,
     SimulationConfig,
 )
+from sim.countries import ATTRIBUTES, CountryProfile, CountryTable  # noqa: E402
+from sim.engine import run_ensemble, simulate  # noqa: E402
+from sim.ladder import LEVEL_NAMES, Ladder  # noqa: E402
+from sim.params import ModelParams  # noqa: E402
 from sim.results import SUMMARY_COLUMNS, Trajectories, summarise  # noqa: E402
 from sim.rng import replicate_seeds  # noqa: E402
 from sim.strategies import STRATEGIES, Observation, register  # noqa: E402

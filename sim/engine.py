@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from sim.config import SimulationConfig
 from sim.kernel import TrajectoryArrays, build_world, simulate_batch
 from sim.numerics import jit_cache_dir
-from sim.params import SimulationConfig
 from sim.results import Summary, Trajectories, empty_summary
 
 log = logging.getLogger(__name__)

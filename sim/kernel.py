@@ -14,10 +14,10 @@ from collections import namedtuple
 import numpy as np
 from numba import njit
 
-from sim import rng, rules
+from sim import japan, rng, rules
+from sim.config import INSTITUTIONS, SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.numerics import block_sum, generate_rule, rule
-from sim.params import INSTITUTIONS, SimulationConfig
 from sim.results import RunRecord, summarise_run
 from sim.rules import Draws, Signals
 from sim.strategies import (
@@ -207,7 +207,7 @@ def prepare_run(world, p, key, w):  # noqa: ANN001, ANN201
             else:
                 w.attrs[a, i] = world.values[a, i]
     set_attributes(w.countries, w.attrs)
-    rules.instrument_reach(
+    japan.instrument_reach(
         w.attrs, world.lev_row, world.req_row, world.inst.kind, w.leverage, w.usable
     )
     for i in range(n):
@@ -259,12 +259,12 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     coalition = p.coalition_base
     collective = rules.collective_level(w.levels, world.member)
     leak = leakage(p, countries, w.leak, coalition, lad)
-    available = rules.budget_available(p, world.budget, pressure)
+    available = japan.budget_available(p, world.budget, pressure)
     spent = 0.0
-    japan = w.japan[0]
+    japan_week = w.japan[0]
     levels_moved = True
     obs = Observation(
-        japan, countries, w.leverage, world.centrality, world.visits, world.inst, world.index,
+        japan_week, countries, w.leverage, world.centrality, world.visits, world.inst, world.index,
         lad, p, w.work,
     )  # fmt: skip
     for t in range(world.institution_events.shape[0] + 1):
@@ -273,26 +273,26 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
             event = world.institution_events[week]
             if not np.isnan(event):  # calendar
                 institution = event
-            vmult = rules.visibility_multiplier(p, pressure)
-            available = rules.budget_available(p, world.budget, pressure)  # Japan allocates
-            cred = rules.credibility(p, g7, institution)
-            japan.week, japan.credibility = week, cred
-            japan.available, japan.visibility_mult = available, vmult
+            vmult = japan.visibility_multiplier(p, pressure)
+            available = japan.budget_available(p, world.budget, pressure)  # Japan allocates
+            cred = japan.credibility(p, g7, institution)
+            japan_week.week, japan_week.credibility = week, cred
+            japan_week.available, japan_week.visibility_mult = available, vmult
             for k in range(w.wanted.shape[0]):
                 for i in range(n):
                     w.wanted[k, i] = 0.0
             allocate(world.strategy, obs, world.options, w.wanted)
-            rules.enforce_budget(w.wanted, w.usable, available, w.spend)
-            g7_flow, spent = rules.outreach_flows(
+            japan.enforce_budget(w.wanted, w.usable, available, w.spend)
+            g7_flow, spent = japan.outreach_flows(
                 w.spend, world.inst, w.leverage, world.member_share, w.flows
             )
-            decay = rules.decay_rate(p, institution)  # outreach lands
+            decay = japan.decay_rate(p, institution)  # outreach lands
             for i in range(n):
                 c = countries[i]
-                c.outreach_stock = rules.grown_stock(c.outreach_stock, decay, cred, w.flows[0, i])
-                c.visible = rules.felt_pressure(vmult, w.flows[1, i], c.level, lad)
+                c.outreach_stock = japan.grown_stock(c.outreach_stock, decay, cred, w.flows[0, i])
+                c.visible = japan.felt_pressure(vmult, w.flows[1, i], c.level, lad)
                 c.received = w.flows[2, i]
-            g7 = rules.grown_stock(g7, decay, 1.0, g7_flow)
+            g7 = japan.grown_stock(g7, decay, 1.0, g7_flow)
             perceived = rules.coalition_share(
                 p, rules.count_at_least(w.levels, lad.sanction_level), n
             )
@@ -315,7 +315,7 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
                 levels_moved = levels_moved or w.levels[i] != countries[i].level
                 w.levels[i] = countries[i].level
             after = rules.members_at_least(w.levels, world.member, lad.sanction_level - 1)
-            pressure = rules.japan_pressure(p, pressure, float(before), float(after))
+            pressure = japan.japan_pressure(p, pressure, float(before), float(after))
             coalition = rules.coalition_share(
                 p, rules.count_at_least(w.levels, lad.sanction_level), n
             )

@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 from mesa import Agent, DataCollector, Model
 
-from sim import rng, rules
+from sim import japan, rng, rules
+from sim.config import SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.kernel import build_world
 from sim.numerics import pairwise_sum
-from sim.params import SimulationConfig
 from sim.results import Trajectories
 from sim.rules import Draws, Signals
 from sim.strategies import Observation, get_strategy
@@ -71,8 +71,8 @@ class CountryAgent(Agent):
         unless the state already does what Japan asks."""
         m = self.model
         credibility = m.japan.credibility
-        self.outreach_stock = rules.grown_stock(self.outreach_stock, decay, credibility, effect)
-        self.visible = rules.felt_pressure(m.japan.visibility_mult, seen, self.level, m.lad)
+        self.outreach_stock = japan.grown_stock(self.outreach_stock, decay, credibility, effect)
+        self.visible = japan.felt_pressure(m.japan.visibility_mult, seen, self.level, m.lad)
         self.received = received
 
     def perceive(self) -> None:
@@ -107,7 +107,7 @@ class JapanAgent(Agent):
         p, world = model.p, model.world
         self.pressure = p.japan_pressure_initial
         self.g7_stock = 0.0
-        self.available = rules.budget_available(p, world.budget, self.pressure)
+        self.available = japan.budget_available(p, world.budget, self.pressure)
         self.spent = 0.0
         self.week = 0
         self.credibility = 1.0
@@ -116,7 +116,7 @@ class JapanAgent(Agent):
         attrs = np.array([[getattr(a, attr) for a in countries] for attr in ATTRIBUTE_NAMES])
         self.leverage = np.empty((len(world.lev_row), len(countries)))
         self.usable = np.empty(self.leverage.shape, dtype=bool)
-        rules.instrument_reach(
+        japan.instrument_reach(
             attrs, world.lev_row, world.req_row, world.inst.kind, self.leverage, self.usable
         )
 
@@ -125,9 +125,9 @@ class JapanAgent(Agent):
         m, p = self.model, self.model.p
         world, countries = m.world, m.countries
         self.week = week
-        self.visibility_mult = rules.visibility_multiplier(p, self.pressure)
-        self.available = rules.budget_available(p, world.budget, self.pressure)
-        self.credibility = rules.credibility(p, self.g7_stock, m.institution)
+        self.visibility_mult = japan.visibility_multiplier(p, self.pressure)
+        self.available = japan.budget_available(p, world.budget, self.pressure)
+        self.credibility = japan.credibility(p, self.g7_stock, m.institution)
         obs = Observation(
             self, countries, self.leverage, world.centrality, world.visits, world.inst,
             world.index, m.lad, p, np.empty((8, len(countries))),
@@ -135,24 +135,24 @@ class JapanAgent(Agent):
         wanted = np.zeros(self.leverage.shape)
         m.strategy(obs, m.strategy_options, wanted)
         spend = np.empty_like(wanted)
-        rules.enforce_budget(wanted, self.usable, self.available, spend)
+        japan.enforce_budget(wanted, self.usable, self.available, spend)
         return spend
 
     def reach_out(self, spend: np.ndarray) -> None:
         """Spend: each country receives its outreach; G7 coordination builds credibility."""
         m = self.model
         flows = np.empty((3, spend.shape[1]))
-        g7_flow, self.spent = rules.outreach_flows(
+        g7_flow, self.spent = japan.outreach_flows(
             spend, m.world.inst, self.leverage, m.world.member_share, flows
         )
-        decay = rules.decay_rate(m.p, m.institution)
+        decay = japan.decay_rate(m.p, m.institution)
         for a in m.countries:
             a.receive(flows[0, a.index], flows[1, a.index], flows[2, a.index], decay)
-        self.g7_stock = rules.grown_stock(self.g7_stock, decay, 1.0, g7_flow)
+        self.g7_stock = japan.grown_stock(self.g7_stock, decay, 1.0, g7_flow)
 
     def feel_pressure(self, before: float, after: float) -> None:
         """Ruling-party pressure follows the members' moves to 'condemn' or above."""
-        self.pressure = rules.japan_pressure(self.model.p, self.pressure, before, after)
+        self.pressure = japan.japan_pressure(self.model.p, self.pressure, before, after)
 
 
 # Named reporters (not lambdas, so models pickle).
@@ -259,7 +259,21 @@ class OutreachModel(Model):
         return pairwise_sum(flows, 0, len(flows))
 
     def step(self) -> None:
-        """One week: events, Japan allocates, outreach lands, countries respond."""
+        """One week ``t -> t + 1``; the ensemble kernel runs the same phases in this order:
+
+        1. calendar: dated institutional events of week ``t`` take effect (never below
+           the configured backing);
+        2. Japan allocates: it observes every country and its strategy spends the week's
+           budget (raised by domestic pressure), trimmed to what is usable and available;
+        3. outreach lands: outreach stocks decay and grow with credibility; visible
+           pressure is felt by states not yet doing what Japan asks;
+        4. countries perceive: the coalition share, their neighbours' levels, ASEAN's
+           collective level and their sanction boundary, all from week-``t`` levels;
+        5. countries respond: each moves its stance toward its target and updates its
+           level (synchronous update);
+        6. conclude: Japan's domestic pressure follows the members' moves; the coalition
+           share, ASEAN's collective level and leakage are updated.
+        """
         week = self.steps - 1  # mesa increments ``steps`` before calling ``step``
         self.apply_calendar(week)
         spend = self.japan.allocate(week)

@@ -1,4 +1,4 @@
-"""Parameters of the mechanisms, Japan's instruments, the calendar and the run config.
+"""Parameters of the mechanisms: meaning, range, source and the mechanism each belongs to.
 
 Every field carries metadata (meaning, unit or range, source, mechanism) from which
 ``docs/ODD.md`` is generated, so the documentation cannot drift from the code.
@@ -6,15 +6,9 @@ Every field carries metadata (meaning, unit or range, source, mechanism) from wh
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections import namedtuple
 from dataclasses import astuple, dataclass, field, fields
 from typing import Any
-
-from sim.countries import CountryTable
-from sim.ladder import Ladder
-from sim.strategies import get_strategy, make_options
 
 
 def param(default: float, lo: float, hi: float, doc: str, source: str, mechanism: str) -> Any:
@@ -25,18 +19,18 @@ def param(default: float, lo: float, hi: float, doc: str, source: str, mechanism
     )
 
 
-INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 1.0}
-"""Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
-none, G7 coordination only, a UN General Assembly resolution, a UN Security Council mandate."""
-
-
 @dataclass(frozen=True)
 class ModelParams:
-    """Weights and switches of every mechanism. Setting a weight to 0 switches it off."""
+    """Weights and switches of every mechanism. Setting a weight to 0 switches it off.
+
+    The defaults are neutral: every mechanism off, the rest at a reference value, so that
+    ``ModelParams()`` is a model where states keep their initial stance. The calibrated
+    values are data (``conf/model/default.yaml``), read at the edge by ``experiments``.
+    """
 
     # --- dynamics -----------------------------------------------------------------------
     adjustment_speed: float = param(
-        0.9181,
+        0.5,
         0.2,
         0.95,
         "share of the gap to the target stance closed each week",
@@ -44,7 +38,7 @@ class ModelParams:
         "stance dynamics",
     )
     shock_sd: float = param(
-        0.03413,
+        0.0,
         0.0,
         0.4,
         "s.d. of the weekly stance shock (rungs)",
@@ -60,7 +54,7 @@ class ModelParams:
         "initialisation",
     )
     initial_spread: float = param(
-        0.1,
+        0.0,
         0.0,
         0.5,
         "half-width of the uniform spread of the initial stance (rungs)",
@@ -68,7 +62,7 @@ class ModelParams:
         "initialisation",
     )
     status_quo_weight: float = param(
-        0.2789,
+        1.0,
         0.1,
         5.0,
         "weight of the pull back to the pre-war neutral position",
@@ -76,7 +70,7 @@ class ModelParams:
         "inertia",
     )
     hysteresis: float = param(
-        0.01382,
+        0.0,
         0.0,
         0.5,
         "stance margin beyond a rung boundary before the level changes (rungs)",
@@ -85,7 +79,7 @@ class ModelParams:
     )
     # --- 1 exposure costs ---------------------------------------------------------------
     exposure_trade: float = param(
-        0.7853,
+        0.0,
         0.0,
         3.0,
         "pull to 'oppose' per percentage point of trade with Russia",
@@ -93,7 +87,7 @@ class ModelParams:
         "1 exposure costs",
     )
     exposure_arms: float = param(
-        4.989,
+        0.0,
         0.0,
         10.0,
         "pull to 'oppose' per unit share of arms imports from Russia",
@@ -101,7 +95,7 @@ class ModelParams:
         "1 exposure costs",
     )
     exposure_energy: float = param(
-        2.0,
+        0.0,
         0.0,
         6.0,
         "pull to 'oppose' per unit of energy/fertiliser/nuclear dependence",
@@ -109,7 +103,7 @@ class ModelParams:
         "1 exposure costs",
     )
     exposure_party: float = param(
-        9.125,
+        0.0,
         0.0,
         10.0,
         "pull to 'oppose' per unit of party/ideological affinity",
@@ -126,7 +120,7 @@ class ModelParams:
         "2 coalition returns",
     )
     coalition_regional_weight: float = param(
-        0.3,
+        0.0,
         0.0,
         1.0,
         "how much regional adopters add to the coalition share",
@@ -134,7 +128,7 @@ class ModelParams:
         "2 coalition returns",
     )
     coalition_return: float = param(
-        0.5,
+        0.0,
         0.0,
         1.0,
         "fall in the sanction threshold per unit coalition share",
@@ -143,7 +137,7 @@ class ModelParams:
     )
     # --- 3 thresholds -------------------------------------------------------------------
     threshold_mean: float = param(
-        0.01635,
+        0.0,
         0.0,
         1.0,
         "mean extra stance needed to cross into 'sanction' (rungs)",
@@ -151,7 +145,7 @@ class ModelParams:
         "3 thresholds",
     )
     threshold_spread: float = param(
-        0.06903,
+        0.0,
         0.0,
         0.6,
         "half-width of the uniform spread of sanction thresholds (rungs)",
@@ -160,7 +154,7 @@ class ModelParams:
     )
     # --- 4 peer influence ---------------------------------------------------------------
     peer_weight: float = param(
-        0.5811,
+        0.0,
         0.0,
         4.0,
         "pull toward the tie-weighted mean level of ASEAN neighbours",
@@ -168,7 +162,7 @@ class ModelParams:
         "4 peer influence",
     )
     peer_reinforcement: float = param(
-        2.0,
+        1.0,
         1.0,
         4.0,
         "tie weight of neighbours above own level needed for full peer pull",
@@ -177,7 +171,7 @@ class ModelParams:
     )
     # --- 5 issue linkage ----------------------------------------------------------------
     outreach_weight: float = param(
-        0.2473,
+        0.0,
         0.0,
         6.0,
         "maximum pull of Japan's outreach toward 'sanction'",
@@ -185,7 +179,7 @@ class ModelParams:
         "5 issue linkage",
     )
     outreach_saturation: float = param(
-        5.877,
+        1.0,
         0.1,
         10.0,
         "outreach stock at which half the maximum pull is reached",
@@ -193,7 +187,7 @@ class ModelParams:
         "5 issue linkage",
     )
     outreach_decay: float = param(
-        0.1708,
+        0.0,
         0.0,
         0.5,
         "weekly decay of the outreach stock without institutions",
@@ -202,7 +196,7 @@ class ModelParams:
     )
     # --- 6 credibility and institutions -------------------------------------------------
     credibility_g7: float = param(
-        0.5,
+        0.0,
         0.0,
         2.0,
         "credibility gain per unit of G7 coordination stock",
@@ -210,7 +204,7 @@ class ModelParams:
         "6 credibility",
     )
     credibility_institution: float = param(
-        1.0,
+        0.0,
         0.0,
         3.0,
         "credibility gain from full institutional backing (UNSC mandate)",
@@ -218,7 +212,7 @@ class ModelParams:
         "6 credibility",
     )
     mandate_relief: float = param(
-        1.0,
+        0.0,
         0.0,
         1.0,
         "share of the UN-legalism barrier removed by full backing",
@@ -226,7 +220,7 @@ class ModelParams:
         "6 institutions",
     )
     legalism_barrier: float = param(
-        0.106,
+        0.0,
         0.0,
         3.0,
         "extra sanction threshold for a fully UN-legalist state (rungs)",
@@ -234,7 +228,7 @@ class ModelParams:
         "6 institutions",
     )
     mandate_compliance: float = param(
-        8.0,
+        0.0,
         0.0,
         20.0,
         "pull to 'sanction' per unit of UN legalism under a binding UNSC "
@@ -244,7 +238,7 @@ class ModelParams:
     )
     # --- 7 backsliding ------------------------------------------------------------------
     backslide_hazard: float = param(
-        0.02,
+        0.0,
         0.0,
         0.2,
         "weekly probability that a state at 'principle' or above slips",
@@ -252,10 +246,10 @@ class ModelParams:
         "7 backsliding",
     )
     backslide_drop: float = param(
-        0.5, 0.0, 1.5, "stance lost when a state slips (rungs)", "assumption", "7 backsliding"
+        0.0, 0.0, 1.5, "stance lost when a state slips (rungs)", "assumption", "7 backsliding"
     )
     institution_damping: float = param(
-        0.8,
+        0.0,
         0.0,
         1.0,
         "share of decay and backsliding removed by full institutional backing",
@@ -264,7 +258,7 @@ class ModelParams:
     )
     # --- 8 busting and leakage ----------------------------------------------------------
     busting_rent: float = param(
-        0.008479,
+        0.0,
         0.0,
         5.0,
         "pull to 'oppose' per unit of hub role times coalition share (rent foregone by joining)",
@@ -272,7 +266,7 @@ class ModelParams:
         "8 busting",
     )
     diversion: float = param(
-        1.5,
+        0.0,
         0.0,
         5.0,
         "extra trade rerouted through a non-adopting hub per unit coalition",
@@ -280,7 +274,7 @@ class ModelParams:
         "8 leakage",
     )
     secondary_risk: float = param(
-        0.3,
+        0.0,
         0.0,
         1.0,
         "credibility of US secondary sanctions (probability-like)",
@@ -288,7 +282,7 @@ class ModelParams:
         "8 busting / 11 counter-forces",
     )
     secondary_weight: float = param(
-        2.0,
+        0.0,
         0.0,
         6.0,
         "pull to 'sanction' per unit of exposure to secondary sanctions",
@@ -297,7 +291,7 @@ class ModelParams:
     )
     # --- 9 hedging ----------------------------------------------------------------------
     hedge_weight: float = param(
-        0.5278,
+        0.0,
         0.0,
         4.0,
         "pull toward the hedging point for a state with no security partner",
@@ -309,7 +303,7 @@ class ModelParams:
     )
     # --- 10 ASEAN consensus and reactance -----------------------------------------------
     asean_weight: float = param(
-        1.056,
+        0.0,
         0.0,
         3.0,
         "pull of members toward the ASEAN collective (lowest common) level",
@@ -317,7 +311,7 @@ class ModelParams:
         "10 ASEAN consensus",
     )
     reactance_weight: float = param(
-        1.549,
+        0.0,
         0.0,
         5.0,
         "pull to neutrality per unit of visible pressure above tolerance",
@@ -325,7 +319,7 @@ class ModelParams:
         "10 reactance",
     )
     reactance_tolerance: float = param(
-        3.086,
+        0.0,
         0.0,
         5.0,
         "visible outreach per week a fully democratic state tolerates",
@@ -342,7 +336,7 @@ class ModelParams:
     )
     # --- 11 counter-pressure ------------------------------------------------------------
     russia_counter: float = param(
-        1.5,
+        0.0,
         0.0,
         6.0,
         "Russia's pull to 'oppose' per unit of mean arms/energy/party ties",
@@ -350,7 +344,7 @@ class ModelParams:
         "11 counter-forces",
     )
     russia_response: float = param(
-        0.5,
+        0.0,
         0.0,
         2.0,
         "rise of Russian counter-pressure per rung above neutral",
@@ -358,7 +352,7 @@ class ModelParams:
         "11 counter-forces",
     )
     china_pull: float = param(
-        3.721,
+        0.0,
         0.0,
         10.0,
         "pull toward neutrality per unit share of trade with China",
@@ -366,7 +360,7 @@ class ModelParams:
         "11 counter-forces",
     )
     west_weight: float = param(
-        0.6788,
+        0.0,
         0.0,
         12.0,
         "US/EU pull toward 'sanction' per unit share of trade with the West",
@@ -375,7 +369,7 @@ class ModelParams:
     )
     # --- 12 domestic legitimacy ---------------------------------------------------------
     public_weight: float = param(
-        0.7264,
+        0.0,
         0.0,
         6.0,
         "pull toward the public's preferred rung (x salience x democracy)",
@@ -383,7 +377,7 @@ class ModelParams:
         "12 legitimacy",
     )
     norm_strength: float = param(
-        13.92,
+        0.0,
         0.0,
         30.0,
         "pull toward 'sanction' per unit of small-state norm weight",
@@ -393,7 +387,7 @@ class ModelParams:
     )
     # --- Japan --------------------------------------------------------------------------
     japan_pressure_initial: float = param(
-        0.3,
+        0.0,
         0.0,
         1.0,
         "ruling-party pressure on the government at the start (0-1)",
@@ -401,7 +395,7 @@ class ModelParams:
         "Japan domestic pressure",
     )
     japan_pressure_gain: float = param(
-        0.05,
+        0.0,
         0.0,
         0.3,
         "weekly rise in pressure while no state moves to 'condemn' or above",
@@ -409,7 +403,7 @@ class ModelParams:
         "Japan domestic pressure",
     )
     japan_pressure_relief: float = param(
-        0.2,
+        0.0,
         0.0,
         1.0,
         "fall in pressure per state newly at 'condemn' or above",
@@ -417,7 +411,7 @@ class ModelParams:
         "Japan domestic pressure",
     )
     japan_budget_gain: float = param(
-        0.5,
+        0.0,
         0.0,
         2.0,
         "extra budget share at full domestic pressure ('how much')",
@@ -425,7 +419,7 @@ class ModelParams:
         "Japan domestic pressure",
     )
     japan_visibility_gain: float = param(
-        1.0,
+        0.0,
         0.0,
         3.0,
         "extra visibility of outreach at full domestic pressure ('how visibly')",
@@ -448,164 +442,3 @@ class ModelParams:
 
 ModelParamsValues = namedtuple("ModelParamsValues", [f.name for f in fields(ModelParams)])
 """Plain tuple of :class:`ModelParams` (same field names), for the compiled kernel."""
-
-
-@dataclass(frozen=True)
-class Instrument:
-    """One of Japan's diplomatic instruments.
-
-    ``target``: ``country`` (spent on one state), ``asean`` (the multilateral channel,
-    shared by all members) or ``global`` (G7 coordination, raising credibility).
-    ``leverage``: the country attribute that scales its effect (issue linkage), if any.
-    ``requires``: an attribute that must be at least 0.5 for the instrument to be usable.
-    """
-
-    name: str
-    cost: float
-    effect: float
-    visibility: float
-    target: str = "country"
-    leverage: str | None = None
-    requires: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.cost <= 0:
-            raise ValueError(f"instruments.{self.name}.cost: must be > 0, got {self.cost}")
-        if self.effect < 0 or self.visibility < 0:
-            raise ValueError(f"instruments.{self.name}: effect and visibility must be >= 0")
-        if self.target not in ("country", "asean", "global"):
-            raise ValueError(
-                f"instruments.{self.name}.target: must be one of country, asean, global; "
-                f"got {self.target!r}"
-            )
-
-
-DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0),
-    Instrument(
-        "two_plus_two",
-        cost=1.5,
-        effect=2.0,
-        visibility=0.7,
-        leverage="security_partner",
-        requires="security_partner",
-    ),
-    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage"),
-    Instrument("g7_coordination", cost=1.0, effect=1.0, visibility=0.2, target="global"),
-    Instrument("asean_channel", cost=1.0, effect=0.6, visibility=0.1, target="asean"),
-)
-
-
-@dataclass(frozen=True)
-class Event:
-    """A dated event: ``japan_visit`` (with ``country``, ``instrument``, ``amount``),
-    ``asean_meeting``, ``un_vote`` (with ``name`` and ``kind``) or ``institution``
-    (``name`` is the new backing: none, g7, unga, unsc)."""
-
-    date: dt.date
-    kind: str
-    country: str | None = None
-    instrument: str | None = None
-    amount: float = 1.0
-    name: str | None = None
-
-    KINDS = ("japan_visit", "asean_meeting", "un_vote", "institution")
-
-    def __post_init__(self) -> None:
-        if self.kind not in self.KINDS:
-            raise ValueError(
-                f"events.kind: unknown {self.kind!r}; allowed: {', '.join(self.KINDS)}"
-            )
-        if self.kind == "institution" and self.name not in INSTITUTIONS:
-            raise ValueError(
-                f"events.name: unknown institution {self.name!r}; "
-                f"allowed: {', '.join(INSTITUTIONS)}"
-            )
-        if self.amount < 0:
-            raise ValueError(f"events.amount: must be >= 0, got {self.amount}")
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Weekly steps from ``start``; step ``t`` is the state on ``start + 7 t`` days."""
-
-    start: dt.date = dt.date(2022, 2, 24)
-    n_steps: int = 53
-    events: tuple[Event, ...] = ()
-
-    def __post_init__(self) -> None:
-        if self.n_steps < 1:
-            raise ValueError(f"calendar.n_steps: must be >= 1, got {self.n_steps}")
-
-    def date(self, step: int) -> dt.date:
-        return self.start + dt.timedelta(weeks=step)
-
-    def step_of(self, date: dt.date) -> int:
-        """The step whose week ``[date(t), date(t+1))`` contains ``date`` (may be < 0)."""
-        return (date - self.start).days // 7
-
-    def events_at(self, step: int, kind: str | None = None) -> tuple[Event, ...]:
-        """Events in week ``step``, i.e. dated in ``[date(step), date(step + 1))``: they
-        act on the transition from step ``step`` to ``step + 1``."""
-        return tuple(
-            e
-            for e in self.events
-            if self.step_of(e.date) == step and (kind is None or e.kind == kind)
-        )
-
-
-@dataclass(frozen=True)
-class SimulationConfig:
-    """Everything one simulated experiment point needs, as plain values."""
-
-    countries: CountryTable
-    params: ModelParams = field(default_factory=ModelParams)
-    instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
-    calendar: Calendar = field(default_factory=Calendar)
-    ladder: Ladder = field(default_factory=Ladder)
-    strategy: str = "none"
-    strategy_options: Any = None  # the strategy's options dataclass (None: its defaults)
-    budget: float = 4.0
-    institution: str = "none"
-    sample_priors: bool = False
-
-    def __post_init__(self) -> None:
-        get_strategy(self.strategy)
-        options = self.strategy_options
-        if options is None or isinstance(options, dict | tuple):
-            given = dict(options or ())
-            object.__setattr__(self, "strategy_options", make_options(self.strategy, given))
-        elif not isinstance(options, get_strategy(self.strategy).options):
-            raise ValueError(
-                f"strategy_options: expected {get_strategy(self.strategy).options.__name__} "
-                f"for {self.strategy!r}, got {type(options).__name__}"
-            )
-        if (
-            isinstance(self.budget, bool)
-            or not isinstance(self.budget, int | float)
-            or not math.isfinite(self.budget)
-            or self.budget < 0
-        ):
-            raise ValueError(f"budget: must be a finite number >= 0, got {self.budget!r}")
-        if self.institution not in INSTITUTIONS:
-            raise ValueError(
-                f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"
-            )
-        names = [i.name for i in self.instruments]
-        if len(set(names)) != len(names):
-            raise ValueError(f"instruments: duplicate names in {names}")
-        for e in self.calendar.events:
-            if e.country is not None:
-                self.countries.index(e.country)
-            if e.instrument is not None and e.instrument not in names:
-                raise ValueError(
-                    f"events.instrument: unknown {e.instrument!r}; allowed: {', '.join(names)}"
-                )
-
-    def instrument_index(self, name: str) -> int:
-        for k, ins in enumerate(self.instruments):
-            if ins.name == name:
-                return k
-        raise ValueError(
-            f"instrument: unknown {name!r}; allowed: {', '.join(i.name for i in self.instruments)}"
-        )

@@ -24,7 +24,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from sim.numerics import block_sum, rule
+from sim.numerics import rule
 
 Signals = namedtuple(
     "Signals", ["coalition", "peer_mean", "peer_pulling", "collective", "boundary", "institution"]
@@ -38,14 +38,26 @@ Draws = namedtuple("Draws", ["shock", "slip_u"])
 
 FORCES: list[dict[str, Any]] = []
 """Every force in the order its terms are added: name, kind (``fixed`` or ``weekly``),
-anchor in words and the function (its docstring is the equation)."""
+anchor in words, mechanism (``MODEL_NOTES`` numbering), source and the function (its
+docstring is the equation). The ODD's force table is generated from this list."""
 
 
-def force(kind: str, anchor: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def force(
+    kind: str, anchor: str, mechanism: str, source: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a force (documented in the ODD) and make it a :func:`rule`."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        FORCES.append({"name": fn.__name__, "kind": kind, "anchor": anchor, "fn": fn})
+        FORCES.append(
+            {
+                "name": fn.__name__,
+                "kind": kind,
+                "anchor": anchor,
+                "mechanism": mechanism,
+                "source": source,
+                "fn": fn,
+            }
+        )
         return rule(fn)
 
     return deco
@@ -83,13 +95,13 @@ def deterred_share(p, c):  # noqa: ANN001, ANN201
 
 
 # --------------------------------------------------------------------------- fixed forces
-@force("fixed", "initial stance")
+@force("fixed", "initial stance", "inertia", "normalising pull to the pre-war position")
 def status_quo(p, c, lad):  # noqa: ANN001, ANN201
     """Inertia: ``status_quo_weight`` toward the pre-war position ``initial_stance``."""
     return p.status_quo_weight, p.initial_stance
 
 
-@force("fixed", "oppose (0)")
+@force("fixed", "oppose (0)", "1 exposure costs", "Early 2015; Early 2009, 2012; SIPRI arms data")
 def exposure(p, c, lad):  # noqa: ANN001, ANN201
     """Exposure costs (Early 2015): ``exposure_trade x russia_trade_pct + exposure_arms x
     arms_russia + exposure_energy x energy_russia + exposure_party x party_affinity``."""
@@ -102,38 +114,43 @@ def exposure(p, c, lad):  # noqa: ANN001, ANN201
     return w, 0.0
 
 
-@force("fixed", "neutral (1.5)")
+@force(
+    "fixed",
+    "neutral (1.5)",
+    "11 counter-forces",
+    "China first or second trade partner of every member",
+)
 def china(p, c, lad):  # noqa: ANN001, ANN201
     """China's pull to neutrality: ``china_pull x china_trade_share``."""
     return p.china_pull * c.china_trade_share, 1.5
 
 
-@force("fixed", "hedge_point")
+@force("fixed", "hedge_point", "9 hedging", "Kuik 2008, 2016, 2020")
 def hedging(p, c, lad):  # noqa: ANN001, ANN201
     """Hedging without a security partner (Kuik): ``hedge_weight x (1 - security_partner)``."""
     return p.hedge_weight * (1.0 - c.security_partner), p.hedge_point
 
 
-@force("fixed", "top of the scale")
+@force("fixed", "top of the scale", "12 legitimacy / norms", "small-state norm (SG rationale)")
 def norm(p, c, lad):  # noqa: ANN001, ANN201
     """Small-state norm against conquest, acted on: ``norm_strength x norm_weight``."""
     return p.norm_strength * c.norm_weight, lad.top
 
 
-@force("fixed", "1.5 + 2 x public_support")
+@force("fixed", "1.5 + 2 x public_support", "12 legitimacy", "Schneider, Finke & Bailer 2010; Kuik")
 def public(p, c, lad):  # noqa: ANN001, ANN201
     """Domestic legitimacy: ``public_weight x salience x democracy`` toward the public's
     preferred rung ``1.5 + 2 x public_support``."""
     return p.public_weight * c.salience * c.democracy, 1.5 + 2.0 * c.public_support
 
 
-@force("fixed", "top of the scale")
+@force("fixed", "top of the scale", "11 counter-forces", "US/EU coalition; trade data")
 def west(p, c, lad):  # noqa: ANN001, ANN201
     """US/EU pull: ``west_weight x west_trade_share x (0.5 + 0.5 x security_partner)``."""
     return p.west_weight * c.west_trade_share * (0.5 + 0.5 * c.security_partner), lad.top
 
 
-@force("fixed", "top of the scale")
+@force("fixed", "top of the scale", "8 busting / 11 counter-forces", "PH Mi-17 cancellation")
 def secondary(p, c, lad):  # noqa: ANN001, ANN201
     """Fear of US secondary sanctions: ``secondary_weight x secondary_risk x
     west_trade_share x (arms_russia + transit_hub)``."""
@@ -174,7 +191,7 @@ def fixed_pull(p, c, lad):  # noqa: ANN001, ANN201
 
 
 # --------------------------------------------------------------------------- weekly forces
-@force("weekly", "oppose (0)")
+@force("weekly", "oppose (0)", "11 counter-forces", "Early (black knights); Drezner 2000")
 def russia_counter(p, c, s, lad):  # noqa: ANN001, ANN201
     """Russia's counter-pressure, rising as a state moves away from it: ``russia_counter x
     russia_ties x (1 + russia_response x max(level - 1, 0))``."""
@@ -182,14 +199,14 @@ def russia_counter(p, c, s, lad):  # noqa: ANN001, ANN201
     return p.russia_counter * c.russia_ties * (1.0 + p.russia_response * above_neutral), 0.0
 
 
-@force("weekly", "oppose (0)")
+@force("weekly", "oppose (0)", "8 busting", "Early 2015; Early & Spice 2011, 2015")
 def busting(p, c, s, lad):  # noqa: ANN001, ANN201
     """Rent of sanctions busting foregone by joining: ``busting_rent x transit_hub x
     coalition``."""
     return p.busting_rent * c.transit_hub * s.coalition, 0.0
 
 
-@force("weekly", "top of the scale")
+@force("weekly", "top of the scale", "5 issue linkage, 6 credibility", "Martin 1992, 1993")
 def outreach(p, c, s, lad):  # noqa: ANN001, ANN201
     """Japan's outreach (issue linkage, Martin 1992), saturating: ``outreach_weight x
     stock / (stock + outreach_saturation)``."""
@@ -197,26 +214,31 @@ def outreach(p, c, s, lad):  # noqa: ANN001, ANN201
     return p.outreach_weight * stock / (stock + p.outreach_saturation), lad.top
 
 
-@force("weekly", "neighbours' mean level + 0.5")
+@force(
+    "weekly",
+    "neighbours' mean level + 0.5",
+    "4 peer influence",
+    "Centola & Macy 2007; Centola 2010",
+)
 def peer(p, c, s, lad):  # noqa: ANN001, ANN201
     """Peer influence needing reinforcement (Centola & Macy): ``peer_weight x
     min(pulling tie weight / peer_reinforcement, 1)``."""
     return p.peer_weight * min(s.peer_pulling / p.peer_reinforcement, 1.0), s.peer_mean + 0.5
 
 
-@force("weekly", "ASEAN collective level + 0.5")
+@force("weekly", "ASEAN collective level + 0.5", "10 ASEAN consensus", "ASEAN Charter practice")
 def asean(p, c, s, lad):  # noqa: ANN001, ANN201
     """ASEAN consensus: ``asean_weight`` for members, toward the collective level."""
     return p.asean_weight * c.member, s.collective + 0.5
 
 
-@force("weekly", "reactance_anchor")
+@force("weekly", "reactance_anchor", "10 reactance", "article: 'we can't force them'")
 def reactance(p, c, s, lad):  # noqa: ANN001, ANN201
     """Reactance to visible pressure: ``reactance_weight x max(visible - tolerance, 0)``."""
     return p.reactance_weight * max(c.visible - c.tolerance, 0.0), p.reactance_anchor
 
 
-@force("weekly", "top of the scale")
+@force("weekly", "top of the scale", "6 institutions", "UN Charter arts. 25, 41; MY, ID 'UN-only'")
 def un_compliance(p, c, s, lad):  # noqa: ANN001, ANN201
     """Compliance with a binding UN Security Council mandate (Charter arts. 25, 41):
     ``mandate_compliance x un_legalism`` while the backing is a mandate (1)."""
@@ -357,113 +379,6 @@ def sanction_boundary(p, c, coalition, institution):  # noqa: ANN001, ANN201
     return max(coalition_term + legal_term, 0.0)
 
 
-# --------------------------------------------------------------------------- Japan
-@rule
-def budget_available(p, budget, pressure):  # noqa: ANN001, ANN201
-    """Japan's budget this week: the base budget raised by domestic pressure."""
-    return budget * (1.0 + p.japan_budget_gain * pressure)
-
-
-@rule
-def visibility_multiplier(p, pressure):  # noqa: ANN001, ANN201
-    """How much more visible outreach is under domestic pressure."""
-    return 1.0 + p.japan_visibility_gain * pressure
-
-
-@rule
-def credibility(p, g7_stock, institution):  # noqa: ANN001, ANN201
-    """Credibility multiplier of Japan's outreach (Martin 1993)."""
-    return (
-        1.0
-        + p.credibility_g7 * g7_stock / (1.0 + g7_stock)
-        + p.credibility_institution * institution
-    )
-
-
-@rule
-def decay_rate(p, institution):  # noqa: ANN001, ANN201
-    """Weekly decay of outreach stocks, damped by institutional backing (Drezner 2000)."""
-    return p.outreach_decay * (1.0 - p.institution_damping * institution)
-
-
-@rule
-def grown_stock(stock, decay, credibility, effect):  # noqa: ANN001, ANN201
-    """An outreach stock after a week: decayed, plus the effect bought times credibility."""
-    return stock * (1.0 - decay) + credibility * effect
-
-
-@rule
-def felt_pressure(multiplier, seen, level, lad):  # noqa: ANN001, ANN201
-    """Visible pressure a state feels this week; none once it does what Japan asks."""
-    return multiplier * seen * (1.0 if level < lad.sanction_level else 0.0)
-
-
-@rule
-def japan_pressure(p, pressure, before, after):  # noqa: ANN001, ANN201
-    """Ruling-party pressure: rises while no member moves up to 'condemn', eases with gains."""
-    gained = max(after - before, 0.0)
-    stalled = 1.0 if gained == 0.0 else 0.0
-    new = pressure + p.japan_pressure_gain * stalled - p.japan_pressure_relief * gained
-    return min(max(new, 0.0), 1.0)
-
-
-@rule
-def enforce_budget(wanted, usable, available, spend):  # noqa: ANN001, ANN201
-    """Japan's spending ``(K, N)`` in ``spend``: requests >= 0 on usable instruments, scaled
-    down to the available budget; returns the total before scaling."""
-    total = 0.0
-    for k in range(wanted.shape[0]):
-        for i in range(wanted.shape[1]):
-            v = wanted[k, i]
-            spend[k, i] = (v if v >= 0.0 else 0.0) * usable[k, i]
-        total += block_sum(spend[k], 0, spend.shape[1])
-    if total > available:
-        scale = available / total
-        for k in range(spend.shape[0]):
-            for i in range(spend.shape[1]):
-                spend[k, i] *= scale
-    return total
-
-
-@rule
-def outreach_flows(spend, inst, leverage, member_share, flows):  # noqa: ANN001, ANN201
-    """What the week's spending buys, before credibility and visibility multipliers.
-
-    Fills ``flows`` rows 0-2 with each country's direct effect, seen pressure and budget
-    received (country instruments by target and leverage; the ASEAN channel shared by
-    members); returns the G7 coordination effect and the total spent.
-    """
-    n = spend.shape[1]
-    for i in range(n):
-        flows[0, i] = 0.0
-        flows[1, i] = 0.0
-        flows[2, i] = 0.0
-    asean_effect = 0.0
-    asean_seen = 0.0
-    g7 = 0.0
-    spent = 0.0
-    for k in range(spend.shape[0]):
-        total_k = block_sum(spend[k], 0, n)
-        if total_k == 0.0:  # nothing spent on it: its terms would all be zeros
-            continue
-        spent += total_k
-        if inst.kind[k] == 0:
-            for i in range(n):
-                flows[0, i] += spend[k, i] * inst.efficiency[k] * leverage[k, i]
-                flows[1, i] += spend[k, i] * inst.visibility[k]
-                flows[2, i] += spend[k, i]
-        elif inst.kind[k] == 1:
-            asean_effect += total_k * inst.efficiency[k]
-            asean_seen += total_k * inst.visibility[k]
-        else:
-            g7 += total_k * inst.efficiency[k]
-    if asean_effect != 0.0 or asean_seen != 0.0:
-        for i in range(n):
-            flows[0, i] += asean_effect * member_share[i]
-            flows[1, i] += asean_seen * member_share[i]
-    return g7, spent
-
-
 # --------------------------------------------------------------------------- outcomes
 @rule
 def leakage_flow(p, c, coalition, lad):  # noqa: ANN001, ANN201
@@ -502,18 +417,3 @@ def members_at_least(levels, member, rung):  # noqa: ANN001, ANN201
         if member[i] and levels[i] >= rung:
             count += 1
     return count
-
-
-@rule
-def instrument_reach(attrs, lev_row, req_row, kind, leverage, usable):  # noqa: ANN001, ANN201
-    """Fill ``leverage`` ``(K, N)``, each instrument's effect multiplier on each country
-    (issue linkage): the attribute in row ``lev_row[k]`` of ``attrs`` (1 if none), times 0
-    where the attribute in row ``req_row[k]`` is below 0.5; and ``usable``: where spending
-    is possible (country instruments need a non-zero multiplier)."""
-    for k in range(leverage.shape[0]):
-        for i in range(leverage.shape[1]):
-            value = attrs[lev_row[k], i] if lev_row[k] >= 0 else 1.0
-            if req_row[k] >= 0:
-                value = value * (1.0 if attrs[req_row[k], i] >= 0.5 else 0.0)
-            leverage[k, i] = value
-            usable[k, i] = value > 0 if kind[k] == 0 else True

@@ -15,12 +15,24 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
 from sim.numerics import block_sum, generate_rule, rule
+from sim.options import (
+    Coordination,
+    Dialogue,
+    Greedy,
+    HubTargeted,
+    NoOptions,
+    OneInstrument,
+    Replay,
+    Targeted,
+    compiled_options,
+    values_type,
+)
 
 Observation = namedtuple(
     "Observation",
@@ -51,156 +63,6 @@ InstrumentIndex = namedtuple(
     "InstrumentIndex", ["visit", "two_plus_two", "aid", "g7_coordination", "asean_channel"]
 )
 """Positions of the standard instruments among the configured ones (-1 if absent)."""
-
-COUNTRY_INSTRUMENTS = ("visit", "two_plus_two", "aid")
-
-
-def option(default: Any, doc: str, allowed: str) -> Any:
-    """A documented strategy option: default, meaning and what values are allowed."""
-    return field(default=default, metadata={"doc": doc, "allowed": allowed})
-
-
-def _check_int(name: str, value: Any, lo: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-        raise ValueError(f"strategy_options.{name}: must be an integer >= {lo}, got {value!r}")
-
-
-def _check_share(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise ValueError(f"strategy_options.{name}: must be a share in [0, 1], got {value!r}")
-
-
-def _check_instrument(name: str, value: Any) -> None:
-    if value not in COUNTRY_INSTRUMENTS:
-        raise ValueError(
-            f"strategy_options.{name}: unknown instrument {value!r}; "
-            f"allowed: {', '.join(COUNTRY_INSTRUMENTS)}"
-        )
-
-
-@dataclass(frozen=True)
-class NoOptions:
-    """This strategy has no options."""
-
-
-@dataclass(frozen=True)
-class OneInstrument:
-    """Options of a strategy spending on one country instrument."""
-
-    instrument: str = option("visit", "instrument used", "visit | two_plus_two | aid")
-
-    def __post_init__(self) -> None:
-        _check_instrument("instrument", self.instrument)
-
-
-@dataclass(frozen=True)
-class Targeted:
-    """Options of a strategy concentrating on ``k`` countries at a time."""
-
-    k: int = option(3, "number of countries targeted at once", "integer >= 1")
-    instrument: str = option("visit", "instrument used", "visit | two_plus_two | aid")
-
-    def __post_init__(self) -> None:
-        _check_int("k", self.k, 1)
-        _check_instrument("instrument", self.instrument)
-
-
-@dataclass(frozen=True)
-class HubTargeted(Targeted):
-    """Options of ``hub_first``."""
-
-    centrality_weight: float = option(
-        1.0, "weight of network centrality in the hub score", "number >= 0"
-    )
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if isinstance(self.centrality_weight, bool) or not self.centrality_weight >= 0:
-            raise ValueError(
-                f"strategy_options.centrality_weight: must be >= 0, got {self.centrality_weight}"
-            )
-
-
-@dataclass(frozen=True)
-class Dialogue:
-    """Options of ``security_partners``."""
-
-    dialogue_share: float = option(
-        0.7, "share of the budget spent on 2+2 dialogues (the rest on visits)", "[0, 1]"
-    )
-
-    def __post_init__(self) -> None:
-        _check_share("dialogue_share", self.dialogue_share)
-
-
-@dataclass(frozen=True)
-class Coordination:
-    """Options of ``g7_coalition``."""
-
-    coordination_share: float = option(
-        0.5, "share of the budget spent on G7 coordination (the rest on visits)", "[0, 1]"
-    )
-
-    def __post_init__(self) -> None:
-        _check_share("coordination_share", self.coordination_share)
-
-
-@dataclass(frozen=True)
-class Greedy:
-    """Options of ``adaptive``."""
-
-    chunks: int = option(4, "budget chunks reallocated greedily each week", "integer >= 1")
-
-    def __post_init__(self) -> None:
-        _check_int("chunks", self.chunks, 1)
-
-
-@dataclass(frozen=True)
-class Replay:
-    """Options of ``historical``."""
-
-    background_g7: float = option(
-        0.5, "G7 coordination spent every week besides the dated visits, budget units", ">= 0"
-    )
-
-    def __post_init__(self) -> None:
-        if isinstance(self.background_g7, bool) or not self.background_g7 >= 0:
-            raise ValueError(
-                f"strategy_options.background_g7: must be >= 0, got {self.background_g7}"
-            )
-
-
-_VALUES: dict[type, type] = {}
-
-
-def values_type(options_cls: type) -> type:
-    """The plain tuple type the drivers receive for an options class (defined once, at
-    module level, so that compiled kernels can be cached)."""
-    if options_cls not in _VALUES:
-        name = options_cls.__name__ + "Values"
-        cls = namedtuple(name, [f.name for f in fields(options_cls)], module=__name__)
-        globals()[name] = cls
-        _VALUES[options_cls] = cls
-    return _VALUES[options_cls]
-
-
-def compiled_options(options: Any, instrument_names: tuple[str, ...], strict: bool = True) -> tuple:
-    """Options as a plain tuple for the drivers: instrument names become positions (-1 for
-    an instrument not configured, an error with ``strict``)."""
-    values = []
-    for f in fields(options):
-        value = getattr(options, f.name)
-        if f.name == "instrument":
-            if value not in instrument_names and not strict:
-                value = -1
-            elif value not in instrument_names:
-                raise ValueError(
-                    f"strategy_options.instrument: {value!r} is not a configured instrument; "
-                    f"allowed: {', '.join(instrument_names)}"
-                )
-            value = instrument_names.index(value)
-        values.append(value)
-    return values_type(type(options))(*values)
 
 
 @dataclass(frozen=True)
@@ -259,9 +121,7 @@ def make_options(name: str, given: dict[str, Any] | None = None) -> Any:
     try:
         return cls(**(given or {}))
     except ValueError as exc:
-        raise ValueError(
-            str(exc).replace("strategy_options.", f"strategy_options.{name}.")
-        ) from None
+        raise ValueError(f"strategy_options.{name}.{exc}") from None
 
 
 def option_defaults(name: str) -> dict[str, Any]:

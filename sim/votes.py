@@ -28,38 +28,41 @@ def _param(default: float, lo: float, hi: float, doc: str, source: str) -> Any:
 
 @dataclass(frozen=True)
 class VoteRule:
-    """Cut points of the vote rule on the stance scale (rungs), with their ranges."""
+    """Cut points of the vote rule on the stance scale (rungs), with their ranges.
+
+    The defaults are uninformed placeholders (no at 'oppose', yes from 'principle' or
+    'condemn', wide noise); the fitted values are data (``conf/vote_rule/default.yaml``)."""
 
     principle_yes: float = _param(
-        1.9,
+        2.0,
         0.8,
         2.5,
         "stance from which a state votes yes on a resolution of principle",
         "fitted on ES-11/1, ES-11/2 (in-sample, experiments.calibrate)",
     )
     principle_no: float = _param(
-        0.1,
+        1.0,
         0.0,
         1.5,
         "stance below which a state votes no on a resolution of principle",
         "fitted on ES-11/1, ES-11/2 (in-sample, experiments.calibrate)",
     )
     punitive_yes: float = _param(
-        1.45,
+        3.0,
         1.0,
         4.0,
         "stance from which a state with no UN legalism votes yes on a punitive resolution",
         "fitted on ES-11/3 (in-sample, experiments.calibrate)",
     )
     punitive_no: float = _param(
-        1.45,
+        1.0,
         0.0,
         2.5,
         "stance below which a state votes no on a punitive resolution",
         "fitted on ES-11/3 (in-sample, experiments.calibrate)",
     )
     legalism_shift: float = _param(
-        6.0,
+        0.0,
         0.0,
         8.0,
         "rise of the punitive yes cut per unit of un_legalism (a UN-legalist "
@@ -68,7 +71,7 @@ class VoteRule:
         "('UN-only'), SG ('normally acts only on UNSC authority')",
     )
     noise: float = _param(
-        0.1,
+        0.5,
         0.0,
         1.0,
         "scale of the logistic vote noise (rungs; 0 = deterministic cut points)",
@@ -144,7 +147,7 @@ def _rows() -> str:
     for f in fields(VoteRule):
         lo, hi = f.metadata["range"]
         out.append(
-            f"| `{f.name}` | {f.metadata['doc']} (default {f.default}; {f.metadata['source']}) "
+            f"| `{f.name}` | {f.metadata['doc']} ({f.metadata['source']}) "
             f"| [{lo}, {hi}] |"
         )
     return "\n".join(out) + "\n"

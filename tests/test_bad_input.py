@@ -18,7 +18,7 @@ CASES = [
     (["model.peer_wieght=1"], ["model.peer_wieght", "unknown key", "allowed:", "peer_weight"]),
     (["n_seed=5"], ["n_seed", "unknown key", "allowed:", "n_seeds"]),
     (["budget=lots"], ["budget", "'lots'", "Float"]),
-    (["engine=gpu"], ["engine", "vectorized", "mesa"]),
+    (["engine=gpu"], ["engine", "compiled", "mesa"]),
     (["institution=nato"], ["institution", "unsc"]),
     (["budget=-1"], ["budget", ">= 0"]),
     (["n_seeds=-5"], ["n_seeds", ">= 1"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
+from dataclasses import asdict, is_dataclass, replace
 
 import pytest
 import yaml
@@ -94,7 +94,7 @@ def test_strategy_selection_narrows_the_run(compose_cfg, name: str) -> None:
     )
     assert {p.strategy for p in points} == {name}
     assert len(points) == 4  # the preset's budget sweep is kept
-    assert dict(points[0].config.strategy_options) == STRATEGY_OPTIONS[name]
+    assert asdict(points[0].config.strategy_options) == STRATEGY_OPTIONS[name]
     assert points[0].config.params.peer_weight == 2.5  # a model override reaches sim
 
 
@@ -112,9 +112,9 @@ def test_strategy_files_match_registry() -> None:
 
 def test_strategy_options_override(compose_cfg) -> None:
     one = to_simulation_configs(compose_cfg("strategy=hub_first", "strategy_options.hub_first.k=5"))
-    assert dict(one[0].config.strategy_options)["k"] == 5
+    assert one[0].config.strategy_options.k == 5
     many = to_simulation_configs(compose_cfg("+strategy_options.hub_first.k=2"))
-    by_name = {p.strategy: dict(p.config.strategy_options) for p in many}
+    by_name = {p.strategy: asdict(p.config.strategy_options) for p in many}
     assert by_name["hub_first"]["k"] == 2 and by_name["receptive_first"]["k"] == 3
 
 
@@ -191,7 +191,7 @@ def test_institutions_in_schema_match_sim(compose_cfg) -> None:
 def test_converted_config_is_plain(default_cfg) -> None:
     for point in to_simulation_configs(default_cfg):
         assert not OmegaConf.is_config(point.config.strategy_options)
-        assert all(isinstance(v, tuple) for v in point.config.strategy_options)
+        assert is_dataclass(point.config.strategy_options)
 
 
 def test_accepted_set_sweep_uses_the_calibrated_parameter_sets(compose_cfg) -> None:

@@ -13,10 +13,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from sim.config import Calendar, Event, SimulationConfig
 from sim.engine import iter_chunks, run_ensemble, simulate
 from sim.model import OutreachModel, run_mesa
 from sim.numerics import block_sum, pairwise_sum
-from sim.params import Calendar, Event, SimulationConfig
 from sim.results import Trajectories, summarise
 from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES

@@ -8,11 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim import rules
+from sim import japan
+from sim.config import Calendar, Event, SimulationConfig
 from sim.engine import simulate
 from sim.ladder import Ladder
 from sim.model import CountryAgent, OutreachModel, run_mesa
-from sim.params import Calendar, Event, SimulationConfig
 from sim.results import Trajectories
 from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES
@@ -97,7 +97,7 @@ def test_invariants_hold_for_every_strategy(strategy: str) -> None:
 
 
 def test_invariants_hold_with_timor_leste_as_observer() -> None:
-    from experiments.scenario import load_scenario_file, table_from_mapping
+    from experiments.workflow.scenario import load_scenario_file, table_from_mapping
 
     data = load_scenario_file()
     data["include_timor_leste"] = True
@@ -117,7 +117,7 @@ def test_enforce_budget_never_overspends() -> None:
         usable = gen.random((5, 10)) > 0.3
         available = gen.uniform(0.0, 10.0)
         spend = np.empty_like(wanted)
-        rules.enforce_budget(wanted, usable, available, spend)
+        japan.enforce_budget(wanted, usable, available, spend)
         assert np.all(spend >= 0.0) and not spend[~usable].any()
         assert spend.sum() <= available * (1.0 + 1e-9)
         if (np.maximum(wanted, 0) * usable).sum() <= available:  # within budget: as asked

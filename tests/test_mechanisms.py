@@ -10,221 +10,38 @@ weight to 0 switches it off.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import replace
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
+from sim import japan, rules
+from sim.config import DEFAULT_INSTRUMENTS, Calendar, Event
 from sim.engine import simulate
 from sim.ladder import Ladder
-from sim.model import OutreachModel
-from sim.params import (
-    DEFAULT_INSTRUMENTS,
-    Calendar,
-    Event,
-    ModelParams,
-    SimulationConfig,
-)
+from sim.params import ModelParams
 from sim.rng import replicate_seeds
-from sim.rules import FORCES, Signals
-from sim.strategies import STRATEGIES, InstrumentSpec
-from tests.helpers import default_params
+from sim.rules import FORCES
+from tests.helpers import (
+    EAGER,
+    HOSTILE,
+    SEEDS,
+    P,
+    config,
+    flows,
+    leakage,
+    model_at_week_0,
+    pulls,
+    table,
+    target,
+    weight,
+)
 
 TOP = 5.0  # default ladder: stance in [0, 5)
 SANCTION = 4
 LAD = Ladder().spec()
-P = default_params()
 FORCE = {f["name"]: f for f in FORCES}
-
-BASE: dict[str, float] = {
-    "russia_trade_pct": 0.5,
-    "russia_trade_bn": 1.0,
-    "japan_trade_share": 0.1,
-    "china_trade_share": 0.2,
-    "west_trade_share": 0.3,
-    "arms_russia": 0.05,
-    "energy_russia": 0.1,
-    "party_affinity": 0.0,
-    "security_partner": 0.6,
-    "transit_hub": 0.2,
-    "democracy": 0.6,
-    "public_support": 0.6,
-    "salience": 0.5,
-    "norm_weight": 0.6,
-    "un_legalism": 0.5,
-    "aid_leverage": 0.3,
-    "un_seat_stance": float("nan"),
-}
-"""A middling Southeast Asian state: every hand-made country starts from these values."""
-
-HOSTILE = {"arms_russia": 0.6, "party_affinity": 0.6, "energy_russia": 0.4}
-"""Strong arms and party ties to Moscow (a Laos-like state)."""
-
-EAGER = {
-    "russia_trade_pct": 0.0,
-    "arms_russia": 0.0,
-    "energy_russia": 0.0,
-    "transit_hub": 0.0,
-    "china_trade_share": 0.0,
-    "west_trade_share": 0.9,
-    "security_partner": 0.9,
-    "public_support": 1.0,
-    "salience": 1.0,
-    "democracy": 1.0,
-    "norm_weight": 0.2,
-    "un_legalism": 0.8,
-}
-"""A state close to sanctioning but for its insistence on UN authority."""
-
-
-def table(
-    *overrides: Mapping[str, float],
-    ties: Mapping[tuple[str, str], float] | None = None,
-    members: tuple[bool, ...] | None = None,
-) -> CountryTable:
-    """Countries C0, C1, ... each ``BASE`` updated with its overrides."""
-    members = members or (True,) * len(overrides)
-    profiles = [
-        CountryProfile(f"C{i}", f"Country {i}", {**BASE, **o}, member=m)
-        for i, (o, m) in enumerate(zip(overrides, members, strict=True))
-    ]
-    return CountryTable.from_profiles(profiles, ties or {})
-
-
-def countries_as_rules_see_them(
-    countries: CountryTable,
-    p: ModelParams = P,
-    *,
-    level: float | list[float] = 2,
-    stock: float | list[float] = 0.0,
-    visible: float | list[float] = 0.0,
-) -> list[SimpleNamespace]:
-    """Each country with its attributes, per-run constants and a given weekly state."""
-    n = countries.n
-    levels = np.broadcast_to(np.asarray(level, dtype=np.int64), (n,))
-    stocks = np.broadcast_to(np.asarray(stock, dtype=float), (n,))
-    seen = np.broadcast_to(np.asarray(visible, dtype=float), (n,))
-    out = []
-    for i in range(n):
-        c = SimpleNamespace(
-            **{a: float(countries.values[k, i]) for k, a in enumerate(ATTRIBUTE_NAMES)}
-        )
-        c.member, c.threshold = bool(countries.member[i]), 0.0
-        c.level, c.stance = int(levels[i]), float(levels[i]) + 0.5
-        c.outreach_stock, c.visible = float(stocks[i]), float(seen[i])
-        c.russia_ties = rules.russia_ties(c)
-        c.tolerance = rules.reactance_tolerance(p, c)
-        c.deterred = rules.deterred_share(p, c)
-        c.static_num, c.static_den = rules.fixed_pull(p, c, LAD)
-        out.append(c)
-    return out
-
-
-def situation(
-    countries: CountryTable,
-    p: ModelParams = P,
-    *,
-    coalition: float = 0.58,
-    collective: int | None = None,
-    institution: float = 0.0,
-    network: np.ndarray | None = None,
-    **state: Any,
-) -> tuple[list[SimpleNamespace], list[Signals]]:
-    """Countries and what each perceives in a given week of one run."""
-    cs = countries_as_rules_see_them(countries, p, **state)
-    levels = np.array([c.level for c in cs], dtype=np.int64)
-    net = countries.network if network is None else network
-    ties = np.rint(net * rules.TIE_RESOLUTION).astype(np.int64)
-    coll = rules.collective_level(levels, countries.member) if collective is None else collective
-    signals = []
-    for i in range(len(cs)):
-        mean, pulling = rules.peer_signal(ties, i, levels)
-        signals.append(Signals(coalition, mean, pulling, coll, 0.0, institution))
-    return cs, signals
-
-
-def pulls(countries: CountryTable, p: ModelParams = P, **kw: Any) -> dict[str, list[tuple]]:
-    """``(weight, anchor)`` of every force on every country."""
-    cs, signals = situation(countries, p, **kw)
-    out: dict[str, list[tuple]] = {}
-    for f in FORCES:
-        if f["kind"] == "fixed":
-            out[f["name"]] = [f["fn"](p, c, LAD) for c in cs]
-        else:
-            out[f["name"]] = [f["fn"](p, c, s, LAD) for c, s in zip(cs, signals, strict=True)]
-    return out
-
-
-def target(countries: CountryTable, p: ModelParams = P, **kw: Any) -> np.ndarray:
-    """Target stance of every country, shape ``(N,)``."""
-    cs, signals = situation(countries, p, **kw)
-    sums = [rules.weekly_pull(p, c, s, LAD) for c, s in zip(cs, signals, strict=True)]
-    return np.array([num / den for num, den in sums])
-
-
-def weight(force: str, countries: CountryTable, p: ModelParams = P, **kw: Any) -> np.ndarray:
-    return np.array([w for w, _ in pulls(countries, p, **kw)[force]])
-
-
-def config(countries: CountryTable, **kw: Any) -> SimulationConfig:
-    kw.setdefault("calendar", Calendar(n_steps=20))
-    kw.setdefault("params", P)
-    return SimulationConfig(countries=countries, **kw)
-
-
-SEEDS = replicate_seeds(7, 24)
-
-
-def model_at_week_0(countries: CountryTable, seed: int = 11, **kw: Any) -> OutreachModel:
-    return OutreachModel(config(countries, **kw), seed)
-
-
-def allocate(
-    countries: CountryTable,
-    strategy: str,
-    *,
-    stance: list[float] | None = None,
-    level: list[int] | None = None,
-    budget: float = 4.0,
-    **kw: Any,
-) -> tuple[SimulationConfig, np.ndarray]:
-    """Japan's enforced allocation ``(N, K)`` in week 0 of one run."""
-    model = model_at_week_0(countries, strategy=strategy, budget=budget, **kw)
-    for i, agent in enumerate(model.countries):
-        if stance is not None:
-            agent.stance = agent.target = float(stance[i])
-        if level is not None:
-            agent.level = int(level[i])
-    spend = model.japan.allocate(0)  # (K, N)
-    model.release()
-    return model.config, spend.T
-
-
-INSTRUMENTS = InstrumentSpec(
-    efficiency=np.array([i.effect / i.cost for i in DEFAULT_INSTRUMENTS]),
-    visibility=np.array([i.visibility for i in DEFAULT_INSTRUMENTS]),
-    kind=np.array([{"country": 0, "asean": 1, "global": 2}[i.target] for i in DEFAULT_INSTRUMENTS]),
-)
-
-
-def leakage(
-    countries: CountryTable, level: list[int], coalition: float, p: ModelParams = P
-) -> float:
-    """Russian trade through non-adopters (USD bn/yr) at given levels."""
-    cs = countries_as_rules_see_them(countries, p, level=level)
-    return sum(rules.leakage_flow(p, c, coalition, LAD) for c in cs)
-
-
-def flows(spend: np.ndarray, leverage: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """Rows: direct effect, seen pressure, budget received, for a ``(K, N)`` spending."""
-    out = np.empty((3, spend.shape[1]))
-    rules.outreach_flows(spend, INSTRUMENTS, leverage, member / max(member.sum(), 1), out)
-    return out
 
 
 # --------------------------------------------------------------------------- 1 exposure
@@ -331,7 +148,7 @@ def test_two_plus_two_only_with_security_partners() -> None:
     wanted = np.zeros((len(model.config.instruments), 2))
     wanted[k, :] = 1.5  # 3.0 requested, budget 2.0
     spend = np.empty_like(wanted)
-    rules.enforce_budget(wanted, usable, 2.0, spend)
+    japan.enforce_budget(wanted, usable, 2.0, spend)
     assert spend[k, 1] == 0.0  # dropped on the non-partner
     assert spend[k, 0] == 1.5  # and not charged: the partner's 1.5 fits the budget
     assert spend.sum() == 1.5
@@ -346,16 +163,16 @@ def test_outreach_weight_zero_switches_linkage_off() -> None:
 
 # --------------------------------------------------------------------------- 6 credibility
 def test_g7_coordination_raises_credibility() -> None:
-    c0 = rules.credibility(P, 0.0, 0.0)
-    c1 = rules.credibility(P, 1.0, 0.0)
+    c0 = japan.credibility(P, 0.0, 0.0)
+    c1 = japan.credibility(P, 1.0, 0.0)
     assert c0 == 1.0 and c1 == pytest.approx(1.0 + P.credibility_g7 * 0.5)
-    assert rules.credibility(replace(P, credibility_g7=0.0), 1.0, 0.0) == 1.0
-    assert rules.credibility(P, 0.0, 1.0) == 1.0 + P.credibility_institution
+    assert japan.credibility(replace(P, credibility_g7=0.0), 1.0, 0.0) == 1.0
+    assert japan.credibility(P, 0.0, 1.0) == 1.0 + P.credibility_institution
     # G7 spending builds the stock that multiplies country outreach.
     model = model_at_week_0(table({}, {}), strategy="g7_coalition")
     model.japan.reach_out(model.japan.allocate(0))
     assert model.japan.g7_stock > 0
-    assert rules.credibility(P, model.japan.g7_stock, model.institution) > c0
+    assert japan.credibility(P, model.japan.g7_stock, model.institution) > c0
     model.release()
 
 
@@ -453,7 +270,7 @@ def test_outreach_decays_without_institutions() -> None:
     damping = P.institution_damping
     assert kept["none"] == pytest.approx(1.0 - P.outreach_decay)
     assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * (1 - damping))
-    assert rules.decay_rate(replace(P, outreach_decay=0.0), 0.0) == 0.0
+    assert japan.decay_rate(replace(P, outreach_decay=0.0), 0.0) == 0.0
 
 
 # --------------------------------------------------------------------------- 8 busting
@@ -591,19 +408,19 @@ def test_domestic_legitimacy_is_support_times_salience_times_democracy() -> None
 
 # --------------------------------------------------------------------------- Japan
 def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibility() -> None:
-    stalled = rules.japan_pressure(P, 0.3, 0.0, 0.0)
-    gained = rules.japan_pressure(P, 0.3, 0.0, 1.0)
+    stalled = japan.japan_pressure(P, 0.3, 0.0, 0.0)
+    gained = japan.japan_pressure(P, 0.3, 0.0, 1.0)
     assert stalled == pytest.approx(0.3 + P.japan_pressure_gain)
     assert gained == pytest.approx(0.3 - P.japan_pressure_relief)
-    lo = rules.budget_available(P, 4.0, 0.0)
-    hi = rules.budget_available(P, 4.0, 1.0)
+    lo = japan.budget_available(P, 4.0, 0.0)
+    hi = japan.budget_available(P, 4.0, 1.0)
     assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
     spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1))
     spend[0, 0] = 1.0
     seen = flows(spend, np.ones((len(DEFAULT_INSTRUMENTS), 1)), np.array([True]))[1, 0]
-    v_lo = rules.felt_pressure(1.0, seen, 2, LAD)
-    v_hi = rules.felt_pressure(2.0, seen, 2, LAD)
-    assert v_hi == 2 * v_lo > 0 and rules.felt_pressure(2.0, seen, SANCTION, LAD) == 0.0
+    v_lo = japan.felt_pressure(1.0, seen, 2, LAD)
+    v_hi = japan.felt_pressure(2.0, seen, 2, LAD)
+    assert v_hi == 2 * v_lo > 0 and japan.felt_pressure(2.0, seen, SANCTION, LAD) == 0.0
     # Whole model: hostile states never reach 'condemn', so pressure climbs every week.
     c = table(HOSTILE, HOSTILE)
     traj = simulate(config(c, strategy="uniform", calendar=Calendar(n_steps=10)), SEEDS[:4])
@@ -635,95 +452,3 @@ def test_hysteresis_keeps_level_near_a_boundary() -> None:
     assert step(1.8, 2) == 1  # backsliding past the boundary by more than h
     assert step(3.6, 1) == 3  # a big move jumps to the nearest consistent rung
     assert rules.next_level(replace(P, hysteresis=0.0), 2.05, 1, 0.0, LAD) == 2
-
-
-# --------------------------------------------------------------------------- strategies
-def test_none_strategy_spends_nothing() -> None:
-    traj = simulate(config(table({}, {}, {}), strategy="none"), SEEDS[:4])
-    assert np.all(traj.spent == 0.0) and np.all(traj.outreach == 0.0)
-    _, spend = allocate(table({}, {}), "none")
-    assert not spend.any()
-
-
-@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
-def test_every_strategy_allocates_within_budget(strategy: str) -> None:
-    c = table(
-        {}, HOSTILE, EAGER, {"security_partner": 0.2}, ties={("C0", "C1"): 0.5, ("C2", "C3"): 0.5}
-    )
-    events = (Event(dt.date(2022, 2, 25), "japan_visit", country="C2", amount=9.0),)
-    cfg, spend = allocate(c, strategy, calendar=Calendar(n_steps=2, events=events))
-    available = rules.budget_available(P, cfg.budget, P.japan_pressure_initial)
-    assert np.all(spend >= 0.0)
-    assert spend.sum() <= available * (1 + 1e-9)
-
-
-def test_hub_first_targets_the_hub() -> None:
-    c = table({}, {"transit_hub": 0.9, "russia_trade_bn": 5.0}, {})
-    _, spend = allocate(c, "hub_first", strategy_options={"k": 1})
-    assert spend[1].sum() > 0 and spend[[0, 2]].sum() == 0.0
-
-
-def test_receptive_and_hard_cases_first_target_by_stance() -> None:
-    c = table({}, {}, {})
-    _, rec = allocate(c, "receptive_first", stance=[1.2, 3.5, 2.0], strategy_options={"k": 1})
-    _, hard = allocate(c, "hard_cases_first", stance=[1.2, 3.5, 2.0], strategy_options={"k": 1})
-    assert rec[1].sum() > 0 and rec[[0, 2]].sum() == 0.0
-    assert hard[0].sum() > 0 and hard[[1, 2]].sum() == 0.0
-
-
-def test_uniform_spreads_equally_over_non_adopters() -> None:
-    _, spend = allocate(table({}, {}, {}), "uniform", level=[2, 4, 1])
-    per_country = spend.sum(axis=1)
-    assert per_country[1] == 0.0 and per_country[0] == per_country[2] > 0
-
-
-def test_security_partners_uses_two_plus_two_only_on_partners() -> None:
-    c = table({"security_partner": 0.9}, {"security_partner": 0.2}, {"security_partner": 0.6})
-    cfg, spend = allocate(c, "security_partners")
-    k2 = cfg.instrument_index("two_plus_two")
-    assert spend[1].sum() == 0.0  # nothing at all on the non-partner
-    assert spend[0, k2] > 0 and spend[2, k2] > 0
-    used = {cfg.instruments[k].name for k in np.nonzero(spend.sum(axis=0))[0]}
-    assert used == {"two_plus_two", "visit"}
-
-
-def test_asean_multilateral_uses_only_the_asean_channel() -> None:
-    cfg, spend = allocate(table({}, {}, {}), "asean_multilateral")
-    ka = cfg.instrument_index("asean_channel")
-    pressure = P.japan_pressure_initial
-    assert spend[:, ka].sum() == pytest.approx(4.0 * (1 + P.japan_budget_gain * pressure))
-    assert np.delete(spend, ka, axis=1).sum() == 0.0
-
-
-def test_incentives_spend_aid_in_proportion_to_aid_leverage() -> None:
-    cfg, spend = allocate(table({"aid_leverage": 0.2}, {"aid_leverage": 0.6}), "incentives")
-    ka = cfg.instrument_index("aid")
-    assert spend[1, ka] == pytest.approx(3.0 * spend[0, ka])
-    assert np.delete(spend, ka, axis=1).sum() == 0.0
-
-
-def test_g7_coalition_splits_coordination_and_visits() -> None:
-    cfg, spend = allocate(table({}, {}), "g7_coalition")
-    kg, kv = cfg.instrument_index("g7_coordination"), cfg.instrument_index("visit")
-    assert spend[:, kg].sum() == pytest.approx(spend[:, kv].sum())
-
-
-def test_adaptive_spends_the_budget_on_the_best_marginal_gain() -> None:
-    c = table({}, {}, {})
-    cfg, spend = allocate(c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4])
-    available = rules.budget_available(P, cfg.budget, P.japan_pressure_initial)
-    assert spend.sum() == pytest.approx(available)
-    per_country = spend.sum(axis=1)
-    assert per_country[2] == 0.0  # an adopter gains nothing
-    assert per_country[0] > per_country[1]  # closest to the next rung boundary first
-
-
-def test_historical_replays_dated_visits() -> None:
-    events = (
-        Event(dt.date(2022, 2, 26), "japan_visit", country="C1", instrument="aid", amount=1.0),
-    )
-    cfg, spend = allocate(table({}, {}), "historical", calendar=Calendar(n_steps=2, events=events))
-    kg = cfg.instrument_index("g7_coordination")
-    assert spend[1, cfg.instrument_index("aid")] == 1.0
-    assert np.delete(spend[0], kg).sum() == 0.0  # no visit where none is dated
-    assert spend[:, kg].sum() == 0.5  # steady G7 coordination in the background

@@ -35,9 +35,9 @@ def test_odd_documents_every_parameter_attribute_force_and_strategy() -> None:
     for attr in ATTRIBUTES:
         assert f"| `{attr}` | {ATTRIBUTES[attr]}" in text, attr
     for force in FORCES:
-        assert f"| `{force}` |" in text, force
-    for name, fn in STRATEGIES.items():
-        if fn.__module__ == "sim.strategies":
+        assert f"| `{force['name']}` | {force['kind']} |" in text, force["name"]
+    for name, strategy in STRATEGIES.items():
+        if strategy.fn.__module__ == "sim.strategies":
             assert f"| `{name}` |" in text, name
     positions = [text.index(s) for s in GRIMM_SECTIONS]
     assert positions == sorted(positions)

@@ -7,8 +7,8 @@ import pytest
 from numba import njit
 
 from sim import rng
+from sim.config import Calendar, SimulationConfig
 from sim.engine import simulate
-from sim.params import Calendar, SimulationConfig
 from tests.helpers import ASEAN, default_params
 
 

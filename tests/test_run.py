@@ -140,14 +140,14 @@ def test_plot_entry_point_redraws_from_tables(tiny_run) -> None:
 
 def test_mesa_engine_gives_the_same_tables(compose_cfg, tmp_path: Path) -> None:
     tables = {}
-    for engine in ("vectorized", "mesa"):
+    for engine in ("compiled", "mesa"):
         cfg = compose_cfg(
             *SMALL, "n_seeds=2", "strategy=adaptive", f"engine={engine}", "keep_trajectories=false"
         )
         run_experiment(cfg, tmp_path / engine)
         tables[engine] = pd.read_parquet(tmp_path / engine / outputs.SUMMARY)
         assert not (tmp_path / engine / outputs.TRAJECTORIES).exists()
-    pd.testing.assert_frame_equal(tables["vectorized"], tables["mesa"])
+    pd.testing.assert_frame_equal(tables["compiled"], tables["mesa"])
 
 
 def test_failed_run_leaves_nothing_that_looks_complete(

@@ -23,8 +23,9 @@ import yaml
 from experiments.workflow.paths import CONF_DIR, DATA_DIR
 from experiments.workflow.scenario import ASEAN_2022, default_table
 from experiments.workflow.store import load_model_params
+from sim.config import Calendar, Event, SimulationConfig
 from sim.countries import CountryTable
-from sim.params import Calendar, Event, ModelParams, SimulationConfig
+from sim.params import ModelParams
 from sim.results import Trajectories
 from sim.rng import run_keys
 from sim.votes import VoteRule, vote_probabilities

@@ -23,8 +23,8 @@ from experiments.calibration.facts import (
     resolutions,
 )
 from experiments.workflow.scenario import ASEAN_2022
+from sim.config import SimulationConfig
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
-from sim.params import SimulationConfig
 from sim.results import Trajectories
 from sim.votes import VOTES, VoteRule, vote_shares
 

@@ -86,8 +86,9 @@ from experiments.calibration.space import (
 from experiments.calibration.votefit import fit_vote_rule
 from experiments.workflow import store
 from experiments.workflow.errors import ConfigError, sim_errors
+from sim.config import SimulationConfig
 from sim.engine import simulate
-from sim.params import ModelParams, SimulationConfig
+from sim.params import ModelParams
 from sim.rng import replicate_seeds
 from sim.votes import VoteRule
 

@@ -41,9 +41,9 @@ from experiments.workflow.errors import ConfigError  # noqa: E402
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve  # noqa: E402
 from experiments.workflow.scenario import ASEAN_2022  # noqa: E402
 from experiments.workflow.schema import ValidateConf  # noqa: E402
+from sim.config import SimulationConfig  # noqa: E402
 from sim.engine import simulate  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
-from sim.params import SimulationConfig  # noqa: E402
 from sim.results import Trajectories  # noqa: E402
 from sim.rng import replicate_seeds  # noqa: E402
 from sim.votes import VOTE_RULE_DOC, VOTES, VoteRule, modal_vote, vote_shares  # noqa: E402
@@ -273,7 +273,7 @@ def build_report(
     rule = rule or store.load_vote_rule()
     seeds = replicate_seeds(seed, n_seeds)
     traj = simulate(config, seeds)
-    null_cfg = replace(config, strategy="none")
+    null_cfg = config.with_strategy("none")
     null_traj = simulate(null_cfg, seeds)
     results = score(traj, config, rule, n_boot=n_boot, seed=seed)
     null_results = score(null_traj, null_cfg, rule)

@@ -14,7 +14,7 @@ import numpy as np
 
 from experiments.calibration.facts import resolutions, vote_attributes, vote_step
 from experiments.workflow.scenario import ASEAN_2022
-from sim.params import SimulationConfig
+from sim.config import SimulationConfig
 from sim.results import Trajectories
 from sim.votes import KINDS, VOTES, VoteRule, _above, voting_stance
 

@@ -31,8 +31,8 @@ from experiments.workflow.convert import as_plain, replicate, to_simulation_conf
 from experiments.workflow.errors import ConfigError, sim_errors
 from experiments.workflow.paths import CONF_DIR, resolve
 from experiments.workflow.schema import VotesConf
+from sim.config import SimulationConfig
 from sim.engine import simulate
-from sim.params import SimulationConfig
 from sim.votes import VoteRule, vote_probabilities, vote_shares
 
 log = logging.getLogger(__name__)

@@ -42,9 +42,9 @@ import pyarrow.parquet as pq
 
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
+from sim.config import SimulationConfig
 from sim.engine import run_ensemble
 from sim.model import OutreachModel
-from sim.params import SimulationConfig
 from sim.results import Trajectories
 from sim.rng import replicate_seeds
 

@@ -32,7 +32,7 @@ from experiments.workflow.paths import resolve
 from experiments.workflow.scenario import load_scenario_file, load_yaml_mapping, table_from_mapping
 from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
 from sim import Calendar, Event, Instrument, ModelParams, SimulationConfig, replicate_seeds
-from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, resolve_options
+from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, make_options
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +103,9 @@ def strategy_names(names: Sequence[str]) -> list[str]:
     return names
 
 
-def strategy_options(name: str, given: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """The options of strategy ``name``: the registry defaults updated with ``given``."""
+def strategy_options(name: str, given: Mapping[str, Any]) -> Any:
+    """The options of strategy ``name`` (its options dataclass, checked by ``sim``): the
+    defaults updated with ``given``."""
     key = f"strategy_options.{name}"
     allowed = STRATEGY_OPTIONS[name]
     for option in given:
@@ -112,22 +113,8 @@ def strategy_options(name: str, given: Mapping[str, Any]) -> tuple[tuple[str, An
             raise ConfigError(
                 f"{key}.{option}", f"not an option of {name!r}", list(allowed) or ["(none)"]
             )
-    with sim_errors(key):
-        options = resolve_options(name, dict(given))
-    # Interim value checks, until sim validates a strategy's options itself.
-    for option, value in options.items():
-        default, where = allowed[option], f"{key}.{option}"
-        if isinstance(default, bool) or not isinstance(default, int | float):
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(where, f"must be a number, got {value!r}")
-        if option.endswith("_share") and not 0.0 <= value <= 1.0:
-            raise ConfigError(where, f"must be a share in [0, 1], got {value}")
-        if isinstance(default, int):
-            if value != int(value) or value < 1:
-                raise ConfigError(where, f"must be an integer >= 1, got {value}")
-            options[option] = int(value)
-    return tuple(sorted(options.items()))
+    with sim_errors():
+        return make_options(name, dict(given))
 
 
 # --------------------------------------------------------------------------- model inputs

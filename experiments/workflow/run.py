@@ -17,6 +17,7 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ log = logging.getLogger(__name__)
 
 def _chunks(config: SimulationConfig, seeds: np.ndarray, c: Any) -> Iterator[ChunkResult]:
     """The ensemble chunk by chunk (memory bounded by a few chunks), on either engine."""
-    if c.engine is Engine.vectorized:
+    if c.engine is Engine.compiled:
         yield from iter_chunks(
             config,
             seeds,
@@ -141,7 +142,7 @@ def run_experiment(
         "experiment": c.experiment,
         "engine": c.engine.value,
         "strategies": list(dict.fromkeys(p.strategy for p in points)),
-        "strategy_options": {p.strategy: dict(p.config.strategy_options) for p in points},
+        "strategy_options": {p.strategy: asdict(p.config.strategy_options) for p in points},
         "points": [
             {"point": p.point, **p.params} for p in points if p.strategy == points[0].strategy
         ],

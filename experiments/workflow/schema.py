@@ -18,8 +18,8 @@ from omegaconf import MISSING
 from sim import INSTITUTIONS, ModelParams
 from sim.votes import KINDS, VoteRule
 
-Engine = enum.Enum("Engine", {"vectorized": "vectorized", "mesa": "mesa"})
-"""Which driver runs the ensemble: the vectorized engine or the Mesa model (bit-identical)."""
+Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
+"""Which driver runs the ensemble: the compiled kernel or the Mesa model (bit-identical)."""
 
 Institution = enum.Enum("Institution", {name: name for name in INSTITUTIONS})
 """Institutional backing of the sanctions from the start: none, g7, unga, unsc."""
@@ -99,7 +99,7 @@ class ExperimentConf:
     strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     n_seeds: int = 200
     seed: int = 20220224
-    engine: Engine = Engine.vectorized
+    engine: Engine = Engine.compiled
     workers: int = 1
     chunk_size: int = 1000
     keep_trajectories: bool = True

@@ -1,0 +1,183 @@
+"""What one simulated experiment point is made of: countries, parameters, Japan's
+instruments, the calendar of dated events, the strategy and the budget (plain values)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sim.countries import CountryTable
+from sim.ladder import Ladder
+from sim.params import ModelParams
+from sim.strategies import get_strategy, make_options
+
+INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 1.0}
+"""Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
+none, G7 coordination only, a UN General Assembly resolution, a UN Security Council mandate."""
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """One of Japan's diplomatic instruments.
+
+    ``target``: ``country`` (spent on one state), ``asean`` (the multilateral channel,
+    shared by all members) or ``global`` (G7 coordination, raising credibility).
+    ``leverage``: the country attribute that scales its effect (issue linkage), if any.
+    ``requires``: an attribute that must be at least 0.5 for the instrument to be usable.
+    """
+
+    name: str
+    cost: float
+    effect: float
+    visibility: float
+    target: str = "country"
+    leverage: str | None = None
+    requires: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.cost <= 0:
+            raise ValueError(f"instruments.{self.name}.cost: must be > 0, got {self.cost}")
+        if self.effect < 0 or self.visibility < 0:
+            raise ValueError(f"instruments.{self.name}: effect and visibility must be >= 0")
+        if self.target not in ("country", "asean", "global"):
+            raise ValueError(
+                f"instruments.{self.name}.target: must be one of country, asean, global; "
+                f"got {self.target!r}"
+            )
+
+
+DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
+    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0),
+    Instrument(
+        "two_plus_two",
+        cost=1.5,
+        effect=2.0,
+        visibility=0.7,
+        leverage="security_partner",
+        requires="security_partner",
+    ),
+    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage"),
+    Instrument("g7_coordination", cost=1.0, effect=1.0, visibility=0.2, target="global"),
+    Instrument("asean_channel", cost=1.0, effect=0.6, visibility=0.1, target="asean"),
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated event: ``japan_visit`` (with ``country``, ``instrument``, ``amount``),
+    ``asean_meeting``, ``un_vote`` (with ``name`` and ``kind``) or ``institution``
+    (``name`` is the new backing: none, g7, unga, unsc)."""
+
+    date: dt.date
+    kind: str
+    country: str | None = None
+    instrument: str | None = None
+    amount: float = 1.0
+    name: str | None = None
+
+    KINDS = ("japan_visit", "asean_meeting", "un_vote", "institution")
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.KINDS:
+            raise ValueError(
+                f"events.kind: unknown {self.kind!r}; allowed: {', '.join(self.KINDS)}"
+            )
+        if self.kind == "institution" and self.name not in INSTITUTIONS:
+            raise ValueError(
+                f"events.name: unknown institution {self.name!r}; "
+                f"allowed: {', '.join(INSTITUTIONS)}"
+            )
+        if self.amount < 0:
+            raise ValueError(f"events.amount: must be >= 0, got {self.amount}")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Weekly steps from ``start``; step ``t`` is the state on ``start + 7 t`` days."""
+
+    start: dt.date = dt.date(2022, 2, 24)
+    n_steps: int = 53
+    events: tuple[Event, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.n_steps < 1:
+            raise ValueError(f"calendar.n_steps: must be >= 1, got {self.n_steps}")
+
+    def date(self, step: int) -> dt.date:
+        return self.start + dt.timedelta(weeks=step)
+
+    def step_of(self, date: dt.date) -> int:
+        """The step whose week ``[date(t), date(t+1))`` contains ``date`` (may be < 0)."""
+        return (date - self.start).days // 7
+
+    def events_at(self, step: int, kind: str | None = None) -> tuple[Event, ...]:
+        """Events in week ``step``, i.e. dated in ``[date(step), date(step + 1))``: they
+        act on the transition from step ``step`` to ``step + 1``."""
+        return tuple(
+            e
+            for e in self.events
+            if self.step_of(e.date) == step and (kind is None or e.kind == kind)
+        )
+
+
+@dataclass(frozen=True)
+class SimulationConfig:
+    """Everything one simulated experiment point needs, as plain values."""
+
+    countries: CountryTable
+    params: ModelParams = field(default_factory=ModelParams)
+    instruments: tuple[Instrument, ...] = DEFAULT_INSTRUMENTS
+    calendar: Calendar = field(default_factory=Calendar)
+    ladder: Ladder = field(default_factory=Ladder)
+    strategy: str = "none"
+    strategy_options: Any = None  # the strategy's options dataclass (None: its defaults)
+    budget: float = 4.0
+    institution: str = "none"
+    sample_priors: bool = False
+
+    def __post_init__(self) -> None:
+        get_strategy(self.strategy)
+        options = self.strategy_options
+        if options is None or isinstance(options, dict | tuple):
+            given = dict(options or ())
+            object.__setattr__(self, "strategy_options", make_options(self.strategy, given))
+        elif not isinstance(options, get_strategy(self.strategy).options):
+            raise ValueError(
+                f"strategy_options: expected {get_strategy(self.strategy).options.__name__} "
+                f"for {self.strategy!r}, got {type(options).__name__}"
+            )
+        if (
+            isinstance(self.budget, bool)
+            or not isinstance(self.budget, int | float)
+            or not math.isfinite(self.budget)
+            or self.budget < 0
+        ):
+            raise ValueError(f"budget: must be a finite number >= 0, got {self.budget!r}")
+        if self.institution not in INSTITUTIONS:
+            raise ValueError(
+                f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"
+            )
+        names = [i.name for i in self.instruments]
+        if len(set(names)) != len(names):
+            raise ValueError(f"instruments: duplicate names in {names}")
+        for e in self.calendar.events:
+            if e.country is not None:
+                self.countries.index(e.country)
+            if e.instrument is not None and e.instrument not in names:
+                raise ValueError(
+                    f"events.instrument: unknown {e.instrument!r}; allowed: {', '.join(names)}"
+                )
+
+    def with_strategy(self, strategy: str, options: Any = None) -> SimulationConfig:
+        """The same config with another strategy (its options, or its defaults)."""
+        return replace(self, strategy=strategy, strategy_options=options)
+
+    def instrument_index(self, name: str) -> int:
+        for k, ins in enumerate(self.instruments):
+            if ins.name == name:
+                return k
+        raise ValueError(
+            f"instrument: unknown {name!r}; allowed: {', '.join(i.name for i in self.instruments)}"
+        )
