@@ -146,10 +146,7 @@ def _rows() -> str:
     out = []
     for f in fields(VoteRule):
         lo, hi = f.metadata["range"]
-        out.append(
-            f"| `{f.name}` | {f.metadata['doc']} ({f.metadata['source']}) "
-            f"| [{lo}, {hi}] |"
-        )
+        out.append(f"| `{f.name}` | {f.metadata['doc']} ({f.metadata['source']}) | [{lo}, {hi}] |")
     return "\n".join(out) + "\n"
 
 
