@@ -26,10 +26,15 @@ ATTRIBUTES: dict[str, str] = {
     "public_support": "public support for acting on Ukraine, 0-1",
     "salience": "salience of the war in domestic politics, 0-1",
     "norm_weight": "small-state weight on the norm against conquest, 0-1",
-    "un_legalism": "insistence on UN authority before coercive measures, 0-1",
+    "un_legalism": "insistence on UN Security Council authority before coercive measures, 0-1"
+    " (lifts the sanction bar without a mandate; lowers yes votes on punitive resolutions)",
+    "unsc_compliance": "readiness to implement sanctions a UN Security Council mandate makes "
+    "binding, 0-1",
     "aid_leverage": "leverage of Japanese aid and loans (linkage), 0-1",
     "un_seat_stance": "stance of the UN delegation where it differs from the government "
     "(NaN: it follows the government)",
+    "initial_stance": "declared position in the first week of the war, read onto the ladder "
+    "(rungs, 0 oppose .. 4 sanction; national statements of 24 Feb - 3 Mar 2022)",
 }
 """Every attribute a country carries, with its meaning and unit."""
 
@@ -53,7 +58,12 @@ def _sample_all(keys: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nd
     return out
 
 
-_UNIT_INTERVAL = set(ATTRIBUTE_NAMES) - {"russia_trade_pct", "russia_trade_bn", "un_seat_stance"}
+_UNIT_INTERVAL = set(ATTRIBUTE_NAMES) - {
+    "russia_trade_pct",
+    "russia_trade_bn",
+    "un_seat_stance",
+    "initial_stance",
+}
 
 
 @dataclass(frozen=True)

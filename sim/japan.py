@@ -34,8 +34,8 @@ def credibility(p, g7_stock, institution):  # noqa: ANN001, ANN201
 
 @rule
 def decay_rate(p, institution):  # noqa: ANN001, ANN201
-    """Weekly decay of outreach stocks, damped by institutional backing (Drezner 2000)."""
-    return p.outreach_decay * (1.0 - p.institution_damping * institution)
+    """Weekly decay of relationship stocks, damped by institutional backing (Drezner 2000)."""
+    return p.relationship_decay * (1.0 - p.institution_damping * institution)
 
 
 @rule
@@ -51,12 +51,14 @@ def felt_pressure(multiplier, seen, level, lad):  # noqa: ANN001, ANN201
 
 
 @rule
-def japan_pressure(p, pressure, before, after):  # noqa: ANN001, ANN201
-    """Ruling-party pressure: rises while no member moves up to 'condemn', eases with gains."""
-    gained = max(after - before, 0.0)
+def japan_pressure(p, pressure, record, adopters):  # noqa: ANN001, ANN201
+    """Ruling-party pressure and the record number of members at 'sanction': pressure rises
+    every week without a new record and eases per member beyond the previous record (a
+    re-crossing of a member that had already joined is not progress)."""
+    gained = max(adopters - record, 0.0)
     stalled = 1.0 if gained == 0.0 else 0.0
     new = pressure + p.japan_pressure_gain * stalled - p.japan_pressure_relief * gained
-    return min(max(new, 0.0), 1.0)
+    return min(max(new, 0.0), 1.0), max(record, adopters)
 
 
 @rule

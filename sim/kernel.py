@@ -214,7 +214,7 @@ def prepare_run(world, p, key, w):  # noqa: ANN001, ANN201
         c = w.countries[i]
         c.member = world.member[i]
         c.threshold = rules.initial_threshold(p, rng.uniform(key, rng.STREAM_THRESHOLD, 0, i))
-        c.stance = rules.initial_stance(p, rng.uniform(key, rng.STREAM_INITIAL, 0, i), lad)
+        c.stance = rules.initial_stance(p, c, rng.uniform(key, rng.STREAM_INITIAL, 0, i), lad)
         c.outreach_stock = 0.0
         c.visible = 0.0
         c.received = 0.0
@@ -263,6 +263,7 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     spent = 0.0
     japan_week = w.japan[0]
     levels_moved = True
+    record = float(rules.members_at_least(w.levels, world.member, lad.sanction_level))
     obs = Observation(
         japan_week, countries, w.leverage, world.centrality, world.visits, world.inst, world.index,
         lad, p, w.work,
@@ -296,15 +297,16 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
             perceived = rules.coalition_share(
                 p, rules.count_at_least(w.levels, lad.sanction_level), n
             )
-            before = rules.members_at_least(w.levels, world.member, lad.sanction_level - 1)
+            share = rules.regional_share(w.levels, world.member, lad)
             for i in range(n):  # countries perceive, then respond (all from week-t levels)
                 c = countries[i]
                 if levels_moved:  # the peer signal depends on the levels only
                     c.peer_mean, c.peer_pulling = rules.peer_signal(world.ties, i, w.levels)
                 c.boundary = rules.sanction_boundary(p, c, perceived, institution)
                 s = Signals(
-                    perceived, c.peer_mean, c.peer_pulling, collective, c.boundary, institution
-                )
+                    perceived, share, c.peer_mean, c.peer_pulling, collective, c.boundary,
+                    institution,
+                )  # fmt: skip
                 d = Draws(
                     rng.centred_shock(rng.uniform(key, rng.STREAM_SHOCK, week, i)),
                     rng.uniform(key, rng.STREAM_BACKSLIDE, week, i),
@@ -314,8 +316,8 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
             for i in range(n):
                 levels_moved = levels_moved or w.levels[i] != countries[i].level
                 w.levels[i] = countries[i].level
-            after = rules.members_at_least(w.levels, world.member, lad.sanction_level - 1)
-            pressure = japan.japan_pressure(p, pressure, float(before), float(after))
+            adopters = rules.members_at_least(w.levels, world.member, lad.sanction_level)
+            pressure, record = japan.japan_pressure(p, pressure, record, float(adopters))
             coalition = rules.coalition_share(
                 p, rules.count_at_least(w.levels, lad.sanction_level), n
             )

@@ -48,7 +48,7 @@ class CountryAgent(Agent):
         self.member = bool(world.member[index])
         p, lad = model.p, model.lad
         self.threshold = rules.initial_threshold(p, model.draw(rng.STREAM_THRESHOLD, 0, index))
-        self.stance = rules.initial_stance(p, model.draw(rng.STREAM_INITIAL, 0, index), lad)
+        self.stance = rules.initial_stance(p, self, model.draw(rng.STREAM_INITIAL, 0, index), lad)
         self.outreach_stock = 0.0
         self.visible = 0.0
         self.received = 0.0
@@ -82,8 +82,8 @@ class CountryAgent(Agent):
         peer_mean, peer_pulling = rules.peer_signal(m.world.ties, self.index, m.levels())
         self.boundary = rules.sanction_boundary(m.p, self, m.perceived_coalition, m.institution)
         self.signals = Signals(
-            m.perceived_coalition, peer_mean, peer_pulling, m.collective, self.boundary,
-            m.institution,
+            m.perceived_coalition, m.regional_share, peer_mean, peer_pulling, m.collective,
+            self.boundary, m.institution,
         )  # fmt: skip
 
     def respond(self) -> None:
@@ -106,6 +106,7 @@ class JapanAgent(Agent):
         super().__init__(model)
         p, world = model.p, model.world
         self.pressure = p.japan_pressure_initial
+        self.record = 0.0  # most members ever at 'sanction' (set once the countries exist)
         self.g7_stock = 0.0
         self.available = japan.budget_available(p, world.budget, self.pressure)
         self.spent = 0.0
@@ -150,9 +151,11 @@ class JapanAgent(Agent):
             a.receive(flows[0, a.index], flows[1, a.index], flows[2, a.index], decay)
         self.g7_stock = japan.grown_stock(self.g7_stock, decay, 1.0, g7_flow)
 
-    def feel_pressure(self, before: float, after: float) -> None:
-        """Ruling-party pressure follows the members' moves to 'condemn' or above."""
-        self.pressure = japan.japan_pressure(self.model.p, self.pressure, before, after)
+    def feel_pressure(self, adopters: float) -> None:
+        """Ruling-party pressure follows real progress: new members at 'sanction'."""
+        self.pressure, self.record = japan.japan_pressure(
+            self.model.p, self.pressure, self.record, adopters
+        )
 
 
 # Named reporters (not lambdas, so models pickle).
@@ -217,6 +220,7 @@ class OutreachModel(Model):
         self.institution = self.world.institution
         self.countries = [CountryAgent(self, i) for i in range(config.countries.n)]
         self.japan = JapanAgent(self)
+        self.japan.record = self.adopters()
         self.perceived_coalition = self.p.coalition_base
         self.coalition = self.p.coalition_base
         self.collective = rules.collective_level(self.levels(), self.world.member)
@@ -279,10 +283,10 @@ class OutreachModel(Model):
         spend = self.japan.allocate(week)
         self.japan.reach_out(spend)
         self.perceived_coalition = self.coalition_now()
+        self.regional_share = rules.regional_share(self.levels(), self.world.member, self.lad)
         self.agents_by_type[CountryAgent].do("perceive")
-        condemn_before = self.condemning()
         self.agents_by_type[CountryAgent].do("respond")
-        self.japan.feel_pressure(condemn_before, self.condemning())
+        self.japan.feel_pressure(self.adopters())
         self.coalition = self.coalition_now()
         self.collective = rules.collective_level(self.levels(), self.world.member)
         self.leakage = self.total_leakage()
@@ -296,10 +300,10 @@ class OutreachModel(Model):
         if not np.isnan(event):
             self.institution = float(event)
 
-    def condemning(self) -> float:
-        """Members at 'condemn' or above (what Japan's ruling party watches)."""
+    def adopters(self) -> float:
+        """Members at 'sanction' (what Japan asks of them)."""
         return float(
-            rules.members_at_least(self.levels(), self.world.member, self.lad.sanction_level - 1)
+            rules.members_at_least(self.levels(), self.world.member, self.lad.sanction_level)
         )
 
     def run(self) -> Trajectories:

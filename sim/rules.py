@@ -27,11 +27,21 @@ from typing import Any
 from sim.numerics import rule
 
 Signals = namedtuple(
-    "Signals", ["coalition", "peer_mean", "peer_pulling", "collective", "boundary", "institution"]
+    "Signals",
+    [
+        "coalition",
+        "regional_share",
+        "peer_mean",
+        "peer_pulling",
+        "collective",
+        "boundary",
+        "institution",
+    ],
 )
 """What a country perceives at the start of a week, all from the levels of that week:
-coalition share, tie-weighted mean level of its neighbours and the tie weight pulling it,
-ASEAN's collective level, its sanction boundary and the institutional backing."""
+coalition share, share of ASEAN members at 'sanction', tie-weighted mean level of its
+neighbours and the tie weight pulling it, ASEAN's collective level, its sanction boundary
+and the institutional backing."""
 
 Draws = namedtuple("Draws", ["shock", "slip_u"])
 """A country's random numbers of the week: stance shock and backsliding uniform."""
@@ -71,9 +81,11 @@ def initial_threshold(p, u):  # noqa: ANN001, ANN201
 
 
 @rule
-def initial_stance(p, u, lad):  # noqa: ANN001, ANN201
-    """Stance on 2022-02-24: uniform in ``initial_stance +- initial_spread``, on the scale."""
-    return min(max(p.initial_stance + p.initial_spread * (2.0 * u - 1.0), 0.0), lad.stance_max)
+def initial_stance(p, c, u, lad):  # noqa: ANN001, ANN201
+    """Stance in the first week: the declared position (``c.initial_stance``, from the
+    national statements) +- ``initial_spread``, on the scale."""
+    spread = p.initial_spread * (2.0 * u - 1.0)
+    return min(max(c.initial_stance + spread, 0.0), lad.stance_max)
 
 
 @rule
@@ -95,10 +107,11 @@ def deterred_share(p, c):  # noqa: ANN001, ANN201
 
 
 # --------------------------------------------------------------------------- fixed forces
-@force("fixed", "initial stance", "inertia", "normalising pull to the pre-war position")
+@force("fixed", "declared stance", "inertia", "national statements, 24 Feb - 3 Mar 2022")
 def status_quo(p, c, lad):  # noqa: ANN001, ANN201
-    """Inertia: ``status_quo_weight`` toward the pre-war position ``initial_stance``."""
-    return p.status_quo_weight, p.initial_stance
+    """Inertia: ``status_quo_weight`` toward the country's declared position
+    ``initial_stance`` (its statement in the first week of the war)."""
+    return p.status_quo_weight, c.initial_stance
 
 
 @force("fixed", "oppose (0)", "1 exposure costs", "Early 2015; Early 2009, 2012; SIPRI arms data")
@@ -206,6 +219,13 @@ def busting(p, c, s, lad):  # noqa: ANN001, ANN201
     return p.busting_rent * c.transit_hub * s.coalition, 0.0
 
 
+@force("weekly", "top of the scale", "2 coalition returns", "Chowdhry et al.; Granovetter")
+def bandwagon(p, c, s, lad):  # noqa: ANN001, ANN201
+    """Returns to coalition size: ``bandwagon_weight x`` the share of ASEAN members
+    already at 'sanction' (joining costs less the more neighbours have joined)."""
+    return p.bandwagon_weight * s.regional_share, lad.top
+
+
 @force("weekly", "top of the scale", "5 issue linkage, 6 credibility", "Martin 1992, 1993")
 def outreach(p, c, s, lad):  # noqa: ANN001, ANN201
     """Japan's outreach (issue linkage, Martin 1992), saturating: ``outreach_weight x
@@ -232,18 +252,28 @@ def asean(p, c, s, lad):  # noqa: ANN001, ANN201
     return p.asean_weight * c.member, s.collective + 0.5
 
 
-@force("weekly", "reactance_anchor", "10 reactance", "article: 'we can't force them'")
+@force("weekly", "min(reactance_anchor, stance)", "10 reactance", "Brehm; article")
 def reactance(p, c, s, lad):  # noqa: ANN001, ANN201
-    """Reactance to visible pressure: ``reactance_weight x max(visible - tolerance, 0)``."""
-    return p.reactance_weight * max(c.visible - c.tolerance, 0.0), p.reactance_anchor
+    """Reactance to coercive, visible demands: ``reactance_weight x max(visible -
+    tolerance, 0) x gap``, where ``gap`` is the distance from the stance to the ask as a
+    share of the scale up to it. A state at the ask, or one that has already moved toward
+    it (stance above its declared position), is not provoked. It pulls toward
+    ``reactance_anchor``, never up."""
+    gap = max(lad.sanction_level - c.stance, 0.0) / lad.sanction_level
+    provoked = 1.0 if c.stance <= c.initial_stance else 0.0
+    weight = p.reactance_weight * max(c.visible - c.tolerance, 0.0) * gap * provoked
+    return weight, min(p.reactance_anchor, c.stance)
 
 
-@force("weekly", "top of the scale", "6 institutions", "UN Charter arts. 25, 41; MY, ID 'UN-only'")
+@force("weekly", "top of the scale", "6 institutions", "UN Charter arts. 25, 41; MY, ID")
 def un_compliance(p, c, s, lad):  # noqa: ANN001, ANN201
-    """Compliance with a binding UN Security Council mandate (Charter arts. 25, 41):
-    ``mandate_compliance x un_legalism`` while the backing is a mandate (1)."""
+    """Compliance with a binding UN Security Council mandate (Charter arts. 25, 41): while
+    the backing is a mandate (1), a share ``q = mandate_compliance x unsc_compliance`` of
+    the decision is settled by the legal obligation: its weight is ``q / (1 - q)`` times
+    the sum of the other weights, so the target becomes ``(1 - q) x target + q x top``.
+    Returns ``(q, anchor)``."""
     binding = 1.0 if s.institution >= 1.0 else 0.0
-    return p.mandate_compliance * c.un_legalism * binding, lad.top
+    return p.mandate_compliance * c.unsc_compliance * binding, lad.top
 
 
 @rule
@@ -258,6 +288,9 @@ def weekly_pull(p, c, s, lad):  # noqa: ANN001, ANN201
     w, a = busting(p, c, s, lad)
     num += w * a
     den += w
+    w, a = bandwagon(p, c, s, lad)
+    num += w * a
+    den += w
     w, a = outreach(p, c, s, lad)
     num += w * a
     den += w
@@ -270,7 +303,8 @@ def weekly_pull(p, c, s, lad):  # noqa: ANN001, ANN201
     w, a = reactance(p, c, s, lad)
     num += w * a
     den += w
-    w, a = un_compliance(p, c, s, lad)
+    share, a = un_compliance(p, c, s, lad)
+    w = share / (1.0 - share) * den
     num += w * a
     den += w
     return num, den
@@ -389,14 +423,21 @@ def leakage_flow(p, c, coalition, lad):  # noqa: ANN001, ANN201
     return flow * (0.0 if c.level >= lad.sanction_level else 1.0)
 
 
+ASEAN_FLOOR = 1
+"""ASEAN's collective statement never goes below `neutral`: its default is non-alignment,
+and with Myanmar's junta (which endorsed the invasion) a member in 2022, ASEAN's
+statements were neutral (data: asean_statements, 2022-02-26 and 2022-03-03)."""
+
+
 @rule
 def collective_level(levels, member):  # noqa: ANN001, ANN201
-    """ASEAN's collective statement: the lowest level among members (consensus); -1 if none."""
+    """ASEAN's collective statement: the lowest level among members (consensus), but not
+    below :data:`ASEAN_FLOOR`; -1 without members."""
     lowest = -1
     for i in range(levels.shape[0]):
         if member[i] and (lowest < 0 or levels[i] < lowest):
             lowest = levels[i]
-    return lowest
+    return max(lowest, ASEAN_FLOOR) if lowest >= 0 else -1
 
 
 @rule
@@ -407,6 +448,17 @@ def count_at_least(levels, rung):  # noqa: ANN001, ANN201
         if levels[i] >= rung:
             count += 1
     return count
+
+
+@rule
+def regional_share(levels, member, lad):  # noqa: ANN001, ANN201
+    """Share of ASEAN members at 'sanction' (0 without members)."""
+    n_members = 0
+    for i in range(levels.shape[0]):
+        if member[i]:
+            n_members += 1
+    adopters = members_at_least(levels, member, lad.sanction_level)
+    return adopters / n_members if n_members > 0 else 0.0
 
 
 @rule

@@ -137,9 +137,10 @@ def resolve_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- helpers
 @rule
-def not_adopted(c, lad):  # noqa: ANN001, ANN201
-    """A member that is not yet at the sanction rung (Japan's ask)."""
-    return c.member and c.level < lad.sanction_level
+def needs_persuading(c, lad):  # noqa: ANN001, ANN201
+    """A member not at Japan's ask (the sanction rung) and not already heading there on its
+    own (last week's target below the sanction edge): strategies spend only on these."""
+    return c.member and c.level < lad.sanction_level and c.target < lad.sanction_level + c.boundary
 
 
 @rule
@@ -162,11 +163,11 @@ def top_k(countries, lad, score, k, chosen):  # noqa: ANN001, ANN201
     n = score.shape[0]
     for i in range(n):
         chosen[i] = 0.0
-        if not not_adopted(countries[i], lad):
+        if not needs_persuading(countries[i], lad):
             continue
         rank = 0
         for j in range(n):
-            if j != i and not_adopted(countries[j], lad):
+            if j != i and needs_persuading(countries[j], lad):
                 if score[j] > score[i] or (score[j] == score[i] and j < i):
                     rank += 1
         if rank < k:
@@ -177,7 +178,7 @@ def top_k(countries, lad, score, k, chosen):  # noqa: ANN001, ANN201
 def eligible_weights(countries, lad, weights):  # noqa: ANN001, ANN201
     """``weights[i]`` = 1 for each non-adopter, else 0."""
     for i in range(weights.shape[0]):
-        weights[i] = 1.0 if not_adopted(countries[i], lad) else 0.0
+        weights[i] = 1.0 if needs_persuading(countries[i], lad) else 0.0
 
 
 # --------------------------------------------------------------------------- strategies
@@ -237,7 +238,7 @@ def security_partners(obs, opts, out):  # noqa: ANN001, ANN201
     w = obs.work[0]
     for i in range(w.shape[0]):
         c = obs.countries[i]
-        partner = obs.leverage[k2, i] > 0 and not_adopted(c, obs.lad)
+        partner = obs.leverage[k2, i] > 0 and needs_persuading(c, obs.lad)
         w[i] = c.security_partner if partner else 0.0
     spread(obs.countries, w, k2, opts.dialogue_share * obs.japan.available, out)
     visits_share = 1.0 - opts.dialogue_share
@@ -250,7 +251,7 @@ def incentives(obs, opts, out):  # noqa: ANN001, ANN201
     k = obs.index.aid
     w = obs.work[0]
     for i in range(w.shape[0]):
-        w[i] = obs.leverage[k, i] if not_adopted(obs.countries[i], obs.lad) else 0.0
+        w[i] = obs.leverage[k, i] if needs_persuading(obs.countries[i], obs.lad) else 0.0
     spread(obs.countries, w, k, 1.0 * obs.japan.available, out)
 
 
@@ -304,7 +305,7 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
                 * p.outreach_saturation
                 / ((stock + p.outreach_saturation) * (stock + p.outreach_saturation))
             )
-            eligible = 1.0 if not_adopted(c, lad) else 0.0
+            eligible = 1.0 if needs_persuading(c, lad) else 0.0
             per_unit[i] = slope * (lad.top - c.target) / w_total * proximity[i] * eligible
             tolerance = p.reactance_tolerance * (0.5 + c.democracy)
             over = 1.0 if c.visible + extra_visible[i] >= tolerance else 0.0

@@ -50,6 +50,8 @@ BASE: dict[str, float] = {
     "un_legalism": 0.5,
     "aid_leverage": 0.3,
     "un_seat_stance": float("nan"),
+    "unsc_compliance": 0.7,
+    "initial_stance": 1.5,
 }
 """A middling Southeast Asian state: every hand-made country starts from these values."""
 
@@ -155,6 +157,7 @@ def situation(
     p: ModelParams = P,
     *,
     coalition: float = 0.58,
+    regional_share: float = 0.0,
     collective: int | None = None,
     institution: float = 0.0,
     network: np.ndarray | None = None,
@@ -169,7 +172,7 @@ def situation(
     signals = []
     for i in range(len(cs)):
         mean, pulling = rules.peer_signal(ties, i, levels)
-        signals.append(Signals(coalition, mean, pulling, coll, 0.0, institution))
+        signals.append(Signals(coalition, regional_share, mean, pulling, coll, 0.0, institution))
     return cs, signals
 
 

@@ -159,7 +159,7 @@ def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_ro
     run = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "experiments.calibrate", *settings, f"start={{{start}}}"]
-        + ["install=true", f"hydra.run.dir={run}"],
+        + ["install=true", "sample_priors=false", f"hydra.run.dir={run}"],
         cwd=copy,
         capture_output=True,
         text=True,

@@ -121,10 +121,11 @@ def test_peer_reinforcement_two_neighbours_pull_harder_than_one() -> None:
     mean2, pull2 = rules.peer_signal(np.rint(two.network * 1000).astype(int), 0, levels)
     assert mean1 == mean2 == 4.0  # same neighbourhood mean
     assert (pull1, pull2) == (1.0, 2.0)
-    w1 = weight("peer", one, level=[2, 4, 4])[0]
-    w2 = weight("peer", two, level=[2, 4, 4])[0]
+    p = replace(P, peer_reinforcement=2.0)
+    w1 = weight("peer", one, p, level=[2, 4, 4])[0]
+    w2 = weight("peer", two, p, level=[2, 4, 4])[0]
     assert (w1, w2) == (P.peer_weight * 0.5, P.peer_weight)
-    assert target(one, level=[2, 4, 4])[0] < target(two, level=[2, 4, 4])[0]
+    assert target(one, p, level=[2, 4, 4])[0] < target(two, p, level=[2, 4, 4])[0]
 
 
 # --------------------------------------------------------------------------- 5 linkage
@@ -207,29 +208,38 @@ def test_un_mandate_gives_more_adoption_than_none() -> None:
         mandate_relief=0.0,
         credibility_institution=0.0,
         institution_damping=0.0,
-        mandate_compliance=0.0,
+    )
+    unbound = table(
+        {"unsc_compliance": 0.0},
+        {**HOSTILE, "unsc_compliance": 0.0},
+        {**EAGER, "unsc_compliance": 0.0},
+        {**EAGER, "un_legalism": 0.3, "unsc_compliance": 0.0},
+        ties={("C0", "C1"): 0.5, ("C0", "C2"): 0.5, ("C2", "C3"): 0.8},
     )
     short = Calendar(n_steps=8)
     a = simulate(
-        config(c, params=off, institution="none", calendar=short, strategy="uniform"), seeds
+        config(unbound, params=off, institution="none", calendar=short, strategy="uniform"), seeds
     )
     b = simulate(
-        config(c, params=off, institution="unsc", calendar=short, strategy="uniform"), seeds
+        config(unbound, params=off, institution="unsc", calendar=short, strategy="uniform"), seeds
     )
     assert a.equals(b)
 
 
 def test_binding_mandate_pulls_un_legalists_toward_sanction() -> None:
-    """Only a UNSC mandate (backing 1) binds; the pull scales with UN legalism."""
-    c = table({"un_legalism": 0.2}, {"un_legalism": 0.9})
+    """Only a UNSC mandate (backing 1) binds; the share of the decision it settles scales
+    with the state's readiness to comply, and moves the target toward the top."""
+    c = table({"unsc_compliance": 0.2}, {"unsc_compliance": 0.9})
 
     def compliance(institution: float, p: ModelParams = P) -> np.ndarray:
         return weight("un_compliance", c, p, level=1, institution=institution)
 
     assert np.all(compliance(0.0) == 0.0) and np.all(compliance(0.5) == 0.0)
-    w = compliance(1.0)
-    assert w[1] == pytest.approx(P.mandate_compliance * 0.9) and w[1] > w[0] > 0
-    assert np.all(compliance(1.0, replace(P, mandate_compliance=0.0)) == 0.0)
+    share = compliance(1.0)
+    assert share[1] == pytest.approx(P.mandate_compliance * 0.9) and share[1] > share[0] > 0
+    free = target(c, P, level=1, institution=0.5)
+    bound = target(c, P, level=1, institution=1.0)
+    np.testing.assert_allclose(bound, (1 - share) * free + share * LAD.top, rtol=1e-12)
 
 
 def test_dated_event_never_lowers_the_configured_backing() -> None:
@@ -244,14 +254,13 @@ def test_dated_event_never_lowers_the_configured_backing() -> None:
 
 # --------------------------------------------------------------------------- 7 backsliding
 def test_backsliding_hazard_drops_stance_and_institutions_damp_it() -> None:
-    slip = [
-        rules.backslide(P, u, lv, 0.0, LAD)
-        for u, lv in zip([0.01, 0.01, 0.5, 0.01], [2, 3, 3, 1], strict=True)
-    ]
-    assert slip == [P.backslide_drop, P.backslide_drop, 0.0, 0.0]  # only at 'principle'+
+    p = replace(P, backslide_hazard=0.02, backslide_drop=0.5, institution_damping=0.8)
+    u, levels = [0.01, 0.01, 0.5, 0.01], [2, 3, 3, 1]
+    slip = [rules.backslide(p, x, lv, 0.0, LAD) for x, lv in zip(u, levels, strict=True)]
+    assert slip == [0.5, 0.5, 0.0, 0.0]  # only at 'principle' and above
     # Hazard 0.02 without institutions, 0.02 * 0.2 = 0.004 with a UNSC mandate.
-    assert rules.backslide(P, 0.01, 3, 0.0, LAD) == P.backslide_drop
-    assert rules.backslide(P, 0.01, 3, 1.0, LAD) == 0.0
+    assert rules.backslide(p, 0.01, 3, 0.0, LAD) == 0.5
+    assert rules.backslide(p, 0.01, 3, 1.0, LAD) == 0.0
     off = replace(P, backslide_hazard=0.0)
     assert all(rules.backslide(off, 0.0, lv, 0.0, LAD) == 0.0 for lv in (2, 3, 4))
     assert rules.next_stance(P, 3.5, 3.5, 0.0, 0.5, LAD) == 3.0
@@ -268,9 +277,10 @@ def test_outreach_decays_without_institutions() -> None:
         kept[inst] = model.countries[0].outreach_stock
         model.release()
     damping = P.institution_damping
-    assert kept["none"] == pytest.approx(1.0 - P.outreach_decay)
-    assert kept["none"] < kept["unsc"] == pytest.approx(1.0 - P.outreach_decay * (1 - damping))
-    assert japan.decay_rate(replace(P, outreach_decay=0.0), 0.0) == 0.0
+    assert kept["none"] == pytest.approx(1.0 - P.relationship_decay)
+    expected = 1.0 - P.relationship_decay * (1 - damping)
+    assert kept["none"] < kept["unsc"] == pytest.approx(expected)
+    assert japan.decay_rate(replace(P, relationship_decay=0.0), 0.0) == 0.0
 
 
 # --------------------------------------------------------------------------- 8 busting
@@ -332,7 +342,9 @@ def test_asean_collective_statement_is_the_lowest_member_exactly() -> None:
     assert [rules.collective_level(lv, members) for lv in levels] == [2, 3, 1]
     gen = np.random.default_rng(0)
     for lv in gen.integers(0, 5, size=(200, 4)):
-        assert rules.collective_level(lv, members) == lv[:3].min()
+        assert rules.collective_level(lv, members) == max(lv[:3].min(), rules.ASEAN_FLOOR)
+    # never below neutrality, even with a member siding with Russia (Myanmar's junta)
+    assert rules.collective_level(np.array([0, 3]), np.array([True, True])) == 1
     assert rules.collective_level(np.array([2, 3]), np.array([False, False])) == -1
 
 
@@ -343,20 +355,29 @@ def test_asean_consensus_pulls_members_toward_the_collective() -> None:
     assert target(c, level=[3, 3], collective=1)[0] < target(c, level=[3, 3], collective=3)[0]
 
 
-def test_reactance_past_tolerance_moves_a_state_away() -> None:
+def test_reactance_hits_only_states_that_resist_and_scales_with_the_gap() -> None:
     p = replace(P, reactance_weight=1.0, reactance_tolerance=1.0)  # pinned, not calibrated
-    c = table({"norm_weight": 1.0, "democracy": 0.5})  # tolerance = 1.0 * (0.5 + 0.5) = 1
-    quiet = target(c, p, visible=0.0)[0]
+    c = table({"norm_weight": 1.0, "democracy": 0.5, "initial_stance": 2.5})
+    quiet = target(c, p, visible=0.0)[0]  # tolerance = 1.0 * (0.5 + 0.5) = 1
     below = target(c, p, visible=0.9)[0]
     above = target(c, p, visible=3.0)[0]
-    assert quiet > p.reactance_anchor
     assert below == quiet  # below tolerance: no effect
-    assert p.reactance_anchor < above < quiet  # pulled toward non-alignment
-    assert weight("reactance", c, p, visible=3.0)[0] == pytest.approx(2.0)
+    assert above < quiet  # pulled away from the ask
+    # weight: (visible - tolerance) x gap to the ask, for a state at its declared stance
+    gap = (4 - 2.5) / 4
+    assert weight("reactance", c, p, level=2, visible=3.0)[0] == pytest.approx(2 * gap)
+    # a state that has moved toward the ask (above its declared stance) is not provoked
+    moved = table({"democracy": 0.5, "initial_stance": 1.2})
+    assert weight("reactance", moved, p, level=2, visible=3.0)[0] == 0.0
+    # nor is a state at the ask
+    assert weight("reactance", c, p, level=4, visible=3.0)[0] == 0.0
+    # reactance never pulls up: its anchor is at or below the stance
+    _, anchor = pulls(table({"initial_stance": 0.9}), p, level=0, visible=3.0)["reactance"][0]
+    assert anchor <= 0.5
     assert target(c, replace(p, reactance_weight=0.0), visible=3.0)[0] == quiet
-    # More democratic states tolerate more visible pressure.
+    # more democratic states tolerate more visible pressure
     d = table({"democracy": 0.1}, {"democracy": 0.9})
-    w = weight("reactance", d, p, visible=1.0)
+    w = weight("reactance", d, p, level=1, visible=1.0)
     assert w[0] > 0.0 and w[1] == 0.0
 
 
@@ -408,10 +429,14 @@ def test_domestic_legitimacy_is_support_times_salience_times_democracy() -> None
 
 # --------------------------------------------------------------------------- Japan
 def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibility() -> None:
-    stalled = japan.japan_pressure(P, 0.3, 0.0, 0.0)
-    gained = japan.japan_pressure(P, 0.3, 0.0, 1.0)
-    assert stalled == pytest.approx(0.3 + P.japan_pressure_gain)
-    assert gained == pytest.approx(0.3 - P.japan_pressure_relief)
+    p = replace(P, japan_pressure_gain=0.05, japan_pressure_relief=0.2)
+    stalled, record = japan.japan_pressure(p, 0.3, 1.0, 1.0)
+    assert (stalled, record) == (pytest.approx(0.35), 1.0)
+    gained, record = japan.japan_pressure(p, 0.3, 1.0, 2.0)
+    assert (gained, record) == (pytest.approx(0.1), 2.0)
+    # a member re-crossing to 'sanction' after slipping back is not progress
+    again, record = japan.japan_pressure(p, 0.3, 2.0, 2.0)
+    assert (again, record) == (pytest.approx(0.35), 2.0)
     lo = japan.budget_available(P, 4.0, 0.0)
     hi = japan.budget_available(P, 4.0, 1.0)
     assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
@@ -421,10 +446,12 @@ def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibil
     v_lo = japan.felt_pressure(1.0, seen, 2, LAD)
     v_hi = japan.felt_pressure(2.0, seen, 2, LAD)
     assert v_hi == 2 * v_lo > 0 and japan.felt_pressure(2.0, seen, SANCTION, LAD) == 0.0
-    # Whole model: hostile states never reach 'condemn', so pressure climbs every week.
+    # Whole model: hostile states never reach 'sanction', so pressure climbs every week.
     c = table(HOSTILE, HOSTILE)
-    traj = simulate(config(c, strategy="uniform", calendar=Calendar(n_steps=10)), SEEDS[:4])
-    expected = P.japan_pressure_initial + P.japan_pressure_gain * np.arange(10)
+    steady = replace(P, japan_pressure_initial=0.3, japan_pressure_gain=0.05)
+    cal = Calendar(n_steps=10)
+    traj = simulate(config(c, params=steady, strategy="uniform", calendar=cal), SEEDS[:4])
+    expected = 0.3 + 0.05 * np.arange(10)
     np.testing.assert_allclose(traj.pressure[:, :10], np.tile(expected, (4, 1)))
     assert np.all(np.diff(traj.available[:, 1:], axis=1) > 0)
     flat = simulate(
@@ -452,3 +479,55 @@ def test_hysteresis_keeps_level_near_a_boundary() -> None:
     assert step(1.8, 2) == 1  # backsliding past the boundary by more than h
     assert step(3.6, 1) == 3  # a big move jumps to the nearest consistent rung
     assert rules.next_level(replace(P, hysteresis=0.0), 2.05, 1, 0.0, LAD) == 2
+
+
+# --------------------------------------------------------------------------- model 2.0
+def test_states_start_at_and_are_held_by_their_declared_stance() -> None:
+    c = table({"initial_stance": 1.2}, {"initial_stance": 2.7})
+    p = replace(P, initial_spread=0.2)
+    lad = LAD
+    starts = [rules.initial_stance(p, SimpleNamespace(initial_stance=1.2), u, lad) for u in (0, 1)]
+    assert starts == [pytest.approx(1.0), pytest.approx(1.4)]
+    anchors = [a for _, a in pulls(c)["status_quo"]]
+    assert anchors == [1.2, 2.7]  # inertia toward each state's own declared position
+
+
+def test_bandwagon_pulls_toward_sanction_with_the_share_of_adopters() -> None:
+    c = table({}, {})
+    p = replace(P, bandwagon_weight=3.0)
+    alone = target(c, p, regional_share=0.0)[0]
+    joined = target(c, p, regional_share=0.4)[0]
+    assert weight("bandwagon", c, p, regional_share=0.4)[0] == pytest.approx(1.2)
+    assert joined > alone
+    assert target(c, replace(p, bandwagon_weight=0.0), regional_share=0.4)[0] == alone
+
+
+def test_outreach_builds_a_relationship_that_outlasts_the_visits() -> None:
+    """Ten weeks of visits, then none: the stance rises over several weeks (not in one
+    step) and decays at the relationship's rate after the visits stop."""
+    c = table({"initial_stance": 2.0, "security_partner": 0.6})
+    visits = tuple(
+        Event(dt.date(2022, 2, 24) + dt.timedelta(weeks=w), "japan_visit", country="C0", amount=4.0)
+        for w in range(10)
+    )
+    p = replace(P, outreach_weight=6.0, outreach_saturation=10.0, relationship_decay=0.05,
+                adjustment_speed=0.2, shock_sd=0.0, backslide_hazard=0.0)  # fmt: skip
+    cal = Calendar(n_steps=40, events=visits)
+    on = simulate(config(c, params=p, strategy="historical", calendar=cal), SEEDS[:4]).stance[
+        0, :, 0
+    ]
+    off = simulate(config(c, params=p, strategy="none", calendar=cal), SEEDS[:4]).stance[0, :, 0]
+    lift = on - off
+    assert lift[1] < lift[5] < lift[10]  # builds week after week
+    assert lift[10] > 0.1
+    assert 0 < lift[39] < lift[12]  # decays once the visits stop, but not at once
+
+
+def test_strategies_skip_states_already_heading_to_the_ask() -> None:
+    """A member whose own target already reaches the sanction edge gets no outreach."""
+    model = model_at_week_0(table({}, {}), strategy="uniform")
+    heading, other = model.countries
+    heading.target = 4.9
+    spend = model.japan.allocate(0)
+    assert spend[:, 0].sum() == 0.0 and spend[:, 1].sum() > 0.0
+    model.release()

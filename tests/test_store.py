@@ -48,7 +48,7 @@ def test_loaders_read_what_hydra_composes() -> None:
     assert OmegaConf.to_container(run.model) == asdict(store.load_model_params())
     assert OmegaConf.to_container(votes.model) == asdict(store.load_model_params())
     assert OmegaConf.to_container(votes.rule) == asdict(store.load_vote_rule())
-    assert store.load_model_params().mandate_compliance == 8.0  # not calibrated (no UNSC mandate)
+    assert store.load_model_params().mandate_compliance == 0.9  # not calibrated (no UNSC mandate)
 
 
 def test_store_holds_the_installed_accepted_set_and_installed_json_only_provenance() -> None:
@@ -83,7 +83,7 @@ def test_write_store_changes_values_only(tmp_path: Path) -> None:
     assert after == {**before, "shock_sd": 0.123, "peer_weight": 1e-5}
     assert store.load_model_params(path).peer_weight == 1e-5
     assert path.read_text() == store.render_store(store.MODEL, after)
-    with pytest.raises(ConfigError, match=r"^model\.shock_sd: must be a number in \[0\.0, 0\.4\]"):
+    with pytest.raises(ConfigError, match=r"^model\.shock_sd: must be a number in \[0\.0, 0\.3\]"):
         store.write_store(store.MODEL, {"shock_sd": 9.0}, path)
     assert store.read_store(store.MODEL, path)["shock_sd"] == 0.123  # nothing written
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.calibration.facts import historical_config
 from experiments.calibration.results import install, write_results
 from experiments.calibration.search import calibrate, check_settings
 from experiments.workflow import cli, errors, store
@@ -59,6 +61,7 @@ def run_calibration(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
         start_sd=c.start_sd,
         model_params=tuple(c.model_params),
         start=dict(c.start),
+        config=replace(historical_config(), sample_priors=c.sample_priors),
     )
     write_results(table, summary, output_dir)
     if c.publish:

@@ -34,6 +34,24 @@ DATA_FILE = DATA_DIR / "asean_2022.yaml"
 INVASION = dt.date(2022, 2, 24)
 PARTNERS: tuple[str, ...] = ("KH", "PH", "ID", "VN", "TH")
 """Partners Japan met in 2022 that did not sanction (data: japan_outreach)."""
+PARTNER_BANDS: dict[str, tuple[int, int]] = {
+    "KH": (2, 2),
+    "ID": (2, 2),
+    "TH": (2, 2),
+    "PH": (2, 3),
+    "VN": (1, 2),
+}
+"""Rungs each partner's highest level may take in the weeks after its meeting with Japan
+(data: japan_outreach): `principle` for a joint statement with generic 'no change of the
+status quo by force' language and Russia not named; `condemn` too for the Philippines
+(``named_russia: disputed``); `neutral` too for Vietnam, whose own statements read
+`neutral` (national_statements_2022) while it co-signed the generic language."""
+STATEMENT_DEADLINE = dt.date(2022, 6, 30)
+"""Through this date no member but Singapore named Russia (data: national_statements_2022)."""
+STATEMENT_MEMBERS: tuple[str, ...] = ("ID", "MY", "TH", "VN", "LA", "KH")
+"""Members whose statements verifiably did not name Russia (C: V in the data)."""
+NEUTRAL_START: tuple[str, ...] = ("TH", "VN", "LA")
+"""Members whose first statements read as `neutral` (data: national_statements_2022)."""
 MEETING_WINDOW = 4
 """Weeks after a meeting's week in which its outcome (the partner's level) is read."""
 _VOTE_CODE = {"Y": "yes", "A": "abstain", "N": "no"}

@@ -16,7 +16,11 @@ import numpy as np
 from experiments.calibration.facts import (
     INVASION,
     MEETING_WINDOW,
+    NEUTRAL_START,
+    PARTNER_BANDS,
     PARTNERS,
+    STATEMENT_DEADLINE,
+    STATEMENT_MEMBERS,
     Resolution,
     meetings,
     predicted_votes,
@@ -52,18 +56,20 @@ def _idx(config: SimulationConfig, codes: tuple[str, ...]) -> list[int]:
 
 
 def _sg_sanction_early(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    """1 per run where Singapore is at `sanction` within two weeks and at the last step."""
     j = config.countries.index("SG")
     step = config.calendar.step_of(INVASION + dt.timedelta(days=14))
-    return (traj.level[:, : step + 1, j] >= SANCTION_LEVEL).any(axis=1).astype(float)
+    early = (traj.level[:, : step + 1, j] >= SANCTION_LEVEL).any(axis=1)
+    return (early & (traj.level[:, -1, j] >= SANCTION_LEVEL)).astype(float)
 
 
 def _sg_soft(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
-    """1 where Singapore reached `sanction` in time, else up to 0.3 for the depth of its
-    stance into the `condemn` rung (guides the search toward the sanctioning corner)."""
+    """1 where Singapore reached `sanction` in time and kept it, else up to 0.3 for the depth
+    of its final stance into the `condemn` rung (guides the search toward the sanctioning
+    corner)."""
     j = config.countries.index("SG")
-    step = config.calendar.step_of(INVASION + dt.timedelta(days=14))
     reached = _sg_sanction_early(traj, config, rule)
-    depth = np.clip(traj.stance[:, : step + 1, j].max(axis=1) - CONDEMN_LEVEL, 0.0, 1.0)
+    depth = np.clip(traj.stance[:, -1, j] - CONDEMN_LEVEL, 0.0, 1.0)
     return np.where(reached > 0, 1.0, 0.3 * depth)
 
 
@@ -90,17 +96,46 @@ def meeting_outcomes(traj: Trajectories, config: SimulationConfig) -> np.ndarray
     return _after_meetings(traj.level, config)
 
 
-def _partners_principle(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
-    return (meeting_outcomes(traj, config) == PRINCIPLE_LEVEL).astype(float)  # (R, 5)
+def _partner_band(code: str) -> tuple[int, int]:
+    """Rungs a partner's highest level after its meeting may take (facts.PARTNER_BANDS)."""
+    return PARTNER_BANDS[code]
 
 
-def _partners_soft(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
-    """1 where the partner's highest level after the meeting is `principle`, else up to 0.25
-    for a highest stance within one rung of the `principle` rung (search guidance)."""
-    exact = _partners_principle(traj, config, rule)
-    top = _after_meetings(traj.stance, config)
-    miss = np.maximum(PRINCIPLE_LEVEL - top, 0.0) + np.maximum(top - CONDEMN_LEVEL, 0.0)
-    return np.where(exact > 0, 1.0, 0.25 * np.clip(1.0 - miss, 0.0, 1.0))
+def _partner(code: str) -> Callable[[Trajectories, SimulationConfig, VoteRule], np.ndarray]:
+    """1 per run where the partner's highest level after its meeting is within its band."""
+    lo, hi = _partner_band(code)
+
+    def per_run(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+        top = meeting_outcomes(traj, config)[:, PARTNERS.index(code)]
+        return ((top >= lo) & (top <= hi)).astype(float)
+
+    return per_run
+
+
+def _partner_soft(code: str) -> Callable[[Trajectories, SimulationConfig, VoteRule], np.ndarray]:
+    """Partial credit (up to 0.25) for a highest stance within one rung of the band (search
+    guidance only)."""
+    lo, hi = _partner_band(code)
+    exact = _partner(code)
+
+    def per_run(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+        top = _after_meetings(traj.stance, config)[:, PARTNERS.index(code)]
+        miss = np.maximum(lo - top, 0.0) + np.maximum(top - (hi + 1), 0.0)
+        return np.where(exact(traj, config, rule) > 0, 1.0, 0.25 * np.clip(1 - miss, 0, 1))
+
+    return per_run
+
+
+def _statements(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+    """Per run, 1 when none of the members whose statements did not name Russia reaches
+    `condemn` through the deadline and the three `neutral` starters are `neutral` in the
+    first week."""
+    end = config.calendar.step_of(STATEMENT_DEADLINE)
+    quiet = (traj.level[:, : end + 1, _idx(config, STATEMENT_MEMBERS)] < CONDEMN_LEVEL).all(
+        axis=(1, 2)
+    )
+    neutral = (traj.level[:, 1, _idx(config, NEUTRAL_START)] == PRINCIPLE_LEVEL - 1).all(axis=1)
+    return (quiet & neutral).astype(float)
 
 
 def _asean_condemn(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
@@ -147,8 +182,9 @@ def patterns() -> tuple[Pattern, ...]:
     out = [
         Pattern(
             "sg_sanctions_early",
-            "Singapore reaches `sanction` within two weeks of the invasion (share of runs)",
-            "1 (announced 2022-02-28, detailed 2022-03-05)",
+            "Singapore reaches `sanction` within two weeks of the invasion and keeps it to the "
+            "end of the horizon (share of runs)",
+            "1 (announced 2022-02-28, detailed 2022-03-05; still in force through 2023)",
             ">= 0.80",
             _sg_sanction_early,
             "mean",
@@ -167,17 +203,16 @@ def patterns() -> tuple[Pattern, ...]:
             0.05,
         ),
         Pattern(
-            "partners_at_principle",
-            "partners Japan met (KH, PH, ID, VN, TH) whose modal highest level in the "
-            f"{MEETING_WINDOW} weeks after the meeting is `principle`",
-            "5 of 5 (generic 'no change of the status quo by force' language, "
-            "Russia not named, no sanctions)",
-            ">= 4 of 5",
-            _partners_principle,
-            "partners",
-            *_at_least(4),
-            1.0,
-            _partners_soft,
+            "national_statements",
+            "ID, MY, TH, VN, LA and KH stay below `condemn` (do not name Russia) through "
+            f"{STATEMENT_DEADLINE}, and TH, VN, LA are `neutral` in the first week "
+            "(share of runs)",
+            "yes (national_statements_2022: only Singapore named Russia)",
+            ">= 0.80",
+            _statements,
+            "mean",
+            *_at_least(0.8),
+            0.1,
         ),
         Pattern(
             "asean_never_condemns",
@@ -212,6 +247,25 @@ def patterns() -> tuple[Pattern, ...]:
             0.1,
         ),
     ]
+    for code in PARTNERS:
+        lo, hi = _partner_band(code)
+        names = ("oppose", "neutral", "principle", "condemn", "sanction")
+        band = " or ".join(f"`{names[k]}`" for k in range(lo, hi + 1))
+        out.append(
+            Pattern(
+                f"meeting_{code}",
+                f"{code}'s highest level in the {MEETING_WINDOW} weeks after its meeting with "
+                f"Japan is {band} (share of runs)",
+                f"{band} (joint statement with generic 'no change of the status quo by force' "
+                "language; no sanctions)",
+                ">= 0.50",
+                _partner(code),
+                "mean",
+                *_at_least(0.5),
+                0.1,
+                _partner_soft(code),
+            )
+        )
     for res in resolutions():
         out.append(
             Pattern(
@@ -232,8 +286,6 @@ def patterns() -> tuple[Pattern, ...]:
 def _summarise(pattern: Pattern, per_run: np.ndarray, res: Resolution | None) -> float:
     if pattern.summary == "mean":
         return float(per_run.mean())
-    if pattern.summary == "partners":
-        return float((per_run.mean(axis=0) > 0.5).sum())
     shares = vote_shares(per_run)
     modal = np.argmax(shares, axis=-1)
     actual = np.array([VOTES.index(res.votes[c]) for c in ASEAN_2022])
@@ -247,8 +299,6 @@ def _soft_summary(
     value (partners count fully once their share reaches one half)."""
     if pattern.summary == "mean":
         return float(soft.mean())
-    if pattern.summary == "partners":
-        return float(np.minimum(soft.mean(axis=0) / 0.5, 1.0).sum())
     # votes: 1 per member whose modal vote is right, else the probability of its actual
     # vote (below one half), so near misses count but cannot add up to a pass
     shares = vote_shares(per_run)

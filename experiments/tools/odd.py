@@ -156,7 +156,7 @@ def forces_table() -> str:
     and source, with the anchor's value for a reference state."""
     p, lad = load_model_params(), Ladder().spec()
     c = _reference_country(p, lad)
-    s = Signals(p.coalition_base, 1.0, 0.0, 1, 0.0, 0.0)
+    s = Signals(p.coalition_base, 0.0, 1.0, 0.0, 1, 0.0, 0.0)
     rows = []
     for f in FORCES:
         args = (p, c, lad) if f["kind"] == "fixed" else (p, c, s, lad)

@@ -143,6 +143,7 @@ class ValidateConf:
 class CalibrateConf:
     """``conf/calibrate.yaml``: history matching, ABC population Monte Carlo, acceptance."""
 
+    sample_priors: bool = MISSING
     seed: int = MISSING
     n_samples: int = MISSING
     n_seeds: int = MISSING
