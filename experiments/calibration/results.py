@@ -20,11 +20,11 @@ import pandas as pd
 
 from experiments.calibration.space import NOT_IDENTIFIED, Dimension
 from experiments.calibration.votefit import (
+    GAP_NO_GRID,
+    GAP_YES_GRID,
     LEGALISM_SHIFT_GRID,
     PRINCIPLE_NO_GRID,
     PRINCIPLE_YES_GRID,
-    PUNITIVE_NO_GRID,
-    PUNITIVE_YES_GRID,
 )
 from experiments.workflow import atomic, store
 from experiments.workflow.errors import ConfigError
@@ -44,12 +44,12 @@ METHOD = (
 )
 VOTE_FIT_NOTE = (
     "not searched: at every simulated point the cut points (principle_yes, principle_no, "
-    "punitive_yes, punitive_no, legalism_shift) are fitted on grids within their ranges to "
-    "the votes of the ten members on ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive), "
-    "the only UN votes encoded, maximising the number of right modal votes (ties: summed "
-    "probability of the actual votes to 0.01, then the middle of the equally good cuts); "
-    "noise kept at its value in conf/vote_rule/default.yaml (assumption). The vote "
-    "patterns are therefore in-sample; later UN votes are out of sample and encoded nowhere"
+    "punitive_yes, punitive_no, legalism_shift) are fitted to the votes of the ten members "
+    "on ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive), the only UN votes encoded: "
+    "posterior means under uniform priors on grids within their ranges, the punitive cuts "
+    "written as the principle cuts plus gaps (experiments/calibration/votefit.py), at the "
+    "noise of conf/vote_rule/default.yaml (assumption). The vote patterns are therefore "
+    "in-sample; later UN votes are out of sample and encoded nowhere"
 )
 
 
@@ -86,8 +86,8 @@ def summary_record(
         "vote_grids": {
             "principle_yes": PRINCIPLE_YES_GRID.tolist(),
             "principle_no": PRINCIPLE_NO_GRID.tolist(),
-            "punitive_yes": PUNITIVE_YES_GRID.tolist(),
-            "punitive_no": PUNITIVE_NO_GRID.tolist(),
+            "punitive_yes_gap": GAP_YES_GRID.tolist(),
+            "punitive_no_gap": GAP_NO_GRID.tolist(),
             "legalism_shift": LEGALISM_SHIFT_GRID.tolist(),
             "noise": float(base_rule.noise),
         },
