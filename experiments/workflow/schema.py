@@ -140,6 +140,20 @@ class ValidateConf:
 
 
 @dataclass
+class VoteStepConf:
+    """``votes`` in ``conf/calibrate.yaml``: the vote noise by leave-one-resolution-out."""
+
+    only: bool = MISSING  # skip the search: rerun the vote step on the existing calibration
+    seeds: int = MISSING
+    set_seeds: int = MISSING
+    max_sets: int = MISSING
+    sample_priors: bool = MISSING
+    noise_low: float = MISSING
+    noise_high: float = MISSING
+    n_noise: int = MISSING
+
+
+@dataclass
 class CalibrateConf:
     """``conf/calibrate.yaml``: history matching, ABC population Monte Carlo, acceptance."""
 
@@ -162,6 +176,7 @@ class CalibrateConf:
     publish: bool = MISSING
     publish_dir: str = MISSING
     install: bool = MISSING
+    votes: VoteStepConf = MISSING
 
 
 PRIMARY_SCHEMAS: dict[str, type] = {
