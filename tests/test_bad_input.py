@@ -81,6 +81,8 @@ ENTRY_CASES = [
     ("validate", ["n_seeds=5"], ["n_seeds", ">= 10"]),
     ("validate", ["reprot=x.md"], ["reprot", "unknown key", "allowed:", "report"]),
     ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
+    ("votes", ["date=2024-02-25", "kind=principle"], ["date", "2022-02-24, 2024-02-24"]),
+    ("votes", ["date=2022-02-23", "kind=punitive"], ["date", "2022-02-24, 2024-02-24"]),
 ]
 
 

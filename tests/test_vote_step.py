@@ -11,6 +11,7 @@ import pytest
 
 from experiments.calibration.facts import historical_config
 from experiments.calibration.results import install_vote_rule
+from experiments.calibration.votes import propagated_sets
 from experiments.calibration.votestep import (
     RECORD_FILE,
     VoteStepSettings,
@@ -69,6 +70,19 @@ def test_chosen_rows_spread_evenly() -> None:
     assert chosen_rows(0, 3) == []
 
 
+def test_propagated_forecast_uses_each_sets_refitted_cuts_and_the_rules_noise(
+    record_dir: Path,
+) -> None:
+    record = load_record(record_dir)
+    rule = store.load_vote_rule()
+    sets, sample_priors = propagated_sets(record_dir, rule)
+    assert sample_priors is True and len(sets) == len(record["set_rules"])
+    for point, cuts in zip(sets, record["set_rules"], strict=True):
+        assert point["votes.noise"] == rule.noise
+        assert point["votes.punitive_yes"] == cuts["punitive_yes"]
+        assert any(k.startswith("model.") for k in point)
+
+
 def test_a_stale_record_is_refused(record_dir: Path) -> None:
     record = load_record(record_dir)
     sets = store.load_accepted_sets(record_dir)
@@ -77,6 +91,8 @@ def test_a_stale_record_is_refused(record_dir: Path) -> None:
         set_rules(record, moved)
     with pytest.raises(ConfigError, match="no accepted set"):
         set_rules({**record, "set_rules": []}, sets)
+    with pytest.raises(ConfigError, match=RECORD_FILE):
+        propagated_sets(record_dir / "missing", store.load_vote_rule())
 
 
 def test_install_writes_only_the_vote_rule(record_dir: Path, tmp_path: Path) -> None:

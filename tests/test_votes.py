@@ -127,3 +127,20 @@ def test_votes_rule_override_is_checked_by_sim(capsys, tmp_path: Path) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: rule.noise: must be a number in [0.0, 1.0], got 5.0"]
     assert not out.exists()
+
+
+def test_vote_dates_are_bounded_to_two_years_after_the_calendar_start() -> None:
+    import datetime as dt
+
+    from experiments.calibration.votes import latest_date, parse_date
+    from experiments.workflow.errors import ConfigError
+
+    start = dt.date(2022, 2, 24)
+    assert parse_date("2024-02-24", start) == dt.date(2024, 2, 24)
+    assert parse_date("2022-02-24", start) == start
+    for late in ("2024-02-25", "2030-01-01"):
+        with pytest.raises(ConfigError, match=r"^date: must be in \[2022-02-24, 2024-02-24\]"):
+            parse_date(late, start)
+    with pytest.raises(ConfigError, match=r"^date: must be in \[2022-02-24, 2024-02-24\]"):
+        parse_date("2022-02-23", start)
+    assert latest_date(dt.date(2024, 2, 29)) == dt.date(2026, 2, 28)

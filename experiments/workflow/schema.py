@@ -121,9 +121,9 @@ class ExperimentConf:
 class VotesConf(ExperimentConf):
     """``conf/votes.yaml``: the experiment schema plus the vote to predict."""
 
-    date: str = MISSING  # YYYY-MM-DD, on or after 2022-02-24
+    date: str = MISSING  # YYYY-MM-DD, from 2022-02-24 to 2 years after calendar.start
     kind: VoteKind = MISSING  # type: ignore[assignment]
-    propagate_uncertainty: bool = False  # cycle over the calibration's accepted sets
+    propagate_uncertainty: bool = False  # cycle over the accepted sets of votes_loo.json
     calibration_dir: str = "data/calibration"
     rule: VoteRuleConf = MISSING  # type: ignore[valid-type]  # group vote_rule@rule
 
