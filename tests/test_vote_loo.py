@@ -129,6 +129,8 @@ def test_the_fit_centres_cuts_the_votes_do_not_pin() -> None:
     assert np.allclose(w[w > 0], w[w > 0].max())
     with pytest.raises(ValueError, match="principle"):
         fit_cuts(block(STANCE[2:], LEGALISM), KINDS[2:], ACTUAL[2:], 0.1)
+    with pytest.raises(ValueError, match="kinds: unknown"):
+        fit_cuts(block(STANCE[:2], LEGALISM), ("principle", "sanction"), ACTUAL[:2], 0.1)
 
 
 def test_the_pooled_prediction_is_the_mean_over_every_run() -> None:

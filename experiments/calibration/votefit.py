@@ -34,7 +34,7 @@ from experiments.calibration.facts import Resolution, resolutions, vote_attribut
 from experiments.workflow.scenario import ASEAN_2022
 from sim.config import SimulationConfig
 from sim.results import Trajectories
-from sim.votes import VOTES, VoteRule, vote_probabilities, voting_stance
+from sim.votes import KINDS, VOTES, VoteRule, vote_probabilities, voting_stance
 
 PRINCIPLE_YES_GRID = np.round(np.arange(0.8, 2.5001, 0.05), 2)
 PRINCIPLE_NO_GRID = np.round(np.arange(0.0, 1.5001, 0.05), 2)
@@ -217,6 +217,9 @@ def _punitive_prior(no_p: float, yes_p: float) -> np.ndarray:
 def fit_cuts(block: VoteBlock, kinds: Sequence[str], actual: np.ndarray, noise: float) -> CutFit:
     """Fit the cuts on every resolution of ``block`` (kinds and actual votes ``(V, N)``
     aligned with ``block.stance``). Needs at least one resolution of principle."""
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise ValueError(f"kinds: unknown {unknown}; allowed: {', '.join(KINDS)}")
     principle = [v for v, k in enumerate(kinds) if k == "principle"]
     punitive = [v for v, k in enumerate(kinds) if k == "punitive"]
     if not principle:
