@@ -38,28 +38,34 @@ class VoteRule:
         0.8,
         2.5,
         "stance from which a state votes yes on a resolution of principle",
-        "fitted on ES-11/1, ES-11/2 (in-sample, experiments.calibrate)",
+        "fitted on ES-11/1, ES-11/2: posterior mean at the leave-one-out noise (in-sample, "
+        "experiments.calibrate)",
     )
     principle_no: float = _param(
         1.0,
         0.0,
         1.5,
         "stance below which a state votes no on a resolution of principle",
-        "fitted on ES-11/1, ES-11/2 (in-sample, experiments.calibrate)",
+        "fitted on ES-11/1, ES-11/2: posterior mean at the leave-one-out noise (in-sample, "
+        "experiments.calibrate)",
     )
     punitive_yes: float = _param(
         3.0,
         1.0,
         4.0,
         "stance from which a state with no UN legalism votes yes on a punitive resolution",
-        "fitted on ES-11/3 (in-sample, experiments.calibrate)",
+        "fitted on ES-11/3 as principle_yes plus a gap (prior: PUNITIVE_PRIOR of "
+        "experiments/calibration/votefit.py), posterior mean at "
+        "the leave-one-out noise (in-sample, experiments.calibrate)",
     )
     punitive_no: float = _param(
         1.0,
         0.0,
         2.5,
         "stance below which a state votes no on a punitive resolution",
-        "fitted on ES-11/3 (in-sample, experiments.calibrate)",
+        "fitted on ES-11/3 as principle_no plus a gap (prior: PUNITIVE_PRIOR of "
+        "experiments/calibration/votefit.py), posterior mean at "
+        "the leave-one-out noise (in-sample, experiments.calibrate)",
     )
     legalism_shift: float = _param(
         0.0,
@@ -75,7 +81,8 @@ class VoteRule:
         0.0,
         1.0,
         "scale of the logistic vote noise (rungs; 0 = deterministic cut points)",
-        "assumption",
+        "chosen by leave-one-resolution-out log-loss on ES-11/1-3 (experiments.calibrate; "
+        "data/calibration/votes_loo.json)",
     )
 
     def __post_init__(self) -> None:
@@ -128,13 +135,17 @@ upper cut, and *abstains* in between.
   UNSC authority").
 - **Noise**: with `noise` > 0 the step becomes a logistic curve of scale `noise` (an
   ordered logit), so a run's vote is a probability rather than a certainty; 0 gives the
-  deterministic rule.
+  deterministic rule. The noise is chosen out of sample: each of ES-11/1-3 is predicted
+  from cut points fitted on the other two (the punitive cuts integrated over the prior of
+  their gaps to the principle cuts when ES-11/3 is held out), and the noise with the lowest
+  held-out log-loss is kept; the cut points are then fitted on all three at that noise.
 - **Myanmar's UN seat**: where a state's `un_seat_stance` is set (Myanmar in 2022: the
   seat was held by the envoy of the ousted civilian government), its votes use that stance
   instead of the simulated government stance; the junta's policy (its level on the ladder)
   still follows the simulated stance.
 - **Probabilities** of yes/abstain/no are the means over runs (and over accepted
-  parameter sets when parameter uncertainty is propagated). The rule is monotone: a
+  parameter sets, each with its own cut points, and sampled country priors when parameter
+  uncertainty is propagated). The rule is monotone: a
   higher stance never lowers the probability of yes nor raises that of no.
 
 | parameter | meaning | range |

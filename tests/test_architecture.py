@@ -35,6 +35,9 @@ OWN_TESTS = (
     "test_run.py",
     "test_store.py",
     "test_validation_patterns.py",
+    "test_vote_loo.py",
+    "test_vote_report.py",
+    "test_vote_step.py",
     "test_votes.py",
 )
 

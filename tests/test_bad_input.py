@@ -76,9 +76,13 @@ ENTRY_CASES = [
     ("calibrate", ["start.peer_weight=99"], ["start.peer_weight", "[0.0, 8.0]"]),
     ("calibrate", ["+start.mandate_compliance=1"], ["start", "mandate_compliance", "allowed:"]),
     ("calibrate", ["n_sample=5"], ["n_sample", "unknown key", "allowed:", "n_samples"]),
+    ("calibrate", ["votes.n_noise=0"], ["votes.n_noise", ">= 1"]),
+    ("calibrate", ["votes.noise_high=2"], ["votes.noise_low", "noise_high", "1.0"]),
     ("validate", ["n_seeds=5"], ["n_seeds", ">= 10"]),
     ("validate", ["reprot=x.md"], ["reprot", "unknown key", "allowed:", "report"]),
     ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
+    ("votes", ["date=2024-02-25", "kind=principle"], ["date", "2022-02-24, 2024-02-24"]),
+    ("votes", ["date=2022-02-23", "kind=punitive"], ["date", "2022-02-24, 2024-02-24"]),
 ]
 
 

@@ -159,7 +159,8 @@ def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_ro
     run = tmp_path / "run"
     proc = subprocess.run(
         [sys.executable, "-m", "experiments.calibrate", *settings, f"start={{{start}}}"]
-        + ["install=true", "sample_priors=false", f"hydra.run.dir={run}"],
+        + ["install=true", "sample_priors=false", "votes.seeds=16", "votes.set_seeds=4"]
+        + [f"hydra.run.dir={run}"],
         cwd=copy,
         capture_output=True,
         text=True,
@@ -174,15 +175,19 @@ def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_ro
     assert model_after == {**model_before, **values["model"]}  # unsearched values kept
     vote_after = store.read_store(store.VOTE_RULE, vote_file)
     assert vote_after == {**vote_before, **values["votes"]}
-    assert vote_after["noise"] == vote_before["noise"]  # kept, not fitted
+    record = json.loads((copy / "data/calibration/votes_loo.json").read_text())
+    assert vote_after["noise"] == record["noise"] in record["noise_grid"]  # chosen by LOO
+    assert values["votes"] == {k: float(f"{v:.4g}") for k, v in record["rule"].items()}
     assert all(vote_after[k] != v for k, v in off_grid.items())  # fitted cut points installed
     for chosen, path in ((store.MODEL, model_file), (store.VOTE_RULE, vote_file)):
         assert path.read_text() == store.render_store(chosen, store.read_store(chosen, path))
     provenance = json.loads((copy / "data/calibration/installed.json").read_text())
     assert provenance["calibration_run"] == str(run.resolve())  # outside the copy
     assert provenance["stores"] == ["conf/model/default.yaml", "conf/vote_rule/default.yaml"]
+    assert provenance["vote_rule"]["record"] == "data/calibration/votes_loo.json"
     rows = pq.read_table(copy / provenance["accepted_file"]).to_pylist()
     row = rows[provenance["accepted_set"]]
     assert {k: row[k] for k in summary["installed"]["point"]} == summary["installed"]["point"]
     assert (run / "calibration.json").exists() and not (run / "installed.json").exists()
+    assert (run / "votes_loo.json").exists()
     assert {p: p.read_text() for p in original} == original  # this project's store untouched

@@ -61,7 +61,7 @@ def test_store_holds_the_installed_accepted_set_and_installed_json_only_provenan
         "installed_at",
         "stores",
         "why",
-    }
+    } | ({"vote_rule"} & set(provenance))
     assert provenance["stores"] == ["conf/model/default.yaml", "conf/vote_rule/default.yaml"]
     rows = pq.read_table(ROOT / provenance["accepted_file"]).to_pylist()
     row = rows[provenance["accepted_set"]]
@@ -70,7 +70,12 @@ def test_store_holds_the_installed_accepted_set_and_installed_json_only_provenan
     params, rule = store.load_model_params(), store.load_vote_rule()
     for name, value in values["model"].items():
         assert getattr(params, name) == value, name
-    assert asdict(rule) == values["votes"]
+    if "vote_rule" in provenance:  # the vote step's rule: noise by leave-one-out
+        record = json.loads((ROOT / provenance["vote_rule"]["record"]).read_text())
+        assert asdict(rule) == {k: float(f"{v:.4g}") for k, v in record["rule"].items()}
+        assert rule.noise == record["noise"]
+    else:
+        assert asdict(rule) == values["votes"]
     summary = json.loads((ROOT / provenance["calibration"]).read_text())
     assert summary["installed"]["point"] == point  # the run's chosen point is that set
 

@@ -127,3 +127,35 @@ def test_votes_rule_override_is_checked_by_sim(capsys, tmp_path: Path) -> None:
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: rule.noise: must be a number in [0.0, 1.0], got 5.0"]
     assert not out.exists()
+
+
+def test_vote_dates_are_bounded_to_two_years_after_the_calendar_start() -> None:
+    import datetime as dt
+
+    from experiments.calibration.votes import latest_date, parse_date
+    from experiments.workflow.errors import ConfigError
+
+    start = dt.date(2022, 2, 24)
+    assert parse_date("2024-02-24", start) == dt.date(2024, 2, 24)
+    assert parse_date("2022-02-24", start) == start
+    for late in ("2024-02-25", "2030-01-01"):
+        with pytest.raises(ConfigError, match=r"^date: must be in \[2022-02-24, 2024-02-24\]"):
+            parse_date(late, start)
+    with pytest.raises(ConfigError, match=r"^date: must be in \[2022-02-24, 2024-02-24\]"):
+        parse_date("2022-02-23", start)
+    assert latest_date(dt.date(2024, 2, 29)) == dt.date(2026, 2, 28)
+
+
+def test_votes_cli_propagates_uncertainty_with_the_vote_record(tmp_path: Path) -> None:
+    out = _run_cli(tmp_path, "date=2022-09-01", "kind=punitive", "n_seeds=12")
+    assert out.returncode == 0, out.stderr
+    point = pd.read_csv(tmp_path / "votes.csv")
+    spread = tmp_path / "spread"
+    out = _run_cli(
+        spread, "date=2022-09-01", "kind=punitive", "n_seeds=12", "propagate_uncertainty=true"
+    )
+    assert out.returncode == 0, out.stderr
+    table = pd.read_csv(spread / "votes.csv")
+    assert list(table["country"]) == list(point["country"])
+    assert np.allclose(table[[f"p_{v}" for v in VOTES]].sum(axis=1), 1.0, atol=1e-3)
+    assert not np.allclose(table["p_yes"], point["p_yes"])  # other sets, other cut points

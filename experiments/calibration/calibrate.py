@@ -3,15 +3,18 @@
 Settings come from ``conf/calibrate.yaml`` (schema ``CalibrateConf``) and are checked
 before Hydra creates the run folder. The search (:mod:`experiments.calibration.search`)
 writes its results into the run folder and, with ``publish=true``, ``data/calibration/``;
-with ``install=true`` the chosen point is written into the store
-(:func:`experiments.calibration.results.install`).
+the vote step (:mod:`experiments.calibration.votestep`) then chooses the vote noise by
+leave-one-resolution-out on the accepted sets and fits the final cut points
+(``votes_loo.json``). With ``install=true`` the chosen point and that vote rule are written
+into the store (:func:`experiments.calibration.results.install`). ``votes.only=true`` reruns
+the vote step alone on ``publish_dir``'s accepted sets and the store's model parameters.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,11 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibration.facts import historical_config
-from experiments.calibration.results import install, write_results
+from experiments.calibration.results import install, install_vote_rule, write_results
 from experiments.calibration.search import calibrate, check_settings
+from experiments.calibration.votestep import VoteStepSettings, vote_step, write_record
 from experiments.workflow import cli, errors, store
+from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CONF_DIR, resolve
 from experiments.workflow.schema import CalibrateConf
 
@@ -47,11 +52,35 @@ def settings(cfg: DictConfig) -> CalibrateConf:
     c: CalibrateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     counts = {name: getattr(c, name) for name in COUNTS}
     check_settings(counts, c.quantile, c.model_params, c.start, store.load_model_params())
+    vote_settings(c).check()
+    if c.votes.only and c.install and not c.publish:
+        raise ConfigError("votes.only", "with install=true needs publish=true (the record)")
     return c
+
+
+def vote_settings(c: CalibrateConf) -> VoteStepSettings:
+    """The vote step's settings (``votes`` without ``only``)."""
+    return VoteStepSettings(**{k: v for k, v in asdict(c.votes).items() if k != "only"})
+
+
+def run_vote_step(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
+    """``votes.only=true``: the vote step on ``publish_dir``'s accepted sets and the
+    store's model parameters; record written (and the vote rule installed)."""
+    folder = resolve(c.publish_dir)
+    sets = store.load_accepted_sets(folder)
+    record = vote_step(historical_config(), sets, vote_settings(c), c.seed)
+    write_record(record, output_dir)
+    if c.publish:
+        write_record(record, folder)
+    if c.install:
+        install_vote_rule(record, folder, output_dir)
+    return record
 
 
 def run_calibration(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
     """Calibrate with settings ``c``; write the results (and install); return the summary."""
+    if c.votes.only:
+        return run_vote_step(c, output_dir)
     table, summary = calibrate(
         **{name: getattr(c, name) for name in COUNTS},
         seed=c.seed,
@@ -63,9 +92,12 @@ def run_calibration(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
         start=dict(c.start),
         config=replace(historical_config(), sample_priors=c.sample_priors),
     )
+    record = _votes_after_search(c, table, summary)
     write_results(table, summary, output_dir)
+    write_record(record, output_dir)
     if c.publish:
         write_results(table, summary, resolve(c.publish_dir))
+        write_record(record, resolve(c.publish_dir))
     log.info(
         "accepted %d of %d final candidates (rate %.3f) in %.0f s",
         summary["n_accepted"],
@@ -78,6 +110,23 @@ def run_calibration(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
     elif summary.get("installed"):
         log.info("not installed (install=false); calibration.json holds the chosen point")
     return summary
+
+
+def _votes_after_search(c: CalibrateConf, table: Any, summary: dict[str, Any]) -> dict[str, Any]:
+    """The vote step on the search's accepted sets and chosen point; the vote rule to
+    install goes into ``summary["installed"]["vote_rule"]``."""
+    installed = summary.get("installed")
+    config = historical_config()
+    if installed:
+        model = {k[6:]: v for k, v in installed["point"].items() if k.startswith("model.")}
+        config = replace(config, params=replace(config.params, **model))
+    accepted = table[table["accepted"]]
+    keys = [k for k in accepted.columns if k.startswith(("model.", "votes."))]
+    sets = [{k: float(row[k]) for k in keys} for row in accepted[keys].to_dict("records")]
+    record = vote_step(config, sets, vote_settings(c), c.seed)
+    if installed:
+        installed["vote_rule"] = record["rule"]
+    return record
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="calibrate", version_base="1.3")

@@ -20,12 +20,13 @@ import pandas as pd
 
 from experiments.calibration.space import NOT_IDENTIFIED, Dimension
 from experiments.calibration.votefit import (
+    GAP_NO_GRID,
+    GAP_YES_GRID,
     LEGALISM_SHIFT_GRID,
     PRINCIPLE_NO_GRID,
     PRINCIPLE_YES_GRID,
-    PUNITIVE_NO_GRID,
-    PUNITIVE_YES_GRID,
 )
+from experiments.calibration.votestep import RECORD_FILE
 from experiments.workflow import atomic, store
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CALIBRATION_DIR, ROOT
@@ -44,12 +45,13 @@ METHOD = (
 )
 VOTE_FIT_NOTE = (
     "not searched: at every simulated point the cut points (principle_yes, principle_no, "
-    "punitive_yes, punitive_no, legalism_shift) are fitted on grids within their ranges to "
-    "the votes of the ten members on ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive), "
-    "the only UN votes encoded, maximising the number of right modal votes (ties: summed "
-    "probability of the actual votes to 0.01, then the middle of the equally good cuts); "
-    "noise kept at its value in conf/vote_rule/default.yaml (assumption). The vote "
-    "patterns are therefore in-sample; later UN votes are out of sample and encoded nowhere"
+    "punitive_yes, punitive_no, legalism_shift) are fitted to the votes of the ten members "
+    "on ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive), the only UN votes encoded: "
+    "posterior means under uniform priors on grids within their ranges, the punitive cuts "
+    "written as the principle cuts plus gaps (experiments/calibration/votefit.py), at the "
+    "noise of conf/vote_rule/default.yaml. The vote patterns are therefore in-sample. "
+    f"The noise is then chosen by leave-one-resolution-out log-loss ({RECORD_FILE}); later "
+    "UN votes are out of sample and encoded nowhere"
 )
 
 
@@ -86,8 +88,8 @@ def summary_record(
         "vote_grids": {
             "principle_yes": PRINCIPLE_YES_GRID.tolist(),
             "principle_no": PRINCIPLE_NO_GRID.tolist(),
-            "punitive_yes": PUNITIVE_YES_GRID.tolist(),
-            "punitive_no": PUNITIVE_NO_GRID.tolist(),
+            "punitive_yes_gap": GAP_YES_GRID.tolist(),
+            "punitive_no_gap": GAP_NO_GRID.tolist(),
             "legalism_shift": LEGALISM_SHIFT_GRID.tolist(),
             "noise": float(base_rule.noise),
         },
@@ -116,12 +118,17 @@ def summary_record(
 
 def installed_values(summary: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """The installed point as ``{"model": {...}, "votes": {...}}`` (rounded to 4
-    significant digits, the precision written into the defaults)."""
-    point = (summary.get("installed") or {}).get("point") or {}
+    significant digits, the precision written into the defaults). The vote rule is the
+    vote step's (``installed.vote_rule``: noise by leave-one-out, cuts fitted at it) when
+    the summary has one, else the point's fitted cuts."""
+    installed = summary.get("installed") or {}
+    point = installed.get("point") or {}
     out: dict[str, dict[str, float]] = {"model": {}, "votes": {}}
     for key, value in point.items():
         group, name = key.split(".", 1)
         out[group][name] = float(f"{value:.4g}")
+    if installed.get("vote_rule"):
+        out["votes"] = {k: float(f"{v:.4g}") for k, v in installed["vote_rule"].items()}
     # the sampler draws cut points independently; the rule keeps no <= yes
     votes = out["votes"]
     for kind in ("principle", "punitive"):
@@ -172,6 +179,8 @@ def install(
         "stores": [_project_path(p) for p in written],
         "why": summary["installed"]["why"],
     }
+    if summary["installed"].get("vote_rule"):
+        provenance["vote_rule"] = _vote_provenance(calibration_dir, run_dir)
     atomic.write_json(provenance_file or CALIBRATION_DIR / "installed.json", provenance)
     log.info(
         "installed accepted set %d: %d model and %d vote-rule values",
@@ -186,3 +195,34 @@ def _project_path(path: Path) -> str:
     """``path`` relative to the project root when it lies inside it."""
     path = Path(path).resolve()
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _vote_provenance(calibration_dir: Path, run_dir: Path) -> dict[str, str]:
+    return {
+        "record": _project_path(calibration_dir / RECORD_FILE),
+        "calibration_run": _project_path(run_dir),
+        "installed_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "why": "noise chosen by leave-one-resolution-out log-loss on ES-11/1-3, cut points "
+        "fitted on all three at that noise on runs of the installed model point",
+    }
+
+
+def install_vote_rule(
+    record: Mapping[str, Any],
+    calibration_dir: Path,
+    run_dir: Path,
+    *,
+    store_file: Path | None = None,
+    provenance_file: Path | None = None,
+) -> dict[str, Any]:
+    """Install only the vote rule of a vote record (``votes.only=true``): its values into
+    ``conf/vote_rule/default.yaml`` and its provenance under ``vote_rule`` in
+    ``installed.json`` (the model point's provenance kept). Returns the provenance."""
+    path = provenance_file or CALIBRATION_DIR / "installed.json"
+    provenance = json.loads(path.read_text()) if path.exists() else {}
+    values = {k: float(f"{v:.4g}") for k, v in record["rule"].items()}
+    store.write_store(store.VOTE_RULE, values, store_file)
+    provenance["vote_rule"] = _vote_provenance(calibration_dir, run_dir)
+    atomic.write_json(path, provenance)
+    log.info("installed the vote rule: noise %g", values["noise"])
+    return provenance

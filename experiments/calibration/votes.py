@@ -4,11 +4,16 @@
 
 Simulates the ``historical`` strategy with the default configuration (``conf/``) up to the
 vote date (the horizon is extended if the date lies beyond it), reads each state's stance
-at the step nearest the date and applies the vote rule (:mod:`sim.votes`). Writes
-``votes.csv`` (``country,p_yes,p_abstain,p_no``, one row per member) to Hydra's run
-folder. With ``propagate_uncertainty=true`` the replicates are spread over the accepted
-parameter sets of the calibration (``data/calibration/accepted.parquet``), each set with
-its own model parameters and vote rule.
+at the step nearest the date and applies the vote rule (:mod:`sim.votes`): the store's
+cut points and its noise, chosen by leave-one-resolution-out in the calibration
+(:mod:`experiments.calibration.votestep`). Writes ``votes.csv``
+(``country,p_yes,p_abstain,p_no``, one row per member) to Hydra's run folder. The date
+must lie between the invasion (2022-02-24) and two years after the calendar start: the
+model is not extrapolated further. With ``propagate_uncertainty=true`` the replicates are
+spread over the accepted parameter sets of the calibration
+(``data/calibration/accepted.parquet``), each set with its own model parameters and its own
+cut points fitted at that noise (``votes_loo.json``), the country priors sampled as in
+the leave-one-out that chose the noise; probabilities are the mean over every run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from experiments.calibration.facts import vote_attributes, vote_step
+from experiments.calibration.votestep import RECORD_FILE, load_record, set_rules
 from experiments.workflow import atomic, cli, errors, store
 from experiments.workflow.convert import as_plain, replicate, to_simulation_configs
 from experiments.workflow.errors import ConfigError, sim_errors
@@ -38,6 +44,8 @@ from sim.votes import VoteRule, vote_probabilities, vote_shares
 log = logging.getLogger(__name__)
 
 EARLIEST = dt.date(2022, 2, 24)
+HORIZON_YEARS = 2
+"""Latest vote date: this many years after the calendar start."""
 COLUMNS = ("country", "p_yes", "p_abstain", "p_no")
 
 
@@ -53,21 +61,41 @@ class VoteRequest:
     parameter_sets: tuple[Mapping[str, float], ...] = ()
 
 
-def parse_date(text: object) -> dt.date:
-    """The vote date; one-line error if malformed or before the invasion."""
+def latest_date(start: dt.date) -> dt.date:
+    """``HORIZON_YEARS`` after ``start`` (29 February falls back to the 28th)."""
+    try:
+        return start.replace(year=start.year + HORIZON_YEARS)
+    except ValueError:
+        return start.replace(year=start.year + HORIZON_YEARS, day=28)
+
+
+def parse_date(text: object, start: dt.date = EARLIEST) -> dt.date:
+    """The vote date; one-line error if malformed or outside [the invasion, ``start`` +
+    ``HORIZON_YEARS`` years]."""
     try:
         date = dt.date.fromisoformat(str(text))
     except ValueError:
         raise ConfigError("date", f"expected a date YYYY-MM-DD, got {text!r}") from None
-    if date < EARLIEST:
-        raise ConfigError("date", f"must be on or after {EARLIEST} (the invasion), got {date}")
+    latest = latest_date(start)
+    if not EARLIEST <= date <= latest:
+        raise ConfigError(
+            "date",
+            f"must be in [{EARLIEST}, {latest}] (from the invasion to {HORIZON_YEARS} years "
+            f"after the calendar start {start}; no extrapolation), got {date}",
+        )
     return date
 
 
 def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
     """Validate a composed ``votes`` config and build the simulation it asks for."""
     c = as_plain(cfg)
-    date = parse_date(c.date)
+    try:
+        start = dt.date.fromisoformat(str(c.calendar.start))
+    except ValueError:
+        raise ConfigError(
+            "calendar.start", f"expected YYYY-MM-DD, got {c.calendar.start!r}"
+        ) from None
+    date = parse_date(c.date, start)
     if list(c.strategies) != ["historical"]:
         raise ConfigError("strategies", f"votes are predicted for [historical], got {c.strategies}")
     point = to_simulation_configs(c)[0]
@@ -79,8 +107,38 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
         rule = VoteRule(**asdict(c.rule))
     sets: tuple[Mapping[str, float], ...] = ()
     if c.propagate_uncertainty:
-        sets = tuple(store.load_accepted_sets(resolve(c.calibration_dir)))
+        sets, sample_priors = propagated_sets(resolve(c.calibration_dir), rule)
+        config = replace(config, sample_priors=sample_priors)
     return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets)
+
+
+def propagated_sets(folder: Path, rule: VoteRule) -> tuple[tuple[dict[str, float], ...], bool]:
+    """The accepted sets of the vote record in ``folder``, each with its own cut points
+    (``votes.*``) and the noise of ``rule``, and whether the record sampled the priors."""
+    record = load_record(folder)
+    if record is None:
+        raise ConfigError(
+            "propagate_uncertainty",
+            f"{folder / RECORD_FILE} not found; run python -m experiments.calibrate",
+        )
+    sets = store.load_accepted_sets(folder)
+    rules = set_rules(record, sets)
+    if rule.noise != record["noise"]:
+        log.warning(
+            "rule.noise %g differs from the noise chosen by leave-one-out (%g) at which "
+            "the accepted sets' cut points were fitted",
+            rule.noise,
+            record["noise"],
+        )
+    out = tuple(
+        {
+            **{k: v for k, v in sets[row].items() if k.startswith("model.")},
+            **{f"votes.{k}": v for k, v in cuts.items()},
+            "votes.noise": rule.noise,
+        }
+        for row, cuts in rules.items()
+    )
+    return out, bool(record["basis"]["sample_priors"])
 
 
 def predict(request: VoteRequest) -> pd.DataFrame:

@@ -121,9 +121,9 @@ class ExperimentConf:
 class VotesConf(ExperimentConf):
     """``conf/votes.yaml``: the experiment schema plus the vote to predict."""
 
-    date: str = MISSING  # YYYY-MM-DD, on or after 2022-02-24
+    date: str = MISSING  # YYYY-MM-DD, from 2022-02-24 to 2 years after calendar.start
     kind: VoteKind = MISSING  # type: ignore[assignment]
-    propagate_uncertainty: bool = False  # cycle over the calibration's accepted sets
+    propagate_uncertainty: bool = False  # cycle over the accepted sets of votes_loo.json
     calibration_dir: str = "data/calibration"
     rule: VoteRuleConf = MISSING  # type: ignore[valid-type]  # group vote_rule@rule
 
@@ -137,6 +137,20 @@ class ValidateConf:
     n_boot: int = MISSING
     report: str = MISSING  # relative to the project root
     figures_dir: str = MISSING
+
+
+@dataclass
+class VoteStepConf:
+    """``votes`` in ``conf/calibrate.yaml``: the vote noise by leave-one-resolution-out."""
+
+    only: bool = MISSING  # skip the search: rerun the vote step on the existing calibration
+    seeds: int = MISSING
+    set_seeds: int = MISSING
+    max_sets: int = MISSING
+    sample_priors: bool = MISSING
+    noise_low: float = MISSING
+    noise_high: float = MISSING
+    n_noise: int = MISSING
 
 
 @dataclass
@@ -163,6 +177,7 @@ class CalibrateConf:
     publish: bool = MISSING
     publish_dir: str = MISSING
     install: bool = MISSING
+    votes: VoteStepConf = MISSING
 
 
 PRIMARY_SCHEMAS: dict[str, type] = {

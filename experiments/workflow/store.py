@@ -65,8 +65,8 @@ VOTE_RULE = Store(
 # UN vote rule: every field of sim.votes.VoteRule, the one store of their values (Hydra's
 # `vote_rule` group; experiments.workflow.store.load_vote_rule()). Format:
 #   key: value  # meaning; range [lo, hi]; source: ...
-# The cut points are fitted on ES-11/1-3 by `python -m experiments.calibrate`, which
-# rewrites them with install=true; `noise` is an assumption (kept by the calibration).
+# `python -m experiments.calibrate` chooses `noise` by leave-one-resolution-out on ES-11/1-3
+# and fits the cut points on all three at it; install=true rewrites them.
 # Comments come from the field metadata (`python -m experiments.config vote_rule`).
 """,
 )
