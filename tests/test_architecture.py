@@ -168,13 +168,14 @@ from sim.model import run_mesa
 from sim.rules import FORCES
 values = {a: 0.3 for a in ATTRIBUTES}
 values["un_seat_stance"] = float("nan")
+values["initial_stance"] = 1.2
 table = CountryTable.from_profiles(
     [CountryProfile("A", "A", values), CountryProfile("B", "B", values)], {("A", "B"): 0.5}
 )
 seeds = replicate_seeds(3, 6)
 runs = {}
 for weight in (0.0, 0.5):
-    params = ModelParams(lobbying_weight=weight, shock_sd=0.05, initial_stance=1.2)
+    params = ModelParams(lobbying_weight=weight, shock_sd=0.05)
     config = SimulationConfig(table, params, strategy="uniform", calendar=Calendar(n_steps=8))
     kernel, mesa = simulate(config, seeds), run_mesa(config, seeds)
     assert kernel.equals(mesa), "drivers differ"

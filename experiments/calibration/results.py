@@ -71,9 +71,9 @@ def summary_record(
     return {
         "method": METHOD,
         "why_this_method": (
-            "a global search over all 29 dimensions (model parameters and cut points) drifted "
-            "to regions where Singapore sanctioning early conflicts with the vote patterns and "
-            "accepted nothing; fitting the cut points at each point removes the vote rule from "
+            "a global search over the model parameters and the cut points together drifts "
+            "to regions where the vote patterns conflict with the others and accepts nothing; "
+            "fitting the cut points at each point removes the vote rule from "
             "the search (its fit is a cheap in-sample optimisation), history matching rules "
             "out most of the model space in one wave, and ABC population Monte Carlo started "
             "from the not-ruled-out points and a known valid point concentrates the proposals "
