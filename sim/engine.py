@@ -31,8 +31,8 @@ def _announce_compilation() -> None:
     if _COMPILED:
         return
     _COMPILED.append(True)
-    if not any(jit_cache_dir().glob("kernel.simulate_batch-*.nbi")):
-        log.info("compiling the ensemble kernel (once after each change of sim/, ~1 min)")
+    if not any(jit_cache_dir().rglob("kernel.simulate_batch-*.nbi")):
+        log.info("compiling the ensemble kernel (once after each change of sim/, about 30 s)")
 
 
 def _trajectory_arrays(n_runs: int, n_steps: int, n: int) -> TrajectoryArrays:

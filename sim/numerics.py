@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,9 @@ def configure_jit_cache() -> Path:
     path = jit_cache_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
+        for stale in path.parent.glob("numba-*"):  # caches of earlier sources
+            if stale != path:
+                shutil.rmtree(stale, ignore_errors=True)
     except OSError:  # read-only install: numba falls back to compiling in memory
         log.debug("jit cache folder %s is not writable", path)
     config.CACHE_DIR = str(path)
