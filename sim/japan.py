@@ -7,7 +7,7 @@ spending and leverage are ``(K, N)`` arrays over instruments and countries.
 
 from __future__ import annotations
 
-from sim.numerics import block_sum, rule
+from sim.numerics import row_sum, rule
 
 
 @rule
@@ -62,30 +62,38 @@ def japan_pressure(p, pressure, record, adopters):  # noqa: ANN001, ANN201
 
 
 @rule
-def enforce_budget(wanted, usable, available, spend):  # noqa: ANN001, ANN201
+def enforce_budget(wanted, usable, available, spend, totals):  # noqa: ANN001, ANN201
     """Japan's spending ``(K, N)`` in ``spend``: requests >= 0 on usable instruments, scaled
-    down to the available budget; returns the total before scaling."""
+    down to the available budget; ``totals[k]`` is what instrument ``k`` spends in all.
+    Returns the total before scaling."""
     total = 0.0
     for k in range(wanted.shape[0]):
+        largest = 0.0
         for i in range(wanted.shape[1]):
             v = wanted[k, i]
-            spend[k, i] = (v if v >= 0.0 else 0.0) * usable[k, i]
-        total += block_sum(spend[k], 0, spend.shape[1])
+            v = (v if v >= 0.0 else 0.0) * usable[k, i]
+            spend[k, i] = v
+            largest = max(largest, v)
+        totals[k] = row_sum(spend, k, 0, spend.shape[1]) if largest > 0.0 else 0.0
+        total += totals[k]
     if total > available:
         scale = available / total
         for k in range(spend.shape[0]):
-            for i in range(spend.shape[1]):
-                spend[k, i] *= scale
+            if totals[k] != 0.0:
+                for i in range(spend.shape[1]):
+                    spend[k, i] *= scale
+                totals[k] = row_sum(spend, k, 0, spend.shape[1])
     return total
 
 
 @rule
-def outreach_flows(spend, inst, leverage, member_share, flows):  # noqa: ANN001, ANN201
+def outreach_flows(spend, totals, inst, leverage, member_share, flows):  # noqa: ANN001, ANN201
     """What the week's spending buys, before credibility and visibility multipliers.
 
     Fills ``flows`` rows 0-2 with each country's direct effect, seen pressure and budget
     received (country instruments by target and leverage; the ASEAN channel shared by
-    members); returns the G7 coordination effect and the total spent.
+    members); returns the G7 coordination effect and the total spent. ``totals`` are the
+    instruments' spending (:func:`enforce_budget`).
     """
     n = spend.shape[1]
     for i in range(n):
@@ -97,7 +105,7 @@ def outreach_flows(spend, inst, leverage, member_share, flows):  # noqa: ANN001,
     g7 = 0.0
     spent = 0.0
     for k in range(spend.shape[0]):
-        total_k = block_sum(spend[k], 0, n)
+        total_k = totals[k]
         if total_k == 0.0:  # nothing spent on it: its terms would all be zeros
             continue
         spent += total_k

@@ -19,7 +19,7 @@ from sim.config import INSTITUTIONS, SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.numerics import block_sum, generate_rule, rule
 from sim.results import RunRecord, summarise_run
-from sim.rules import Draws, Signals
+from sim.rules import Signals
 from sim.strategies import (
     INSTRUMENT_KINDS,
     STRATEGY_IDS,
@@ -181,8 +181,8 @@ JAPAN_DTYPE = np.dtype(
 
 Scratch = namedtuple(
     "Scratch",
-    ["attrs", "countries", "levels", "leverage", "usable", "wanted", "spend", "flows", "work",
-     "leak", "japan"],
+    ["attrs", "countries", "levels", "leverage", "usable", "wanted", "spend", "totals", "flows",
+     "work", "leak", "japan"],
 )  # fmt: skip
 """Working arrays of one run, allocated once per batch and reused run after run."""
 
@@ -191,8 +191,8 @@ Scratch = namedtuple(
 def new_scratch(a, k, n):  # noqa: ANN001, ANN201
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
-        np.empty((k, n), np.bool_), np.empty((k, n)), np.empty((k, n)), np.empty((3, n)),
-        np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        np.empty((k, n), np.bool_), np.empty((k, n)), np.empty((k, n)), np.empty(k),
+        np.empty((3, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
     )  # fmt: skip
 
 
@@ -245,10 +245,15 @@ TrajectoryArrays = namedtuple(
 """The kernel's view of :class:`sim.results.Trajectories` (empty arrays: not kept)."""
 
 
-@rule
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     """Simulate run ``r`` (seed ``seed``) over the calendar; record into ``rec`` (and
-    ``traj`` when trajectories are kept). The order is the Mesa model's ``step``."""
+    ``traj`` when trajectories are kept). The order is the Mesa model's ``step``.
+
+    Compiled without numba's reference counting (it allocates nothing: the arrays come
+    from :func:`simulate_batch`). What depends only on the levels (coalition, ASEAN's
+    level and share, leakage, peer signals) is recomputed only in weeks they moved.
+    """
     lad, n, countries = world.lad, world.member.shape[0], w.countries
     keep = traj.level.shape[0] > 0
     key = rng.run_key(seed)
@@ -263,7 +268,10 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     spent = 0.0
     japan_week = w.japan[0]
     levels_moved = True
-    record = float(rules.members_at_least(w.levels, world.member, lad.sanction_level))
+    adopters = rules.members_at_least(w.levels, world.member, lad.sanction_level)
+    record = float(adopters)
+    perceived = rules.coalition_share(p, rules.count_at_least(w.levels, lad.sanction_level), n)
+    share = rules.regional_share(w.levels, world.member, lad)
     obs = Observation(
         japan_week, countries, w.leverage, world.centrality, world.visits, world.inst, world.index,
         lad, p, w.work,
@@ -283,46 +291,41 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
                 for i in range(n):
                     w.wanted[k, i] = 0.0
             allocate(world.strategy, obs, world.options, w.wanted)
-            japan.enforce_budget(w.wanted, w.usable, available, w.spend)
+            japan.enforce_budget(w.wanted, w.usable, available, w.spend, w.totals)
             g7_flow, spent = japan.outreach_flows(
-                w.spend, world.inst, w.leverage, world.member_share, w.flows
+                w.spend, w.totals, world.inst, w.leverage, world.member_share, w.flows
             )
-            decay = japan.decay_rate(p, institution)  # outreach lands
-            for i in range(n):
-                c = countries[i]
+            decay = japan.decay_rate(p, institution)
+            g7 = japan.grown_stock(g7, decay, 1.0, g7_flow)
+            for i in range(n):  # outreach lands, the country perceives and responds; what
+                c = countries[i]  # it reads is its own state and the week-t levels
                 c.outreach_stock = japan.grown_stock(c.outreach_stock, decay, cred, w.flows[0, i])
                 c.visible = japan.felt_pressure(vmult, w.flows[1, i], c.level, lad)
                 c.received = w.flows[2, i]
-            g7 = japan.grown_stock(g7, decay, 1.0, g7_flow)
-            perceived = rules.coalition_share(
-                p, rules.count_at_least(w.levels, lad.sanction_level), n
-            )
-            share = rules.regional_share(w.levels, world.member, lad)
-            for i in range(n):  # countries perceive, then respond (all from week-t levels)
-                c = countries[i]
-                if levels_moved:  # the peer signal depends on the levels only
+                if levels_moved:
                     c.peer_mean, c.peer_pulling = rules.peer_signal(world.ties, i, w.levels)
                 c.boundary = rules.sanction_boundary(p, c, perceived, institution)
                 s = Signals(
                     perceived, share, c.peer_mean, c.peer_pulling, collective, c.boundary,
                     institution,
                 )  # fmt: skip
-                d = Draws(
-                    rng.centred_shock(rng.uniform(key, rng.STREAM_SHOCK, week, i)),
-                    rng.uniform(key, rng.STREAM_BACKSLIDE, week, i),
-                )
-                c.stance, c.level, c.target, c.weight_total = rules.respond(p, c, s, d, lad)
+                d = rules.weekly_draws(key, week, i, c.level, lad)
+                rules.respond(p, c, s, d, lad)
             levels_moved = False
             for i in range(n):
                 levels_moved = levels_moved or w.levels[i] != countries[i].level
                 w.levels[i] = countries[i].level
-            adopters = rules.members_at_least(w.levels, world.member, lad.sanction_level)
+            if levels_moved:
+                adopters = rules.members_at_least(w.levels, world.member, lad.sanction_level)
             pressure, record = japan.japan_pressure(p, pressure, record, float(adopters))
-            coalition = rules.coalition_share(
-                p, rules.count_at_least(w.levels, lad.sanction_level), n
-            )
-            collective = rules.collective_level(w.levels, world.member)
-            leak = leakage(p, countries, w.leak, coalition, lad)
+            if levels_moved or t == 1:  # (week 0 starts from the base coalition share)
+                coalition = rules.coalition_share(
+                    p, rules.count_at_least(w.levels, lad.sanction_level), n
+                )
+                perceived = coalition
+                share = rules.regional_share(w.levels, world.member, lad)
+                collective = rules.collective_level(w.levels, world.member)
+                leak = leakage(p, countries, w.leak, coalition, lad)
         for i in range(n):  # record
             rec.level[t, i] = w.levels[i]
         rec.asean_level[t] = collective

@@ -23,7 +23,7 @@ from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.kernel import build_world
 from sim.numerics import pairwise_sum
 from sim.results import Trajectories
-from sim.rules import Draws, Signals
+from sim.rules import Signals
 from sim.strategies import Observation, get_strategy
 
 
@@ -89,14 +89,8 @@ class CountryAgent(Agent):
     def respond(self) -> None:
         """Move the stance toward the target set by the forces this state perceives."""
         m = self.model
-        week = m.steps - 1
-        draws = Draws(
-            rng.centred_shock(m.draw(rng.STREAM_SHOCK, week, self.index)),
-            m.draw(rng.STREAM_BACKSLIDE, week, self.index),
-        )
-        self.stance, self.level, self.target, self.weight_total = rules.respond(
-            m.p, self, self.signals, draws, m.lad
-        )
+        draws = rules.weekly_draws(m.key, m.steps - 1, self.index, self.level, m.lad)
+        rules.respond(m.p, self, self.signals, draws, m.lad)
 
 
 class JapanAgent(Agent):
@@ -121,8 +115,9 @@ class JapanAgent(Agent):
             attrs, world.lev_row, world.req_row, world.inst.kind, self.leverage, self.usable
         )
 
-    def allocate(self, week: int) -> np.ndarray:
-        """Observe the countries and return this week's spending ``(K, N)``."""
+    def allocate(self, week: int) -> tuple[np.ndarray, np.ndarray]:
+        """Observe the countries; return this week's spending ``(K, N)`` and its total per
+        instrument ``(K,)``."""
         m, p = self.model, self.model.p
         world, countries = m.world, m.countries
         self.week = week
@@ -136,15 +131,16 @@ class JapanAgent(Agent):
         wanted = np.zeros(self.leverage.shape)
         m.strategy(obs, m.strategy_options, wanted)
         spend = np.empty_like(wanted)
-        japan.enforce_budget(wanted, self.usable, self.available, spend)
-        return spend
+        totals = np.empty(wanted.shape[0])
+        japan.enforce_budget(wanted, self.usable, self.available, spend, totals)
+        return spend, totals
 
-    def reach_out(self, spend: np.ndarray) -> None:
+    def reach_out(self, spend: np.ndarray, totals: np.ndarray) -> None:
         """Spend: each country receives its outreach; G7 coordination builds credibility."""
         m = self.model
         flows = np.empty((3, spend.shape[1]))
         g7_flow, self.spent = japan.outreach_flows(
-            spend, m.world.inst, self.leverage, m.world.member_share, flows
+            spend, totals, m.world.inst, self.leverage, m.world.member_share, flows
         )
         decay = japan.decay_rate(m.p, m.institution)
         for a in m.countries:
@@ -280,8 +276,8 @@ class OutreachModel(Model):
         """
         week = self.steps - 1  # mesa increments ``steps`` before calling ``step``
         self.apply_calendar(week)
-        spend = self.japan.allocate(week)
-        self.japan.reach_out(spend)
+        spend, totals = self.japan.allocate(week)
+        self.japan.reach_out(spend, totals)
         self.perceived_coalition = self.coalition_now()
         self.regional_share = rules.regional_share(self.levels(), self.world.member, self.lad)
         self.agents_by_type[CountryAgent].do("perceive")

@@ -50,30 +50,27 @@ PAIRWISE_BLOCK = 128
 """NumPy adds up to this many contiguous elements with eight partial sums."""
 
 
-@rule
-def block_sum(x, start, n):  # noqa: ANN001, ANN201
-    """NumPy's sum of up to 128 contiguous elements: in order below 8, else 8 partial sums."""
-    if n < 8:
-        total = 0.0
-        for i in range(start, start + n):
-            total += x[i]
-        return total
-    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
-    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
-    tail = n - n % 8
-    for i in range(start + 8, start + tail, 8):
-        r0 += x[i]
-        r1 += x[i + 1]
-        r2 += x[i + 2]
-        r3 += x[i + 3]
-        r4 += x[i + 4]
-        r5 += x[i + 5]
-        r6 += x[i + 6]
-        r7 += x[i + 7]
-    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(start + tail, start + n):
-        total += x[i]
-    return total
+_BLOCK_SUM = [
+    "if n < 8:",
+    "    total = 0.0",
+    "    for i in range(start, start + n):",
+    "        total += X[i]",
+    "    return total",
+    *(f"r{j} = X[start + {j}]" for j in range(8)),
+    "tail = n - n % 8",
+    "for i in range(start + 8, start + tail, 8):",
+    *(f"    r{j} += X[i + {j}]" for j in range(8)),
+    "total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))",
+    "for i in range(start + tail, start + n):",
+    "    total += X[i]",
+    "return total",
+]
+"""NumPy's sum of up to 128 contiguous elements (``X[i]`` is element ``i``): in order
+below 8, else eight partial sums combined pairwise, then the tail in order."""
+
+
+def _block_sum_rule(name: str, args: str, element: str) -> Any:
+    return generate_rule(name, args, [line.replace("X[", element) for line in _BLOCK_SUM], {})
 
 
 @rule
@@ -161,3 +158,11 @@ def generate_rule(name: str, args: str, body: Sequence[str], env: dict[str, Any]
     namespace = dict(env)
     exec(compile(source, f"<sim.numerics.{name}>", "exec"), namespace)  # noqa: S102
     return rule(namespace[name])
+
+
+block_sum = _block_sum_rule("block_sum", "x, start, n", "x[")
+"""``x[start:start + n].sum()`` of a contiguous float64 array, bit for bit (n <= 128)."""
+
+row_sum = _block_sum_rule("row_sum", "x, row, start, n", "x[row, ")
+"""``x[row, start:start + n].sum()`` of a C-contiguous 2-D float64 array, bit for bit
+(n <= 128), without making a view of the row."""

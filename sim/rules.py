@@ -24,6 +24,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
+from sim import rng
 from sim.numerics import rule
 
 Signals = namedtuple(
@@ -45,6 +46,16 @@ and the institutional backing."""
 
 Draws = namedtuple("Draws", ["shock", "slip_u"])
 """A country's random numbers of the week: stance shock and backsliding uniform."""
+
+
+@rule
+def weekly_draws(key, week, i, level, lad):  # noqa: ANN001, ANN201
+    """Country ``i``'s :class:`Draws` of the week (counter-based, :mod:`sim.rng`). The
+    backsliding uniform only matters from the 'principle' rung on (:func:`backslide`);
+    below it is not drawn (1.0), which changes no other number."""
+    shock = rng.centred_shock(rng.uniform(key, rng.STREAM_SHOCK, week, i))
+    slip_u = rng.uniform(key, rng.STREAM_BACKSLIDE, week, i) if level >= lad.principle_level else 1.0
+    return Draws(shock, slip_u)
 
 FORCES: list[dict[str, Any]] = []
 """Every force in the order its terms are added: name, kind (``fixed`` or ``weekly``),
@@ -320,9 +331,10 @@ def rung_edge(k, boundary, lad):  # noqa: ANN001, ANN201
 
 @rule
 def rungs_below(stance, boundary, lad):  # noqa: ANN001, ANN201
-    """Number of rung edges at or below a stance: the rung it reaches."""
-    count = 0
-    for k in range(1, lad.n_levels):
+    """Number of rung edges (:func:`rung_edge`) at or below a stance: the rung it reaches.
+    The edges below the sanction rung are whole numbers, so they are counted at once."""
+    count = min(max(int(stance), 0), lad.sanction_level - 1) if stance >= 0.0 else 0
+    for k in range(lad.sanction_level, lad.n_levels):
         if stance >= rung_edge(k, boundary, lad):
             count += 1
     return count
@@ -332,9 +344,13 @@ def rungs_below(stance, boundary, lad):  # noqa: ANN001, ANN201
 def next_level(p, stance, level, boundary, lad):  # noqa: ANN001, ANN201
     """Level with hysteresis: it moves only once the stance is past an edge by
     ``hysteresis``, to the nearest rung consistent with the stance."""
-    low = rungs_below(stance - p.hysteresis, boundary, lad)
-    high = rungs_below(stance + p.hysteresis, boundary, lad)
-    return min(max(level, low), high)
+    low_x = stance - p.hysteresis
+    high_x = stance + p.hysteresis
+    if (level + 1 >= lad.n_levels or low_x < rung_edge(level + 1, boundary, lad)) and (
+        level == 0 or high_x >= rung_edge(level, boundary, lad)
+    ):  # within hysteresis of its rung: it stays (the same as the clamp below)
+        return level
+    return min(max(level, rungs_below(low_x, boundary, lad)), rungs_below(high_x, boundary, lad))
 
 
 @rule
@@ -354,7 +370,8 @@ def next_stance(p, stance, target, shock, slip, lad):  # noqa: ANN001, ANN201
 
 @rule
 def respond(p, c, s, d, lad):  # noqa: ANN001, ANN201
-    """A country's response: new stance, level, target stance and total force weight.
+    """A country's response: sets its new stance and level, and the week's target stance
+    and total force weight (``c.stance``, ``c.level``, ``c.target``, ``c.weight_total``).
 
     The target maximises ``-sum_f w_f (x - a_f)^2``: each force makes positions far from
     its anchor convexly costlier (Early 2015 on exposure costs).
@@ -363,8 +380,10 @@ def respond(p, c, s, d, lad):  # noqa: ANN001, ANN201
     target = num / den
     slip = backslide(p, d.slip_u, c.level, s.institution, lad)
     stance = next_stance(p, c.stance, target, d.shock, slip, lad)
-    level = next_level(p, stance, c.level, s.boundary, lad)
-    return stance, level, target, den
+    c.level = next_level(p, stance, c.level, s.boundary, lad)
+    c.stance = stance
+    c.target = target
+    c.weight_total = den
 
 
 # --------------------------------------------------------------------------- environment

@@ -118,7 +118,7 @@ def allocate(
             agent.stance = agent.target = float(stance[i])
         if level is not None:
             agent.level = int(level[i])
-    spend = model.japan.allocate(0)  # (K, N)
+    spend, _ = model.japan.allocate(0)  # (K, N)
     model.release()
     return model.config, spend.T
 
@@ -217,5 +217,6 @@ def leakage(
 def flows(spend: np.ndarray, leverage: np.ndarray, member: np.ndarray) -> np.ndarray:
     """Rows: direct effect, seen pressure, budget received, for a ``(K, N)`` spending."""
     out = np.empty((3, spend.shape[1]))
-    japan.outreach_flows(spend, INSTRUMENTS, leverage, member / max(member.sum(), 1), out)
+    totals = spend.sum(axis=1)
+    japan.outreach_flows(spend, totals, INSTRUMENTS, leverage, member / max(member.sum(), 1), out)
     return out

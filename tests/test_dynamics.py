@@ -64,6 +64,6 @@ def test_strategies_skip_states_already_heading_to_the_ask() -> None:
     model = model_at_week_0(table({}, {}), strategy="uniform")
     heading, other = model.countries
     heading.target = 4.9
-    spend = model.japan.allocate(0)
+    spend, _ = model.japan.allocate(0)
     assert spend[:, 0].sum() == 0.0 and spend[:, 1].sum() > 0.0
     model.release()

@@ -119,7 +119,7 @@ def test_enforce_budget_never_overspends() -> None:
         usable = gen.random((5, 10)) > 0.3
         available = gen.uniform(0.0, 10.0)
         spend = np.empty_like(wanted)
-        japan.enforce_budget(wanted, usable, available, spend)
+        japan.enforce_budget(wanted, usable, available, spend, np.empty(wanted.shape[0]))
         assert np.all(spend >= 0.0) and not spend[~usable].any()
         assert spend.sum() <= available * (1.0 + 1e-9)
         if (np.maximum(wanted, 0) * usable).sum() <= available:  # within budget: as asked

@@ -149,7 +149,7 @@ def test_two_plus_two_only_with_security_partners() -> None:
     wanted = np.zeros((len(model.config.instruments), 2))
     wanted[k, :] = 1.5  # 3.0 requested, budget 2.0
     spend = np.empty_like(wanted)
-    japan.enforce_budget(wanted, usable, 2.0, spend)
+    japan.enforce_budget(wanted, usable, 2.0, spend, np.empty(wanted.shape[0]))
     assert spend[k, 1] == 0.0  # dropped on the non-partner
     assert spend[k, 0] == 1.5  # and not charged: the partner's 1.5 fits the budget
     assert spend.sum() == 1.5
@@ -171,7 +171,7 @@ def test_g7_coordination_raises_credibility() -> None:
     assert japan.credibility(P, 0.0, 1.0) == 1.0 + P.credibility_institution
     # G7 spending builds the stock that multiplies country outreach.
     model = model_at_week_0(table({}, {}), strategy="g7_coalition")
-    model.japan.reach_out(model.japan.allocate(0))
+    model.japan.reach_out(*model.japan.allocate(0))
     assert model.japan.g7_stock > 0
     assert japan.credibility(P, model.japan.g7_stock, model.institution) > c0
     model.release()
@@ -273,7 +273,8 @@ def test_outreach_decays_without_institutions() -> None:
         model = model_at_week_0(c, institution=inst)
         for agent in model.countries:
             agent.outreach_stock = 1.0
-        model.japan.reach_out(np.zeros((len(model.config.instruments), 2)))
+        k = len(model.config.instruments)
+        model.japan.reach_out(np.zeros((k, 2)), np.zeros(k))
         kept[inst] = model.countries[0].outreach_stock
         model.release()
     damping = P.institution_damping
