@@ -271,6 +271,27 @@ def g7_coalition(obs, opts, out):  # noqa: ANN001, ANN201
     out[obs.index.g7_coordination, 0] += opts.coordination_share * obs.japan.available
 
 
+@rule
+def marginal_gain(p, c, lad, extra_stock, extra_visible, proximity, i, w):  # noqa: ANN001, ANN201
+    """Country ``i``'s marginal terms for :func:`adaptive` into the work rows ``w``: the
+    target gain per unit of outreach (row 3), the reactance it provokes (row 4) and the
+    gain counted for the ASEAN channel (row 5, members only)."""
+    w_total = max(c.weight_total, 1e-9)
+    stock = c.outreach_stock + extra_stock[i]
+    slope = (
+        p.outreach_weight
+        * p.outreach_saturation
+        / ((stock + p.outreach_saturation) * (stock + p.outreach_saturation))
+    )
+    eligible = 1.0 if needs_persuading(c, lad) else 0.0
+    w[3, i] = slope * (lad.top - c.target) / w_total * proximity[i] * eligible
+    tolerance = p.reactance_tolerance * (0.5 + c.democracy)
+    over = 1.0 if c.visible + extra_visible[i] >= tolerance else 0.0
+    gap = max(c.target - p.reactance_anchor, 0.0)
+    w[4, i] = p.reactance_weight * gap / w_total * over
+    w[5, i] = w[3, i] * (1.0 if c.member else 0.0)
+
+
 @register("adaptive", Greedy)
 def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
     """Reallocate every week, chunk by chunk, to the best marginal gain in adoption.
@@ -294,24 +315,10 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
         distance = max(edge - c.stance, 0.0)
         proximity[i] = 1.0 / (1.0 + 4.0 * distance * distance)
     n_members = max(n_members, 1)
+    for i in range(n):
+        marginal_gain(p, countries[i], lad, extra_stock, extra_visible, proximity, i, obs.work)
     chunk = obs.japan.available / opts.chunks
     for _ in range(opts.chunks):
-        for i in range(n):
-            c = countries[i]
-            w_total = max(c.weight_total, 1e-9)
-            stock = c.outreach_stock + extra_stock[i]
-            slope = (
-                p.outreach_weight
-                * p.outreach_saturation
-                / ((stock + p.outreach_saturation) * (stock + p.outreach_saturation))
-            )
-            eligible = 1.0 if needs_persuading(c, lad) else 0.0
-            per_unit[i] = slope * (lad.top - c.target) / w_total * proximity[i] * eligible
-            tolerance = p.reactance_tolerance * (0.5 + c.democracy)
-            over = 1.0 if c.visible + extra_visible[i] >= tolerance else 0.0
-            gap = max(c.target - p.reactance_anchor, 0.0)
-            react[i] = p.reactance_weight * gap / w_total * over
-            on_members[i] = per_unit[i] * (1.0 if c.member else 0.0)
         shared = block_sum(on_members, 0, n)
         best_i, best_k, best = 0, 0, -np.inf
         for i in range(n):
@@ -330,10 +337,13 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
                     best_i, best_k, best = i, k, gain
         add = chunk if best > 0 else 0.0
         out[best_k, best_i] += add
-        if inst.kind[best_k] == 0:
+        if inst.kind[best_k] == 0:  # only this country's marginal terms change
             bought = obs.japan.credibility * inst.efficiency[best_k] * obs.leverage[best_k, best_i]
             extra_stock[best_i] += bought * add
             extra_visible[best_i] += inst.visibility[best_k] * add
+            marginal_gain(
+                p, countries[best_i], lad, extra_stock, extra_visible, proximity, best_i, obs.work
+            )
 
 
 @register("historical", Replay, requires=("g7_coordination",))
