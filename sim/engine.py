@@ -11,6 +11,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import fields
 
 import numpy as np
 
@@ -35,31 +36,29 @@ def _announce_compilation() -> None:
         log.info("compiling the ensemble kernel (once after each change of sim/, about 30 s)")
 
 
-def _trajectory_arrays(n_runs: int, n_steps: int, n: int) -> TrajectoryArrays:
-    t = n_steps + 1
-    return TrajectoryArrays(
-        stance=np.empty((n_runs, t, n)),
-        level=np.empty((n_runs, t, n), dtype=np.int8),
-        outreach=np.empty((n_runs, t, n)),
-        asean_level=np.empty((n_runs, t), dtype=np.int8),
-        leakage=np.empty((n_runs, t)),
-        spent=np.empty((n_runs, t)),
-        available=np.empty((n_runs, t)),
-        pressure=np.empty((n_runs, t)),
-        coalition=np.empty((n_runs, t)),
-    )
+def _kernel_views(traj: Trajectories | None) -> TrajectoryArrays:
+    """The kernel's view of ``traj`` (empty arrays when trajectories are not kept)."""
+    if traj is None:
+        traj = Trajectories.empty(np.empty(0, np.int64), 0, 0)
+    return TrajectoryArrays(*(getattr(traj, f) for f in TrajectoryArrays._fields))
 
 
-def _run_chunk(
-    world: tuple, params: tuple, seeds: np.ndarray, n_steps: int, keep: bool
-) -> tuple[Trajectories | None, Summary]:
-    n = world.member.shape[0]
-    traj = _trajectory_arrays(len(seeds) if keep else 0, n_steps, n)
-    summary = empty_summary(len(seeds))
-    simulate_batch(world, params, seeds, traj, summary)
-    if not keep:
-        return None, summary
-    return Trajectories(seeds=seeds, **traj._asdict()), summary
+def _run_into(
+    world: tuple,
+    params: np.ndarray,
+    seeds: np.ndarray,
+    traj: Trajectories | None,
+    summary: Summary,
+) -> None:
+    """Simulate ``seeds`` into the given (possibly sliced) output arrays."""
+    simulate_batch(world, params, seeds, _kernel_views(traj), summary)
+
+
+def _slice(traj: Trajectories | None, summary: Summary, part: slice) -> tuple:
+    sub = None
+    if traj is not None:
+        sub = Trajectories(**{f.name: getattr(traj, f.name)[part] for f in fields(traj)})
+    return sub, Summary(*(a[part] for a in summary))
 
 
 def simulate(config: SimulationConfig, seeds: np.ndarray, k_adoptions: int = 3) -> Trajectories:
@@ -67,8 +66,8 @@ def simulate(config: SimulationConfig, seeds: np.ndarray, k_adoptions: int = 3) 
     seeds = np.asarray(seeds, dtype=np.int64)
     _announce_compilation()
     world, params = build_world(config, k_adoptions)
-    traj, _ = _run_chunk(world, params, seeds, config.calendar.n_steps, keep=True)
-    assert traj is not None
+    traj = Trajectories.empty(seeds, config.calendar.n_steps, config.countries.n)
+    _run_into(world, params, seeds, traj, empty_summary(len(seeds)))
     return traj
 
 
@@ -97,7 +96,9 @@ def iter_chunks(
     parts = [seeds[i : i + chunk_size] for i in range(0, len(seeds), chunk_size)]
 
     def job(part: np.ndarray) -> ChunkResult:
-        traj, summary = _run_chunk(world, params, part, steps, keep_trajectories)
+        traj = Trajectories.empty(part, steps, config.countries.n) if keep_trajectories else None
+        summary = empty_summary(len(part))
+        _run_into(world, params, part, traj, summary)
         return part, traj, summary._asdict()
 
     if workers == 1 or len(parts) <= 1:
@@ -127,25 +128,40 @@ def run_ensemble(
 ) -> tuple[Trajectories | None, dict[str, np.ndarray]]:
     """Run an ensemble; return trajectories (if kept) and per-run summaries.
 
-    ``on_chunk`` receives each chunk as it completes (e.g. to stream it to Parquet);
-    with ``keep_trajectories=False`` only summaries are held in memory.
+    The outputs are allocated once and each chunk is simulated into its slice (no
+    concatenation, so memory is the outputs plus the kernel's per-thread scratch).
+    ``on_chunk`` receives each chunk, in seed order, once it is done (e.g. to stream it
+    to Parquet). Results do not depend on ``chunk_size`` or ``workers``.
     """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size: must be >= 1, got {chunk_size}")
+    if workers < 1:
+        raise ValueError(f"workers: must be >= 1, got {workers}")
     t0 = time.perf_counter()
-    trajs: list[Trajectories] = []
-    sums: list[dict[str, np.ndarray]] = []
-    for chunk in iter_chunks(
-        config,
-        seeds,
-        chunk_size=chunk_size,
-        workers=workers,
-        keep_trajectories=keep_trajectories,
-        k_adoptions=k_adoptions,
-    ):
+    seeds = np.asarray(seeds, dtype=np.int64)
+    _announce_compilation()
+    world, params = build_world(config, k_adoptions)
+    steps, n = config.calendar.n_steps, config.countries.n
+    traj = Trajectories.empty(seeds, steps, n) if keep_trajectories else None
+    summary = empty_summary(len(seeds))
+    parts = [slice(i, i + chunk_size) for i in range(0, len(seeds), chunk_size)]
+
+    def job(part: slice) -> slice:
+        sub_traj, sub_summary = _slice(traj, summary, part)
+        _run_into(world, params, seeds[part], sub_traj, sub_summary)
+        return part
+
+    def done(part: slice) -> None:
         if on_chunk is not None:
-            on_chunk(chunk)
-        if chunk[1] is not None:
-            trajs.append(chunk[1])
-        sums.append(chunk[2])
-    summary = {k: np.concatenate([s[k] for s in sums]) for k in sums[0]} if sums else {}
+            sub_traj, sub_summary = _slice(traj, summary, part)
+            on_chunk((seeds[part], sub_traj, sub_summary._asdict()))
+
+    if workers == 1 or len(parts) <= 1:
+        for part in parts:
+            done(job(part))
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(job, parts):  # in order, as each finishes
+                done(part)
     log.debug("%d runs in %.2f s", len(seeds), time.perf_counter() - t0)
-    return (Trajectories.concatenate(trajs) if trajs else None), summary
+    return traj, summary._asdict()

@@ -54,8 +54,11 @@ def weekly_draws(key, week, i, level, lad):  # noqa: ANN001, ANN201
     backsliding uniform only matters from the 'principle' rung on (:func:`backslide`);
     below it is not drawn (1.0), which changes no other number."""
     shock = rng.centred_shock(rng.uniform(key, rng.STREAM_SHOCK, week, i))
-    slip_u = rng.uniform(key, rng.STREAM_BACKSLIDE, week, i) if level >= lad.principle_level else 1.0
+    slip_u = 1.0
+    if level >= lad.principle_level:
+        slip_u = rng.uniform(key, rng.STREAM_BACKSLIDE, week, i)
     return Draws(shock, slip_u)
+
 
 FORCES: list[dict[str, Any]] = []
 """Every force in the order its terms are added: name, kind (``fixed`` or ``weekly``),

@@ -1,55 +1,82 @@
-"""Benchmark: the Mesa model against the vectorized ensemble engine (issue 4).
+"""Benchmark: the idiomatic Mesa model against the compiled ensemble engine (issue 13).
 
-``python -m experiments.bench`` (or ``make bench``). One command, one config: the default
-scenario (``experiments.workflow.scenario.default_table()``), the calibrated model parameters
-(``experiments.workflow.store.load_model_params()``), strategy ``uniform`` (``--strategy``),
-the default 53-week horizon, seeds from ``replicate_seeds(root_seed, n)``.
+``python -m experiments.bench`` (or ``make bench``). One config for every row: the default
+scenario, the calibrated model parameters, strategy ``uniform`` (``--strategy``), budget 4,
+the default 53-week calendar, seeds ``replicate_seeds(20220224, n)``.
 
-Measured per row: wall-clock seconds, runs per second, peak memory and, for the 10,000
-replicate run, the time to write its trajectories to Parquet. Each row runs in a child
-process forked from this one (explicit ``fork`` start method) after all imports, so
-that memory is measured cleanly: ``peak_rss_mb`` is the peak resident set size
-(``ru_maxrss``) of that child (the bench process's own resident size is printed first for
-reference); with worker processes it is the child plus its largest worker (each worker is
-a fork of the child). ``numpy_peak_mb`` is the peak of memory traced by ``tracemalloc``
-(NumPy reports its array buffers to it) in an untimed re-run after the timed one, so that
-tracing never slows a timed run: 20 runs for the Mesa row, the whole ensemble for one
-process, one chunk (what each worker holds) for rows with workers. ``cpu_s`` is the CPU
-time of the child and its finished workers: well below ``workers x seconds`` means other
-jobs were using the cores.
+Every row runs in this process, one after the other, and reports CPU time (user + system
+of the process, so work on other threads counts) next to wall time: on a shared machine
+wall time includes waiting for a core, CPU time does not, so the ratios use CPU time.
 
-The last line is ``speedup_vs_mesa_at_10k: <ratio>``: runs/s of the vectorized engine at
-10,000 replicates (one process, trajectories kept) over runs/s of the Mesa model.
+- ``mesa``: :class:`sim.model.OutreachModel` (agents hold Python floats, ``step`` reads
+  like the schedule, a DataCollector records every step), ``--mesa-runs`` runs (>= 200).
+- ``compiled``: :func:`sim.engine.run_ensemble` at 1,000, 10,000 and 100,000 replicates
+  keeping every trajectory, 100,000 with summaries only (one thread: the line
+  ``ns_per_replicate_step``), and 1,000,000 with summaries only on ``--workers`` threads.
+- ``write``: the 10,000-replicate ensemble written as the experiment runner writes it
+  (trajectories, steps and summary tables to zstd Parquet through
+  :class:`experiments.workflow.outputs.OutputSet`).
+- ``tune``: runs per CPU-second and wall time over chunk sizes and thread counts at
+  100,000 replicates, summaries only (how the defaults were chosen).
+
+``peak_rss_mb`` is the largest resident set size of this process while the row ran
+(sampled every 5 ms from ``/proc/self/statm``); ``base_rss_mb`` what it held before. The
+1,000,000-replicate row also runs in a fresh process that imports only the engine
+(``--child``), whose ``VmHWM`` (peak resident set) is the memory a summaries-only user
+pays.
+
+The last two lines are ``ns_per_replicate_step: <n>`` (compiled engine, 100,000 replicates,
+summaries only, one thread, CPU time per replicate and week) and
+``speedup_vs_mesa_at_10k: <ratio>`` (runs per CPU-second of the compiled engine at 10,000
+replicates with trajectories, one thread, over the Mesa model's).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
-import multiprocessing as mp
-import resource
+import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
-import tracemalloc
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import mesa  # noqa: F401 (imported before forking, so children do not pay for it)
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
-
+from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
 from sim.config import SimulationConfig
 from sim.engine import run_ensemble
-from sim.model import OutreachModel
-from sim.results import Trajectories
 from sim.rng import replicate_seeds
 
 log = logging.getLogger(__name__)
 MB = 1024.0 * 1024.0
+ROOT_SEED = 20220224
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE / MB
+
+
+def _high_water_mb() -> float:
+    """Peak resident set size of this process image (``VmHWM``; unlike ``ru_maxrss`` it
+    does not carry over the parent's peak into a forked and exec'd child)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    raise RuntimeError("bench: no VmHWM in /proc/self/status")
+
+
+def _cpu() -> float:
+    return time.process_time()  # user + system CPU of every thread of this process
 
 
 @dataclass
@@ -60,232 +87,204 @@ class Row:
     runs: int
     workers: int
     mode: str
-    seconds: float
-    cpu_seconds: float
+    wall_s: float
+    cpu_s: float
+    base_rss_mb: float
     peak_rss_mb: float
-    numpy_peak_mb: float
-    write_seconds: float | None = None
-    written_mb: float | None = None
+    chunk_size: int | None = None
+    extra: dict[str, float] = field(default_factory=dict)
 
     @property
-    def runs_per_second(self) -> float:
-        return self.runs / self.seconds
+    def runs_per_cpu_s(self) -> float:
+        return self.runs / self.cpu_s
+
+    @property
+    def runs_per_wall_s(self) -> float:
+        return self.runs / self.wall_s
 
 
-def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024.0  # Linux: KiB
+@contextmanager
+def measured(row: dict) -> Iterator[None]:
+    """Time a block (wall and CPU) and sample this process's peak resident memory."""
+    stop = threading.Event()
+    peak = [_rss_mb()]
+    row["base_rss_mb"] = peak[0]
+
+    def sample() -> None:
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], _rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    cpu, wall = _cpu(), time.perf_counter()
+    try:
+        yield
+    finally:
+        row["wall_s"] = time.perf_counter() - wall
+        row["cpu_s"] = _cpu() - cpu
+        stop.set()
+        sampler.join()
+        row["peak_rss_mb"] = max(peak[0], _rss_mb())
 
 
-def _cpu_seconds() -> float:
-    """CPU time of this process and its finished children (workers), user + system."""
-    own, kids = (
-        resource.getrusage(resource.RUSAGE_SELF),
-        resource.getrusage(resource.RUSAGE_CHILDREN),
+def bench_config(strategy: str) -> SimulationConfig:
+    return SimulationConfig(
+        countries=default_table(), params=load_model_params(), strategy=strategy, budget=4.0
     )
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def write_trajectories(traj: Trajectories, codes: tuple[str, ...], folder: Path) -> float:
-    """Write tidy per-country and per-run tables to Parquet; return megabytes written."""
-    r, t1, n = traj.stance.shape
-    seed_col = np.repeat(traj.seeds, t1)
-    step_col = np.tile(np.arange(t1, dtype=np.int16), r)
-    per_country = pa.table(
-        {
-            "seed": np.repeat(seed_col, n),
-            "step": np.repeat(step_col, n),
-            "country": pa.DictionaryArray.from_arrays(
-                np.tile(np.arange(n, dtype=np.int8), r * t1), pa.array(codes)
-            ),
-            "stance": traj.stance.reshape(-1),
-            "level": traj.level.reshape(-1),
-            "outreach": traj.outreach.reshape(-1),
-        }
-    )
-    per_run = pa.table(
-        {
-            "seed": seed_col,
-            "step": step_col,
-            **{
-                name: getattr(traj, name).reshape(-1)
-                for name in (
-                    "asean_level",
-                    "leakage",
-                    "spent",
-                    "available",
-                    "pressure",
-                    "coalition",
-                )
-            },
-        }
-    )
-    pq.write_table(per_country, folder / "countries.parquet", compression="lz4")
-    pq.write_table(per_run, folder / "runs.parquet", compression="lz4")
-    return sum(f.stat().st_size for f in folder.iterdir()) / MB
+def measure_mesa(config: SimulationConfig, runs: int) -> Row:
+    """The Mesa model, one run per seed, each finished model released."""
+    from sim.model import OutreachModel  # mesa is imported only for this row
+
+    seeds = replicate_seeds(ROOT_SEED, runs)
+    OutreachModel(config, int(seeds[0])).release()  # imports and first-use costs
+    m: dict = {}
+    with measured(m):
+        for seed in seeds:
+            model = OutreachModel(config, int(seed))
+            model.run()
+            model.release()
+    return Row("mesa", runs, 1, "trajectories", m["wall_s"], m["cpu_s"], m["base_rss_mb"],
+               m["peak_rss_mb"])  # fmt: skip
 
 
-def measure_mesa(config: SimulationConfig, seeds: np.ndarray) -> Row:
-    """Run the Mesa model once per seed, releasing each finished model."""
-    cpu, start = _cpu_seconds(), time.perf_counter()
-    for seed in seeds:
-        model = OutreachModel(config, int(seed))
-        model.run()
-        model.release()
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    # Memory of a few more runs under tracemalloc (after timing: tracing slows Python).
-    tracemalloc.start()
-    for seed in seeds[:20]:
-        model = OutreachModel(config, int(seed))
-        model.run()
-        model.release()
-    numpy_peak = tracemalloc.get_traced_memory()[1] / MB
-    tracemalloc.stop()
-    return Row("mesa", len(seeds), 1, "trajectories", seconds, cpu, _rss_mb(), numpy_peak)
-
-
-def measure_vectorized(
-    config: SimulationConfig,
-    seeds: np.ndarray,
-    workers: int,
-    keep: bool,
-    chunk_size: int,
-    write: bool,
-) -> Row:
-    """Run the ensemble engine; optionally write the trajectories to Parquet.
-
-    The timed run is not traced (``tracemalloc`` slows every NumPy allocation, and
-    forked workers would inherit it). ``numpy_peak_mb`` comes from an untimed traced
-    re-run: the whole ensemble in one process, or with workers one chunk (what each
-    worker holds at a time).
-    """
-    cpu, start = _cpu_seconds(), time.perf_counter()
-    traj, summary = run_ensemble(
-        config,
-        seeds,
-        chunk_size=chunk_size,
-        workers=workers,
-        keep_trajectories=keep,
-        start_method="fork",
-    )
-    seconds, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
-    if len(summary["final_sanctioning"]) != len(seeds):
+def measure_compiled(
+    config: SimulationConfig, runs: int, *, keep: bool, workers: int = 1, chunk_size: int = 5000
+) -> tuple[Row, tuple]:
+    """The compiled engine; returns the row and the ensemble (for the write row)."""
+    seeds = replicate_seeds(ROOT_SEED, runs)
+    m: dict = {}
+    with measured(m):
+        out = run_ensemble(
+            config, seeds, chunk_size=chunk_size, workers=workers, keep_trajectories=keep
+        )
+    if len(out[1]["final_sanctioning"]) != runs:
         raise RuntimeError("bench: the ensemble lost runs")
-    rss = _rss_mb() + (_rss_mb(resource.RUSAGE_CHILDREN) if workers > 1 else 0.0)
-    write_seconds = written = None
-    if write and traj is not None:
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            written = write_trajectories(traj, config.countries.codes, Path(tmp))
-            write_seconds = time.perf_counter() - start
-    del traj, summary
-    tracemalloc.start()
-    run_ensemble(
-        config,
-        seeds if workers == 1 else seeds[:chunk_size],
-        chunk_size=chunk_size,
-        keep_trajectories=keep,
-    )
-    numpy_peak = tracemalloc.get_traced_memory()[1] / MB
-    tracemalloc.stop()
     mode = "trajectories" if keep else "summaries"
-    return Row(
-        "vectorized",
-        len(seeds),
-        workers,
-        mode,
-        seconds,
-        cpu,
-        rss,
-        numpy_peak,
-        write_seconds,
-        written,
-    )
+    row = Row("compiled", runs, workers, mode, m["wall_s"], m["cpu_s"], m["base_rss_mb"],
+              m["peak_rss_mb"], chunk_size)  # fmt: skip
+    return row, (seeds, *out)
 
 
-def _child(conn, fn, args) -> None:  # noqa: ANN001 (a Connection and a measure function)
-    conn.send(fn(*args))
-    conn.close()
+def measure_write(config: SimulationConfig, ensemble: tuple) -> Row:
+    """Write an ensemble as the experiment runner does (zstd Parquet, three tables)."""
+    from experiments.workflow import outputs
+
+    seeds, traj, summary = ensemble
+    m: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = outputs.OutputSet(Path(tmp))
+        name = config.strategy
+        with measured(m), files.publishing():
+            files.write(outputs.TRAJECTORIES, outputs.trajectory_table(traj, config, name, 0, {}))
+            files.write(outputs.STEPS, outputs.steps_table(traj, config, name, 0, {}))
+            files.write(outputs.SUMMARY, outputs.summary_table(summary, seeds, name, 0, {}))
+        written = sum(f.stat().st_size for f in Path(tmp).iterdir()) / MB
+    return Row("write", len(seeds), 1, "parquet", m["wall_s"], m["cpu_s"], m["base_rss_mb"],
+               m["peak_rss_mb"], extra={"written_mb": written})  # fmt: skip
 
 
-def isolated(fn, *args) -> Row:  # noqa: ANN001
-    """Run one measurement in a forked child process and return its row."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, fn, args))
-    proc.start()
-    row = parent.recv()
-    proc.join()
-    return row
+def measure_child(strategy: str, runs: int, workers: int, chunk_size: int) -> Row:
+    """The summaries-only ensemble in a fresh process that imports only the engine."""
+    cmd = [sys.executable, "-m", "experiments.bench", "--child", str(runs), "--workers",
+           str(workers), "--chunk-size", str(chunk_size), "--strategy", strategy]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return Row("compiled (fresh process)", runs, workers, "summaries", got["wall_s"],
+               got["cpu_s"], got["base_rss_mb"], got["max_rss_mb"], chunk_size)  # fmt: skip
 
 
-def format_table(rows: list[Row], base_mb: float) -> str:
-    head = (
-        f"{'engine':<11}{'runs':>8}{'workers':>8}  {'mode':<13}{'seconds':>9}{'cpu_s':>8}"
-        f"{'runs/s':>11}{'peak_rss_mb':>13}{'numpy_peak_mb':>15}{'write_s':>9}"
-    )
-    lines = [f"baseline rss of the bench process: {base_mb:.0f} MB", head, "-" * len(head)]
+def child(strategy: str, runs: int, workers: int, chunk_size: int) -> None:
+    """``--child``: one summaries-only ensemble; prints its figures as JSON."""
+    config = bench_config(strategy)
+    run_ensemble(config, replicate_seeds(ROOT_SEED, 10), keep_trajectories=False)  # cache load
+    m: dict = {}
+    with measured(m):
+        measure_compiled(config, runs, keep=False, workers=workers, chunk_size=chunk_size)
+    m["max_rss_mb"] = _high_water_mb()
+    sys.stdout.write(json.dumps(m) + "\n")
+
+
+def _table(rows: list[Row]) -> str:
+    head = (f"{'engine':<26}{'runs':>10}{'thr':>4}{'chunk':>7} {'mode':<13}{'wall s':>8}"
+            f"{'cpu s':>8}{'runs/cpu-s':>12}{'runs/wall-s':>12}{'base MB':>9}"
+            f"{'peak MB':>9}")  # fmt: skip
+    lines = [head, "-" * len(head)]
     for r in rows:
-        write = f"{r.write_seconds:9.2f}" if r.write_seconds is not None else f"{'-':>9}"
+        chunk = str(r.chunk_size) if r.chunk_size else "-"
+        extra = "".join(f"  {k}={v:.1f}" for k, v in r.extra.items())
         lines.append(
-            f"{r.engine:<11}{r.runs:>8}{r.workers:>8}  {r.mode:<13}"
-            f"{r.seconds:>9.2f}{r.cpu_seconds:>8.2f}{r.runs_per_second:>11.0f}{r.peak_rss_mb:>13.0f}{r.numpy_peak_mb:>15.1f}{write}"
+            f"{r.engine:<26}{r.runs:>10,}{r.workers:>4}{chunk:>7} {r.mode:<13}{r.wall_s:>8.2f}"
+            f"{r.cpu_s:>8.2f}{r.runs_per_cpu_s:>12,.0f}{r.runs_per_wall_s:>12,.0f}"
+            f"{r.base_rss_mb:>9.0f}{r.peak_rss_mb:>9.0f}{extra}"
         )
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mesa-runs", type=int, default=200)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=2,
-        help="worker processes for sizes above 10,000 (fork start method)",
-    )
-    parser.add_argument("--chunk-size", type=int, default=5000)
-    parser.add_argument("--strategy", default="uniform")
-    parser.add_argument("--seed", type=int, default=2022, help="root seed of the replicates")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    logging.getLogger("MESA").setLevel(logging.WARNING)
-
-    config = SimulationConfig(
-        countries=default_table(), params=load_model_params(), strategy=args.strategy
-    )
-    log.info(
-        "bench: strategy=%s, horizon=%d weeks, %d countries",
-        args.strategy,
-        config.calendar.n_steps,
-        config.countries.n,
-    )
-    base_mb = _rss_mb()
-    rows = [isolated(measure_mesa, config, replicate_seeds(args.seed, args.mesa_runs))]
-    log.info("mesa: %.1f runs/s", rows[-1].runs_per_second)
-    for size in args.sizes:
-        large = size > 10000
-        rows.append(
-            isolated(
-                measure_vectorized,
-                config,
-                replicate_seeds(args.seed, size),
-                args.workers if large else 1,
-                not large,
-                args.chunk_size,
-                size == 10000,
+def _tune(config: SimulationConfig, runs: int, emit: Callable[[str], None]) -> list[Row]:
+    rows = []
+    for chunk_size in (200, 1000, 5000, 20000):
+        for workers in (1, 2):
+            row, _ = measure_compiled(
+                config, runs, keep=False, workers=workers, chunk_size=chunk_size
             )
-        )
-        log.info("vectorized %d: %.0f runs/s", size, rows[-1].runs_per_second)
+            rows.append(row)
+    emit("tune (summaries only):\n" + _table(rows))
+    return rows
 
-    mesa_rate = rows[0].runs_per_second
-    at_10k = [r for r in rows if r.engine == "vectorized" and r.runs == 10000]
-    speedup = at_10k[0].runs_per_second / mesa_rate if at_10k else float("nan")
-    sys.stdout.write(format_table(rows, base_mb) + "\n")
-    for r in rows:
-        if r.write_seconds is not None:
-            sys.stdout.write(
-                f"parquet write of the {r.runs} runs' trajectories: {r.written_mb:.0f} MB in "
-                f"{r.write_seconds:.2f} s ({r.write_seconds / r.seconds:.2f} x simulation time)\n"
-            )
-    sys.stdout.write(f"speedup_vs_mesa_at_10k: {speedup:.0f}\n")
-    return speedup
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        prog="python -m experiments.bench", description=__doc__.split("\n")[0]
+    )
+    ap.add_argument("--strategy", default="uniform")
+    ap.add_argument("--mesa-runs", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=2, help="threads of the 1,000,000 row")
+    ap.add_argument("--chunk-size", type=int, default=5000)
+    ap.add_argument("--million", type=int, default=1_000_000, help="size of the largest row")
+    ap.add_argument("--no-tune", action="store_true", help="skip the chunk/thread sweep")
+    ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(args.strategy, args.child, args.workers, args.chunk_size)
+        return
+    if args.mesa_runs < 200:
+        ap.error("--mesa-runs: at least 200 runs, so the Mesa figure is stable")
+
+    def emit(text: str) -> None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+
+    config = bench_config(args.strategy)
+    run_ensemble(config, replicate_seeds(ROOT_SEED, 10), keep_trajectories=False)  # compile
+    emit(f"bench: strategy {args.strategy}, {config.countries.n} countries, "
+         f"{config.calendar.n_steps} weeks, {os.cpu_count()} cores; load average "
+         f"{os.getloadavg()[0]:.2f}")  # fmt: skip
+    rows = [measure_mesa(config, args.mesa_runs)]
+    for runs in (1_000, 10_000, 100_000):
+        row, ensemble = measure_compiled(config, runs, keep=True, chunk_size=args.chunk_size)
+        rows.append(row)
+        if runs == 10_000:
+            at_10k = row
+            rows.append(measure_write(config, ensemble))
+        del ensemble
+    one_core, _ = measure_compiled(config, 100_000, keep=False, chunk_size=args.chunk_size)
+    rows.append(one_core)
+    rows.append(
+        measure_compiled(
+            config, args.million, keep=False, workers=args.workers, chunk_size=args.chunk_size
+        )[0]  # fmt: skip
+    )
+    rows.append(measure_child(args.strategy, args.million, args.workers, args.chunk_size))
+    emit(_table(rows))
+    if not args.no_tune:
+        _tune(config, 100_000, emit)
+    ns = one_core.cpu_s / (one_core.runs * config.calendar.n_steps) * 1e9
+    emit(f"ns_per_replicate_step: {ns:.0f}")
+    emit(f"speedup_vs_mesa_at_10k: {at_10k.runs_per_cpu_s / rows[0].runs_per_cpu_s:.0f}")
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.WARNING)
+    main()

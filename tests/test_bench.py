@@ -1,0 +1,43 @@
+"""The benchmark command: its rows measure what they say (figures are printed, not tested)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from experiments.tools import bench
+
+
+def test_compiled_row_counts_every_run_and_measures_memory() -> None:
+    config = bench.bench_config("uniform")
+    row, (seeds, traj, summary) = bench.measure_compiled(config, 300, keep=True, chunk_size=128)
+    assert row.runs == 300 and len(summary["final_sanctioning"]) == 300
+    assert traj is not None and traj.level.shape[0] == 300
+    assert np.array_equal(seeds, bench.replicate_seeds(bench.ROOT_SEED, 300))
+    assert row.cpu_s > 0 and row.wall_s > 0 and row.peak_rss_mb >= row.base_rss_mb > 0
+
+
+def test_write_row_writes_the_three_tables() -> None:
+    config = bench.bench_config("uniform")
+    _, ensemble = bench.measure_compiled(config, 50, keep=True)
+    row = bench.measure_write(config, ensemble)
+    assert row.extra["written_mb"] > 0 and row.runs == 50
+
+
+def test_fresh_process_row_reports_its_own_peak_memory() -> None:
+    row = bench.measure_child("uniform", 2000, workers=2, chunk_size=500)
+    assert row.runs == 2000 and 0 < row.base_rss_mb <= row.peak_rss_mb < 2000
+
+
+def test_mesa_needs_enough_runs() -> None:
+    with pytest.raises(SystemExit):
+        bench.main(["--mesa-runs", "10"])
+
+
+@pytest.mark.slow
+def test_full_bench_ends_with_the_two_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    bench.main(["--million", "20000", "--no-tune"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-2].startswith("ns_per_replicate_step: ")
+    assert lines[-1].startswith("speedup_vs_mesa_at_10k: ")
+    assert float(lines[-2].split()[-1]) > 0 and float(lines[-1].split()[-1]) > 1
