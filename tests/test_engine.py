@@ -195,3 +195,34 @@ def test_pairwise_sum_matches_numpy_bit_for_bit() -> None:
         assert pairwise_sum(x, 2, n) == x[2 : 2 + n].sum(), n
         if n <= 128:
             assert block_sum(x, 1, n) == x[1 : 1 + n].sum(), n
+
+
+# --------------------------------------------------------------------------- presets
+def _preset_points() -> list[tuple[str, str, int]]:
+    """(preset, strategy, point) for every strategy of every experiment preset, at the
+    first and last point of its sweep."""
+    from experiments.workflow.paths import CONF_DIR
+
+    out = []
+    for path in sorted((CONF_DIR / "experiment").glob("*.yaml")):
+        swept = "sweep:" in path.read_text()
+        for strategy in sorted(STRATEGIES):
+            out += [(path.stem, strategy, 0)] + ([(path.stem, strategy, -1)] if swept else [])
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("preset", "strategy", "point"), _preset_points())
+def test_drivers_identical_on_every_preset(compose_cfg, preset: str, strategy: str, point: int):
+    """The composed preset (its scenario, calendar, institution, budget, sweep point), 50
+    seeds over the full horizon, and the same runs chunked on two threads."""
+    from experiments.workflow.convert import to_simulation_configs
+
+    cfg = compose_cfg(f"experiment={preset}", "strategies=[all]")
+    points = [p for p in to_simulation_configs(cfg) if p.strategy == strategy]
+    config = points[point].config
+    seeds = replicate_seeds(2024, 50)
+    compiled = simulate(config, seeds)
+    assert compiled.equals(run_mesa(config, seeds))
+    chunked, _ = run_ensemble(config, seeds, chunk_size=7, workers=2)
+    assert chunked is not None and chunked.equals(compiled)
