@@ -197,31 +197,38 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
 
 
 @rule
-def prepare_run(world, p, key, w):  # noqa: ANN001, ANN201
-    """A run's attributes, instrument leverage, per-run constants and initial state."""
+def prepare_run(world, p, key, w, first):  # noqa: ANN001, ANN201
+    """A run's attributes, instrument leverage, per-run constants and initial state. The
+    attributes and what follows from them are the same in every run unless priors are
+    sampled, so they are set only for the ``first`` run of a batch then."""
     lad, n = world.lad, world.member.shape[0]
-    for a in range(world.values.shape[0]):
+    if first or world.sample_priors:
+        for a in range(world.values.shape[0]):
+            for i in range(n):
+                if world.sample_priors:
+                    w.attrs[a, i] = sample_attribute(
+                        key, a, i, world.lower[a, i], world.upper[a, i]
+                    )
+                else:
+                    w.attrs[a, i] = world.values[a, i]
+        set_attributes(w.countries, w.attrs)
+        japan.instrument_reach(
+            w.attrs, world.lev_row, world.req_row, world.inst.kind, w.leverage, w.usable
+        )
         for i in range(n):
-            if world.sample_priors:
-                w.attrs[a, i] = sample_attribute(key, a, i, world.lower[a, i], world.upper[a, i])
-            else:
-                w.attrs[a, i] = world.values[a, i]
-    set_attributes(w.countries, w.attrs)
-    japan.instrument_reach(
-        w.attrs, world.lev_row, world.req_row, world.inst.kind, w.leverage, w.usable
-    )
+            c = w.countries[i]
+            c.member = world.member[i]
+            c.russia_ties = rules.russia_ties(c)
+            c.tolerance = rules.reactance_tolerance(p, c)
+            c.deterred = rules.deterred_share(p, c)
+            c.static_num, c.static_den = rules.fixed_pull(p, c, lad)
     for i in range(n):
         c = w.countries[i]
-        c.member = world.member[i]
         c.threshold = rules.initial_threshold(p, rng.uniform(key, rng.STREAM_THRESHOLD, 0, i))
         c.stance = rules.initial_stance(p, c, rng.uniform(key, rng.STREAM_INITIAL, 0, i), lad)
         c.outreach_stock = 0.0
         c.visible = 0.0
         c.received = 0.0
-        c.russia_ties = rules.russia_ties(c)
-        c.tolerance = rules.reactance_tolerance(p, c)
-        c.deterred = rules.deterred_share(p, c)
-        c.static_num, c.static_den = rules.fixed_pull(p, c, lad)
         c.target = c.stance
         c.weight_total = 1.0
         c.boundary = rules.sanction_boundary(p, c, p.coalition_base, world.institution)
@@ -257,7 +264,7 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     lad, n, countries = world.lad, world.member.shape[0], w.countries
     keep = traj.level.shape[0] > 0
     key = rng.run_key(seed)
-    prepare_run(world, p, key, w)
+    prepare_run(world, p, key, w, r == 0)
     institution = world.institution
     g7 = 0.0
     pressure = p.japan_pressure_initial
@@ -280,7 +287,9 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
         if t > 0:  # the week t - 1 -> t
             week = t - 1
             event = world.institution_events[week]
+            signals_moved = levels_moved or week == 0  # (week 0 still has the base share)
             if not np.isnan(event):  # calendar
+                signals_moved = signals_moved or event != institution
                 institution = event
             vmult = japan.visibility_multiplier(p, pressure)
             available = japan.budget_available(p, world.budget, pressure)  # Japan allocates
@@ -304,7 +313,8 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
                 c.received = w.flows[2, i]
                 if levels_moved:
                     c.peer_mean, c.peer_pulling = rules.peer_signal(world.ties, i, w.levels)
-                c.boundary = rules.sanction_boundary(p, c, perceived, institution)
+                if signals_moved:
+                    c.boundary = rules.sanction_boundary(p, c, perceived, institution)
                 s = Signals(
                     perceived, share, c.peer_mean, c.peer_pulling, collective, c.boundary,
                     institution,
