@@ -335,18 +335,28 @@ def prune(
     frame = _prepare_inputs(inputs)
     flags = _cases(cases, len(frame))
     limits = result.limits
-    while True:
-        inside = points_in_box(frame, limits)
+    masks = {
+        row.dimension: points_in_box(frame, limits[limits["dimension"] == row.dimension])
+        for row in limits[limits["restricted"]].itertuples(index=False)
+    }
+    everywhere = np.ones(len(frame), dtype=bool)
+
+    def within(names: list[str]) -> np.ndarray:
+        return np.logical_and.reduce([masks[d] for d in names]) if names else everywhere
+
+    active = list(masks)
+    while active:
+        inside = within(active)
         n, k = int(inside.sum()), int(flags[inside].sum())
         worst, worst_p = None, alpha
-        for dimension in limits.loc[limits["restricted"], "dimension"]:
-            wider = points_in_box(frame, _lift(limits, frame, dimension))
-            p0 = flags[wider].mean()
+        for dimension in active:
+            p0 = flags[within([d for d in active if d != dimension])].mean()
             p_value = float(binom.sf(k - 1, n, p0))
             if p_value > worst_p:
                 worst, worst_p = dimension, p_value
         if worst is None:
             break
+        active.remove(worst)
         limits = _lift(limits, frame, worst)
         log.debug("PRIM prune: lifted %s (quasi-p %.3f)", worst, worst_p)
     inside = points_in_box(frame, limits)
