@@ -237,7 +237,8 @@ def _no_box(ax: Axes, result: PrimResult) -> None:
 
 def prim_tradeoff(result: PrimResult, title: str = "") -> Figure:
     """PRIM's peeling trajectory: density against coverage, coloured by the number of
-    restricted inputs; the chosen box is circled."""
+    restricted inputs; PRIM's chosen step is circled, and a pruned box (see
+    :func:`~experiments.analysis.discovery.prune`) that differs from it is starred."""
     fig, (ax,) = _panels(1, width=5.5, height=4.2)
     if not result.found:
         _no_box(ax, result)
@@ -253,18 +254,22 @@ def prim_tradeoff(result: PrimResult, title: str = "") -> Figure:
         vmax=most + 0.5,
     )
     fig.colorbar(points, ax=ax, label="restricted inputs", ticks=range(most + 1))
-    ax.scatter(
-        [result.coverage], [result.density], s=160, facecolors="none", edgecolors="red", lw=1.5
-    )
+    step = trajectory.iloc[result.box_index]
+    chosen = (float(step["coverage"]), float(step["density"]))
+    ax.scatter(*chosen, s=160, facecolors="none", edgecolors="red", lw=1.5)
     ax.annotate(
-        f"chosen: coverage {result.coverage:.2f}, density {result.density:.2f}",
-        (result.coverage, result.density),
-        xytext=(-10, -18),
-        textcoords="offset points",
-        ha="right",
-        fontsize=8,
+        f"PRIM's box: coverage {chosen[0]:.2f}, density {chosen[1]:.2f}",
+        chosen, xytext=(-10, -18), textcoords="offset points", ha="right", fontsize=8,
         color="red",
-    )
+    )  # fmt: skip
+    pruned = (result.coverage, result.density)
+    if not np.allclose(pruned, chosen):
+        ax.scatter(*pruned, s=120, marker="*", color="black", zorder=3)
+        ax.annotate(
+            f"pruned to {len(result.restricted)} inputs: coverage {pruned[0]:.2f}, "
+            f"density {pruned[1]:.2f}",
+            pruned, xytext=(-10, -30), textcoords="offset points", ha="right", fontsize=8,
+        )  # fmt: skip
     ax.set_xlabel("coverage: share of all cases inside the box")
     ax.set_ylabel("density: share of the box that are cases")
     ax.set_xlim(0, 1.02)

@@ -27,6 +27,7 @@ TOP_INPUTS = 12
 """Inputs drawn in the sensitivity figures (the most influential first)."""
 NEGLIGIBLE = 0.05
 """A total Sobol' index whose interval stays below this counts as negligible."""
+ALT = {"sobol": "Sobol' indices", "morris": "Morris screening"}
 PARAM_DOCS = {f"model.{f.name}": f.metadata["doc"] for f in fields(ModelParams)}
 LEVER_DOCS = {
     "accepted_set": "which accepted calibration set supplies the identified parameters",
@@ -342,6 +343,27 @@ def _with_half_widths(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _levers(top: pd.DataFrame, labels: Mapping[str, str]) -> str:
+    """Where the calibrated parameters (jointly) and the levers rank for the gain."""
+    ranked = top.reset_index(drop=True)
+    parts = []
+    for name, words in (
+        ("accepted_set", "the parameters the 2022 record identifies (`accepted_set`, jointly)"),
+        ("budget", "Japan's budget"),
+        ("timor_leste", "Timor-Leste's membership"),
+    ):
+        hit = ranked.index[ranked["dimension"] == name]
+        if len(hit):
+            r = ranked.loc[hit[0]]
+            parts.append(
+                f"{words} no. {hit[0] + 1} of {len(ranked)} (ST {r['ST']:.2f} "
+                f"[{r['ST_low']:.2f}, {r['ST_high']:.2f}])"
+            )
+    return (
+        ("Ranked by the total index of the same gain: " + "; ".join(parts) + ".") if parts else ""
+    )
+
+
 def _select(sens: pd.DataFrame, method: str, outcome: str, versus: str) -> pd.DataFrame:
     chosen = (sens["method"] == method) & (sens["outcome"] == outcome) & (sens["versus"] == versus)
     return sens[chosen]
@@ -389,6 +411,8 @@ def sensitivity_words(
                 _with_half_widths(morris), gain, labels, top=TOP_INPUTS
             )
             images.append(f"{prefix}morris_{main}_vs_{reference}.png")
+    if diff is not None and diff.attrs["method"] == "sobol":
+        paras.append(_levers(diff, labels))
     gains = _select(sens, "sobol", headline.name, reference)
     if len(gains):
         firsts = gains[gains["rank"] == 1]["dimension"].value_counts()
@@ -402,7 +426,8 @@ def sensitivity_words(
             labels,
         )  # fmt: skip
         images.append(f"{prefix}sobol_gains.png")
-    text = "\n\n".join(paras) + "\n\n" + "\n".join(f"![{i}](figures/{i})" for i in images) + "\n"
+    text = "\n\n".join(p for p in paras if p) + "\n\n"
+    text += "\n".join(f"![{ALT.get(i.split('_')[1], i)}](figures/{i})" for i in images) + "\n"
     return text, figs
 
 
