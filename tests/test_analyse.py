@@ -213,7 +213,7 @@ def test_dry_run_prints_runs_time_and_disk(capsys, tmp_path: Path) -> None:
     assert f"{N_POINTS:,} points x {len(STRATEGIES)} strategies x 3 seeds = {runs:,} runs" in text
     assert re.search(r"pilot: [\d,]+ runs in [\d.]+ s = [\d,]+ runs/s", text)
     assert re.search(r"estimated time: [\d.]+ (s|min) = simulation", text)
-    assert re.search(r"disk: runs\.parquet about [\d.]+ MB, scenarios\.parquet about", text)
+    assert re.search(r"disk: at most [\d.]+ MB for runs\.parquet .* MB for scenarios", text)
     assert not out.exists()
 
 

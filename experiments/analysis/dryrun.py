@@ -55,21 +55,23 @@ def _sensitivity_seconds(s: Settings) -> tuple[float, int]:
 
 
 def _prim_seconds(s: Settings) -> tuple[float, int]:
-    """Seconds for the PRIM boxes: one box timed on a planted case of the explore size."""
+    """Seconds for the PRIM boxes: one box timed on a planted case of the explore size,
+    scaled by the rows of every box (a pooled case has a row per point and strategy)."""
     from experiments.analysis.discovery import discover, prune
 
     explore = s.designs.get("explore")
     if explore is None or not s.c.discovery.cases:
         return 0.0, 0
-    rows = 0
+    rows, boxes = 0, 0
     for raw in s.c.discovery.cases.values():
         case = CaseConf(**raw)
         if case.strategy == "all":
-            rows += explore.n_rows * len(s.strategies)
+            rows, boxes = rows + explore.n_rows * len(s.strategies), boxes + 1
         elif case.strategy == "each":
-            rows += explore.n_rows * (len(s.strategies) - (case.versus is not None))
+            n = len(s.strategies) - (case.versus is not None)
+            rows, boxes = rows + explore.n_rows * n, boxes + n
         else:
-            rows += explore.n_rows
+            rows, boxes = rows + explore.n_rows, boxes + 1
     width = len(explore.names) + len(s.space.from_set)
     rng = np.random.default_rng(0)
     inputs = pd.DataFrame(rng.uniform(size=(explore.n_rows, width)))
@@ -79,7 +81,7 @@ def _prim_seconds(s: Settings) -> tuple[float, int]:
     t0 = time.perf_counter()
     prune(discover(inputs, flags), inputs, flags)
     per_row = (time.perf_counter() - t0) / explore.n_rows
-    return per_row * rows, rows // explore.n_rows
+    return per_row * rows, boxes
 
 
 def dry_run_text(s: Settings) -> str:
@@ -101,7 +103,8 @@ def dry_run_text(s: Settings) -> str:
     simulate = plan.n_runs / p.runs_per_second
     lines.append(
         f"pilot: {p.n_runs:,} runs in {p.seconds:.2f} s = {p.runs_per_second:,.0f} runs/s "
-        f"({c.workers} worker{'s' * (c.workers > 1)}; kernel ready after {p.warmup_seconds:.1f} s)"
+        f"({c.workers} worker{'s' * (c.workers > 1)}; after an untimed warm-up point of "
+        f"{p.warmup_seconds:.1f} s that loads or compiles the kernel)"
     )
     sens_s, n_sens = _sensitivity_seconds(s)
     prim_s, n_prim = _prim_seconds(s)
@@ -115,8 +118,8 @@ def dry_run_text(s: Settings) -> str:
     table = pa.Table.from_pandas(scenarios_table(sample, s.designs, s.space, s.outcomes))
     scen_mb = plan.n_points * len(s.strategies) * bytes_per_row(table) / 1e6
     lines.append(
-        f"disk: runs.parquet about {runs_mb:.1f} MB, scenarios.parquet about {scen_mb:.1f} MB "
-        f"(from the pilot's compressed rows), plus csv/json tables and PNG figures "
-        f"(while running, chunks under runs.parquet.chunks/ hold the runs)"
+        f"disk: at most {runs_mb:.1f} MB for runs.parquet (and as much for its chunks while it "
+        f"runs) and {scen_mb:.1f} MB for scenarios.parquet, at the pilot's compressed bytes "
+        "per row (a full table compresses better), plus a few MB of tables and figures"
     )
     return "\n".join(lines) + "\n"

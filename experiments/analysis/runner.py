@@ -215,11 +215,12 @@ class Pilot:
 
 
 def pilot(plan: Plan, configs: PointConfigs, n_points: int, k: int, workers: int) -> Pilot:
-    """Time ``n_points`` points (spread over the designs) after one untimed warm-up run
-    (which loads or compiles the kernel), and measure the compressed size of their rows."""
+    """Time ``n_points`` points (spread over the designs) after one untimed warm-up point
+    (which loads or compiles the kernel and warms the allocator), and measure the
+    compressed size of their rows."""
     t0 = time.perf_counter()
     design = next(iter(plan.designs.values()))
-    _run_point(configs, design, 0, plan.seeds[:1], k)
+    _run_point(configs, design, 0, plan.seeds, k)
     warmup = time.perf_counter() - t0
     picks: list[tuple[str, int]] = []
     names = list(plan.designs)
