@@ -8,8 +8,9 @@ index and interval, a failure region only by a PRIM box with its coverage and de
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -21,13 +22,13 @@ from experiments.analysis.cases import CaseResult
 from experiments.analysis.report_text import (
     case_section,
     conclusion,
-    glossary,
     institution_split,
     pct,
     sensitivity_words,
 )
 from experiments.analysis.robustness import Outcome
 from experiments.analysis.space import AnalysisSpace
+from sim import ModelParams
 
 log = logging.getLogger(__name__)
 
@@ -226,3 +227,37 @@ def _space_lines(space: AnalysisSpace, meta: Mapping[str, Any]) -> str:
     for name, value in space.space.fixed.items():
         lines.append(f"- `{name}` held at {str(value).lower()}.")
     return "\n".join(lines)
+
+
+PARAM_DOCS = {f"model.{f.name}": f.metadata["doc"] for f in fields(ModelParams)}
+LEVER_DOCS = {
+    "accepted_set": "which accepted calibration set supplies the identified parameters",
+    "budget": "Japan's weekly outreach budget, budget units (1 = one leaders' visit a week)",
+    "institution": "backing from the start: `none` (as in 2022; UNGA backing from "
+    "2022-03-02) or `unsc` (a UN Security Council mandate, counterfactual)",
+    "timor_leste": "Timor-Leste simulated as an eleventh member",
+    "strategy": "Japan's strategy",
+}
+
+
+def glossary(space: AnalysisSpace, text: str) -> str:
+    """Meaning and range of every input named (in backticks) in ``text``."""
+    ranges = {d.name: d for d in space.space.dimensions}
+    rows = ["| input | meaning | range |", "|---|---|---|"]
+    seen = set(re.findall(r"`([A-Za-z_.]+)`", text))
+    for name, doc in {**LEVER_DOCS, **PARAM_DOCS}.items():
+        short = name.removeprefix("model.")
+        if short not in seen and name not in seen:
+            continue
+        d = ranges.get(name)
+        if d is None and name.startswith("model."):
+            lo, hi = next(f.metadata["range"] for f in fields(ModelParams) if f.name == short)
+            span = f"[{lo:g}, {hi:g}] (from the accepted set)"
+        elif d is None:
+            span = "-"
+        elif d.kind == "categorical":
+            span = "{" + ", ".join(str(v).lower() for v in d.values) + "}"
+        else:
+            span = f"[{d.lo:g}, {d.hi:g}]"
+        rows.append(f"| `{short}` | {doc} | {span} |")
+    return "\n".join(rows) + "\n"

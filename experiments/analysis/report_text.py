@@ -1,14 +1,12 @@
 """Sentences and small tables of the analysis report, each computed from a table.
 
 Helpers of :mod:`experiments.analysis.report`: the conclusion, the institution split, the
-sensitivity and scenario-discovery sections, PRIM boxes in words and the glossary.
+sensitivity and scenario-discovery sections and PRIM boxes in words.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 
 import numpy as np
 import pandas as pd
@@ -18,8 +16,6 @@ from experiments.analysis import figures
 from experiments.analysis.cases import CaseResult
 from experiments.analysis.discovery import PrimResult
 from experiments.analysis.robustness import Outcome
-from experiments.analysis.space import AnalysisSpace
-from sim import ModelParams
 
 NOISE_WARNING = 0.2
 """Seed noise above this share of the variance of the point means is flagged."""
@@ -28,15 +24,6 @@ TOP_INPUTS = 12
 NEGLIGIBLE = 0.05
 """A total Sobol' index whose interval stays below this counts as negligible."""
 ALT = {"sobol": "Sobol' indices", "morris": "Morris screening"}
-PARAM_DOCS = {f"model.{f.name}": f.metadata["doc"] for f in fields(ModelParams)}
-LEVER_DOCS = {
-    "accepted_set": "which accepted calibration set supplies the identified parameters",
-    "budget": "Japan's weekly outreach budget, budget units (1 = one leaders' visit a week)",
-    "institution": "backing from the start: `none` (as in 2022; UNGA backing from "
-    "2022-03-02) or `unsc` (a UN Security Council mandate, counterfactual)",
-    "timor_leste": "Timor-Leste simulated as an eleventh member",
-    "strategy": "Japan's strategy",
-}
 
 
 def pct(x: float) -> str:
@@ -429,27 +416,3 @@ def sensitivity_words(
     text = "\n\n".join(p for p in paras if p) + "\n\n"
     text += "\n".join(f"![{ALT.get(i.split('_')[1], i)}](figures/{i})" for i in images) + "\n"
     return text, figs
-
-
-# --------------------------------------------------------------------------- glossary
-def glossary(space: AnalysisSpace, text: str) -> str:
-    """Meaning and range of every input named (in backticks) in ``text``."""
-    ranges = {d.name: d for d in space.space.dimensions}
-    rows = ["| input | meaning | range |", "|---|---|---|"]
-    seen = set(re.findall(r"`([A-Za-z_.]+)`", text))
-    for name, doc in {**LEVER_DOCS, **PARAM_DOCS}.items():
-        short = name.removeprefix("model.")
-        if short not in seen and name not in seen:
-            continue
-        d = ranges.get(name)
-        if d is None and name.startswith("model."):
-            lo, hi = next(f.metadata["range"] for f in fields(ModelParams) if f.name == short)
-            span = f"[{lo:g}, {hi:g}] (from the accepted set)"
-        elif d is None:
-            span = "-"
-        elif d.kind == "categorical":
-            span = "{" + ", ".join(str(v).lower() for v in d.values) + "}"
-        else:
-            span = f"[{d.lo:g}, {d.hi:g}]"
-        rows.append(f"| `{short}` | {doc} | {span} |")
-    return "\n".join(rows) + "\n"
