@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint format calibrate validate votes clean
+.PHONY: run test test-fast bench lint format calibrate validate votes analyse clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -33,6 +33,9 @@ validate: $(STAMP)
 
 votes: $(STAMP)  ## e.g. make votes ARGS="date=2022-10-12 kind=punitive"
 	$(PY) -m experiments.votes $(ARGS)
+
+analyse: $(STAMP)  ## which strategy is robust; e.g. make analyse ARGS="--dry-run"
+	$(PY) -m experiments.analyse $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check sim experiments tests

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.analysis.discovery import choose_box, discover, points_in_box
+from experiments.analysis.discovery import choose_box, discover, points_in_box, prune
 
 
 def _planted(n: int = 2000, flip: float = 0.01, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
@@ -120,3 +120,20 @@ def test_bad_case_vectors_are_refused() -> None:
         discover(inputs, np.array([True, False]))
     with pytest.raises(ValueError, match="boolean"):
         discover(inputs, np.array([0.0, 0.5, 1.0]))
+
+
+def test_prune_lifts_restrictions_that_do_not_matter() -> None:
+    """Noise inputs peeled by PRIM are lifted; the planted restrictions stay."""
+    inputs, cases = _planted(n=600, flip=0.03, seed=11)
+    rng = np.random.default_rng(5)
+    for k in range(5, 25):  # many pure-noise inputs invite spurious peels
+        inputs[f"noise{k}"] = rng.uniform(size=len(inputs))
+    raw = discover(inputs, cases, threshold=0.8, select=-1)
+    assert set(raw.restricted) > {"x1", "x3"}  # PRIM's last box overfits
+    pruned = prune(raw, inputs, cases)
+    assert set(pruned.restricted) == {"x1", "x3"}
+    assert pruned.in_box.sum() == pytest.approx(pruned.mass * len(inputs))
+    assert cases[pruned.in_box].mean() == pytest.approx(pruned.density)
+    assert cases[pruned.in_box].sum() / cases.sum() == pytest.approx(pruned.coverage)
+    assert pruned.coverage >= raw.coverage and pruned.density >= 0.8
+    assert prune(discover(inputs, np.zeros(len(inputs), bool)), inputs, cases).found is False

@@ -1,8 +1,12 @@
-"""Model-independent analysis of experiment tables: designs, robustness, sensitivity,
-scenario discovery and figures.
+"""Decision analysis: designs, robustness, sensitivity, scenario discovery, figures, and
+the ``python -m experiments.analyse`` command built on them.
 
-Every function here is pure over numpy arrays and pandas DataFrames: no Hydra, no file
-paths, no simulation objects. The modules are imported on their own
-(``from experiments.analysis import robustness``); ``discovery`` imports the EMA Workbench
-lazily because importing it takes seconds.
+The library modules (``design``, ``robustness``, ``sensitivity``, ``discovery``,
+``figures``) are pure over numpy arrays and pandas DataFrames: no Hydra, no file paths, no
+simulation objects; they are imported on their own (``from experiments.analysis import
+robustness``); ``discovery`` imports the EMA Workbench lazily because importing it takes
+seconds. The command modules connect them to the config and the engine: ``space``
+(uncertainty space, point configs), ``runner`` (designs, runs, pilot), ``chunks``
+(resumable chunked results), ``tables``, ``cases``, ``report``/``report_text``,
+``settings``, ``dryrun`` and ``command``.
 """

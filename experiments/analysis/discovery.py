@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 
 import numpy as np
@@ -303,3 +303,77 @@ def _trajectory(peeling: pd.DataFrame) -> pd.DataFrame:
         }
     )
     return table
+
+
+def _lift(limits: pd.DataFrame, inputs: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """``limits`` without the restriction on ``dimension`` (its whole range or every value)."""
+    out = limits.copy()
+    row = out.index[out["dimension"] == dimension][0]
+    if out.at[row, "kind"] == "numeric":
+        out.at[row, "lower"], out.at[row, "upper"] = out.at[row, "minimum"], out.at[row, "maximum"]
+    else:
+        out.at[row, "values"] = tuple(dict.fromkeys(inputs[dimension]))
+    out.at[row, "restricted"] = False
+    return out
+
+
+def prune(
+    result: PrimResult, inputs: pd.DataFrame, cases: np.ndarray | pd.Series, alpha: float = 0.05
+) -> PrimResult:
+    """Lift the restrictions of a box that do not matter.
+
+    The quasi-p-value of a restriction (Bryant & Lempert 2010) is the binomial probability
+    of at least the box's number of cases among its points, at the density of the box
+    without that restriction. While the largest quasi-p-value exceeds ``alpha`` that
+    restriction is lifted; coverage, density and mass are then recomputed for the pruned
+    box (the trajectory and ``box_index`` still describe PRIM's own box).
+    """
+    from scipy.stats import binom
+
+    if not result.found or not result.restricted:
+        return result
+    frame = _prepare_inputs(inputs)
+    flags = _cases(cases, len(frame))
+    limits = result.limits
+    masks = {
+        row.dimension: points_in_box(frame, limits[limits["dimension"] == row.dimension])
+        for row in limits[limits["restricted"]].itertuples(index=False)
+    }
+    everywhere = np.ones(len(frame), dtype=bool)
+
+    def within(names: list[str]) -> np.ndarray:
+        return np.logical_and.reduce([masks[d] for d in names]) if names else everywhere
+
+    active = list(masks)
+    while active:
+        inside = within(active)
+        n, k = int(inside.sum()), int(flags[inside].sum())
+        worst, worst_p = None, alpha
+        for dimension in active:
+            p0 = flags[within([d for d in active if d != dimension])].mean()
+            p_value = float(binom.sf(k - 1, n, p0))
+            if p_value > worst_p:
+                worst, worst_p = dimension, p_value
+        if worst is None:
+            break
+        active.remove(worst)
+        limits = _lift(limits, frame, worst)
+        log.debug("PRIM prune: lifted %s (quasi-p %.3f)", worst, worst_p)
+    inside = points_in_box(frame, limits)
+    n, k = int(inside.sum()), int(flags[inside].sum())
+    restricted = limits.loc[limits["restricted"], "dimension"].tolist()
+    log.info(
+        "PRIM box pruned from %d to %d restricted inputs (%s)",
+        len(result.restricted),
+        len(restricted),
+        ", ".join(restricted) or "none",
+    )
+    return replace(
+        result,
+        limits=limits,
+        restricted=restricted,
+        coverage=k / result.n_cases,
+        density=k / n if n else float("nan"),
+        mass=n / result.n_points,
+        in_box=inside,
+    )

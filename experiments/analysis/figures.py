@@ -29,16 +29,25 @@ GREY = (0.45, 0.45, 0.45, 1.0)
 def strategy_colours(strategies: Sequence[str], reference: str = REFERENCE) -> dict[str, tuple]:
     """A stable colour per strategy, the reference strategy in grey."""
     others = [s for s in strategies if s != reference]
-    cmap = matplotlib.colormaps["tab10" if len(others) <= 10 else "tab20"]
-    colours = {s: cmap(i % cmap.N) for i, s in enumerate(others)}
+    cmap = matplotlib.colormaps["tab10" if len(others) <= 9 else "tab20"]
+    greys = {7} if cmap.N == 10 else {14, 15}  # kept for the reference
+    palette = [cmap(i) for i in range(cmap.N) if i not in greys]
+    colours = {s: palette[i % len(palette)] for i, s in enumerate(others)}
     colours[reference] = GREY
     return colours
 
 
-def _panels(n: int, width: float = 5.0, height: float = 3.6) -> tuple[Figure, list[Axes]]:
-    fig = Figure(figsize=(width * n, height), layout="constrained")
-    axes = fig.subplots(1, n, squeeze=False)[0]
-    return fig, list(axes)
+def _panels(
+    n: int, width: float = 5.0, height: float = 3.6, columns: int | None = None
+) -> tuple[Figure, list[Axes]]:
+    """``n`` panels of ``width`` x ``height`` inches, ``columns`` to a row (default: all)."""
+    columns = min(n, columns or n)
+    rows = -(-n // columns)
+    fig = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    axes = list(fig.subplots(rows, columns, squeeze=False).ravel())
+    for ax in axes[n:]:
+        fig.delaxes(ax)
+    return fig, axes[:n]
 
 
 def _label(name: str, labels: Mapping[str, str] | None) -> str:
@@ -58,7 +67,7 @@ def outcome_distributions(
         raise ValueError(f"kind must be 'box' or 'violin', got {kind!r}")
     order = strategy_order(points)
     colours = strategy_colours(order, reference)
-    fig, axes = _panels(len(outcomes), width=max(4.0, 0.9 * len(order) + 1.5))
+    fig, axes = _panels(len(outcomes), width=max(4.0, 0.55 * len(order) + 1.5), columns=2)
     n_points = points["point"].nunique()
     for ax, outcome in zip(axes, outcomes, strict=True):
         data = [
@@ -107,7 +116,7 @@ def regret_chart(
     maximum. Input: :func:`~experiments.analysis.robustness.regret_summary`."""
     order = strategy_order(regret)
     colours = strategy_colours(order, reference)
-    fig, axes = _panels(len(outcomes), width=4.5, height=0.45 * len(order) + 1.8)
+    fig, axes = _panels(len(outcomes), width=4.5, height=0.3 * len(order) + 1.6, columns=3)
     for ax, outcome in zip(axes, outcomes, strict=True):
         rows = regret[regret["outcome"] == outcome.name].set_index(STRATEGY).reindex(order)
         positions = np.arange(len(order))
@@ -134,12 +143,18 @@ def regret_chart(
 
 
 def morris_chart(
-    morris: pd.DataFrame, outcome: Outcome, labels: Mapping[str, str] | None = None
+    morris: pd.DataFrame,
+    outcome: Outcome,
+    labels: Mapping[str, str] | None = None,
+    top: int | None = None,
 ) -> Figure:
     """Left: mu* per input with its bootstrap interval, most influential on top. Right: mu*
-    against sigma (high sigma: non-linear or interacting). Input:
+    against sigma (high sigma: non-linear or interacting). With ``top``, only the first
+    ``top`` inputs are drawn (the title says so). Input:
     :func:`~experiments.analysis.sensitivity.morris_screening`."""
     table = morris.sort_values("mu_star", ascending=False)
+    shown = f" (top {top} of {len(table)} inputs)" if top and top < len(table) else ""
+    table = table.head(top) if top else table
     names = [_label(d, labels) for d in table["dimension"]]
     fig, (bars, scatter) = _panels(2, width=4.8, height=0.35 * len(table) + 2.0)
     positions = np.arange(len(table))
@@ -166,16 +181,22 @@ def morris_chart(
     scatter.set_ylabel(f"sigma: spread of effects{unit}")
     scatter.set_title("Non-linearity and interactions", fontsize=10)
     scatter.grid(alpha=0.3)
-    fig.suptitle(f"Morris screening of {outcome.label or outcome.name}")
+    fig.suptitle(f"Morris screening of {outcome.label or outcome.name}{shown}")
     return fig
 
 
 def sobol_chart(
-    indices: pd.DataFrame, outcome: Outcome, labels: Mapping[str, str] | None = None
+    indices: pd.DataFrame,
+    outcome: Outcome,
+    labels: Mapping[str, str] | None = None,
+    top: int | None = None,
 ) -> Figure:
     """First-order (S1) and total (ST) Sobol' indices per input with their intervals, sorted
-    by ST. Input: ``SobolIndices.indices``."""
+    by ST; with ``top``, only the first ``top`` inputs are drawn (the sum of S1 in the
+    title is over all of them). Input: ``SobolIndices.indices``."""
     table = indices.sort_values("ST", ascending=False)
+    total_s1, n_inputs = table["S1"].sum(), len(table)
+    table = table.head(top) if top else table
     names = [_label(d, labels) for d in table["dimension"]]
     fig, (ax,) = _panels(1, width=6.0, height=0.45 * len(table) + 1.8)
     positions = np.arange(len(table))
@@ -201,7 +222,8 @@ def sobol_chart(
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(
-        f"Sobol' indices of {outcome.label or outcome.name} (sum of S1 = {table['S1'].sum():.2f})",
+        f"Sobol' indices of {outcome.label or outcome.name} (sum of S1 = {total_s1:.2f})"
+        + (f"\ntop {len(table)} of {n_inputs} inputs by ST" if len(table) < n_inputs else ""),
         fontsize=10,
     )
     return fig
@@ -215,7 +237,8 @@ def _no_box(ax: Axes, result: PrimResult) -> None:
 
 def prim_tradeoff(result: PrimResult, title: str = "") -> Figure:
     """PRIM's peeling trajectory: density against coverage, coloured by the number of
-    restricted inputs; the chosen box is circled."""
+    restricted inputs; PRIM's chosen step is circled, and a pruned box (see
+    :func:`~experiments.analysis.discovery.prune`) that differs from it is starred."""
     fig, (ax,) = _panels(1, width=5.5, height=4.2)
     if not result.found:
         _no_box(ax, result)
@@ -231,18 +254,22 @@ def prim_tradeoff(result: PrimResult, title: str = "") -> Figure:
         vmax=most + 0.5,
     )
     fig.colorbar(points, ax=ax, label="restricted inputs", ticks=range(most + 1))
-    ax.scatter(
-        [result.coverage], [result.density], s=160, facecolors="none", edgecolors="red", lw=1.5
-    )
+    step = trajectory.iloc[result.box_index]
+    chosen = (float(step["coverage"]), float(step["density"]))
+    ax.scatter(*chosen, s=160, facecolors="none", edgecolors="red", lw=1.5)
     ax.annotate(
-        f"chosen: coverage {result.coverage:.2f}, density {result.density:.2f}",
-        (result.coverage, result.density),
-        xytext=(-10, -18),
-        textcoords="offset points",
-        ha="right",
-        fontsize=8,
+        f"PRIM's box: coverage {chosen[0]:.2f}, density {chosen[1]:.2f}",
+        chosen, xytext=(-10, -18), textcoords="offset points", ha="right", fontsize=8,
         color="red",
-    )
+    )  # fmt: skip
+    pruned = (result.coverage, result.density)
+    if not np.allclose(pruned, chosen):
+        ax.scatter(*pruned, s=120, marker="*", color="black", zorder=3)
+        ax.annotate(
+            f"pruned to {len(result.restricted)} inputs: coverage {pruned[0]:.2f}, "
+            f"density {pruned[1]:.2f}",
+            pruned, xytext=(-10, -30), textcoords="offset points", ha="right", fontsize=8,
+        )  # fmt: skip
     ax.set_xlabel("coverage: share of all cases inside the box")
     ax.set_ylabel("density: share of the box that are cases")
     ax.set_xlim(0, 1.02)
@@ -294,4 +321,32 @@ def prim_limits(
         ),
         fontsize=10,
     )
+    return fig
+
+
+def index_heatmap(
+    indices: pd.DataFrame,
+    value: str = "ST",
+    title: str = "",
+    labels: Mapping[str, str] | None = None,
+    top: int = 12,
+) -> Figure:
+    """Input x strategy heat map of one sensitivity index (e.g. Sobol' ST of each
+    strategy's outcome), the ``top`` inputs with the largest value in any strategy first.
+    Input: tidy rows with columns ``strategy``, ``dimension`` and ``value``."""
+    wide = indices.pivot_table(index="dimension", columns=STRATEGY, values=value, aggfunc="first")
+    order = [s for s in dict.fromkeys(indices[STRATEGY].astype(str)) if s in wide.columns]
+    wide = wide[order]
+    wide = wide.loc[wide.max(axis=1).sort_values(ascending=False, kind="stable").index[:top]]
+    fig = Figure(figsize=(0.75 * len(order) + 3.5, 0.4 * len(wide) + 2.0), layout="constrained")
+    ax = fig.subplots()
+    shown = wide.to_numpy(float)
+    image = ax.imshow(np.clip(shown, 0, 1), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), number in np.ndenumerate(shown):
+        ax.text(j, i, f"{number:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if number > 0.6 else "black")  # fmt: skip
+    ax.set_xticks(np.arange(len(order)), order, rotation=35, ha="right")
+    ax.set_yticks(np.arange(len(wide)), [_label(d, labels) for d in wide.index])
+    fig.colorbar(image, ax=ax, label=value)
+    ax.set_title(title or f"{value} per input and strategy", fontsize=10)
     return fig

@@ -399,7 +399,8 @@ def robustness_summary(
     Returns:
         DataFrame with columns ``strategy``, ``outcome``, ``n_points``, ``mean``, ``p05``,
         ``p50``, ``p95`` (:func:`distribution_summary`); ``p_better``, ``ci_low``,
-        ``ci_high``, ``pairing`` (:func:`beat_probability`; NaN for the reference itself);
+        ``ci_high``, ``p_tied`` (share of pairs tied), ``pairing`` (:func:`beat_probability`;
+        NaN for the reference itself);
         ``mean_regret``, ``max_regret``, ``share_best`` (:func:`regret_summary`);
         ``target``, ``share_meeting`` (:func:`satisficing`; NaN without a target).
     """
@@ -407,7 +408,9 @@ def robustness_summary(
     summary = distribution_summary(points, outcomes)
     beat = beat_probability(
         points, outcomes, reference, per_seed, confidence=confidence, n_boot=n_boot, seed=seed
-    )[[*keys, "p_better", "ci_low", "ci_high", "pairing"]]
+    )
+    beat["p_tied"] = beat["n_tied"] / beat["n_pairs"]
+    beat = beat[[*keys, "p_better", "ci_low", "ci_high", "p_tied", "pairing"]]
     regret = regret_summary(points, outcomes)
     meeting = satisficing(points, outcomes)[[*keys, "target", "share_meeting"]]
     result = summary.merge(beat, on=keys, how="left")

@@ -1,9 +1,10 @@
 """Dataclass schemas of every primary config, registered in Hydra's ConfigStore.
 
 Each primary config names its schema first in its defaults list (``base_config``,
-``votes_config``, ``calibrate_config``, ``validate_config``), so an unknown key or a value
-of the wrong type is rejected when the config is composed. Ranges are not checked here:
-``sim``'s dataclasses check them when :mod:`experiments.workflow.convert` builds them.
+``votes_config``, ``calibrate_config``, ``validate_config``, ``analyse_config``), so an
+unknown key or a value of the wrong type is rejected when the config is composed. Ranges
+are not checked here: ``sim``'s dataclasses check them when
+:mod:`experiments.workflow.convert` builds them.
 """
 
 from __future__ import annotations
@@ -180,11 +181,124 @@ class CalibrateConf:
     votes: VoteStepConf = MISSING
 
 
+@dataclass
+class DimensionConf:
+    """One uncertain input: a ``real`` or ``integer`` range ``[lo, hi]``, or the
+    ``values`` of a ``categorical`` one (see ``experiments.analysis.design.Dimension``)."""
+
+    kind: str = "real"  # real | integer | categorical
+    lo: float | None = None
+    hi: float | None = None
+    values: list[Any] | None = None
+
+
+@dataclass
+class UncertaintyConf:
+    """``conf/uncertainty/<name>.yaml``: which inputs an analysis varies, over what range."""
+
+    name: str = MISSING
+    accepted_sets: bool = True  # dimension `accepted_set`: what the 2022 record identifies
+    deep: bool = True  # what it does not identify varies over its whole documented range
+    # name -> a DimensionConf mapping, checked when converted (plain dicts, so that
+    # `+uncertainty.model.<name>={kind: real, lo: .., hi: ..}` works on the command line)
+    model: dict[str, Any] = field(default_factory=dict)  # more parameters / ranges
+    levers: dict[str, Any] = field(default_factory=dict)  # budget, institution, timor_leste
+    fixed: dict[str, Any] = field(default_factory=dict)  # dimension -> value held fixed
+    calibration_dir: str = "data/calibration"
+
+
+@dataclass
+class DesignsConf:
+    """Sizes of the three designs of an analysis (0 leaves a design out)."""
+
+    explore: int = 400  # Latin hypercube points: robustness and scenario discovery
+    morris_trajectories: int = 20  # Morris screening: rows = trajectories x (D + 1)
+    morris_levels: int = 4
+    sobol_n: int = 64  # Sobol' base sample N (a power of two): rows N x (D + 2) or N x (2D + 2)
+    sobol_second_order: bool = False
+
+
+@dataclass
+class OutcomeConf:
+    """How an outcome column is read: better direction, satisficing target, label."""
+
+    direction: str = ""  # higher | lower
+    target: float | None = None
+    label: str = ""
+    unit: str = ""
+
+
+@dataclass
+class SensitivityConf:
+    """Which outcomes the Morris and Sobol' analyses explain."""
+
+    outcomes: list[str] = MISSING
+    paired: bool = True  # also the paired difference strategy minus the reference
+    n_boot: int = 1000
+
+
+@dataclass
+class CaseConf:
+    """A case of interest for PRIM: ``outcome`` (or its difference against ``versus`` at
+    the same point) at least / at most a threshold, for one strategy, ``each`` or ``all``."""
+
+    label: str = ""  # default: the case's name
+    outcome: str = "final_sanctioning"
+    strategy: str = "all"  # all (pooled, strategy an input) | each | a strategy name
+    versus: str | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+
+
+@dataclass
+class DiscoveryConf:
+    """PRIM settings and the cases of interest."""
+
+    cases: dict[str, Any] = field(default_factory=dict)  # name -> a CaseConf mapping
+    threshold: float = 0.8
+    peel_alpha: float = 0.05
+    mass_min: float = 0.05
+    prune_alpha: float | None = 0.05  # lift restrictions with a larger quasi-p-value (null: keep)
+
+
+@dataclass
+class AnalyseConf:
+    """``conf/analyse.yaml``: the decision analysis of ``python -m experiments.analyse``."""
+
+    experiment: str = MISSING
+    strategies: list[str] = MISSING
+    strategy_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference: str = "none"
+    n_seeds: int = MISSING
+    seed: int = 20220224
+    workers: int = 2
+    chunk_points: int = 50
+    k_adoptions: int = 3
+    budget: float = 4.0
+    institution: Institution = Institution.none
+    sample_priors: bool = True
+    dry_run: bool = False
+    pilot_points: int = 4
+    publish: bool = False
+    report: str = "docs/analysis.md"
+    figures_dir: str = "docs/figures"
+    designs: DesignsConf = field(default_factory=DesignsConf)
+    outcomes: dict[str, Any] = MISSING  # name -> an OutcomeConf mapping (checked when converted)
+    sensitivity: SensitivityConf = MISSING
+    discovery: DiscoveryConf = field(default_factory=DiscoveryConf)
+    uncertainty: UncertaintyConf = MISSING
+    scenario: ScenarioConf = MISSING
+    model: ModelConf = MISSING  # type: ignore[valid-type]
+    calendar: CalendarConf = MISSING
+    instruments: dict[str, InstrumentConf] = MISSING
+
+
 PRIMARY_SCHEMAS: dict[str, type] = {
     "config": ExperimentConf,
     "votes": VotesConf,
     "calibrate": CalibrateConf,
     "validate": ValidateConf,
+    "analyse": AnalyseConf,
 }
 """Primary config name (``conf/<name>.yaml``) -> its schema."""
 
@@ -196,6 +310,7 @@ def register_configs() -> None:
     cs.store(name="votes_config", node=VotesConf)
     cs.store(name="calibrate_config", node=CalibrateConf)
     cs.store(name="validate_config", node=ValidateConf)
+    cs.store(name="analyse_config", node=AnalyseConf)
 
 
 register_configs()

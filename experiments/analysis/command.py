@@ -1,0 +1,257 @@
+"""``python -m experiments.analyse``: which strategy is robust, what drives the outcomes,
+and where each strategy fails.
+
+    python -m experiments.analyse                        # the default analysis
+    python -m experiments.analyse --dry-run              # runs, timed estimate, disk; no run
+    python -m experiments.analyse experiment=robustness  # presets: conf/analyse/experiment/
+    python -m experiments.analyse uncertainty=as_in_2022 n_seeds=32
+    python -m experiments.analyse publish=true           # also docs/analysis.md + figures
+
+Every point of every design is run for every strategy on the same seeds, chunk by chunk
+(a stopped analysis resumes from its chunks when started again in the same folder:
+``hydra.run.dir=<folder>``); then ``runs.parquet``, ``scenarios.parquet``,
+``robustness.csv``, ``sensitivity.csv``, ``discovery.json``, the figures, ``analysis.md``
+and, last, ``manifest.json`` are written into Hydra's run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import hydra
+import pandas as pd
+from hydra import compose, initialize_config_dir
+from hydra.core.hydra_config import HydraConfig
+from matplotlib.figure import Figure
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.analysis import tables
+from experiments.analysis.chunks import ChunkStore
+from experiments.analysis.report import ReportInputs, build_report
+from experiments.analysis.runner import run_plan
+from experiments.analysis.settings import Settings, design_info, fingerprint, settings
+from experiments.workflow import atomic, cli, errors, outputs
+from experiments.workflow.paths import CONF_DIR, ROOT, resolve
+from experiments.workflow.schema import AnalyseConf
+
+log = logging.getLogger(__name__)
+
+SEARCH_PATH = f"hydra.searchpath=['file://{CONF_DIR / 'analyse'}']"
+"""The analysis presets live in ``conf/analyse/experiment/`` (the group ``experiment``)."""
+MANIFEST = "manifest.json"
+REPORT = "analysis.md"
+FIGURES = "figures"
+
+
+def _write_table(path: Path, frame: pd.DataFrame) -> None:
+    if path.suffix == ".csv":
+        atomic.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    else:
+        atomic.atomic_write(path, lambda tmp: frame.to_parquet(tmp, compression="zstd"))
+
+
+def _write_figures(figs: dict[str, Figure], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, fig in figs.items():
+        atomic.atomic_write(folder / name, lambda tmp, f=fig: f.savefig(tmp, format="png", dpi=110))
+
+
+def _scenarios_for_parquet(frame: pd.DataFrame) -> pd.DataFrame:
+    """Documented types: keys dictionary-encoded, ``point`` int32."""
+    return frame.assign(
+        design=frame["design"].astype("category"),
+        point=frame["point"].astype("int32"),
+        strategy=pd.Categorical(frame["strategy"].astype(str), categories=frame.attrs["order"]),
+    )
+
+
+def compute_tables(s: Settings, runs: pd.DataFrame) -> dict[str, Any]:
+    """Scenarios, robustness, sensitivity and discovery cases from the runs."""
+    c = s.c
+    runs = tables.censor(runs, c.calendar.n_steps)
+    scenarios = tables.scenarios_table(runs, s.designs, s.space, s.outcomes)
+    scenarios.attrs["order"] = s.strategies
+    out: dict[str, Any] = {"scenarios": scenarios, "robustness": None, "sensitivity": None}
+    out["cases"] = []
+    if "explore" in s.designs:
+        out["robustness"] = tables.robustness_table(
+            scenarios, runs, s.outcomes, c.reference, c.seed, c.sensitivity.n_boot
+        )
+        if c.discovery.cases:
+            from experiments.analysis.cases import discover_cases  # imports the workbench
+
+            out["cases"] = discover_cases(scenarios, s.space, c.discovery, s.strategies)
+    if {"morris", "sobol"} & set(s.designs):
+        reference = c.reference if c.sensitivity.paired else None
+        out["sensitivity"] = tables.sensitivity_table(
+            runs, s.designs, s.strategies, c.sensitivity.outcomes, reference,
+            c.sensitivity.n_boot, c.seed,
+        )  # fmt: skip
+    return out
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+
+
+def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
+    """Run the analysis ``cfg`` into ``out``; return the manifest (written last)."""
+    started, t0 = outputs.now_iso(), time.perf_counter()
+    s = settings(cfg)
+    c, plan = s.c, s.plan
+    out.mkdir(parents=True, exist_ok=True)
+    chunks = ChunkStore(out / tables.RUNS, fingerprint(s))
+    t1 = time.perf_counter()
+    resumed = run_plan(plan, s.configs, chunks, c.k_adoptions, c.workers, c.experiment)
+    needed = ["design", "point", "strategy", "seed", *(o.name for o in s.outcomes)]
+    runs = chunks.finalize().select(needed).to_pandas()
+    t_simulate = time.perf_counter() - t1
+
+    t2 = time.perf_counter()
+    result = compute_tables(s, runs)
+    files = {tables.RUNS: len(runs)}
+    _write_table(out / tables.SCENARIOS, _scenarios_for_parquet(result["scenarios"]))
+    files[tables.SCENARIOS] = len(result["scenarios"])
+    for name, key in ((tables.ROBUSTNESS, "robustness"), (tables.SENSITIVITY, "sensitivity")):
+        if result[key] is not None:
+            _write_table(out / name, result[key])
+            files[name] = len(result[key])
+    if result["cases"]:
+        records = [case.as_dict() for case in result["cases"]]
+        atomic.write_json(out / tables.DISCOVERY, {"cases": records})
+        files[tables.DISCOVERY] = len(records)
+    t_tables = time.perf_counter() - t2
+
+    t3 = time.perf_counter()
+    meta = _meta(s, overrides, plan.n_runs, t_simulate, t_tables, resumed)
+    inputs = ReportInputs(meta, s.space, s.outcomes, result["scenarios"], result["robustness"],
+                          result["sensitivity"], result["cases"])  # fmt: skip
+    text, figs = build_report(inputs)
+    _write_figures(figs, out / FIGURES)
+    atomic.write_text(out / REPORT, text)
+    if c.publish:
+        _write_figures(figs, resolve(c.figures_dir))
+        atomic.write_text(resolve(c.report), text)
+        log.info("published %s and %d figures in %s", c.report, len(figs), c.figures_dir)
+    t_report = time.perf_counter() - t3
+
+    manifest = {
+        "experiment": c.experiment,
+        "uncertainty": {
+            "name": c.uncertainty.name,
+            "dimensions": [_dimension(d, s) for d in s.space.space.dimensions],
+            "fixed": dict(s.space.space.fixed),
+            "from_accepted_set": list(s.space.from_set),
+            "accepted_sets": len(s.space.sets),
+        },
+        "designs": design_info(s),
+        "strategies": s.strategies,
+        "reference": c.reference,
+        "root_seed": c.seed,
+        "n_seeds": len(plan.seeds),
+        "seeds": plan.seeds.tolist(),
+        "n_points": plan.n_points,
+        "n_runs": plan.n_runs,
+        "chunks_resumed": resumed,
+        "overrides": list(overrides),
+        "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
+        "accepted_sets_file": _file(resolve(c.uncertainty.calibration_dir) / "accepted.parquet"),
+        "data_file": _file(resolve(c.scenario.data_file)),
+        "git": outputs.git_state(ROOT),
+        "packages": {**outputs.package_versions(), **_versions("SALib", "ema-workbench")},
+        "python": sys.version.split()[0],
+        "files": files,
+        "figures": sorted(figs),
+        "started": started,
+        "finished": outputs.now_iso(),
+        "timings_s": {
+            "simulate": round(t_simulate, 3),
+            "tables": round(t_tables, 3),
+            "report": round(t_report, 3),
+            "total": round(time.perf_counter() - t0, 3),
+        },
+    }
+    atomic.write_json(out / MANIFEST, manifest, default=str)
+    log.info("done in %s: %s", _duration(manifest["timings_s"]["total"]), out)
+    return manifest
+
+
+def _dimension(d: Any, s: Settings) -> dict[str, Any]:
+    span = {"values": list(d.values)} if d.kind == "categorical" else {"lo": d.lo, "hi": d.hi}
+    return {"name": d.name, "kind": d.kind, **span, "origin": s.space.origin.get(d.name, "")}
+
+
+def _file(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "sha256": outputs.file_sha256(path) if path.exists() else None}
+
+
+def _versions(*names: str) -> dict[str, str]:
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _meta(
+    s: Settings, overrides: Sequence[str], n_runs: int, t_sim: float, t_tab: float, resumed: int
+) -> dict[str, Any]:
+    c = s.c
+    runtime = f"simulated in {_duration(t_sim)}, tables in {_duration(t_tab)}"
+    if resumed:
+        runtime += f" ({resumed} chunks from an earlier start)"
+    return {
+        "experiment": c.experiment,
+        "uncertainty": c.uncertainty.name,
+        "seed": c.seed,
+        "n_seeds": len(s.plan.seeds),
+        "strategies": s.strategies,
+        "reference": c.reference,
+        "designs": design_info(s),
+        "n_runs": n_runs,
+        "runtime": runtime,
+        "command": "".join(f" {o}" for o in overrides),
+        "start": c.calendar.start,
+        "n_steps": c.calendar.n_steps,
+        "k_adoptions": c.k_adoptions,
+        "sample_priors": c.sample_priors,
+    }
+
+
+# --------------------------------------------------------------------------- entry point
+def _task_overrides(task: Sequence[str]) -> list[str]:
+    return [o for o in task if not o.startswith("hydra.searchpath")]
+
+
+@hydra.main(config_path=str(CONF_DIR), config_name="analyse", version_base="1.3")
+def _task(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    with errors.reporting(AnalyseConf):
+        run_analysis(cfg, Path(hc.runtime.output_dir), _task_overrides(hc.overrides.task))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m experiments.analyse [--dry-run] [overrides]``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--dry-run" in args:
+        args = [a for a in args if a != "--dry-run"] + ["dry_run=true"]
+    args.append(SEARCH_PATH)
+    if not any(a.startswith("-") for a in args):
+        with errors.reporting(AnalyseConf):
+            with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+                cfg = compose("analyse", overrides=args)
+            if cfg.dry_run:
+                from experiments.analysis.dryrun import dry_run_text
+
+                sys.stdout.write(dry_run_text(settings(cfg)))
+                return
+    cli.run_cli("analyse", settings, _task, AnalyseConf, args)

@@ -1,0 +1,263 @@
+"""The plain-words report of an analysis (``analysis.md``) and its figures.
+
+Every sentence is computed from the tables (robustness, sensitivity, discovery cases): a
+strategy is called robust only by a named measure, an input influential only by its
+index and interval, a failure region only by a PRIM box with its coverage and density.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from experiments.analysis import figures
+from experiments.analysis.cases import CaseResult
+from experiments.analysis.report_text import (
+    case_section,
+    conclusion,
+    institution_split,
+    pct,
+    sensitivity_words,
+)
+from experiments.analysis.robustness import Outcome
+from experiments.analysis.space import AnalysisSpace
+from sim import ModelParams
+
+log = logging.getLogger(__name__)
+
+PREFIX = "analysis_"
+"""Figure files are named ``analysis_<what>.png`` (in ``figures/`` beside the report)."""
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report is computed from."""
+
+    meta: dict[str, Any]  # experiment, uncertainty, seed, n_seeds, strategies, designs, ...
+    space: AnalysisSpace
+    outcomes: list[Outcome]
+    scenarios: pd.DataFrame
+    robustness: pd.DataFrame | None
+    sensitivity: pd.DataFrame | None
+    cases: list[CaseResult]
+
+
+def labels_for(space: AnalysisSpace) -> dict[str, str]:
+    """Short figure labels: ``model.<name>`` -> ``<name>``."""
+    names = [*space.names, *(f"model.{n}" for n in space.from_set)]
+    return {n: n.removeprefix("model.") for n in names}
+
+
+def pick_robust(robustness: pd.DataFrame, outcome: str, reference: str) -> dict[str, str | None]:
+    """The strategy ranked first by each robustness measure on ``outcome``."""
+    rows = robustness[robustness["outcome"] == outcome]
+    regret = rows.sort_values(["mean_regret", "max_regret"], kind="stable").iloc[0]["strategy"]
+    others = rows[rows["strategy"] != reference]
+    beat = others.sort_values("p_better", ascending=False, kind="stable").iloc[0]["strategy"]
+    meeting = None
+    if rows["share_meeting"].notna().any():
+        meeting = rows.sort_values(
+            ["share_meeting", "mean_regret"], ascending=[False, True], kind="stable"
+        ).iloc[0]["strategy"]
+    return {"regret": regret, "beat": beat, "meeting": meeting}
+
+
+def _robustness_rows(rob: pd.DataFrame, outcome: Outcome) -> str:
+    rows = rob[rob["outcome"] == outcome.name].sort_values("mean_regret", kind="stable")
+    target = "share meeting target" + (
+        f" ({'>=' if outcome.direction == 'higher' else '<='} {outcome.target:g})"
+        if outcome.target is not None
+        else ""
+    )
+    lines = [
+        f"| strategy | mean [5%, 95%] over worlds | P(better than `{rows['reference'].iloc[0]}`) "
+        f"[95% CI] | P(tied) | mean regret | max regret | share best | {target} |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows.itertuples(index=False):
+        beat = "-" if np.isnan(r.p_better) else (
+            f"{pct(r.p_better)} [{pct(r.p_better_low)}, {pct(r.p_better_high)}]"
+        )  # fmt: skip
+        tied = "-" if np.isnan(r.p_tied) else pct(r.p_tied)
+        meeting = "-" if np.isnan(r.share_meeting) else pct(r.share_meeting)
+        lines.append(
+            f"| `{r.strategy}` | {r.mean:.2f} [{r.p05:.2f}, {r.p95:.2f}] | {beat} | {tied} | "
+            f"{r.mean_regret:.2f} | {r.max_regret:.2f} | {pct(r.share_best)} | {meeting} |"
+        )
+    return "\n".join(lines)
+
+
+def _design_lines(meta: Mapping[str, Any]) -> str:
+    lines = []
+    for name, d in meta["designs"].items():
+        lines.append(f"- `{name}`: {d['description']} = {d['rows']} points")
+    return "\n".join(lines)
+
+
+def build_report(inputs: ReportInputs) -> tuple[str, dict[str, Figure]]:
+    """The Markdown report and its figures (file name -> Figure)."""
+    meta, space, outcomes = inputs.meta, inputs.space, inputs.outcomes
+    reference, headline = meta["reference"], outcomes[0]
+    labels = labels_for(space)
+    figs: dict[str, Figure] = {}
+    sections: list[str] = []
+    robust: dict[str, str | None] = {}
+    explore = inputs.scenarios[inputs.scenarios["design"] == "explore"]
+    rob = inputs.robustness
+    if rob is not None and len(rob):
+        robust = pick_robust(rob, headline.name, reference)
+        points = explore.assign(strategy=explore["strategy"].astype(str))
+        figs[f"{PREFIX}outcomes.png"] = figures.outcome_distributions(
+            points, outcomes, reference=reference
+        )
+        figs[f"{PREFIX}regret.png"] = figures.regret_chart(rob, outcomes, reference=reference)
+        other = []
+        for o in outcomes[1:]:
+            pick = pick_robust(rob, o.name, reference)
+            best = rob[(rob["outcome"] == o.name) & (rob["strategy"] == pick["beat"])]
+            beat = (
+                f"most often better than `{reference}`: `{pick['beat']}` "
+                f"({pct(best['p_better'].iloc[0])} of paired runs)"
+                if best["p_better"].iloc[0] > 0
+                else f"no strategy is ever better than `{reference}`"
+            )
+            other.append(
+                f"- {o.label or o.name} ({o.direction} is better): lowest mean regret "
+                f"`{pick['regret']}`; {beat}."
+            )
+        split = institution_split(explore, headline, reference)
+        sections.append(
+            "## Which strategy is robust\n\n"
+            f"Over the {meta['designs']['explore']['rows']} worlds of the explore design "
+            f"(headline outcome: {headline.label or headline.name}):\n\n"
+            f"{_robustness_rows(rob, headline)}\n\n"
+            "Regret: shortfall from the best strategy in the same world. P(better): share of "
+            "(world, seed) pairs, on common seeds, where the strategy strictly beats "
+            f"`{reference}`; P(tied): share where both end equal.\n\n"
+            + "\n".join(other)
+            + (f"\n\n{split}" if split else "")
+            + f"\n\n![outcomes](figures/{PREFIX}outcomes.png)\n\n"
+            f"![regret](figures/{PREFIX}regret.png)\n"
+        )
+    else:
+        sections.append("## Which strategy is robust\n\nNo explore design in this analysis.\n")
+    main = robust.get("regret") or meta["strategies"][0]
+    sens = inputs.sensitivity
+    if sens is not None and len(sens):
+        text, sens_figs = sensitivity_words(sens, headline, main, reference, labels, PREFIX)
+        figs.update(sens_figs)
+        sections.append("## Which inputs matter\n\n" + text)
+    else:
+        sections.append("## Which inputs matter\n\nNo Morris or Sobol' design in this analysis.\n")
+    if inputs.cases:
+        text, case_figs = case_section(inputs.cases, main, labels, PREFIX)
+        figs.update(case_figs)
+        sections.append("## Where each strategy fails\n\n" + text)
+    top = conclusion(explore, rob, sens, inputs.cases, headline, reference, robust, labels)
+    priors = (
+        "country attributes drawn from their priors in every run"
+        if meta["sample_priors"]
+        else "country attributes at their stated values"
+    )
+    body = (
+        f"# Which strategy is robust? Decision analysis\n\n"
+        f"Generated by `python -m experiments.analyse{meta['command']}` (experiment "
+        f"`{meta['experiment']}`, uncertainty space `{meta['uncertainty']}`, seed "
+        f"{meta['seed']}); {meta['n_runs']:,} runs, {meta['runtime']}. Do not edit by hand.\n\n"
+        f"{top}\n\n"
+        "## What was run\n\n"
+        f"{_space_lines(space, meta)}\n\n"
+        f"Designs over the {len(space.space.free)} sampled dimensions (D):\n\n"
+        f"{_design_lines(meta)}\n\n"
+        f"Every point was run for each of {len(meta['strategies'])} strategies "
+        f"({', '.join(f'`{s}`' for s in meta['strategies'])}) on the same {meta['n_seeds']} "
+        f"seeds, over the full year from {meta['start']} ({meta['n_steps']} weeks); "
+        f"{priors}. Outcomes: {_outcome_list(outcomes, meta)}.\n\n" + "\n".join(sections)
+    )
+    named = top + "\n".join(sections)
+    return body + "\n## Inputs named in this report\n\n" + glossary(space, named), figs
+
+
+def _outcome_list(outcomes: Sequence[Outcome], meta: Mapping[str, Any]) -> str:
+    parts = []
+    for o in outcomes:
+        target = ""
+        if o.target is not None:
+            target = f", target {'>=' if o.direction == 'higher' else '<='} {o.target:g}"
+        if o.name == "weeks_to_kth_adoption":
+            target += f"; k = {meta['k_adoptions']}"
+        if o.name.startswith("weeks_to_"):
+            target += f"; never = {meta['n_steps'] + 1} weeks"
+        parts.append(f"{o.label or o.name} (`{o.name}`, {o.direction} is better{target})")
+    return "; ".join(parts)
+
+
+def _space_lines(space: AnalysisSpace, meta: Mapping[str, Any]) -> str:
+    free = {d.name for d in space.space.free}
+    lines = []
+    if "accepted_set" in free:
+        lines.append(
+            f"- `accepted_set`: one of {len(space.sets)} accepted calibration sets, which "
+            f"supplies the {len(space.from_set)} parameters the 2022 record identifies "
+            f"(identified or weakly identified): {', '.join(f'`{n}`' for n in space.from_set)}."
+        )
+    deep = [n for n in space.deep if f"model.{n}" in free]
+    if deep:
+        lines.append(
+            f"- {len(deep)} deep uncertainties (not identified by the record, or never "
+            "calibrated), each over its whole documented range: "
+            + ", ".join(f"`{n}`" for n in deep)
+            + "."
+        )
+    for d in space.space.dimensions:
+        if d.name in free and space.origin.get(d.name) in ("scenario lever", "uncertainty.model"):
+            span = (
+                "{" + ", ".join(str(v).lower() for v in d.values) + "}"
+                if d.kind == "categorical"
+                else f"[{d.lo:g}, {d.hi:g}]"
+            )
+            lines.append(f"- `{d.name}` ({space.origin[d.name]}): {span}.")
+    for name, value in space.space.fixed.items():
+        lines.append(f"- `{name}` held at {str(value).lower()}.")
+    return "\n".join(lines)
+
+
+PARAM_DOCS = {f"model.{f.name}": f.metadata["doc"] for f in fields(ModelParams)}
+LEVER_DOCS = {
+    "accepted_set": "which accepted calibration set supplies the identified parameters",
+    "budget": "Japan's weekly outreach budget, budget units (1 = one leaders' visit a week)",
+    "institution": "backing from the start: `none` (as in 2022; UNGA backing from "
+    "2022-03-02) or `unsc` (a UN Security Council mandate, counterfactual)",
+    "timor_leste": "Timor-Leste simulated as an eleventh member",
+    "strategy": "Japan's strategy",
+}
+
+
+def glossary(space: AnalysisSpace, text: str) -> str:
+    """Meaning and range of every input named (in backticks) in ``text``."""
+    ranges = {d.name: d for d in space.space.dimensions}
+    rows = ["| input | meaning | range |", "|---|---|---|"]
+    seen = set(re.findall(r"`([A-Za-z_.]+)`", text))
+    for name, doc in {**LEVER_DOCS, **PARAM_DOCS}.items():
+        short = name.removeprefix("model.")
+        if short not in seen and name not in seen:
+            continue
+        d = ranges.get(name)
+        if d is None and name.startswith("model."):
+            lo, hi = next(f.metadata["range"] for f in fields(ModelParams) if f.name == short)
+            span = f"[{lo:g}, {hi:g}] (from the accepted set)"
+        elif d is None:
+            span = "-"
+        elif d.kind == "categorical":
+            span = "{" + ", ".join(str(v).lower() for v in d.values) + "}"
+        else:
+            span = f"[{d.lo:g}, {d.hi:g}]"
+        rows.append(f"| `{short}` | {doc} | {span} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,126 @@
+"""An analysis config, converted and checked once: the space, the point configs, the
+outcomes, the designs and the run plan.
+
+:func:`settings` is the conversion the command line checks before Hydra creates a folder:
+bad input raises a one-line :class:`~experiments.workflow.errors.ConfigError` naming the
+key (exit status 2, nothing written).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.analysis.cases import check_cases
+from experiments.analysis.design import Design
+from experiments.analysis.robustness import Outcome
+from experiments.analysis.runner import Plan, make_designs
+from experiments.analysis.space import AnalysisSpace, PointConfigs, build_space, experiment_conf
+from experiments.analysis.tables import outcomes_from_conf
+from experiments.workflow.convert import replicate
+from experiments.workflow.errors import ConfigError
+from experiments.workflow.outputs import file_sha256
+from experiments.workflow.paths import ROOT, resolve
+from experiments.workflow.schema import AnalyseConf
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an analysis needs, as plain values."""
+
+    c: AnalyseConf
+    space: AnalysisSpace
+    configs: PointConfigs
+    outcomes: list[Outcome]
+    designs: dict[str, Design]
+    plan: Plan
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(self.plan.strategies)
+
+
+def _at_least(key: str, value: int, lo: int) -> None:
+    if value < lo:
+        raise ConfigError(key, f"must be an integer >= {lo}, got {value!r}")
+
+
+def settings(cfg: DictConfig | AnalyseConf) -> Settings:
+    """Convert and check a composed analysis config (one-line ``ConfigError`` on bad input)."""
+    c: AnalyseConf = OmegaConf.to_object(cfg) if isinstance(cfg, DictConfig) else cfg  # type: ignore[assignment]
+    _at_least("workers", c.workers, 1)
+    _at_least("chunk_points", c.chunk_points, 1)
+    _at_least("pilot_points", c.pilot_points, 1)
+    _at_least("k_adoptions", c.k_adoptions, 1)
+    _at_least("sensitivity.n_boot", c.sensitivity.n_boot, 10)
+    seeds = replicate(experiment_conf(c))
+    space = build_space(c.uncertainty)
+    configs = PointConfigs(c, space)
+    if c.reference not in configs.strategies:
+        raise ConfigError(
+            "reference", f"{c.reference!r} is not among the strategies", configs.strategies
+        )
+    outcomes = outcomes_from_conf(c.outcomes)
+    names = [o.name for o in outcomes]
+    for name in c.sensitivity.outcomes:
+        if name not in names:
+            raise ConfigError("sensitivity.outcomes", f"{name!r} is not an outcome", names)
+    check_cases(c.discovery, configs.strategies, names)
+    designs = make_designs(space.space, c.designs, c.seed)
+    plan = Plan(designs, tuple(configs.strategies), seeds, c.chunk_points)
+    return Settings(c, space, configs, outcomes, designs, plan)
+
+
+RESULT_KEYS = (
+    "strategies", "strategy_options", "n_seeds", "seed", "chunk_points", "k_adoptions",
+    "budget", "institution", "sample_priors", "designs", "uncertainty", "scenario", "model",
+    "calendar", "instruments",
+)  # fmt: skip
+"""Config keys the runs depend on (the rest, e.g. outcomes or workers, does not)."""
+
+
+def fingerprint(s: Settings) -> str:
+    """What the runs depend on: the config keys of :data:`RESULT_KEYS`, the accepted sets
+    and the model's source code. Chunks of another fingerprint are never mixed in."""
+    config = asdict(s.c)
+    payload: dict[str, Any] = {k: config[k] for k in RESULT_KEYS}
+    accepted = resolve(s.c.uncertainty.calibration_dir) / "accepted.parquet"
+    payload["accepted"] = file_sha256(accepted) if accepted.exists() else None
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "sim").glob("*.py")):
+        digest.update(path.read_bytes())
+    payload["sim"] = digest.hexdigest()
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def design_info(s: Settings) -> dict[str, dict[str, Any]]:
+    """Per design: method, size parameters and rows, in words for the report."""
+    d = len(s.space.space.free)
+    out = {}
+    for name, design in s.designs.items():
+        if design.method == "lhs":
+            words = f"Latin hypercube of {design.n} points"
+        elif design.method == "morris":
+            words = (
+                f"Morris screening, {design.n} trajectories x (D + 1 = {d + 1}) on "
+                f"{design.num_levels} levels"
+            )
+        else:
+            per = f"2D + 2 = {2 * d + 2}" if design.calc_second_order else f"D + 2 = {d + 2}"
+            words = (
+                f"Sobol' (Saltelli) design, N = {design.n} x ({per}), second-order indices "
+                f"{'on' if design.calc_second_order else 'off'}"
+            )
+        out[name] = {
+            "method": design.method,
+            "n": design.n,
+            "dimensions": d,
+            "rows": design.n_rows,
+            "description": words,
+        }
+    return out

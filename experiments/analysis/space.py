@@ -1,0 +1,264 @@
+"""The uncertainty space of an analysis and the simulation config of each of its points.
+
+:func:`build_space` reads ``conf/uncertainty/<name>.yaml`` (an ``UncertaintyConf``): the
+dimension ``accepted_set`` (an index into the calibration's accepted sets, which supply
+every parameter the 2022 record identifies), one ``model.<name>`` dimension per parameter
+the record does not identify (its whole documented range; statuses from
+:func:`experiments.calibration.identification.load_identification`), the ``model``
+entries of the file, and the scenario levers ``budget``, ``institution`` and
+``timor_leste``. :class:`PointConfigs` turns a design row into one
+:class:`sim.SimulationConfig` per strategy: the default composed config (calibrated store,
+default calendar from 2022-02-24) with ``dataclasses.replace`` of the parameters, budget,
+institution and members.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from typing import Any, TypeVar
+
+from experiments.analysis.design import Dimension, UncertaintySpace
+from experiments.calibration.identification import load_identification
+from experiments.workflow import store
+from experiments.workflow.convert import to_simulation_configs
+from experiments.workflow.errors import ConfigError, sim_errors
+from experiments.workflow.paths import resolve
+from experiments.workflow.schema import (
+    AnalyseConf,
+    DimensionConf,
+    Engine,
+    ExperimentConf,
+    UncertaintyConf,
+)
+from sim import INSTITUTIONS, ModelParams, SimulationConfig
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+ACCEPTED_SET = "accepted_set"
+LEVERS = ("budget", "institution", "timor_leste")
+"""Scenario levers an uncertainty space may vary (besides model parameters)."""
+FROM_SET = ("identified", "weakly identified")
+"""Identification statuses whose values come from an accepted set (the rest is deep)."""
+_RANGES = {f.name: tuple(float(x) for x in f.metadata["range"]) for f in fields(ModelParams)}
+
+
+@dataclass(frozen=True)
+class AnalysisSpace:
+    """The sampled space and what its dimensions stand for.
+
+    Attributes:
+        space: the dimensions and fixed values (``experiments.analysis.design``).
+        sets: model values of each accepted set (``{name: value}``; empty without sets).
+        from_set: parameters read from the accepted set of a point, in field order.
+        deep: parameters varied over their whole documented range as deep uncertainties.
+        origin: dimension name -> where it comes from (for the report).
+    """
+
+    space: UncertaintySpace
+    sets: tuple[dict[str, float], ...]
+    from_set: tuple[str, ...]
+    deep: tuple[str, ...]
+    origin: dict[str, str]
+
+    @property
+    def names(self) -> list[str]:
+        """Every dimension (sampled or fixed), in design column order."""
+        return [d.name for d in self.space.dimensions]
+
+    def set_values(self, row: Mapping[str, Any]) -> dict[str, float]:
+        """``model.<name>`` values the point's accepted set supplies (empty without sets)."""
+        if not self.sets:
+            return {}
+        chosen = self.sets[int(row[ACCEPTED_SET])]
+        return {f"model.{n}": chosen[n] for n in self.from_set}
+
+
+def entry_as(cls: type[T], key: str, entry: Any) -> T:
+    """A config mapping as the dataclass ``cls`` (one-line error on an unknown key). The
+    schema types such entries as plain mappings so that new ones can be added on the
+    command line (``+outcomes.<name>={...}``)."""
+    allowed = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    if not isinstance(entry, Mapping):
+        raise ConfigError(key, f"expected a mapping with keys {allowed}, got {entry!r}")
+    for name in entry:
+        if name not in allowed:
+            raise ConfigError(f"{key}.{name}", "unknown key", allowed)
+    return cls(**entry)
+
+
+def _dimension(key: str, name: str, raw: Any) -> Dimension:
+    entry = entry_as(DimensionConf, key, raw)
+    if entry.values is not None and not isinstance(entry.values, list | tuple):
+        raise ConfigError(f"{key}.values", f"must be a list, got {entry.values!r}")
+    for bound in ("lo", "hi"):
+        value = getattr(entry, bound)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ConfigError(f"{key}.{bound}", f"must be a number, got {value!r}")
+    with sim_errors(key):
+        return Dimension(
+            name,
+            entry.kind,  # type: ignore[arg-type]  # Dimension checks the kind
+            lo=None if entry.lo is None else float(entry.lo),
+            hi=None if entry.hi is None else float(entry.hi),
+            values=tuple(entry.values or ()),
+        )
+
+
+def _model_dimension(name: str, entry: Any) -> Dimension:
+    key = f"uncertainty.model.{name}"
+    if name not in _RANGES:
+        raise ConfigError(key, "not a model parameter", list(_RANGES))
+    dim = _dimension(key, f"model.{name}", entry)
+    lo, hi = _RANGES[name]
+    if dim.kind != "real" or not lo <= dim.lo <= dim.hi <= hi:  # type: ignore[operator]
+        raise ConfigError(key, f"must be a real range within the documented [{lo}, {hi}]")
+    return dim
+
+
+def _lever_dimension(name: str, entry: Any) -> Dimension:
+    key = f"uncertainty.levers.{name}"
+    if name not in LEVERS:
+        raise ConfigError(key, "unknown lever", LEVERS)
+    dim = _dimension(key, name, entry)
+    if name == "budget":
+        values = dim.values if dim.kind == "categorical" else (dim.lo, dim.hi)
+        if not all(_budget_ok(v) for v in values):
+            raise ConfigError(key, f"budgets must be finite numbers >= 0, got {list(values)}")
+    elif name == "institution":
+        bad = [v for v in dim.values if v not in INSTITUTIONS]
+        if dim.kind != "categorical" or bad:
+            raise ConfigError(
+                key, f"must be categorical over institutions, got {bad}", INSTITUTIONS
+            )
+    elif dim.kind != "categorical" or any(not isinstance(v, bool) for v in dim.values):
+        raise ConfigError(key, "must be categorical over [false, true]")
+    return dim
+
+
+def _budget_ok(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value >= 0
+
+
+def build_space(u: UncertaintyConf) -> AnalysisSpace:
+    """The uncertainty space of ``u``; a one-line :class:`ConfigError` names a bad key."""
+    folder = resolve(u.calibration_dir)
+    rows = load_identification(folder)
+    dims: list[Dimension] = []
+    origin: dict[str, str] = {}
+    sets: list[dict[str, float]] = []
+    from_set: list[str] = []
+    if u.accepted_sets:
+        try:
+            raw = store.load_accepted_sets(folder)
+        except ConfigError as exc:
+            raise ConfigError("uncertainty.accepted_sets", exc.message) from None
+        sets = [{k[6:]: v for k, v in s.items() if k.startswith("model.")} for s in raw]
+        from_set = [r.name for r in rows if r.status in FROM_SET and r.name in sets[0]]
+        dims.append(Dimension.integer(ACCEPTED_SET, 0, len(sets) - 1))
+        origin[ACCEPTED_SET] = f"one of {len(sets)} accepted calibration sets"
+    explicit = {name: _model_dimension(name, entry) for name, entry in u.model.items()}
+    deep = [r for r in rows if r.deep and r.name not in explicit] if u.deep else []
+    for r in deep:
+        dims.append(Dimension.real(f"model.{r.name}", r.low, r.high))
+        origin[f"model.{r.name}"] = f"deep uncertainty ({r.status}), whole range"
+    for name, dim in explicit.items():
+        dims.append(dim)
+        origin[dim.name] = "uncertainty.model"
+        if name in from_set:
+            from_set.remove(name)
+    for name, entry in u.levers.items():
+        dims.append(_lever_dimension(name, entry))
+        origin[name] = "scenario lever"
+    names = [d.name for d in dims]
+    for key in u.fixed:
+        if key not in names:
+            raise ConfigError(f"uncertainty.fixed.{key}", "not a dimension of the space", names)
+    try:
+        space = UncertaintySpace(tuple(dims), dict(u.fixed))
+    except ValueError as exc:
+        key = next((f"uncertainty.fixed.{k}" for k in u.fixed if repr(k) in str(exc)), "")
+        raise ConfigError(key or "uncertainty", str(exc)) from None
+    log.info(
+        "uncertainty space %r: %d dimensions (%d sampled): %d accepted sets, %d deep, levers %s",
+        u.name,
+        len(dims),
+        len(space.free),
+        len(sets),
+        len(deep),
+        ", ".join(n for n in names if n in LEVERS) or "none",
+    )
+    return AnalysisSpace(space, tuple(sets), tuple(from_set), tuple(r.name for r in deep), origin)
+
+
+# --------------------------------------------------------------------------- point configs
+def experiment_conf(c: AnalyseConf, timor_leste: bool | None = None) -> ExperimentConf:
+    """The run schema's view of an analysis config (what ``to_simulation_configs`` reads)."""
+    scenario = c.scenario
+    if timor_leste is not None:
+        scenario = replace(scenario, include_timor_leste=timor_leste, timor_leste_member=True)
+    return ExperimentConf(
+        experiment=c.experiment,
+        strategies=list(c.strategies),
+        strategy_options=dict(c.strategy_options),
+        n_seeds=c.n_seeds,
+        seed=c.seed,
+        engine=Engine.compiled,
+        workers=1,
+        chunk_size=max(c.n_seeds, 1),
+        keep_trajectories=False,
+        budget=c.budget,
+        institution=c.institution,
+        sample_priors=c.sample_priors,
+        sweep={},
+        k_adoptions=c.k_adoptions,
+        plots=False,
+        scenario=scenario,
+        model=c.model,
+        calendar=c.calendar,
+        instruments=c.instruments,
+    )
+
+
+class PointConfigs:
+    """One ``SimulationConfig`` per strategy at each design row.
+
+    Args:
+        c: the analysis config (plain dataclasses).
+        space: its :class:`AnalysisSpace`.
+    """
+
+    def __init__(self, c: AnalyseConf, space: AnalysisSpace) -> None:
+        self.space = space
+        tl = next((d for d in space.space.dimensions if d.name == "timor_leste"), None)
+        variants: Sequence[bool | None] = [None]
+        if tl is not None:
+            variants = (
+                [bool(space.space.fixed["timor_leste"])]
+                if tl.name in space.space.fixed
+                else tl.values
+            )
+        self.bases: dict[bool | None, list[tuple[str, SimulationConfig]]] = {}
+        for variant in variants:
+            points = to_simulation_configs(experiment_conf(c, variant))
+            self.bases[variant] = [(p.strategy, p.config) for p in points]
+        self.strategies = [s for s, _ in next(iter(self.bases.values()))]
+
+    def at(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
+        """``(strategy, config)`` for every strategy at design row ``row``."""
+        variant = bool(row["timor_leste"]) if "timor_leste" in row else None
+        base = self.bases[variant]
+        model = {k[6:]: v for k, v in self.space.set_values(row).items()}
+        model.update({k[6:]: float(v) for k, v in row.items() if k.startswith("model.")})
+        first = base[0][1]
+        changes: dict[str, Any] = {"params": replace(first.params, **model)}
+        if "budget" in row:
+            changes["budget"] = float(row["budget"])
+        if "institution" in row:
+            changes["institution"] = str(row["institution"])
+        with sim_errors():
+            return [(s, replace(config, **changes)) for s, config in base]

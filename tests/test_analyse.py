@@ -1,0 +1,306 @@
+"""`python -m experiments.analyse` on a tiny config: every output follows its documented
+schema, common seeds, determinism, resuming from chunks, the dry run, and bad input."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from hydra import compose, initialize_config_dir
+
+from experiments.analysis import runner, tables
+from experiments.analysis.chunks import ChunkStore
+from experiments.analysis.command import MANIFEST, REPORT, SEARCH_PATH, main, run_analysis
+from experiments.workflow.errors import ConfigError
+from experiments.workflow.paths import CONF_DIR
+from sim import replicate_seeds
+
+STRATEGIES = ("none", "uniform", "adaptive")
+TINY = (
+    "n_seeds=3",
+    "calendar.n_steps=8",
+    f"strategies=[{','.join(STRATEGIES)}]",
+    "designs.explore=24",
+    "designs.morris_trajectories=2",
+    "designs.sobol_n=2",
+    "chunk_points=16",
+    "sensitivity.n_boot=20",
+)
+"""A few seconds: 158 points x 3 strategies x 3 seeds over 8 weeks."""
+D = 32  # accepted_set, 28 deep uncertainties, budget, institution, timor_leste
+N_POINTS = 24 + 2 * (D + 1) + 2 * (D + 2)
+
+
+def compose_analyse(*overrides: str):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose("analyse", overrides=[*TINY, *overrides, SEARCH_PATH])
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("analysis") / "run"
+    return out, run_analysis(compose_analyse(), out, list(TINY))
+
+
+@pytest.fixture(scope="module")
+def tiny_again(tmp_path_factory) -> Path:
+    """The same analysis on one worker instead of two, in another folder."""
+    out = tmp_path_factory.mktemp("again") / "run"
+    run_analysis(compose_analyse("workers=1"), out)
+    return out
+
+
+def _arrow_type(field) -> str:  # noqa: ANN001
+    t = str(field.type)
+    if t.startswith("dictionary<values=string"):
+        return "dictionary<string>"
+    return {"double": "float64", "bool": "bool"}.get(t, t)
+
+
+def test_runs_and_scenarios_follow_their_schemas(tiny) -> None:
+    out, manifest = tiny
+    runs = pq.read_schema(out / tables.RUNS)
+    assert runs.names == list(tables.SCHEMAS[tables.RUNS])
+    for name, (kind, _doc) in tables.SCHEMAS[tables.RUNS].items():
+        assert _arrow_type(runs.field(name)) == kind, name
+    scen = pq.read_schema(out / tables.SCENARIOS)
+    dims = [d["name"] for d in manifest["uncertainty"]["dimensions"]]
+    from_set = [f"model.{n}" for n in manifest["uncertainty"]["from_accepted_set"]]
+    outcomes = list(manifest["config"]["outcomes"])
+    expected = ["design", "point", "strategy", *dims, *from_set, "n_seeds"]
+    for name in outcomes:
+        expected += [name, f"{name}_low", f"{name}_high"]
+    expected += ["weeks_to_kth_adoption_reached"]
+    assert scen.names == expected
+    documented = tables.SCHEMAS[tables.SCENARIOS]
+    for name in ("design", "point", "strategy", "n_seeds"):
+        assert _arrow_type(scen.field(name)) == documented[name][0], name
+    for name in [*from_set, *outcomes]:
+        assert _arrow_type(scen.field(name)) == "float64", name
+    frame = pd.read_parquet(out / tables.SCENARIOS)
+    assert len(frame) == N_POINTS * len(STRATEGIES) and (frame["n_seeds"] == 3).all()
+    for name in outcomes:  # the interval holds the mean
+        assert (frame[f"{name}_low"] <= frame[name] + 1e-12).all()
+        assert (frame[name] <= frame[f"{name}_high"] + 1e-12).all()
+    assert frame["final_sanctioning_low"].min() >= 0  # never below 0 for a count
+    assert manifest["files"][tables.RUNS] == N_POINTS * len(STRATEGIES) * 3
+
+
+def test_csv_and_json_outputs_follow_their_schemas(tiny) -> None:
+    out, manifest = tiny
+    rob = pd.read_csv(out / tables.ROBUSTNESS)
+    assert list(rob.columns) == list(tables.SCHEMAS[tables.ROBUSTNESS])
+    assert len(rob) == len(STRATEGIES) * len(manifest["config"]["outcomes"])
+    assert rob.loc[rob["strategy"] == "none", "p_better"].isna().all()
+    assert rob["p_better"].dropna().between(0, 1).all() and (rob["mean_regret"] >= 0).all()
+    sens = pd.read_csv(out / tables.SENSITIVITY, keep_default_na=False, na_values=[""])
+    assert list(sens.columns) == list(tables.SCHEMAS[tables.SENSITIVITY])
+    assert set(sens["method"]) == {"morris", "sobol"}
+    assert set(sens["versus"].dropna()) == {"none"}  # paired differences against none
+    assert sens.loc[sens["method"] == "sobol", "mu_star"].isna().all()
+    assert sens.loc[sens["method"] == "morris", "ST"].isna().all()
+    discovery = json.loads((out / tables.DISCOVERY).read_text())
+    cases = {(c["case"], c["strategy"]) for c in discovery["cases"]}
+    assert cases == {("cascade", "all"), *(("beats_reference", s) for s in STRATEGIES[1:])}
+    for case in discovery["cases"]:
+        assert {"rule", "n_points", "n_cases", "found", "coverage", "density", "mass", "limits",
+                "trajectory", "restricted"} <= set(case)  # fmt: skip
+        assert len(case["limits"]) >= D - 1
+
+
+def test_manifest_report_and_figures(tiny) -> None:
+    out, manifest = tiny
+    assert json.loads((out / MANIFEST).read_text())["n_runs"] == manifest["n_runs"]
+    assert manifest["n_points"] == N_POINTS and manifest["n_seeds"] == 3
+    assert manifest["seeds"] == replicate_seeds(20220224, 3).tolist()
+    assert manifest["designs"]["sobol"]["rows"] == 2 * (D + 2)
+    for key in ("git", "packages", "timings_s", "config", "accepted_sets_file", "uncertainty"):
+        assert key in manifest
+    assert "SALib" in manifest["packages"] and "ema-workbench" in manifest["packages"]
+    report = (out / REPORT).read_text()
+    for image in re.findall(r"\]\((figures/[^)]+)\)", report):
+        assert (out / image).exists(), image
+    assert {f"figures/{f}" for f in manifest["figures"]} == set(
+        re.findall(r"\]\((figures/[^)]+)\)", report)
+    )
+    assert "## Which strategy is robust" in report and "## Where each strategy fails" in report
+    assert not list(out.glob("*.tmp")) and not list(out.glob("*.chunks"))
+
+
+def test_every_strategy_runs_on_the_same_seeds(tiny) -> None:
+    out, _ = tiny
+    runs = pd.read_parquet(out / tables.RUNS)
+    seeds = replicate_seeds(20220224, 3).tolist()
+    for _, group in runs.groupby(["design", "point", "strategy"], observed=True):
+        assert group["seed"].tolist() == seeds
+
+
+def test_same_seed_same_tables_whatever_the_workers(tiny, tiny_again) -> None:
+    out, _ = tiny
+    for name in (tables.RUNS, tables.SCENARIOS):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(out / name), pd.read_parquet(tiny_again / name)
+        )
+    for name in (tables.ROBUSTNESS, tables.SENSITIVITY, tables.DISCOVERY):
+        assert (out / name).read_text() == (tiny_again / name).read_text(), name
+
+
+def test_another_seed_gives_other_tables(tiny, tmp_path: Path) -> None:
+    out, _ = tiny
+    other = tmp_path / "other"
+    run_analysis(compose_analyse("seed=7", "designs.morris_trajectories=0", "designs.sobol_n=0"),
+                 other)  # fmt: skip
+    a = pd.read_parquet(out / tables.SCENARIOS)
+    b = pd.read_parquet(other / tables.SCENARIOS)
+    assert not np.allclose(a.loc[a["design"] == "explore", "budget"], b["budget"])
+
+
+def test_a_stopped_analysis_resumes_from_its_chunks(tiny, tmp_path, monkeypatch) -> None:
+    out, _ = tiny
+    folder = tmp_path / "stopped"
+    calls = {"n": 0}
+    real = runner.runs_table
+
+    def stop_after_two(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "runs_table", stop_after_two)
+    with pytest.raises(KeyboardInterrupt):
+        run_analysis(compose_analyse(), folder)
+    assert len(list((folder / f"{tables.RUNS}.chunks").glob("*.parquet"))) == 2
+    assert not (folder / MANIFEST).exists() and not (folder / tables.RUNS).exists()
+    monkeypatch.setattr(runner, "runs_table", real)
+    manifest = run_analysis(compose_analyse(), folder)
+    assert manifest["chunks_resumed"] == 2
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(out / tables.SCENARIOS), pd.read_parquet(folder / tables.SCENARIOS)
+    )
+    # chunks of another analysis are never mixed in
+    (folder / f"{tables.RUNS}.chunks").mkdir()
+    (folder / f"{tables.RUNS}.chunks" / "plan.json").write_text('{"fingerprint": "other"}')
+    with pytest.raises(ConfigError, match=r"^hydra\.run\.dir: .* different analysis"):
+        run_analysis(compose_analyse(), folder)
+
+
+def test_chunk_store_interface(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    store = ChunkStore(tmp_path / "t.parquet", "abc")
+    assert not store.done("a-00000")
+    store.record("a-00001", pa.table({"x": [2]}))
+    store.record("a-00000", pa.table({"x": [1]}))
+    assert store.done("a-00000") and ChunkStore(tmp_path / "t.parquet", "abc").done("a-00001")
+    assert store.finalize().column("x").to_pylist() == [1, 2]  # chunk-id order
+    assert pq.read_table(tmp_path / "t.parquet").num_rows == 2
+    assert not (tmp_path / "t.parquet.chunks").exists()
+    with pytest.raises(ValueError, match="chunk id"):
+        ChunkStore(tmp_path / "u.parquet", "abc").done("../evil")
+
+
+def test_dry_run_prints_runs_time_and_disk(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    main(["--dry-run", *TINY, "pilot_points=2", f"hydra.run.dir={out}"])
+    text = capsys.readouterr().out
+    runs = N_POINTS * len(STRATEGIES) * 3
+    assert f"{N_POINTS:,} points x {len(STRATEGIES)} strategies x 3 seeds = {runs:,} runs" in text
+    assert re.search(r"pilot: [\d,]+ runs in [\d.]+ s = [\d,]+ runs/s", text)
+    assert re.search(r"estimated time: [\d.]+ (s|min) = simulation", text)
+    assert re.search(r"disk: at most [\d.]+ MB for runs\.parquet .* MB for scenarios", text)
+    assert not out.exists()
+
+
+BAD = [
+    (["+uncertainty.model.peer_wieght={kind:real,lo:0,hi:1}"],
+     ["uncertainty.model.peer_wieght", "not a model parameter", "allowed:", "peer_weight"]),
+    (["+uncertainty.model.peer_weight={kind:real,lo:0,hi:99}"],
+     ["uncertainty.model.peer_weight", "documented [0.0, 8.0]"]),
+    (["+uncertainty.levers.budget.low=1"],
+     ["uncertainty.levers.budget.low", "unknown key", "allowed:", "kind, lo, hi, values"]),
+    (["+uncertainty.levers.members={kind:categorical,values:[a]}"],
+     ["uncertainty.levers.members", "unknown lever", "timor_leste"]),
+    (["uncertainty.levers.institution.values=[none,nato]"],
+     ["uncertainty.levers.institution", "unsc"]),
+    (["+uncertainty.fixed.peer_weight=1"],
+     ["uncertainty.fixed.peer_weight", "not a dimension", "model.outreach_weight"]),
+    (["+uncertainty.fixed.budget=99"], ["uncertainty.fixed.budget", "outside its range"]),
+    (["uncertainty.deeep=false"], ["uncertainty.deeep", "unknown key", "allowed:", "deep"]),
+    (["uncertainty=nonesuch"], ["uncertainty", "allowed:", "as_in_2022", "default"]),
+    (["experiment=nonesuch"], ["experiment", "allowed:", "robustness"]),
+    (["designs.sobol_n=100"], ["designs.sobol_n", "power of two"]),
+    (["reference=nonesuch"], ["reference", "allowed:", "none"]),
+    (["+outcomes.final_sanctoning={direction:higher}"],
+     ["outcomes.final_sanctoning", "not an outcome", "final_sanctioning"]),
+    (["sensitivity.outcomes=[budget_spnt]"], ["sensitivity.outcomes", "budget_spnt"]),
+    (["discovery.cases.cascade.strategy=nonesuch"],
+     ["discovery.cases.cascade.strategy", "allowed:", "each"]),
+    (["n_seeds=0"], ["n_seeds", ">= 1"]),
+    (["model.peer_weight=99"], ["model.peer_weight", "[0.0, 8.0]"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "words"), BAD, ids=[" ".join(b[0]) for b in BAD])
+@pytest.mark.parametrize("dry", [False, True], ids=["run", "dry-run"])
+def test_bad_input_is_one_line_naming_the_key(capsys, tmp_path: Path, argv, words, dry) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as exc:
+        main([*TINY, *argv, *(["--dry-run"] if dry else []), f"hydra.run.dir={out}"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert not out.exists()  # no folder: no output that looks complete
+
+
+def test_readme_documents_every_analysis_column(project_root: Path) -> None:
+    readme = (project_root / "README.md").read_text()
+    assert "## Which strategy is robust?" in readme
+    for name, columns in tables.SCHEMAS.items():
+        assert f"#### `{name}`" in readme, name
+        for column, (kind, _doc) in columns.items():
+            assert f"| `{column}` | {kind} |" in readme, (name, column)
+
+
+PRESET_SIZES = {
+    "robustness": ("designs.explore=24",),
+    "sensitivity": ("designs.morris_trajectories=2", "designs.sobol_n=2"),
+    "discovery": ("designs.explore=24",),
+}
+PRESET_FILES = {
+    "robustness": {tables.ROBUSTNESS, tables.DISCOVERY},
+    "sensitivity": {tables.SENSITIVITY},
+    "discovery": {tables.ROBUSTNESS, tables.DISCOVERY},
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", sorted(PRESET_SIZES))
+def test_every_preset_runs_end_to_end(preset: str, tmp_path: Path) -> None:
+    overrides = [o for o in TINY if not o.startswith("designs.")]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "analyse",
+            overrides=[f"experiment={preset}", *overrides, *PRESET_SIZES[preset], SEARCH_PATH],
+        )
+    manifest = run_analysis(cfg, tmp_path / preset)
+    assert manifest["experiment"] == preset
+    optional = {tables.ROBUSTNESS, tables.SENSITIVITY, tables.DISCOVERY}
+    assert set(manifest["files"]) & optional == PRESET_FILES[preset]
+    assert (tmp_path / preset / REPORT).exists() and (tmp_path / preset / MANIFEST).exists()
+
+
+def test_docs_analysis_is_generated_with_its_figures(project_root: Path) -> None:
+    """docs/analysis.md comes from the default analysis and shows only existing figures."""
+    report = (project_root / "docs" / "analysis.md").read_text()
+    assert report.startswith("# Which strategy is robust?")
+    assert "Generated by `python -m experiments.analyse" in report
+    images = re.findall(r"\]\((figures/[^)]+)\)", report)
+    assert images and all((project_root / "docs" / i).exists() for i in images)

@@ -1,0 +1,96 @@
+"""The uncertainty space of the analysis and the simulation config of each point."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from experiments.analysis.command import SEARCH_PATH
+from experiments.analysis.space import ACCEPTED_SET, PointConfigs, build_space
+from experiments.calibration.identification import load_identification
+from experiments.workflow.errors import ConfigError
+from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.store import load_accepted_sets, load_model_params
+
+
+def _conf(*overrides: str):
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("analyse", overrides=["strategies=[none,uniform]", *overrides, SEARCH_PATH])
+    return OmegaConf.to_object(cfg)
+
+
+@pytest.fixture(scope="module")
+def default():
+    c = _conf()
+    space = build_space(c.uncertainty)
+    return c, space, PointConfigs(c, space)
+
+
+def test_default_space_follows_the_identification(default) -> None:
+    _, space, _ = default
+    rows = load_identification()
+    deep = [f"model.{r.name}" for r in rows if r.deep]
+    assert space.names == [ACCEPTED_SET, *deep, "budget", "institution", "timor_leste"]
+    identified = [r.name for r in rows if r.status in ("identified", "weakly identified")]
+    assert list(space.from_set) == identified
+    assert len(space.sets) == len(load_accepted_sets())
+    assert not {f"model.{n}" for n in space.from_set} & set(space.names)
+
+
+def test_a_point_config_takes_the_set_then_the_sampled_values(default) -> None:
+    c, space, configs = default
+    row = {ACCEPTED_SET: 5, "budget": 9.5, "institution": "unsc", "timor_leste": True}
+    row.update({n: (space.space.dimensions[i].lo) for i, n in enumerate(space.names) if
+                n.startswith("model.")})  # fmt: skip
+    pairs = configs.at(row)
+    assert [s for s, _ in pairs] == ["none", "uniform"]
+    chosen = load_accepted_sets()[5]
+    for strategy, config in pairs:
+        assert config.strategy == strategy
+        assert config.budget == 9.5 and config.institution == "unsc"
+        assert config.countries.codes[-1] == "TL" and config.countries.member.all()
+        assert config.calendar.n_steps == c.calendar.n_steps
+        for name in space.from_set:
+            assert getattr(config.params, name) == chosen[f"model.{name}"], name
+        for d in space.space.dimensions:
+            if d.name.startswith("model."):
+                assert getattr(config.params, d.name[6:]) == d.lo, d.name
+        store = load_model_params()
+        assert config.params.coalition_base == store.coalition_base  # sourced: kept
+    ten = configs.at({**row, "timor_leste": False})[0][1]
+    assert len(ten.countries.codes) == 10
+    assert replace(ten, countries=pairs[0][1].countries) == pairs[0][1]
+
+
+def test_fixed_dimensions_and_explicit_ranges() -> None:
+    c = _conf(
+        "uncertainty=as_in_2022",
+        "+uncertainty.model.peer_weight={kind: real, lo: 0.5, hi: 4.0}",
+        "+uncertainty.model.outreach_weight={kind: real, lo: 1.0, hi: 2.0}",
+    )
+    space = build_space(c.uncertainty)
+    free = [d.name for d in space.space.free]
+    assert "institution" not in free and "timor_leste" not in free
+    assert "peer_weight" not in space.from_set  # an explicit range replaces the set's value
+    dims = {d.name: d for d in space.space.dimensions}
+    assert (dims["model.peer_weight"].lo, dims["model.peer_weight"].hi) == (0.5, 4.0)
+    assert (dims["model.outreach_weight"].lo, dims["model.outreach_weight"].hi) == (1.0, 2.0)
+    assert list(PointConfigs(c, space).bases) == [False]  # ten members only
+
+
+def test_without_accepted_sets_the_store_supplies_the_identified_values() -> None:
+    c = _conf("uncertainty.accepted_sets=false", "uncertainty.deep=false")
+    space = build_space(c.uncertainty)
+    assert space.names == ["budget", "institution", "timor_leste"]
+    assert not space.sets and not space.from_set
+    config = PointConfigs(c, space).at({"budget": 2.0, "institution": "none", "timor_leste": False})
+    assert config[0][1].params == load_model_params()
+
+
+def test_a_missing_calibration_is_a_one_line_error(tmp_path) -> None:
+    c = _conf(f"uncertainty.calibration_dir={tmp_path}")
+    with pytest.raises(ConfigError, match=r"^uncertainty\.accepted_sets: .*accepted\.parquet"):
+        build_space(c.uncertainty)
