@@ -9,6 +9,7 @@ give bit-identical runs. Everything a run needs arrives as plain arrays in a
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -101,12 +102,21 @@ def params_record(params: tuple) -> np.ndarray:
 
 def eigenvector_centrality(network: np.ndarray, iterations: int = 200) -> np.ndarray:
     """Eigenvector centrality by power iteration (deterministic), scaled to max 1."""
-    n = network.shape[0]
+    network = np.ascontiguousarray(network, dtype=np.float64)
+    return _centrality(network.tobytes(), network.shape[0], iterations).copy()
+
+
+@functools.lru_cache(maxsize=32)
+def _centrality(network: bytes, n: int, iterations: int) -> np.ndarray:
+    """:func:`eigenvector_centrality` of a network given as bytes (cached: a sweep builds
+    thousands of worlds on the same network)."""
+    matrix = np.frombuffer(network, dtype=np.float64).reshape(n, n)
     x = np.ones(n)
-    if not network.any():
+    if not matrix.any():
         return np.zeros(n)
+    step = matrix + np.eye(n)
     for _ in range(iterations):
-        x = (network + np.eye(n)) @ x
+        x = step @ x
         x = x / x.max()
     return x
 

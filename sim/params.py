@@ -9,7 +9,7 @@ it (``sim.rules``), so a weight matters against the sum of the others.
 from __future__ import annotations
 
 from collections import namedtuple
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -292,8 +292,9 @@ class ModelParams:
 
     def values(self) -> tuple:
         """The parameters as a plain named tuple (what the compiled kernel takes)."""
-        return ModelParamsValues(*(float(v) for v in astuple(self)))
+        return ModelParamsValues(*(float(getattr(self, name)) for name in _NAMES))
 
 
-ModelParamsValues = namedtuple("ModelParamsValues", [f.name for f in fields(ModelParams)])
+_NAMES = tuple(f.name for f in fields(ModelParams))
+ModelParamsValues = namedtuple("ModelParamsValues", _NAMES)
 """Plain tuple of :class:`ModelParams` (same field names), for the compiled kernel."""
