@@ -1,0 +1,130 @@
+"""Sidebar controls: strategies, budget, institution, members, model parameters, seeds.
+
+Every control writes a new :class:`~experiments.dashboard.settings.Settings` value into
+the session's reactive settings; ranges and help text come from the parameter metadata.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import solara
+
+from experiments.dashboard.settings import (
+    INSTITUTION_HELP,
+    INSTITUTION_NAMES,
+    MAIN_PARAMS,
+    MAX_SEEDS,
+    ParamInfo,
+    Settings,
+    param_info,
+)
+from sim.strategies import STRATEGIES
+
+CAPTION = {"font-size": "12px", "color": "#616161", "line-height": "1.3"}
+
+
+def _update(settings: solara.Reactive[Settings], **changes: Any) -> None:
+    settings.set(replace(settings.value, **changes))
+
+
+@solara.component
+def Caption(text: str) -> None:
+    """Small grey help text under a control."""
+    solara.Text(text, style=CAPTION)
+
+
+@solara.component
+def StrategySelect(settings: solara.Reactive[Settings]) -> None:
+    """The strategies compared (multi-select), with the registry's one-line descriptions."""
+    solara.SelectMultiple(
+        "strategies compared",
+        values=list(settings.value.strategies),
+        all_values=list(STRATEGIES),
+        on_value=lambda names: _update(settings, strategies=tuple(names)),
+        classes=["strategy-select"],
+    )
+    with solara.Details("what the strategies do"):
+        for name, strategy in STRATEGIES.items():
+            doc = (strategy.fn.__doc__ or "").strip().split("\n")[0]
+            Caption(f"{name}: {doc}")
+
+
+@solara.component
+def ScenarioControls(settings: solara.Reactive[Settings]) -> None:
+    """Budget, institutional backing and members."""
+    s = settings.value
+    solara.InputFloat(
+        "budget (budget units per week)",
+        value=s.budget,
+        on_value=lambda v: _update(settings, budget=float(v)),
+        classes=["budget-input"],
+    )
+    Caption("1 budget unit = one leaders' visit per week; 0 = no outreach")
+    solara.Select(
+        "institutional backing from the start",
+        values=list(INSTITUTION_NAMES),
+        value=s.institution,
+        on_value=lambda v: _update(settings, institution=v),
+    )
+    Caption(INSTITUTION_HELP.get(s.institution, ""))
+    solara.Checkbox(
+        label="Timor-Leste as the 11th member",
+        value=s.timor_leste,
+        on_value=lambda v: _update(settings, timor_leste=bool(v)),
+    )
+
+
+@solara.component
+def SeedControls(settings: solara.Reactive[Settings]) -> None:
+    """Replicates per strategy and the root seed."""
+    s = settings.value
+    solara.InputInt(
+        f"replicates per strategy (n_seeds, 1-{MAX_SEEDS})",
+        value=s.n_seeds,
+        on_value=lambda v: _update(settings, n_seeds=int(v)),
+        classes=["seeds-input"],
+    )
+    solara.InputInt("root seed", value=s.seed, on_value=lambda v: _update(settings, seed=int(v)))
+    Caption("every strategy runs on the same replicate seeds (common random numbers)")
+
+
+@solara.component
+def ParamSlider(settings: solara.Reactive[Settings], info: ParamInfo) -> None:
+    """One model parameter: a slider over its documented range, and its help text."""
+    value = settings.value.param(info.name)
+    changed = value != info.calibrated
+    label = f"{info.name} = {value:.4g}" + (
+        f" (calibrated {info.calibrated:.4g})" if changed else ""
+    )
+
+    def set_value(v: float) -> None:
+        settings.set(settings.value.with_param(info.name, round(float(v), 6)))
+
+    solara.SliderFloat(
+        label, value=value, min=info.low, max=info.high, step=info.step, on_value=set_value
+    )
+    Caption(f"{info.help()} [{info.mechanism}]")
+
+
+@solara.component
+def ModelControls(settings: solara.Reactive[Settings]) -> None:
+    """The main model parameters, the others behind "more parameters", and a reset."""
+    infos = param_info()
+    n_changed = len(settings.value.model)
+    title = "model parameters (calibrated values"
+    title += f"; {n_changed} changed)" if n_changed else ")"
+    with solara.Details(title):
+        solara.Button(
+            "reset to the calibrated values",
+            on_click=lambda: _update(settings, model=()),
+            disabled=not n_changed,
+            text=True,
+        )
+        for name in MAIN_PARAMS:
+            ParamSlider(settings, infos[name])
+        with solara.Details("more parameters"):
+            for name, info in infos.items():
+                if name not in MAIN_PARAMS:
+                    ParamSlider(settings, info)

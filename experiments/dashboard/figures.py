@@ -1,0 +1,131 @@
+"""Figures of the Compare view and the results browser: functions of tables that return a
+matplotlib ``Figure`` (object-oriented API, no pyplot state shared between sessions)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+
+from experiments.dashboard.stats import CURVES, OUTCOME_BY_NAME
+from experiments.workflow.plot import BASELINE, strategy_colors
+from sim.ladder import LEVEL_NAMES
+
+RUNG_COLORS = ("#b2182b", "#bdbdbd", "#92c5de", "#4393c3", "#053061")
+"""oppose (red), neutral (grey), principle .. sanction (light to dark blue)."""
+DATE_AXIS = "date (weekly steps from 2022-02-24)"
+
+
+def _date_axis(ax, months: int = 2) -> None:
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=months))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.grid(True, alpha=0.3)
+
+
+def adoption_figure(bands: pd.DataFrame, strategies: Sequence[str], n_seeds: int) -> Figure:
+    """Mean members at 'sanction' and at 'condemn' or higher over time, 95% bands."""
+    colors = strategy_colors(list(strategies))
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    axes = fig.subplots(1, 2, sharex=True)
+    for ax, (measure, what) in zip(axes, CURVES, strict=True):
+        for strategy in strategies:
+            b = bands[(bands["strategy"] == strategy) & (bands["measure"] == measure)]
+            if b.empty:
+                continue
+            style = "--" if strategy == BASELINE else "-"
+            ax.plot(b["date"], b["mean"], style, color=colors[strategy], lw=1.8, label=strategy)
+            ax.fill_between(b["date"], b["low"], b["high"], color=colors[strategy], alpha=0.15)
+        ax.set_title(f"Mean number of {what}", fontsize=11)
+        ax.set_ylabel("ASEAN member states (count)")
+        ax.set_xlabel(DATE_AXIS)
+        ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
+        _date_axis(ax)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right upper", title="Japan's strategy", fontsize=9)
+    fig.suptitle(f"Adoption: mean over {n_seeds} seeds, shaded 95% CI of the mean", fontsize=12)
+    return fig
+
+
+def levels_figure(
+    levels: pd.DataFrame, names: Mapping[str, str], strategies: Sequence[str]
+) -> Figure:
+    """Each member's mean rung per week, one heatmap per strategy (rows: countries)."""
+    strategies = [s for s in strategies if (levels["strategy"] == s).any()]
+    n_cols = min(3, max(1, len(strategies)))
+    n_rows = -(-len(strategies) // n_cols)
+    codes = list(names)
+    cmap = ListedColormap(RUNG_COLORS)
+    norm = BoundaryNorm(np.arange(-0.5, len(LEVEL_NAMES)), cmap.N)
+    width, panel_h = 4.4 * n_cols + 2.6, 0.24 * len(codes) + 0.75
+    height = panel_h * n_rows + 1.0
+    fig = Figure(figsize=(width, height))  # fixed margins: constrained layout is slow here
+    axes = fig.subplots(
+        n_rows, n_cols, squeeze=False, sharex=True, sharey=True,
+        gridspec_kw={
+            "left": 1.1 / width, "right": 1 - 1.5 / width, "bottom": 0.55 / height,
+            "top": 1 - 0.75 / height, "wspace": 0.06, "hspace": 0.45 / panel_h,
+        },
+    )  # fmt: skip
+    image = None
+    for k, strategy in enumerate(strategies):
+        ax = axes[k // n_cols, k % n_cols]
+        grid = levels[levels["strategy"] == strategy].pivot(
+            index="country", columns="date", values="level"
+        )
+        grid = grid.reindex(codes)
+        dates = mdates.date2num(pd.to_datetime(grid.columns))
+        step = dates[1] - dates[0] if len(dates) > 1 else 7.0
+        extent = (dates[0] - step / 2, dates[-1] + step / 2, len(codes) - 0.5, -0.5)
+        image = ax.imshow(
+            grid.to_numpy(), aspect="auto", cmap=cmap, norm=norm, extent=extent,
+            interpolation="nearest",
+        )  # fmt: skip
+        ax.set_title(strategy, fontsize=10, fontweight="bold")
+        ax.set_yticks(range(len(codes)), [names[c] for c in codes], fontsize=8)
+        ax.xaxis_date()
+        _date_axis(ax, months=3)
+        ax.grid(False)
+        ax.tick_params(axis="x", labelsize=8)
+    for k in range(len(strategies), n_rows * n_cols):
+        axes[k // n_cols, k % n_cols].set_visible(False)
+        axes[k // n_cols - 1, k % n_cols].xaxis.set_tick_params(labelbottom=True)
+    if image is not None:
+        cax = fig.add_axes((1 - 1.3 / width, 0.2, 0.15 / width, 0.6))
+        bar = fig.colorbar(image, cax=cax, ticks=range(len(LEVEL_NAMES)))
+        bar.ax.set_yticklabels(LEVEL_NAMES)
+        bar.set_label("mean rung over the seeds")
+    fig.suptitle(
+        "Each member's level over time: mean rung over the seeds, coloured by the nearest rung",
+        y=1 - 0.2 / height,
+    )
+    return fig
+
+
+def difference_figure(diffs: pd.DataFrame, outcome: str, baseline: str) -> Figure:
+    """Forest plot: mean paired difference from ``baseline`` per strategy, 95% interval."""
+    part = diffs[diffs["outcome"] == outcome]
+    strategies = list(part["strategy"])
+    colors = strategy_colors([*strategies, baseline])
+    fig = Figure(figsize=(8, 0.42 * len(strategies) + 1.4), layout="constrained")
+    ax = fig.subplots()
+    y = np.arange(len(strategies))
+    for i, r in enumerate(part.itertuples()):
+        if not np.isfinite(r.mean):
+            ax.text(0, i, "  no pairs with a value", va="center", color="0.4", fontsize=8)
+            continue
+        err = [[r.mean - r.low], [r.high - r.mean]]
+        ax.errorbar(r.mean, i, xerr=err, fmt="o", color=colors[r.strategy], capsize=3, ms=5)
+    ax.axvline(0.0, color="0.3", lw=1, ls="--")
+    ax.set_yticks(y, strategies)
+    ax.invert_yaxis()
+    ax.grid(True, axis="x", alpha=0.3)
+    label = OUTCOME_BY_NAME[outcome].label
+    ax.set_xlabel(f"difference in {label}")
+    ax.set_title(
+        f"Paired difference from '{baseline}' on the same seeds: mean and 95% CI", fontsize=11
+    )
+    return fig
