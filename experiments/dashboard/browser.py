@@ -9,7 +9,7 @@ import solara
 import solara.lab
 
 from experiments.dashboard.compare import TABLE_CSS, Results, Status
-from experiments.dashboard.controls import Caption
+from experiments.dashboard.controls import Caption, Heading
 from experiments.dashboard.saved import SavedRun, display_path, find_runs
 from experiments.dashboard.views import report, saved_view
 
@@ -72,7 +72,7 @@ def ResultsPage() -> None:
                     all_values=all_strategies,
                     on_value=lambda v: chosen_strategies.set(list(v)),
                 )
-    solara.Markdown("## Results browser")
+    Heading("Results browser", 2)
     if error:
         solara.Error(error, classes=["view-error"])
         return

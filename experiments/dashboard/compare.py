@@ -16,6 +16,7 @@ import solara.lab
 from experiments.dashboard import state
 from experiments.dashboard.controls import (
     Caption,
+    Heading,
     ModelControls,
     ScenarioControls,
     SeedControls,
@@ -68,7 +69,7 @@ def Differences(tables: Tables) -> None:
         lambda: difference_view(tables, baseline.value, outcome.value),
         [tables, baseline.value, outcome.value],
     )
-    solara.Markdown("### Paired difference from a baseline (same seeds)")
+    Heading("Paired difference from a baseline (same seeds)")
     with solara.Row():
         solara.Select("baseline", values=strategies, value=baseline)
         solara.Select("outcome", values=[o.name for o in OUTCOMES], value=outcome)
@@ -85,21 +86,21 @@ def Results(view: View, stale: bool) -> None:
     assert view.tables is not None
     style = {"opacity": "0.45"} if stale else {}
     with solara.Column(style=style):
-        solara.Markdown("### Adoption curves")
+        Heading("Adoption curves")
         solara.Image(view.adoption_png)
-        solara.Markdown("### Outcomes: mean and 95% CI over the seeds")
+        Heading("Outcomes: mean and 95% CI over the seeds")
         solara.HTML(unsafe_innerHTML=view.outcomes_html)
         Caption("budget units: 1 unit = one leaders' visit per week; leakage: USD bn per year")
         Differences(view.tables)
         if view.levels_png:
-            solara.Markdown("### Each member's level over time")
+            Heading("Each member's level over time")
             solara.Image(view.levels_png)
 
 
 @solara.component
 def CommandBox(overrides: Sequence[str], command: str, yaml: str) -> None:
     """The command line (and preset YAML) that reproduces the view."""
-    solara.Markdown("### Copy as command")
+    Heading("Copy as command")
     Caption("reproduces this view's numbers; writes tables and figures to outputs/")
     solara.HTML(tag="pre", unsafe_innerHTML=html.escape(command), classes=["copy-command"])
     with solara.Details("as an experiment preset (YAML)"):
@@ -123,7 +124,7 @@ def ComparePage() -> None:
         with solara.Card("Replicates"):
             SeedControls(settings)
     with solara.Column():
-        solara.Markdown("## Compare strategies")
+        Heading("Compare strategies", 2)
         Status(view, task.pending, describe(s))
         if view is not None and view.tables is not None:
             Results(view, stale=task.pending)

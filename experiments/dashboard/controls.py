@@ -6,6 +6,7 @@ the session's reactive settings; ranges and help text come from the parameter me
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +34,12 @@ def _update(settings: solara.Reactive[Settings], **changes: Any) -> None:
 def Caption(text: str) -> None:
     """Small grey help text under a control."""
     solara.Text(text, style=CAPTION)
+
+
+@solara.component
+def Heading(text: str, level: int = 3) -> None:
+    """A section heading (plain HTML: Solara's Markdown would fetch KaTeX from a CDN)."""
+    solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text), style="margin: 12px 0 4px")
 
 
 @solara.component

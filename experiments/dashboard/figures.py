@@ -29,8 +29,10 @@ def _date_axis(ax, months: int = 2) -> None:
 def adoption_figure(bands: pd.DataFrame, strategies: Sequence[str], n_seeds: int) -> Figure:
     """Mean members at 'sanction' and at 'condemn' or higher over time, 95% bands."""
     colors = strategy_colors(list(strategies))
-    fig = Figure(figsize=(12, 4.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharex=True)
+    fig = Figure(figsize=(12, 4.2))  # fixed margins: constrained layout is slow
+    axes = fig.subplots(
+        1, 2, gridspec_kw={"left": 0.06, "right": 0.83, "bottom": 0.2, "top": 0.84, "wspace": 0.2}
+    )
     for ax, (measure, what) in zip(axes, CURVES, strict=True):
         for strategy in strategies:
             b = bands[(bands["strategy"] == strategy) & (bands["measure"] == measure)]
@@ -45,9 +47,22 @@ def adoption_figure(bands: pd.DataFrame, strategies: Sequence[str], n_seeds: int
         ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
         _date_axis(ax)
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside right upper", title="Japan's strategy", fontsize=9)
+    fig.legend(
+        handles, names, loc="upper left", bbox_to_anchor=(0.84, 0.9), title="Japan's strategy",
+        fontsize=9,
+    )  # fmt: skip
     fig.suptitle(f"Adoption: mean over {n_seeds} seeds, shaded 95% CI of the mean", fontsize=12)
     return fig
+
+
+def _quarter_ticks(dates: pd.DatetimeIndex) -> tuple[list[int], list[str]]:
+    """Week indices where February, May, August or November begin, and their labels."""
+    ticks, labels = [], []
+    for k, d in enumerate(dates):
+        if d.month % 3 == 2 and (k == 0 or dates[k - 1].month != d.month):
+            ticks.append(k)
+            labels.append(d.strftime("%b\n%Y"))
+    return ticks, labels
 
 
 def levels_figure(
@@ -62,37 +77,34 @@ def levels_figure(
     norm = BoundaryNorm(np.arange(-0.5, len(LEVEL_NAMES)), cmap.N)
     width, panel_h = 4.4 * n_cols + 2.6, 0.24 * len(codes) + 0.75
     height = panel_h * n_rows + 1.0
-    fig = Figure(figsize=(width, height))  # fixed margins: constrained layout is slow here
+    fig = Figure(figsize=(width, height))  # fixed margins and tick positions: fast to draw
     axes = fig.subplots(
-        n_rows, n_cols, squeeze=False, sharex=True, sharey=True,
+        n_rows, n_cols, squeeze=False,
         gridspec_kw={
             "left": 1.1 / width, "right": 1 - 1.5 / width, "bottom": 0.55 / height,
             "top": 1 - 0.75 / height, "wspace": 0.06, "hspace": 0.45 / panel_h,
         },
     )  # fmt: skip
+    dates = levels.drop_duplicates("step").set_index("step")["date"].sort_index()
+    ticks, labels = _quarter_ticks(pd.to_datetime(dates.to_numpy()))
     image = None
     for k, strategy in enumerate(strategies):
-        ax = axes[k // n_cols, k % n_cols]
+        row, col = divmod(k, n_cols)
+        ax = axes[row, col]
         grid = levels[levels["strategy"] == strategy].pivot(
-            index="country", columns="date", values="level"
+            index="country", columns="step", values="level"
         )
-        grid = grid.reindex(codes)
-        dates = mdates.date2num(pd.to_datetime(grid.columns))
-        step = dates[1] - dates[0] if len(dates) > 1 else 7.0
-        extent = (dates[0] - step / 2, dates[-1] + step / 2, len(codes) - 0.5, -0.5)
         image = ax.imshow(
-            grid.to_numpy(), aspect="auto", cmap=cmap, norm=norm, extent=extent,
+            grid.reindex(codes).to_numpy(), aspect="auto", cmap=cmap, norm=norm,
             interpolation="nearest",
         )  # fmt: skip
         ax.set_title(strategy, fontsize=10, fontweight="bold")
-        ax.set_yticks(range(len(codes)), [names[c] for c in codes], fontsize=8)
-        ax.xaxis_date()
-        _date_axis(ax, months=3)
-        ax.grid(False)
-        ax.tick_params(axis="x", labelsize=8)
+        left = col == 0
+        ax.set_yticks(range(len(codes)), [names[c] for c in codes] if left else [], fontsize=8)
+        bottom = k + n_cols >= len(strategies)
+        ax.set_xticks(ticks, labels if bottom else [], fontsize=8)
     for k in range(len(strategies), n_rows * n_cols):
         axes[k // n_cols, k % n_cols].set_visible(False)
-        axes[k // n_cols - 1, k % n_cols].xaxis.set_tick_params(labelbottom=True)
     if image is not None:
         cax = fig.add_axes((1 - 1.3 / width, 0.2, 0.15 / width, 0.6))
         bar = fig.colorbar(image, cax=cax, ticks=range(len(LEVEL_NAMES)))
@@ -110,8 +122,11 @@ def difference_figure(diffs: pd.DataFrame, outcome: str, baseline: str) -> Figur
     part = diffs[diffs["outcome"] == outcome]
     strategies = list(part["strategy"])
     colors = strategy_colors([*strategies, baseline])
-    fig = Figure(figsize=(8, 0.42 * len(strategies) + 1.4), layout="constrained")
-    ax = fig.subplots()
+    height = 0.32 * len(strategies) + 1.2
+    fig = Figure(figsize=(8, height))  # fixed margins: constrained layout is slow
+    ax = fig.subplots(
+        gridspec_kw={"left": 0.2, "right": 0.97, "bottom": 0.6 / height, "top": 1 - 0.4 / height}
+    )
     y = np.arange(len(strategies))
     for i, r in enumerate(part.itertuples()):
         if not np.isfinite(r.mean):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
@@ -150,13 +151,13 @@ class SavedRun:
                 columns=["strategy", "country", "step", "date", "level"],
                 filters=filters,
             )
+            for name in ("strategy", "country"):  # chunks may hold different dictionaries
+                column = traj.column(name).cast(pa.string())
+                traj = traj.set_column(traj.schema.get_field_index(name), name, column)
             means = traj.group_by(["strategy", "country", "step", "date"]).aggregate(
                 [("level", "mean")]
             )
             levels = means.to_pandas().rename(columns={"level_mean": "level"})
-            levels = levels.assign(
-                strategy=levels["strategy"].astype(str), country=levels["country"].astype(str)
-            )
             if not names:
                 names = {c: c for c in dict.fromkeys(levels["country"])}
         present = set(summary["strategy"].astype(str))

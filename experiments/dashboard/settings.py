@@ -180,13 +180,20 @@ def _base_config() -> DictConfig:
 
 
 def compose(overrides: Sequence[str]) -> DictConfig:
-    """The main config with ``overrides`` applied as Hydra applies plain value overrides.
+    """The main config with ``overrides`` applied as Hydra applies plain value overrides
+    (read-only: the last configs composed are cached and shared).
 
     Raises OmegaConf's errors for unknown keys and wrong types (report them with
     ``experiments.workflow.errors.one_line``)."""
+    return _composed(tuple(overrides))
+
+
+@functools.lru_cache(maxsize=32)
+def _composed(overrides: tuple[str, ...]) -> DictConfig:
     cfg = copy.deepcopy(_base_config())
     for override in OverridesParser.create().parse_overrides(list(overrides)):
         OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+    OmegaConf.set_readonly(cfg, True)  # shared by the sessions that compose it
     return cfg
 
 

@@ -17,7 +17,7 @@ from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
 from experiments.dashboard import state
-from experiments.dashboard.controls import Caption, ModelControls, ScenarioControls
+from experiments.dashboard.controls import Caption, Heading, ModelControls, ScenarioControls
 from experiments.dashboard.settings import Settings, compose
 from experiments.dashboard.views import png, report
 from experiments.dashboard.week import ladder_figure, network_figure, snapshot, spending_figure
@@ -119,7 +119,7 @@ def SingleRunPage() -> None:
         with solara.Card("Scenario (shared with Compare)"):
             ScenarioControls(settings)
             ModelControls(settings)
-    solara.Markdown("## Single run: the Mesa model, week by week")
+    Heading("Single run: the Mesa model, week by week", 2)
     if spec.error:
         solara.Error(spec.error, classes=["view-error"])
         return
