@@ -64,6 +64,7 @@ def ResultsPage() -> None:
                     values=labels,
                     value=labels[index],
                     on_value=lambda v: point.set(labels.index(v)),
+                    classes=["point-select"],
                 )
             if all_strategies:
                 solara.SelectMultiple(

@@ -23,15 +23,15 @@ from experiments.dashboard.controls import (
     StrategySelect,
 )
 from experiments.dashboard.ensemble import Tables
-from experiments.dashboard.stats import BASELINE, OUTCOMES
+from experiments.dashboard.stats import BASELINE, DEFAULT_DIFFERENCE, OUTCOME_BY_NAME, OUTCOMES
 from experiments.dashboard.views import View, compare_view, describe, difference_view
 
 TABLE_CSS = """
 .outcome-table, .difference-table { border-collapse: collapse; font-size: 13px; }
 .outcome-table th, .outcome-table td, .difference-table th, .difference-table td {
-  border-bottom: 1px solid #e0e0e0; padding: 3px 8px; text-align: right; }
+  border-bottom: 1px solid #e0e0e0; padding: 3px 8px; text-align: right; white-space: nowrap; }
 .outcome-table thead th, .difference-table thead th {
-  font-weight: 600; vertical-align: bottom; max-width: 140px; }
+  font-weight: 600; vertical-align: bottom; max-width: 140px; white-space: normal; }
 .outcome-table tbody th, .difference-table tbody th { text-align: left; }
 .copy-command { white-space: pre-wrap; word-break: break-all; background: #f5f5f5;
   padding: 8px; font-size: 13px; }
@@ -62,7 +62,8 @@ def Differences(tables: Tables) -> None:
     strategies = list(tables.strategies)
     default = BASELINE if BASELINE in strategies else strategies[0]
     baseline = solara.use_reactive(default)
-    outcome = solara.use_reactive(OUTCOMES[0].name)
+    outcome = solara.use_reactive(DEFAULT_DIFFERENCE)
+    labels = {o.label: o.name for o in OUTCOMES}
     if baseline.value not in strategies:
         baseline.set(default)
     figure, table = solara.use_memo(
@@ -72,7 +73,13 @@ def Differences(tables: Tables) -> None:
     Heading("Paired difference from a baseline (same seeds)")
     with solara.Row():
         solara.Select("baseline", values=strategies, value=baseline)
-        solara.Select("outcome", values=[o.name for o in OUTCOMES], value=outcome)
+        solara.Select(
+            "outcome",
+            values=list(labels),
+            value=OUTCOME_BY_NAME[outcome.value].label,
+            on_value=lambda label: outcome.set(labels[label]),
+            classes=["outcome-select"],
+        )
     if not table:
         solara.Info("choose at least two strategies to compare them")
         return

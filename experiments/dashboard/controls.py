@@ -93,7 +93,12 @@ def SeedControls(settings: solara.Reactive[Settings]) -> None:
         on_value=lambda v: _update(settings, n_seeds=int(v)),
         classes=["seeds-input"],
     )
-    solara.InputInt("root seed", value=s.seed, on_value=lambda v: _update(settings, seed=int(v)))
+    solara.InputInt(
+        "root seed",
+        value=s.seed,
+        on_value=lambda v: _update(settings, seed=int(v)),
+        classes=["root-seed-input"],
+    )
     Caption("every strategy runs on the same replicate seeds (common random numbers)")
 
 

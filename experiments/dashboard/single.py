@@ -113,7 +113,9 @@ def SingleRunPage() -> None:
     solara.use_effect(release_replaced, [model.value])
     with solara.Sidebar():
         with solara.Card("Run"):
-            solara.Select("strategy", values=list(STRATEGIES), value=strategy)
+            solara.Select(
+                "strategy", values=list(STRATEGIES), value=strategy, classes=["run-strategy"]
+            )
             solara.InputInt("replicate (0 = the first seed of the Compare view)", value=replicate)
             Caption(f"seed {spec.seed}, from the root seed {settings.value.seed}")
         with solara.Card("Scenario (shared with Compare)"):

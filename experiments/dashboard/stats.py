@@ -34,9 +34,11 @@ OUTCOMES = (
     Outcome("weeks_to_first_adoption", "weeks to the first 'sanction' (runs with one)", 1),
     Outcome("final_asean_level", "ASEAN collective level at the end (rung)", 2),
     Outcome("mean_leakage", "mean leakage (USD bn/yr)", 2),
-    Outcome("budget_spent", "budget spent (budget units)", 1),
+    Outcome("budget_spent", "total budget spent over the run (budget units)", 1),
 )
 OUTCOME_BY_NAME = {o.name: o for o in OUTCOMES}
+DEFAULT_DIFFERENCE = "final_condemn_or_higher"
+"""The outcome the paired-difference plot starts with (where strategies differ most)."""
 CURVES = (
     ("n_sanctioning", "members at 'sanction'"),
     ("n_condemn_or_higher", "members at 'condemn' or higher"),
