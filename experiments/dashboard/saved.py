@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -169,8 +168,3 @@ class SavedRun:
             names=names,
             n_seeds=int(summary["seed"].nunique()) if len(summary) else 0,
         )
-
-
-def summary_frame(folder: Path) -> pd.DataFrame:
-    """A run folder's whole summary table (for tests and small runs)."""
-    return pq.read_table(Path(folder) / outputs.SUMMARY).to_pandas()
