@@ -8,7 +8,6 @@ session.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 
 import solara
 import solara.lab
@@ -105,7 +104,7 @@ def Results(view: View, stale: bool) -> None:
 
 
 @solara.component
-def CommandBox(overrides: Sequence[str], command: str, yaml: str) -> None:
+def CommandBox(command: str, yaml: str) -> None:
     """The command line (and preset YAML) that reproduces the view."""
     Heading("Copy as command")
     Caption("reproduces this view's numbers; writes tables and figures to outputs/")
@@ -135,4 +134,4 @@ def ComparePage() -> None:
         Status(view, task.pending, describe(s))
         if view is not None and view.tables is not None:
             Results(view, stale=task.pending)
-        CommandBox(s.overrides(), s.command(), s.yaml())
+        CommandBox(s.command(), s.yaml())
