@@ -26,7 +26,7 @@ import pandas as pd
 import pytest
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from experiments.dashboard import stats
 from experiments.dashboard.settings import default_settings
@@ -139,6 +139,18 @@ def choose(page: Page, css: str, item: str) -> None:
     page.keyboard.press("Escape")
 
 
+def drag(page: Page, slider: Locator) -> None:
+    """Drag a slider's thumb from the middle to three quarters, in small moves."""
+    box = slider.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    for k in range(1, 6):
+        page.mouse.move(box["x"] + box["width"] * (0.5 + 0.05 * k), y, steps=3)
+    page.mouse.up()
+
+
 def direct_run(overrides: list[str], out: Path) -> pd.DataFrame:
     """The summary table of ``run_experiment`` on the config of ``overrides``."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -173,6 +185,18 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
 ) -> None:
     page.goto(server)
     shown(page, "11 strategies x 200 seeds", timeout=FIRST_LOAD_MS)
+    page.get_by_text("model parameters (calibrated values)").click()  # drawing the sliders
+    page.wait_for_timeout(1000)  # changes nothing
+    assert "model." not in page.locator("pre.copy-command").inner_text()
+    expect(page.locator(".view-running")).to_have_count(0)
+    drag(page, page.locator(".v-slider").first)  # outreach_weight: one run on release
+    text = shown(page, "outreach_weight=")
+    value = text.split("outreach_weight=", 1)[1].split(";")[0]
+    assert (
+        f"model.outreach_weight={float(value)!r}" in page.locator("pre.copy-command").inner_text()
+    )
+    page.get_by_role("button", name="reset to the calibrated values").click()
+    shown(page, "calibrated parameters")
     type_into(page, ".seeds-input", "500")
     shown(page, "11 strategies x 500 seeds")
     timings, computed = [], []

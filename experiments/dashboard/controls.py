@@ -7,6 +7,7 @@ the session's reactive settings; ranges and help text come from the parameter me
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -103,6 +104,19 @@ def SeedControls(settings: solara.Reactive[Settings]) -> None:
 
 
 @solara.component
+def ReleaseSlider(
+    label: str, value: float, low: float, high: float, step: float, on_release: Callable
+) -> None:
+    """A slider that reports its value when released (Solara's reports every move of a
+    drag, and the value rounded to the step grid as soon as it is drawn)."""
+    slider = solara.v.Slider(
+        label=label, v_model=value, min=low, max=high, step=step, thumb_label=True,
+        hide_details=True,
+    )  # fmt: skip
+    solara.v.use_event(slider, "change", lambda _widget, _event, data: on_release(float(data)))
+
+
+@solara.component
 def ParamSlider(settings: solara.Reactive[Settings], info: ParamInfo) -> None:
     """One model parameter: a slider over its documented range, and its help text."""
     value = settings.value.param(info.name)
@@ -112,11 +126,10 @@ def ParamSlider(settings: solara.Reactive[Settings], info: ParamInfo) -> None:
     )
 
     def set_value(v: float) -> None:
-        settings.set(settings.value.with_param(info.name, round(float(v), 6)))
+        if abs(v - settings.value.param(info.name)) >= info.step / 2:  # not a rounding echo
+            settings.set(settings.value.with_param(info.name, round(v, 6)))
 
-    solara.SliderFloat(
-        label, value=value, min=info.low, max=info.high, step=info.step, on_value=set_value
-    )
+    ReleaseSlider(label, value, info.low, info.high, info.step, set_value)
     Caption(f"{info.help()} [{info.mechanism}]")
 
 
