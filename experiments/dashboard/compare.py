@@ -21,9 +21,14 @@ from experiments.dashboard.controls import (
     SeedControls,
     StrategySelect,
 )
-from experiments.dashboard.ensemble import Tables
-from experiments.dashboard.stats import BASELINE, DEFAULT_DIFFERENCE, OUTCOME_BY_NAME, OUTCOMES
-from experiments.dashboard.views import View, compare_view, describe, difference_view
+from experiments.dashboard.stats import DEFAULT_DIFFERENCE, OUTCOME_BY_NAME, OUTCOMES
+from experiments.dashboard.views import (
+    View,
+    compare_view,
+    default_baseline,
+    describe,
+    difference_view,
+)
 
 TABLE_CSS = """
 .outcome-table, .difference-table { border-collapse: collapse; font-size: 13px; }
@@ -56,22 +61,22 @@ def Status(view: View | None, pending: bool, running: str) -> None:
 
 
 @solara.component
-def Differences(tables: Tables) -> None:
+def Differences(view: View) -> None:
     """Paired differences from a baseline strategy on the same seeds."""
+    assert view.tables is not None
+    tables = view.tables
     strategies = list(tables.strategies)
-    default = BASELINE if BASELINE in strategies else strategies[0]
-    baseline = solara.use_reactive(default)
+    baseline = solara.use_reactive(default_baseline(strategies))
     outcome = solara.use_reactive(DEFAULT_DIFFERENCE)
     labels = {o.label: o.name for o in OUTCOMES}
-    if baseline.value not in strategies:
-        baseline.set(default)
+    chosen = baseline.value if baseline.value in strategies else default_baseline(strategies)
+    key = (chosen, outcome.value)
     figure, table = solara.use_memo(
-        lambda: difference_view(tables, baseline.value, outcome.value),
-        [tables, baseline.value, outcome.value],
+        lambda: view.differences.get(key) or difference_view(tables, *key), [view, key]
     )
     Heading("Paired difference from a baseline (same seeds)")
     with solara.Row():
-        solara.Select("baseline", values=strategies, value=baseline)
+        solara.Select("baseline", values=strategies, value=chosen, on_value=baseline.set)
         solara.Select(
             "outcome",
             values=list(labels),
@@ -97,7 +102,7 @@ def Results(view: View, stale: bool) -> None:
         Heading("Outcomes: mean and 95% CI over the seeds")
         solara.HTML(unsafe_innerHTML=view.outcomes_html)
         Caption("budget units: 1 unit = one leaders' visit per week; leakage: USD bn per year")
-        Differences(view.tables)
+        Differences(view)
         if view.levels_png:
             Heading("Each member's level over time")
             solara.Image(view.levels_png)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from experiments.dashboard.stats import CURVES, OUTCOME_BY_NAME
 from experiments.workflow.plot import BASELINE, strategy_colors
@@ -68,48 +69,47 @@ def _quarter_ticks(dates: pd.DatetimeIndex) -> tuple[list[int], list[str]]:
 def levels_figure(
     levels: pd.DataFrame, names: Mapping[str, str], strategies: Sequence[str]
 ) -> Figure:
-    """Each member's mean rung per week, one heatmap per strategy (rows: countries)."""
+    """Each member's mean rung per week, one heatmap per strategy (rows: countries).
+
+    The panels are drawn as one mosaic image on one axes, labelled with text: a grid of
+    eleven axes costs most of a refresh in tick machinery."""
     strategies = [s for s in strategies if (levels["strategy"] == s).any()]
     n_cols = min(3, max(1, len(strategies)))
     n_rows = -(-len(strategies) // n_cols)
     codes = list(names)
-    cmap = ListedColormap(RUNG_COLORS)
-    norm = BoundaryNorm(np.arange(-0.5, len(LEVEL_NAMES)), cmap.N)
-    width, panel_h = 4.4 * n_cols + 2.6, 0.24 * len(codes) + 0.75
-    height = panel_h * n_rows + 1.0
-    fig = Figure(figsize=(width, height))  # fixed margins and tick positions: fast to draw
-    axes = fig.subplots(
-        n_rows, n_cols, squeeze=False,
-        gridspec_kw={
-            "left": 1.1 / width, "right": 1 - 1.5 / width, "bottom": 0.55 / height,
-            "top": 1 - 0.75 / height, "wspace": 0.06, "hspace": 0.45 / panel_h,
-        },
-    )  # fmt: skip
+    n, t = len(codes), int(levels["step"].max()) + 1
+    gap_x, gap_y = max(2, t // 12), 3  # blank columns and rows (cells) between panels
+    mosaic = np.full((n_rows * (n + gap_y) - gap_y, n_cols * (t + gap_x) - gap_x), np.nan)
+    width, height = 4.4 * n_cols + 2.8, (0.24 * n + 0.75) * n_rows + 1.0
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes((1.15 / width, 0.5 / height, 1 - 2.75 / width, 1 - 1.25 / height))
     dates = levels.drop_duplicates("step").set_index("step")["date"].sort_index()
     ticks, labels = _quarter_ticks(pd.to_datetime(dates.to_numpy()))
-    image = None
     for k, strategy in enumerate(strategies):
         row, col = divmod(k, n_cols)
-        ax = axes[row, col]
+        y0, x0 = row * (n + gap_y), col * (t + gap_x)
         grid = levels[levels["strategy"] == strategy].pivot(
             index="country", columns="step", values="level"
         )
-        image = ax.imshow(
-            grid.reindex(codes).to_numpy(), aspect="auto", cmap=cmap, norm=norm,
-            interpolation="nearest",
-        )  # fmt: skip
-        ax.set_title(strategy, fontsize=10, fontweight="bold")
-        left = col == 0
-        ax.set_yticks(range(len(codes)), [names[c] for c in codes] if left else [], fontsize=8)
-        bottom = k + n_cols >= len(strategies)
-        ax.set_xticks(ticks, labels if bottom else [], fontsize=8)
-    for k in range(len(strategies), n_rows * n_cols):
-        axes[k // n_cols, k % n_cols].set_visible(False)
-    if image is not None:
-        cax = fig.add_axes((1 - 1.3 / width, 0.2, 0.15 / width, 0.6))
-        bar = fig.colorbar(image, cax=cax, ticks=range(len(LEVEL_NAMES)))
-        bar.ax.set_yticklabels(LEVEL_NAMES)
-        bar.set_label("mean rung over the seeds")
+        mosaic[y0 : y0 + n, x0 : x0 + t] = grid.reindex(index=codes, columns=range(t)).to_numpy()
+        ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), t, n, fill=False, lw=0.8, clip_on=False))
+        ax.text(x0 + t / 2, y0 - 0.9, strategy, ha="center", va="bottom", fontsize=10,
+                fontweight="bold")  # fmt: skip
+        if col == 0:
+            for i, code in enumerate(codes):
+                ax.text(x0 - 1.2, y0 + i, names[code], ha="right", va="center", fontsize=8)
+        if k + n_cols >= len(strategies):  # the lowest panel of its column: dates below
+            for tick, label in zip(ticks, labels, strict=True):
+                ax.plot([x0 + tick] * 2, [y0 + n - 0.5, y0 + n - 0.1], color="black", lw=0.8)
+                ax.text(x0 + tick, y0 + n + 0.1, label, ha="center", va="top", fontsize=8)
+    cmap = ListedColormap(RUNG_COLORS).with_extremes(bad="white")
+    norm = BoundaryNorm(np.arange(-0.5, len(LEVEL_NAMES)), cmap.N)
+    image = ax.imshow(mosaic, aspect="auto", cmap=cmap, norm=norm, interpolation="nearest")
+    ax.set_axis_off()
+    cax = fig.add_axes((1 - 1.3 / width, 0.2, 0.15 / width, 0.6))
+    bar = fig.colorbar(image, cax=cax, ticks=range(len(LEVEL_NAMES)))
+    bar.ax.set_yticklabels(LEVEL_NAMES)
+    bar.set_label("mean rung over the seeds")
     fig.suptitle(
         "Each member's level over time: mean rung over the seeds, coloured by the nearest rung",
         y=1 - 0.2 / height,

@@ -12,7 +12,7 @@ import io
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -70,6 +70,8 @@ class View:
     adoption_png: bytes = b""
     levels_png: bytes = b""
     outcomes_html: str = ""
+    # (baseline, outcome) -> difference_view(...), drawn in advance for the default choice
+    differences: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
 
@@ -80,14 +82,21 @@ def _render(title: str, tables: Tables, t0: float) -> View:
     levels = b""
     if tables.levels is not None:
         levels = png(figures.levels_figure(tables.levels, tables.names, strategies))
+    key = (default_baseline(strategies), stats.DEFAULT_DIFFERENCE)
     return View(
         title=title,
         tables=tables,
         adoption_png=png(figures.adoption_figure(bands, strategies, tables.n_seeds)),
         levels_png=levels,
         outcomes_html=table_html(outcomes, "outcome-table"),
+        differences={key: difference_view(tables, *key)},
         seconds=time.perf_counter() - t0,
     )
+
+
+def default_baseline(strategies: Sequence[str]) -> str:
+    """``none`` if it is compared, else the first strategy."""
+    return stats.BASELINE if stats.BASELINE in strategies else strategies[0]
 
 
 def describe(settings: Settings) -> str:
