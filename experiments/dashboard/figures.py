@@ -136,7 +136,7 @@ def difference_figure(diffs: pd.DataFrame, outcome: str, baseline: str) -> Figur
         ax.errorbar(r.mean, i, xerr=err, fmt="o", color=colors[r.strategy], capsize=3, ms=5)
     ax.axvline(0.0, color="0.3", lw=1, ls="--")
     ax.set_yticks(y, strategies)
-    ax.invert_yaxis()
+    ax.set_ylim(len(strategies) - 0.4, -0.6)  # first strategy on top, markers off the edges
     ax.grid(True, axis="x", alpha=0.3)
     label = OUTCOME_BY_NAME[outcome].label
     ax.set_xlabel(f"difference in {label}")
