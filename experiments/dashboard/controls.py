@@ -24,7 +24,7 @@ from experiments.dashboard.settings import (
 )
 from sim.strategies import STRATEGIES
 
-CAPTION = {"font-size": "12px", "color": "#616161", "line-height": "1.3"}
+CAPTION = "font-size: 12px; color: #616161; line-height: 1.3; margin: 2px 0 10px 0"
 
 
 def _update(settings: solara.Reactive[Settings], **changes: Any) -> None:
@@ -33,14 +33,20 @@ def _update(settings: solara.Reactive[Settings], **changes: Any) -> None:
 
 @solara.component
 def Caption(text: str) -> None:
-    """Small grey help text under a control."""
-    solara.Text(text, style=CAPTION)
+    """Small grey help text under a control (a block of its own)."""
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), style=CAPTION)
 
 
 @solara.component
 def Heading(text: str, level: int = 3) -> None:
     """A section heading (plain HTML: Solara's Markdown would fetch KaTeX from a CDN)."""
     solara.HTML(tag=f"h{level}", unsafe_innerHTML=html.escape(text), style="margin: 12px 0 4px")
+
+
+def _summary(doc: str) -> str:
+    """The first paragraph of a docstring, on one line, without reST markup."""
+    paragraph = doc.strip().split("\n\n")[0]
+    return " ".join(paragraph.split()).replace("``", "")
 
 
 @solara.component
@@ -55,8 +61,7 @@ def StrategySelect(settings: solara.Reactive[Settings]) -> None:
     )
     with solara.Details("what the strategies do"):
         for name, strategy in STRATEGIES.items():
-            doc = (strategy.fn.__doc__ or "").strip().split("\n")[0]
-            Caption(f"{name}: {doc}")
+            Caption(f"{name}: {_summary(strategy.fn.__doc__ or '')}")
 
 
 @solara.component
