@@ -183,8 +183,13 @@ def report(request: pytest.FixtureRequest, line: str) -> None:
 def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     page: Page, server: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    urls, failed = [], []
+    page.on("request", lambda r: urls.append(r.url))
+    page.on("requestfailed", lambda r: failed.append(r.url))
     page.goto(server)
     shown(page, "11 strategies x 200 seeds", timeout=FIRST_LOAD_MS)
+    offline = [u for u in urls if not u.startswith((server, "ws://127.0.0.1", "data:", "blob:"))]
+    assert not offline and not failed, (offline, failed)  # everything served locally
     page.get_by_text("model parameters (calibrated values)").click()  # drawing the sliders
     page.wait_for_timeout(1000)  # changes nothing
     assert "model." not in page.locator("pre.copy-command").inner_text()
