@@ -4,23 +4,32 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint format calibrate validate votes analyse clean
+.PHONY: run app chromium test test-fast bench lint format calibrate validate votes analyse clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,app]'
 	@touch $(STAMP)
 
 run: $(STAMP)  ## the main job: every strategy on common seeds, with figures
 	$(PY) -m experiments.run $(ARGS)
 
-test: $(STAMP)  ## the whole test suite, slow end-to-end tests included
+app: $(STAMP)  ## the dashboard on http://127.0.0.1:8765 (e.g. ARGS="--port 8800")
+	$(PY) -m experiments.app $(ARGS)
+
+CHROMIUM ?= /usr/bin/chromium
+chromium:  ## Debian's chromium for the browser tests (playwright cannot download browsers here)
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	  else echo "error: $(CHROMIUM) not found: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
+
+test: $(STAMP) chromium  ## the whole test suite, slow end-to-end and browser tests included
 	$(PY) -m pytest -q $(ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" $(ARGS)
+	$(PY) -m pytest -q -m "not slow and not browser" $(ARGS)
 
 bench: $(STAMP)
 	$(PY) -m experiments.bench $(ARGS)

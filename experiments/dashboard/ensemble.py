@@ -1,0 +1,123 @@
+"""The tables a view shows: an ensemble run in memory, or a saved run read lazily.
+
+Both give a :class:`Tables`: the ``steps`` and ``summary`` tables exactly as
+``python -m experiments.run`` writes them (built by the same functions of
+``experiments.workflow.outputs``), and ``levels``, each member's mean rung per strategy
+and week (from the per-country trajectories, which are not kept in memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from experiments.dashboard.settings import MAX_SEEDS, Settings, compose
+from experiments.workflow import outputs
+from experiments.workflow.convert import ExperimentPoint, as_plain, replicate, to_simulation_configs
+from experiments.workflow.errors import ConfigError
+from sim.engine import iter_chunks
+
+log = logging.getLogger(__name__)
+
+WORKERS = 2
+"""Strategies simulated at once (threads: the compiled kernel releases the GIL)."""
+CHUNK = 1000
+"""Replicates per chunk: memory stays bounded whatever ``n_seeds`` is."""
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What the plots and tables of a view are drawn from.
+
+    ``steps`` and ``summary`` have the columns of ``steps.parquet`` and ``summary.parquet``;
+    ``levels`` has ``strategy, country, step, date, level`` (mean rung over the seeds), or
+    is ``None`` when a saved run kept no trajectories. ``names`` maps country codes to
+    names, in scenario order.
+    """
+
+    strategies: tuple[str, ...]
+    steps: pd.DataFrame
+    summary: pd.DataFrame
+    levels: pd.DataFrame | None
+    names: dict[str, str]
+    n_seeds: int
+    seconds: float = 0.0
+
+
+def _frame(parts: Sequence[pa.Table]) -> pd.DataFrame:
+    df = pa.concat_tables(parts).to_pandas()
+    return df.assign(strategy=df["strategy"].astype(str))
+
+
+def _simulate_point(ep: ExperimentPoint, seeds: np.ndarray, k_adoptions: int) -> tuple:
+    """One strategy's steps and summary tables and its members' summed levels."""
+    steps, summaries = [], []
+    level_sum = None
+    for part, traj, summary in iter_chunks(
+        ep.config, seeds, chunk_size=CHUNK, keep_trajectories=True, k_adoptions=k_adoptions
+    ):
+        assert traj is not None
+        steps.append(outputs.steps_table(traj, ep.config, ep.strategy, ep.point, ep.params))
+        summaries.append(outputs.summary_table(summary, part, ep.strategy, ep.point, ep.params))
+        chunk_sum = traj.level.sum(axis=0, dtype=np.float64)  # (T + 1, N)
+        level_sum = chunk_sum if level_sum is None else level_sum + chunk_sum
+    return steps, summaries, level_sum
+
+
+def _levels(points: list[ExperimentPoint], sums: list[np.ndarray], n: int) -> pd.DataFrame:
+    cal = points[0].config.calendar
+    codes = points[0].config.countries.codes
+    t = sums[0].shape[0]
+    dates = pd.to_datetime([cal.date(k) for k in range(t)])
+    frames = [
+        pd.DataFrame(
+            {
+                "strategy": ep.strategy,
+                "country": np.tile(codes, t),
+                "step": np.repeat(np.arange(t), len(codes)),
+                "date": np.repeat(dates, len(codes)),
+                "level": (level_sum / n).ravel(),
+            }
+        )
+        for ep, level_sum in zip(points, sums, strict=True)
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
+    """Run the ensemble of ``settings`` (every strategy on the same seeds), in memory.
+
+    Raises ``ConfigError`` or OmegaConf's errors on bad input, with the messages of
+    ``python -m experiments.run``.
+    """
+    t0 = time.perf_counter()
+    c = as_plain(compose(settings.overrides()))
+    if c.n_seeds > MAX_SEEDS:
+        raise ConfigError(
+            "n_seeds",
+            f"the dashboard runs at most {MAX_SEEDS} replicates, got {c.n_seeds} "
+            "(run larger ensembles with python -m experiments.run)",
+        )
+    points = to_simulation_configs(c)
+    seeds = replicate(c)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda ep: _simulate_point(ep, seeds, c.k_adoptions), points))
+    table = points[0].config.countries
+    tables = Tables(
+        strategies=tuple(ep.strategy for ep in points),
+        steps=_frame([t for steps, _, _ in results for t in steps]),
+        summary=_frame([t for _, summaries, _ in results for t in summaries]),
+        levels=_levels(points, [s for _, _, s in results], len(seeds)),
+        names=dict(zip(table.codes, table.names, strict=True)),
+        n_seeds=len(seeds),
+        seconds=time.perf_counter() - t0,
+    )
+    log.info("%d strategies x %d seeds in %.2f s", len(points), len(seeds), tables.seconds)
+    return tables

@@ -1,0 +1,65 @@
+"""Serve the dashboard: ``python -m experiments.app [--host 127.0.0.1] [--port 8765]``.
+
+Solara's server runs in this process, on 127.0.0.1 unless told otherwise, offline (its
+JavaScript and CSS come from the ``solara-assets`` package; telemetry and the version
+check are off). The ensemble kernel is loaded in the background while the page opens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+
+log = logging.getLogger(__name__)
+
+APP = "experiments.dashboard.pages"
+OFFLINE_ENV = {
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no calls home
+    "SOLARA_THEME_LOADER": "plain",
+}
+
+
+def _warm_up() -> None:
+    """Load (or compile, once after a change of sim/) the ensemble kernel."""
+    from experiments.dashboard.ensemble import run_view
+    from experiments.dashboard.settings import default_settings
+
+    tiny = replace(default_settings(), strategies=("none",), n_seeds=1)
+    run_view(tiny)
+    log.info("ensemble kernel ready")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Parse the options and run Solara's server until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m experiments.app", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument(
+        "--dev", action="store_true", help="Solara's development mode (restarts on code edits)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("MESA").setLevel(logging.WARNING)
+    # Solara's hook linter flags a component inside mesa 3.3.1 (not used here) on import
+    warnings.filterwarnings("ignore", message=".*found despite early return", category=UserWarning)
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)
+    threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+    from solara.__main__ import cli  # after the environment: Solara reads it on import
+
+    flags = ["--auto-restart"] if args.dev else ["--production"]
+    log.info("dashboard on http://%s:%d", args.host, args.port)
+    cli.main(
+        args=[
+            "run", APP, "--host", args.host, "--port", str(args.port), "--no-open",
+            "--no-check-version", "--log-level-uvicorn", "warning", *flags,
+        ],
+        prog_name="solara",
+    )  # fmt: skip

@@ -1,0 +1,214 @@
+"""What a view is set to, written as the overrides of ``python -m experiments.run``.
+
+A :class:`Settings` value is turned into Hydra override strings (:meth:`Settings.overrides`);
+the view composes its config from exactly those strings (:func:`compose`), so the "copy
+as command" line (:meth:`Settings.command`) reproduces what the view shows, and bad input
+is reported by the same conversion (``experiments.workflow.convert``) as on the command
+line. Model parameters start from the calibrated store; only changed ones are written.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import shlex
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
+
+from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.store import load_model_params
+from sim import INSTITUTIONS, ModelParams
+from sim.strategies import STRATEGIES
+
+MAIN_PARAMS = (
+    "outreach_weight",
+    "outreach_saturation",
+    "relationship_decay",
+    "peer_weight",
+    "bandwagon_weight",
+    "asean_weight",
+    "reactance_weight",
+    "reactance_tolerance",
+    "russia_counter",
+    "china_pull",
+    "west_weight",
+    "norm_strength",
+    "mandate_compliance",
+    "shock_sd",
+)
+"""The model parameters the views show first (the rest are behind "more parameters")."""
+
+MAX_SEEDS = 5000
+"""The most replicates a view runs (larger ensembles: ``python -m experiments.run``)."""
+
+INSTITUTION_HELP = {
+    "none": "no backing from the start (UNGA backing arrives with ES-11/1 on 2022-03-02)",
+    "g7": "G7 coordination from the start",
+    "unga": "UN General Assembly backing from the start",
+    "unsc": "a UN Security Council mandate all year (counterfactual)",
+}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """A model parameter's metadata (``sim.params.ModelParams``) and its calibrated value."""
+
+    name: str
+    low: float
+    high: float
+    meaning: str
+    source: str
+    mechanism: str
+    calibrated: float
+
+    @property
+    def step(self) -> float:
+        """A slider step: a hundredth of the range."""
+        return (self.high - self.low) / 100
+
+    def help(self) -> str:
+        """One line: meaning; range; source."""
+        return f"{self.meaning}; range [{self.low:g}, {self.high:g}]; source: {self.source}"
+
+
+@functools.cache
+def param_info() -> dict[str, ParamInfo]:
+    """Every model parameter's metadata, with its value in the calibrated store."""
+    store = load_model_params()
+    out = {}
+    for f in fields(ModelParams):
+        lo, hi = f.metadata["range"]
+        out[f.name] = ParamInfo(
+            f.name,
+            float(lo),
+            float(hi),
+            f.metadata["doc"],
+            f.metadata["source"],
+            f.metadata["mechanism"],
+            float(getattr(store, f.name)),
+        )
+    return out
+
+
+def _number(value: float) -> str:
+    """A float as Hydra reads it back exactly (shortest round-trip form)."""
+    return repr(float(value))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A view's settings: strategies compared, scenario, changed model parameters, seeds."""
+
+    strategies: tuple[str, ...]
+    budget: float
+    institution: str
+    timor_leste: bool
+    n_seeds: int
+    seed: int
+    model: tuple[tuple[str, float], ...] = field(default=())  # changed parameters only
+
+    def param(self, name: str) -> float:
+        """The value of model parameter ``name`` in this view (the store's unless changed)."""
+        return dict(self.model).get(name, param_info()[name].calibrated)
+
+    def with_param(self, name: str, value: float) -> Settings:
+        """These settings with parameter ``name`` at ``value`` (dropped when calibrated)."""
+        changed = {k: v for k, v in self.model if k != name}
+        if float(value) != param_info()[name].calibrated:
+            changed[name] = float(value)
+        return replace(self, model=tuple(sorted(changed.items())))
+
+    def overrides(self) -> list[str]:
+        """The command-line overrides of ``python -m experiments.run`` for these settings."""
+        out = [
+            f"strategies=[{','.join(self.strategies)}]",
+            f"budget={_number(self.budget)}",
+            f"institution={self.institution}",
+            f"scenario.include_timor_leste={str(self.timor_leste).lower()}",
+            f"n_seeds={int(self.n_seeds)}",
+            f"seed={int(self.seed)}",
+        ]
+        return out + [f"model.{name}={_number(value)}" for name, value in self.model]
+
+    def command(self) -> str:
+        """The shell command that runs these settings (and writes tables and figures)."""
+        return " ".join(
+            ["python", "-m", "experiments.run", *(shlex.quote(o) for o in self.overrides())]
+        )
+
+    def yaml(self, name: str = "dashboard_view") -> str:
+        """The settings as an experiment preset (``conf/experiment/<name>.yaml``)."""
+        preset: dict[str, Any] = {
+            "experiment": name,
+            "strategies": list(self.strategies),
+            "budget": float(self.budget),
+            "institution": self.institution,
+            "n_seeds": int(self.n_seeds),
+            "seed": int(self.seed),
+            "scenario": {"include_timor_leste": bool(self.timor_leste)},
+        }
+        if self.model:
+            preset["model"] = dict(self.model)
+        header = (
+            "# @package _global_\n"
+            f"# save as conf/experiment/{name}.yaml, then run:\n"
+            f"#   python -m experiments.run experiment={name}\n"
+        )
+        return header + OmegaConf.to_yaml(OmegaConf.create(preset), sort_keys=False)
+
+
+_LOCK = threading.Lock()  # Hydra's global state is not thread-safe
+
+
+@functools.cache
+def _compose_base() -> DictConfig:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return hydra_compose("config")
+
+
+def _base_config() -> DictConfig:
+    """The main config as composed without overrides (composed once per process)."""
+    with _LOCK:
+        return _compose_base()
+
+
+def compose(overrides: Sequence[str]) -> DictConfig:
+    """The main config with ``overrides`` applied as Hydra applies plain value overrides
+    (read-only: the last configs composed are cached and shared).
+
+    Raises OmegaConf's errors for unknown keys and wrong types (report them with
+    ``experiments.workflow.errors.one_line``)."""
+    return _composed(tuple(overrides))
+
+
+@functools.lru_cache(maxsize=32)
+def _composed(overrides: tuple[str, ...]) -> DictConfig:
+    cfg = copy.deepcopy(_base_config())
+    for override in OverridesParser.create().parse_overrides(list(overrides)):
+        OmegaConf.update(cfg, override.key_or_group, override.value(), merge=True)
+    OmegaConf.set_readonly(cfg, True)  # shared by the sessions that compose it
+    return cfg
+
+
+def default_settings() -> Settings:
+    """Every strategy, with the main config's budget, institution and seeds."""
+    base = _base_config()
+    return Settings(
+        strategies=tuple(STRATEGIES),
+        budget=float(base.budget),
+        institution=base.institution.name,  # an Institution enum member
+        timor_leste=bool(base.scenario.include_timor_leste),
+        n_seeds=int(base.n_seeds),
+        seed=int(base.seed),
+    )
+
+
+INSTITUTION_NAMES = tuple(INSTITUTIONS)
+"""Backing from the start, in the order the select lists them."""
