@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments.workflow import outputs, plot
+from experiments.workflow.ledger import file_sha256, read_events
 from experiments.workflow.paths import CONF_DIR
 from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import ASEAN_2022
@@ -72,11 +73,15 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     ).all()
     assert sorted(summary["budget"].unique()) == [1.0, 4.0]
     assert not list(out.glob("*.tmp"))
+    curves = check_schema(out / outputs.CURVES, outputs.CURVES, ("budget",))
     assert manifest["files"] == {
         outputs.SUMMARY: len(summary),
         outputs.STEPS: len(steps),
         outputs.TRAJECTORIES: len(traj),
+        outputs.CURVES: len(curves),
     }
+    for name, digest in manifest["sha256"].items():
+        assert digest == file_sha256(out / name)
 
 
 def test_common_random_numbers_and_manifest(tiny_run) -> None:
@@ -165,7 +170,12 @@ def test_failed_run_leaves_nothing_that_looks_complete(
     monkeypatch.setattr(outputs, "steps_table", failing)
     with pytest.raises(RuntimeError):
         run_experiment(compose_cfg(*SMALL, "strategies=[none,uniform]"), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    # no table, no figure, no manifest, no temporary file: only the ledger and its parts
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".lock", ".parts", "ledger.jsonl"], left
+    failed = [e for e in read_events(tmp_path) if e["event"] == "failed"]
+    assert len(failed) == 1 and "RuntimeError: disk full" in failed[0]["error"]
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_multirun_is_combined_at_the_sweep_root(tmp_path: Path, run_cli) -> None:

@@ -1,0 +1,176 @@
+"""Per-step statistics over seeds, accumulated while a run streams (``curves.parquet``).
+
+Each chunk of seeds yields a small partial table (:func:`partial`): for every step and
+measure, the number of runs, their mean, the sum of squared deviations (``m2``) and, for
+integer measures, how many runs sit at each value. :func:`reduce` folds the partials of a
+(strategy, point) in plan order (Chan et al.'s pairwise update, so the result does not
+depend on how the run was interrupted or where chunks ran) into the published table. The
+figures are drawn from it: no figure reads the per-seed tables' steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from sim import SimulationConfig, Trajectories
+from sim.ladder import CONDEMN_LEVEL
+
+CURVES = "curves.parquet"
+RUN_MEASURES = ("n_sanctioning", "n_condemn_or_higher", "asean_level", "leakage", "spent")
+"""Run-level series (``country`` is null); the per-country series is ``level``."""
+INTEGER = ("n_sanctioning", "n_condemn_or_higher", "asean_level", "level")
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "step": ("int16", "week since 2022-02-24 (0 = the invasion)"),
+    "date": ("date32[day]", "calendar date of the step (start + 7 x step days)"),
+    "measure": (
+        "dictionary<string>",
+        "n_sanctioning, n_condemn_or_higher, asean_level, leakage, spent (as in steps.parquet), "
+        "or level (a country's rung)",
+    ),
+    "country": ("dictionary<string>", "country code for `level`, null for run-level measures"),
+    "country_name": ("dictionary<string>", "country name for `level`, null otherwise"),
+    "n": ("int64", "runs (seeds) behind the statistics"),
+    "mean": ("float64", "mean over runs"),
+    "std": ("float64", "standard deviation over runs (ddof 1; 0 for one run)"),
+    "counts": (
+        "list<int64>",
+        "runs at each value 0, 1, 2, ... (integer measures; null for leakage and spent)",
+    ),
+}
+
+
+def _bins(config: SimulationConfig) -> int:
+    return max(config.ladder.n_levels, config.countries.n + 1)
+
+
+def _stats(values: np.ndarray, bins: int | None) -> tuple[np.ndarray, ...]:
+    """n, mean, m2 and counts over axis 0 of ``values`` (R, ...)."""
+    x = values.astype(np.float64)
+    mean = x.mean(axis=0)
+    m2 = ((x - mean) ** 2).sum(axis=0)
+    n = np.full(mean.shape, values.shape[0], np.int64)
+    if bins is None:
+        return n, mean, m2, None
+    ints = values.astype(np.int64)
+    counts = np.stack([(ints == b).sum(axis=0) for b in range(bins)], axis=-1)
+    return n, mean, m2, counts
+
+
+def _dict(values: list[str | None], labels: list[str]) -> pa.DictionaryArray:
+    index = pa.array([None if v is None else labels.index(v) for v in values], pa.int32())
+    return pa.DictionaryArray.from_arrays(index, pa.array(labels, pa.string()))
+
+
+def partial(
+    traj: Trajectories,
+    config: SimulationConfig,
+    keys: dict[str, pa.Array],
+    dates: np.ndarray,
+) -> pa.Table:
+    """The partial statistics of one chunk; ``keys(n)`` columns (strategy, point, swept
+    parameters) are given for one row and repeated."""
+    member = config.countries.member
+    sanction = config.ladder.sanction_level
+    condemn = sanction - 1 if sanction >= 1 else CONDEMN_LEVEL
+    lev = traj.level[:, :, member]
+    series: dict[str, np.ndarray] = {
+        "n_sanctioning": (lev >= sanction).sum(-1),
+        "n_condemn_or_higher": (lev >= condemn).sum(-1),
+        "asean_level": traj.asean_level,
+        "leakage": traj.leakage,
+        "spent": traj.spent,
+    }
+    bins = _bins(config)
+    t = traj.level.shape[1]
+    codes = list(config.countries.codes)
+    names = list(config.countries.names)
+    blocks: list[tuple[str, str | None, tuple[np.ndarray, ...]]] = []
+    for name in RUN_MEASURES:
+        blocks.append((name, None, _stats(series[name], bins if name in INTEGER else None)))
+    level = _stats(traj.level, bins)
+    for i, code in enumerate(codes):
+        blocks.append(("level", code, tuple(None if a is None else a[:, i] for a in level)))
+    rows = len(blocks) * t
+    step = np.tile(np.arange(t, dtype=np.int16), len(blocks))
+    measures = [m for m, _, _ in blocks for _ in range(t)]
+    countries = [c for _, c, _ in blocks for _ in range(t)]
+    counts: list[Any] = []
+    for _, _, (_, _, _, cnt) in blocks:
+        counts.extend([None] * t if cnt is None else list(cnt))
+    cols: dict[str, pa.Array] = {
+        k: v.take(pa.array(np.zeros(rows, np.int64))) for k, v in keys.items()
+    }
+    cols["step"] = pa.array(step)
+    cols["date"] = pa.array(dates[step])
+    cols["measure"] = _dict(measures, [*RUN_MEASURES, "level"])
+    cols["country"] = _dict(countries, codes)
+    cols["country_name"] = _dict(
+        [None if c is None else names[codes.index(c)] for c in countries], names
+    )
+    cols["n"] = pa.array(np.concatenate([b[2][0] for b in blocks]))
+    cols["mean"] = pa.array(np.concatenate([b[2][1] for b in blocks]))
+    cols["m2"] = pa.array(np.concatenate([b[2][2] for b in blocks]))
+    cols["counts"] = pa.array(
+        [None if c is None else np.asarray(c, np.int64) for c in counts], pa.list_(pa.int64())
+    )
+    return pa.table(cols)
+
+
+def _merge(acc: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
+    """Chan et al.'s update of (n, mean, m2) and summed counts, row by row."""
+    n_a, n_b = acc["n"], part["n"]
+    n = n_a + n_b
+    delta = part["mean"] - acc["mean"]
+    mean = acc["mean"] + delta * (n_b / n)
+    m2 = acc["m2"] + part["m2"] + delta**2 * (n_a * n_b / n)
+    counts = [
+        None if a is None else np.asarray(a) + np.asarray(b)
+        for a, b in zip(acc["counts"], part["counts"], strict=True)
+    ]
+    return {**acc, "n": n, "mean": mean, "m2": m2, "counts": counts}
+
+
+def _arrays(table: pa.Table) -> dict[str, Any]:
+    return {
+        "table": table,
+        "n": table["n"].to_numpy(),
+        "mean": table["mean"].to_numpy(),
+        "m2": table["m2"].to_numpy(),
+        "counts": table["counts"].to_pylist(),
+    }
+
+
+def _publish(acc: dict[str, Any]) -> pa.Table:
+    table: pa.Table = acc["table"]
+    n = acc["n"]
+    std = np.sqrt(np.where(n > 1, acc["m2"] / np.maximum(n - 1, 1), 0.0))
+    keep = [c for c in table.column_names if c not in ("n", "mean", "m2", "counts")]
+    out = table.select(keep)
+    out = out.append_column("n", pa.array(n))
+    out = out.append_column("mean", pa.array(acc["mean"]))
+    out = out.append_column("std", pa.array(std))
+    return out.append_column("counts", pa.array(acc["counts"], pa.list_(pa.int64())))
+
+
+def reduce(parts: Iterator[pa.Table]) -> pa.Table:
+    """Fold partial tables (plan order; consecutive parts of one strategy and point share
+    their row layout) into the published ``curves.parquet``."""
+    done: list[pa.Table] = []
+    acc: dict[str, Any] | None = None
+    key: tuple[Any, ...] | None = None
+    for part in parts:
+        part_key = (part["strategy"][0].as_py(), part["point"][0].as_py())
+        if acc is not None and part_key == key:
+            acc = _merge(acc, _arrays(part))
+            continue
+        if acc is not None:
+            done.append(_publish(acc))
+        acc, key = _arrays(part), part_key
+    if acc is not None:
+        done.append(_publish(acc))
+    return pa.concat_tables(done, promote_options="permissive")
