@@ -136,6 +136,7 @@ def _run_folder(cfg: DictConfig, hydra_cfg: DictConfig, job: Sequence[str], run:
             raise ConfigError(
                 "hydra.run.dir", f"{default} already holds a run; choose a new folder"
             )
+        folders.writable("hydra.run.dir", default, keep=False)
         run.check(cfg, default)
         return folders.hold(folders.writable("hydra.run.dir", default))
     run.check(cfg, default)
@@ -194,6 +195,7 @@ def prepare(
             sweep = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
             if not sweep.is_dir():
                 raise ConfigError("resume", f"{sweep} is not a sweep folder")
+        folders.writable("hydra.sweep.dir", sweep, keep=False)
         if run is not None:
             for cfg, _ in composed:
                 run.check(cfg, sweep)

@@ -128,6 +128,17 @@ def strategy_options(name: str, given: Mapping[str, Any]) -> Any:
         return make_options(name, dict(given))
 
 
+def _dask(d: Any) -> None:
+    """The Dask settings of ``executor=dask`` (checked whatever the executor)."""
+    _at_least("dask.n_workers", d.n_workers, 1)
+    _at_least("dask.threads_per_worker", d.threads_per_worker, 1)
+    _at_least("dask.jobs", d.jobs, 1)
+    if d.address is not None and "://" not in d.address:
+        raise ConfigError(
+            "dask.address", f"expected a scheduler address like tcp://host:8786, got {d.address!r}"
+        )
+
+
 # --------------------------------------------------------------------------- model inputs
 def _date(key: str, text: str) -> dt.date:
     try:
@@ -276,6 +287,7 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
     _at_least("workers", c.workers, 1)
     _at_least("chunk_size", c.chunk_size, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
+    _dask(c.dask)
     names = strategy_names(c.strategies)
     for name in c.strategy_options:
         if name not in STRATEGIES:

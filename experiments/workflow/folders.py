@@ -103,10 +103,12 @@ def in_use(folder: Path) -> bool:
 
 
 # --------------------------------------------------------------------------- claims
-def writable(key: str, folder: Path) -> Path:
+def writable(key: str, folder: Path, keep: bool = True) -> Path:
     """Create ``folder`` (and parents) if needed and check that files can be written there;
-    one-line error naming ``key`` otherwise."""
-    folder = Path(folder)
+    one-line error naming ``key`` otherwise. ``keep=False``: remove the folders created
+    (a check that leaves no trace)."""
+    folder = Path(folder).absolute()
+    created = [p for p in [folder, *folder.parents] if not p.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / f".probe-{os.getpid()}{TMP_SUFFIX}"
@@ -116,6 +118,11 @@ def writable(key: str, folder: Path) -> Path:
         raise ConfigError(
             key, f"cannot write to {folder} ({exc.strerror}); choose a writable folder"
         ) from None
+    finally:
+        if not keep:
+            for path in created:
+                if path.is_dir():
+                    path.rmdir()
     return folder
 
 
