@@ -19,6 +19,7 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -241,3 +242,55 @@ def job_folder(sweep_dir: str, num: Any, overrides: Any, _root_: Any) -> str:
 
 if not OmegaConf.has_resolver("sim_job_folder"):
     OmegaConf.register_new_resolver("sim_job_folder", job_folder)
+
+
+# --------------------------------------------------------------------------- clean command
+def interrupted_runs(root: Path) -> list[Path]:
+    """Run folders under ``root`` with a ledger but no manifest, that no process holds."""
+    return [
+        d
+        for d in run_dirs(root)
+        if (d / "ledger.jsonl").exists()
+        and not (d / "manifest.json").exists()
+        and not any(in_use(p) for p in [d, d.parent])
+    ]
+
+
+def _size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def clean_main(argv: Sequence[str] | None = None) -> None:
+    """``python -m experiments.clean [DIR ...] [--interrupted]``."""
+    import argparse
+    import shutil
+
+    parser = argparse.ArgumentParser(
+        description="Remove temporary files that interrupted runs left behind (never those of "
+        "a running process); list interrupted runs, which finish when run again."
+    )
+    parser.add_argument("dirs", nargs="*", type=Path, default=[Path("outputs"), Path("multirun")])
+    parser.add_argument(
+        "--interrupted", action="store_true", help="also delete interrupted runs' folders"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    total_files = total_bytes = 0
+    for root in args.dirs:
+        if not root.is_dir():
+            continue
+        files, size = remove_abandoned(root, hydra=True)
+        total_files, total_bytes = total_files + files, total_bytes + size
+        for folder in interrupted_runs(root):
+            if args.interrupted:
+                log.info("deleted interrupted run %s (%.1f MB)", folder, _size(folder) / 1e6)
+                shutil.rmtree(folder)
+            else:
+                log.info(
+                    "interrupted run %s (%.1f MB): run the same command again (or "
+                    "resume=%s) to finish it, or --interrupted to delete it",
+                    folder,
+                    _size(folder) / 1e6,
+                    folder,
+                )
+    log.info("removed %d abandoned temporary files (%.1f MB)", total_files, total_bytes / 1e6)
