@@ -177,6 +177,7 @@ def test_skipped_jobs_are_reported_on_the_console(tmp_path, capsys) -> None:
     assert json.loads((tmp_path / "multirun.json").read_text())["skipped"][0]["job"] == 0
 
 
+@pytest.mark.slow
 def test_multirun_recovery_never_overwrites_a_finished_job(tmp_path, run_cli) -> None:
     sweep = tmp_path / "sweep"
     common = [*SMALL, "strategy=none", f"hydra.sweep.dir={sweep}"]
@@ -192,3 +193,32 @@ def test_multirun_recovery_never_overwrites_a_finished_job(tmp_path, run_cli) ->
     combined = pd.read_parquet(sweep / outputs.SUMMARY)
     assert sorted(combined["job"].unique()) == [0, 1, 2]
     assert set(combined["budget"] if "budget" in combined else []) <= {1.0, 2.0, 4.0}
+
+
+@pytest.mark.slow
+def test_submitit_launcher_runs_jobs_in_their_own_processes(tmp_path, run_cli) -> None:
+    """The launcher of the README's SLURM example, with submitit's local executor (jobs are
+    separate processes, as on a cluster; SLURM itself cannot be tested here)."""
+    sweep = tmp_path / "sweep"
+    args = ["-m", "hydra/launcher=submitit_local", "budget=1,2", *SMALL, "strategy=none"]
+    proc = run_cli([*args, f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 0, proc.stderr
+    combined = pd.read_parquet(sweep / outputs.SUMMARY)
+    assert sorted(combined["job"].unique()) == [0, 1]
+
+
+def test_readme_slurm_example_composes(project_root) -> None:
+    readme = (project_root / "README.md").read_text()
+    line = next(ln for ln in readme.splitlines() if "hydra/launcher=slurm" in ln and "-m" in ln)
+    args = line.split("experiments.run", 1)[1].replace("\\", "").split()
+    args += readme.split(line, 1)[1].splitlines()[1].replace("\\", "").split()
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.run", *args, "--cfg", "job"],
+        cwd=project_root,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("# job ") == 3
