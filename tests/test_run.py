@@ -26,7 +26,9 @@ def _arrow_type(field) -> str:  # noqa: ANN001
     t = str(field.type)
     if t.startswith("dictionary<values=string"):
         return "dictionary<string>"
-    return {"float": "float32", "double": "float64", "list<element: int64>": "list<int64>"}.get(t, t)
+    return {"float": "float32", "double": "float64", "list<element: int64>": "list<int64>"}.get(
+        t, t
+    )
 
 
 def check_schema(path: Path, name: str, swept: tuple[str, ...] = ()) -> pd.DataFrame:
