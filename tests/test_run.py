@@ -251,3 +251,37 @@ def test_readme_documents_every_output_column(project_root: Path) -> None:
     for name, columns in {**outputs.SCHEMAS, "combined": outputs.COMBINED_COLUMNS}.items():
         for column, (kind, _doc) in columns.items():
             assert f"| `{column}` | {kind} |" in readme, (name, column)
+
+
+def test_curves_agree_with_the_per_seed_tables(tiny_run) -> None:
+    out, _ = tiny_run
+    steps = pd.read_parquet(out / outputs.STEPS)
+    traj = pd.read_parquet(out / outputs.TRAJECTORIES)
+    curves = pd.read_parquet(out / outputs.CURVES)
+    keys = ["strategy", "point", "step"]
+    for measure, table, extra in (
+        ("n_sanctioning", steps, []),
+        ("leakage", steps, []),
+        ("level", traj.rename(columns={"level": "value"}), ["country"]),
+    ):
+        column = "value" if measure == "level" else measure
+        expected = table.groupby([*keys, *extra], observed=True)[column].agg(["mean", "std"])
+        got = curves[curves["measure"] == measure].set_index([*keys, *extra])
+        got["country"] = got.index.get_level_values(-1) if extra else None
+        np.testing.assert_allclose(got["mean"], expected.loc[got.index, "mean"], rtol=1e-12)
+        np.testing.assert_allclose(got["std"], expected.loc[got.index, "std"], atol=1e-12)
+    ints = curves[curves["measure"] == "n_sanctioning"]
+    assert all(sum(c) == n for c, n in zip(ints["counts"], ints["n"], strict=True))
+
+
+def test_curves_merged_over_chunks(compose_cfg, tmp_path: Path) -> None:
+    cfg = compose_cfg(*SMALL, "n_seeds=7", "chunk_size=2", "strategies=[none,uniform]")
+    run_experiment(cfg, tmp_path)
+    steps = pd.read_parquet(tmp_path / outputs.STEPS)
+    curves = pd.read_parquet(tmp_path / outputs.CURVES)
+    for measure in ("n_condemn_or_higher", "spent"):
+        expected = steps.groupby(["strategy", "point", "step"], observed=True)[measure]
+        got = curves[curves["measure"] == measure].set_index(["strategy", "point", "step"])
+        np.testing.assert_allclose(got["mean"], expected.mean().loc[got.index], rtol=1e-12)
+        np.testing.assert_allclose(got["std"], expected.std().loc[got.index], atol=1e-9)
+        assert (got["n"] == 7).all()

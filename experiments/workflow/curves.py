@@ -49,16 +49,20 @@ def _bins(config: SimulationConfig) -> int:
 
 
 def _stats(values: np.ndarray, bins: int | None) -> tuple[np.ndarray, ...]:
-    """n, mean, m2 and counts over axis 0 of ``values`` (R, ...)."""
-    x = values.astype(np.float64)
-    mean = x.mean(axis=0)
-    m2 = ((x - mean) ** 2).sum(axis=0)
-    n = np.full(mean.shape, values.shape[0], np.int64)
+    """n, mean, m2 and counts over axis 0 of ``values`` (R, ...). Integer measures go
+    through their counts (exact sums, no float copy of the chunk)."""
+    n = values.shape[0]
     if bins is None:
-        return n, mean, m2, None
-    ints = values.astype(np.int64)
-    counts = np.stack([(ints == b).sum(axis=0) for b in range(bins)], axis=-1)
-    return n, mean, m2, counts
+        x = values.astype(np.float64, copy=False)
+        mean = x.mean(axis=0)
+        m2 = ((x - mean) ** 2).sum(axis=0)
+        return np.full(mean.shape, n, np.int64), mean, m2, None
+    counts = np.stack([(values == b).sum(axis=0) for b in range(bins)], axis=-1).astype(np.int64)
+    b = np.arange(bins, dtype=np.int64)
+    total, squares = counts @ b, counts @ (b * b)
+    mean = total / n
+    m2 = (squares - total * mean).astype(np.float64)
+    return np.full(mean.shape, n, np.int64), mean, np.maximum(m2, 0.0), counts
 
 
 def _dict(values: list[str | None], labels: list[str]) -> pa.DictionaryArray:
@@ -121,6 +125,25 @@ def partial(
     return pa.table(cols)
 
 
+def _arrays(table: pa.Table) -> dict[str, Any]:
+    """(n, mean, m2) columns and the counts as a (rows, bins) matrix (zeros where null)."""
+    counts = table["counts"].combine_chunks()
+    valid = counts.is_valid().to_numpy(zero_copy_only=False)
+    lengths = counts.value_lengths().fill_null(0).to_numpy()
+    bins = int(lengths.max()) if len(lengths) else 0
+    matrix = np.zeros((len(valid), bins), np.int64)
+    if valid.any():
+        matrix[valid] = counts.flatten().to_numpy().reshape(int(valid.sum()), bins)
+    return {
+        "table": table,
+        "n": table["n"].to_numpy(),
+        "mean": table["mean"].to_numpy(),
+        "m2": table["m2"].to_numpy(),
+        "counts": matrix,
+        "valid": valid,
+    }
+
+
 def _merge(acc: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     """Chan et al.'s update of (n, mean, m2) and summed counts, row by row."""
     n_a, n_b = acc["n"], part["n"]
@@ -128,21 +151,7 @@ def _merge(acc: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
     delta = part["mean"] - acc["mean"]
     mean = acc["mean"] + delta * (n_b / n)
     m2 = acc["m2"] + part["m2"] + delta**2 * (n_a * n_b / n)
-    counts = [
-        None if a is None else np.asarray(a) + np.asarray(b)
-        for a, b in zip(acc["counts"], part["counts"], strict=True)
-    ]
-    return {**acc, "n": n, "mean": mean, "m2": m2, "counts": counts}
-
-
-def _arrays(table: pa.Table) -> dict[str, Any]:
-    return {
-        "table": table,
-        "n": table["n"].to_numpy(),
-        "mean": table["mean"].to_numpy(),
-        "m2": table["m2"].to_numpy(),
-        "counts": table["counts"].to_pylist(),
-    }
+    return {**acc, "n": n, "mean": mean, "m2": m2, "counts": acc["counts"] + part["counts"]}
 
 
 def _publish(acc: dict[str, Any]) -> pa.Table:
@@ -150,11 +159,14 @@ def _publish(acc: dict[str, Any]) -> pa.Table:
     n = acc["n"]
     std = np.sqrt(np.where(n > 1, acc["m2"] / np.maximum(n - 1, 1), 0.0))
     keep = [c for c in table.column_names if c not in ("n", "mean", "m2", "counts")]
+    counts = [
+        list(row) if ok else None for row, ok in zip(acc["counts"], acc["valid"], strict=True)
+    ]
     out = table.select(keep)
     out = out.append_column("n", pa.array(n))
     out = out.append_column("mean", pa.array(acc["mean"]))
     out = out.append_column("std", pa.array(std))
-    return out.append_column("counts", pa.array(acc["counts"], pa.list_(pa.int64())))
+    return out.append_column("counts", pa.array(counts, pa.list_(pa.int64())))
 
 
 def reduce(parts: Iterator[pa.Table]) -> pa.Table:

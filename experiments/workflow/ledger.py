@@ -315,16 +315,34 @@ class Ledger:
         return files
 
 
+ROW_GROUP = 100_000
+"""Rows per row group of a published table at least (small parts are written together)."""
+
+
 def _concatenate(parts: Iterable[pa.Table], path: Path) -> int:
-    """Stream ``parts`` into one Parquet file at ``path``; return its row count."""
+    """Stream ``parts`` into one Parquet file at ``path``, small parts gathered into row
+    groups of at least :data:`ROW_GROUP` rows; return its row count."""
     writer: pq.ParquetWriter | None = None
     rows = 0
+    batch: list[pa.Table] = []
+
+    def flush() -> None:
+        nonlocal writer
+        if not batch:
+            return
+        table = pa.concat_tables(batch) if len(batch) > 1 else batch[0]
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        writer.write_table(table, row_group_size=max(ROW_GROUP, table.num_rows))
+        batch.clear()
+
     try:
         for table in parts:
-            if writer is None:
-                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            writer.write_table(table)
+            batch.append(table)
             rows += table.num_rows
+            if sum(t.num_rows for t in batch) >= ROW_GROUP:
+                flush()
+        flush()
     finally:
         if writer is not None:
             writer.close()
