@@ -44,8 +44,13 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _bins(config: SimulationConfig) -> int:
-    return max(config.ladder.n_levels, config.countries.n + 1)
+def _bins(config: SimulationConfig, measure: str) -> int | None:
+    """Values an integer measure takes (0 .. bins - 1); None for float measures."""
+    if measure not in INTEGER:
+        return None
+    if measure in ("level", "asean_level"):
+        return config.ladder.n_levels
+    return int(config.countries.member.sum()) + 1
 
 
 def _stats(values: np.ndarray, bins: int | None) -> tuple[np.ndarray, ...]:
@@ -65,9 +70,20 @@ def _stats(values: np.ndarray, bins: int | None) -> tuple[np.ndarray, ...]:
     return np.full(mean.shape, n, np.int64), mean, np.maximum(m2, 0.0), counts
 
 
-def _dict(values: list[str | None], labels: list[str]) -> pa.DictionaryArray:
-    index = pa.array([None if v is None else labels.index(v) for v in values], pa.int32())
-    return pa.DictionaryArray.from_arrays(index, pa.array(labels, pa.string()))
+def _dict(index: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
+    """Dictionary column from label indices (-1: null)."""
+    mask = index < 0
+    indices = pa.array(np.where(mask, 0, index).astype(np.int32), mask=mask)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(labels, pa.string()))
+
+
+def _counts(blocks: list[np.ndarray | None], t: int) -> pa.Array:
+    """A list<int64> column: each block's (t, bins) counts, or t nulls."""
+    lengths = np.concatenate([np.full(t, 0 if c is None else c.shape[1]) for c in blocks])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
+    values = np.concatenate([c.reshape(-1) for c in blocks if c is not None] or [np.zeros(0)])
+    mask = pa.array(np.concatenate([np.full(t, c is None) for c in blocks]))
+    return pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.astype(np.int64)), mask=mask)
 
 
 def partial(
@@ -76,7 +92,7 @@ def partial(
     keys: dict[str, pa.Array],
     dates: np.ndarray,
 ) -> pa.Table:
-    """The partial statistics of one chunk; ``keys(n)`` columns (strategy, point, swept
+    """The partial statistics of one chunk; ``keys`` columns (strategy, point, swept
     parameters) are given for one row and repeated."""
     member = config.countries.member
     sanction = config.ladder.sanction_level
@@ -89,39 +105,28 @@ def partial(
         "leakage": traj.leakage,
         "spent": traj.spent,
     }
-    bins = _bins(config)
-    t = traj.level.shape[1]
-    codes = list(config.countries.codes)
-    names = list(config.countries.names)
-    blocks: list[tuple[str, str | None, tuple[np.ndarray, ...]]] = []
-    for name in RUN_MEASURES:
-        blocks.append((name, None, _stats(series[name], bins if name in INTEGER else None)))
-    level = _stats(traj.level, bins)
-    for i, code in enumerate(codes):
-        blocks.append(("level", code, tuple(None if a is None else a[:, i] for a in level)))
-    rows = len(blocks) * t
-    step = np.tile(np.arange(t, dtype=np.int16), len(blocks))
-    measures = [m for m, _, _ in blocks for _ in range(t)]
-    countries = [c for _, c, _ in blocks for _ in range(t)]
-    counts: list[Any] = []
-    for _, _, (_, _, _, cnt) in blocks:
-        counts.extend([None] * t if cnt is None else list(cnt))
+    t, n_countries = traj.level.shape[1], traj.level.shape[2]
+    stats = [_stats(series[name], _bins(config, name)) for name in RUN_MEASURES]
+    level = _stats(traj.level, _bins(config, "level"))
+    stats += [tuple(None if a is None else a[:, i] for a in level) for i in range(n_countries)]
+    rows = len(stats) * t
+    measure = np.repeat(
+        np.r_[np.arange(len(RUN_MEASURES)), np.full(n_countries, len(RUN_MEASURES))], t
+    )
+    country = np.repeat(np.r_[np.full(len(RUN_MEASURES), -1), np.arange(n_countries)], t)
+    step = np.tile(np.arange(t, dtype=np.int16), len(stats))
     cols: dict[str, pa.Array] = {
         k: v.take(pa.array(np.zeros(rows, np.int64))) for k, v in keys.items()
     }
     cols["step"] = pa.array(step)
     cols["date"] = pa.array(dates[step])
-    cols["measure"] = _dict(measures, [*RUN_MEASURES, "level"])
-    cols["country"] = _dict(countries, codes)
-    cols["country_name"] = _dict(
-        [None if c is None else names[codes.index(c)] for c in countries], names
-    )
-    cols["n"] = pa.array(np.concatenate([b[2][0] for b in blocks]))
-    cols["mean"] = pa.array(np.concatenate([b[2][1] for b in blocks]))
-    cols["m2"] = pa.array(np.concatenate([b[2][2] for b in blocks]))
-    cols["counts"] = pa.array(
-        [None if c is None else np.asarray(c, np.int64) for c in counts], pa.list_(pa.int64())
-    )
+    cols["measure"] = _dict(measure, [*RUN_MEASURES, "level"])
+    cols["country"] = _dict(country, list(config.countries.codes))
+    cols["country_name"] = _dict(country, list(config.countries.names))
+    cols["n"] = pa.array(np.concatenate([s[0] for s in stats]))
+    cols["mean"] = pa.array(np.concatenate([s[1] for s in stats]))
+    cols["m2"] = pa.array(np.concatenate([s[2] for s in stats]))
+    cols["counts"] = _counts([s[3] for s in stats], t)
     return pa.table(cols)
 
 
@@ -130,10 +135,10 @@ def _arrays(table: pa.Table) -> dict[str, Any]:
     counts = table["counts"].combine_chunks()
     valid = counts.is_valid().to_numpy(zero_copy_only=False)
     lengths = counts.value_lengths().fill_null(0).to_numpy()
-    bins = int(lengths.max()) if len(lengths) else 0
-    matrix = np.zeros((len(valid), bins), np.int64)
-    if valid.any():
-        matrix[valid] = counts.flatten().to_numpy().reshape(int(valid.sum()), bins)
+    matrix = np.zeros((len(lengths), int(lengths.max(initial=0))), np.int64)
+    row = np.repeat(np.arange(len(lengths)), lengths)
+    col = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    matrix[row, col] = counts.flatten().to_numpy()
     return {
         "table": table,
         "n": table["n"].to_numpy(),
@@ -141,6 +146,7 @@ def _arrays(table: pa.Table) -> dict[str, Any]:
         "m2": table["m2"].to_numpy(),
         "counts": matrix,
         "valid": valid,
+        "lengths": lengths,
     }
 
 

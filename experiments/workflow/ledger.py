@@ -315,7 +315,7 @@ class Ledger:
         return files
 
 
-ROW_GROUP = 100_000
+ROW_GROUP = 10_000
 """Rows per row group of a published table at least (small parts are written together)."""
 
 

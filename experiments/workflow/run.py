@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import pandas as pd
 import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
@@ -193,31 +192,35 @@ def _finalized_files(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def _log_results(folder: Path) -> None:
-    """Mean outcomes per strategy and point, from the curves (bounded memory)."""
-    table = pq.read_table(
+    """Mean outcomes per strategy and point, from the curves (bounded memory, no pandas)."""
+    rows = pq.read_table(
         folder / outputs.CURVES,
         columns=["strategy", "point", "step", "measure", "mean"],
         filters=[("measure", "in", ["n_sanctioning", "n_condemn_or_higher", "leakage", "spent"])],
-    ).to_pandas()
-    table["measure"] = table["measure"].astype(str)
-    last = table[table["step"] == table["step"].max()]
-    out = pd.DataFrame(
-        {
-            "final_sanctioning": last[last["measure"] == "n_sanctioning"].set_index(
-                ["point", "strategy"]
-            )["mean"],
-            "final_condemn_or_higher": last[last["measure"] == "n_condemn_or_higher"].set_index(
-                ["point", "strategy"]
-            )["mean"],
-            "mean_leakage": table[table["measure"] == "leakage"]
-            .groupby(["point", "strategy"], observed=True)["mean"]
-            .mean(),
-            "budget_spent": table[table["measure"] == "spent"]
-            .groupby(["point", "strategy"], observed=True)["mean"]
-            .sum(),
-        }
+    ).to_pylist()
+    last = max(r["step"] for r in rows)
+    table: dict[tuple[int, str], dict[str, float]] = {}
+    for r in rows:
+        out = table.setdefault((r["point"], r["strategy"]), {"leakage": [], "spent": 0.0})
+        if r["measure"] in ("n_sanctioning", "n_condemn_or_higher") and r["step"] == last:
+            out[r["measure"]] = r["mean"]
+        elif r["measure"] == "leakage":
+            out["leakage"].append(r["mean"])
+        elif r["measure"] == "spent":
+            out["spent"] += r["mean"]
+    head = ("point", "strategy", "sanction", "condemn+", "leakage", "spent")
+    lines = ["{:>5}  {:<20} {:>8} {:>8} {:>8} {:>8}".format(*head)]
+    for (point, strategy), out in table.items():
+        lines.append(
+            f"{point:>5}  {strategy:<20} {out['n_sanctioning']:8.2f} "
+            f"{out['n_condemn_or_higher']:8.2f} {sum(out['leakage']) / len(out['leakage']):8.2f} "
+            f"{out['spent']:8.1f}"
+        )
+    log.info(
+        "mean outcomes per strategy and point (members at the end; mean leakage, USD bn/yr; "
+        "budget spent, budget units):\n%s",
+        "\n".join(lines),
     )
-    log.info("mean outcomes per strategy and point:\n%s", out.round(2).to_string())
 
 
 def _manifest(
@@ -320,6 +323,7 @@ def run_experiment(
                 {name: output_dir / name for name in plan.tables},
                 reducers={outputs.CURVES: curves.reduce},
             )
+            executor.release_memory()
         t_simulate = time.perf_counter() - t1
         t2 = time.perf_counter()
         figures: list[str] = []
@@ -363,6 +367,9 @@ def _task(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m experiments.run [overrides]``: every job checked, then run by Hydra."""
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())  # freed buffers go back (bounded memory)
     hooks = cli.RunHooks(check=check, key=lambda cfg: plan_run(cfg).key)
     cli.run_cli(
         "config", to_simulation_configs, _task, ExperimentConf, argv, hooks, write_manifest=False
