@@ -75,6 +75,7 @@ def test_intervals_stay_within_the_scale_of_a_count() -> None:
     assert (pooled["p_lo"].iloc[0], pooled["p_hi"].iloc[0]) == (0.0, 0.0)
 
 
+@pytest.mark.slow
 def test_multirun_root_draws_one_line_per_job(tmp_path, run_cli) -> None:
     sweep = tmp_path / "sweep"
     args = ["-m", "budget=1,8", *SMALL, "strategies=[none,uniform]", "plots=true"]

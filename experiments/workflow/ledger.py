@@ -98,9 +98,13 @@ def read_events(folder: Path) -> list[dict[str, Any]]:
 
 
 def ledger_key(folder: Path) -> str | None:
-    """The key of ``folder``'s ledger, or None without one."""
-    events = read_events(folder)
-    return events[0].get("key") if events else None
+    """The key of ``folder``'s ledger, or None without one (reads its first line only)."""
+    path = Path(folder) / LEDGER
+    try:
+        with open(path) as fh:
+            return json.loads(fh.readline()).get("key")
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def is_finalized(folder: Path) -> bool:
