@@ -73,14 +73,19 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     assert not list(killed.rglob("*.tmp")) and not (killed / ".parts").exists()
 
 
-def test_two_runs_started_together_get_their_own_folders(tmp_path) -> None:
-    procs = [_start([*SMALL, "strategy=none", f"seed={s}"], cwd=tmp_path) for s in (1, 2)]
+def test_runs_started_together_get_their_own_folders(tmp_path) -> None:
+    """Two different runs, and the same command twice (resume=never: no reuse), started
+    together with the default folders."""
+    variants = (["seed=1"], ["seed=2", "resume=never"], ["seed=2", "resume=never"])
+    procs = [_start([*SMALL, "strategy=none", *v], cwd=tmp_path) for v in variants]
     for proc in procs:
         assert proc.wait(timeout=300) == 0, proc.stderr.read()
     runs = sorted((tmp_path / "outputs" / "strategy_comparison").iterdir())
-    assert len(runs) == 2
-    seeds = {json.loads((r / outputs.MANIFEST).read_text())["root_seed"] for r in runs}
-    assert seeds == {1, 2}
+    assert len(runs) == 3
+    manifests = [json.loads((r / outputs.MANIFEST).read_text()) for r in runs]
+    assert sorted(m["root_seed"] for m in manifests) == [1, 2, 2]
+    for run in runs:  # each folder holds one run's complete, readable tables
+        assert len(pd.read_parquet(run / outputs.SUMMARY)) == 3
 
 
 def test_folders_are_claimed_exclusively(tmp_path) -> None:
