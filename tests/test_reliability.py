@@ -47,12 +47,24 @@ def _tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {n: pd.read_parquet(folder / n) for n in (*outputs.TABLES, outputs.CURVES)}
 
 
+def _run_folder(root: Path, deadline: float) -> Path | None:
+    while time.monotonic() < deadline:
+        found = [p for p in root.glob("*/*") if (p / "ledger.jsonl").exists()]
+        if found:
+            return found[0]
+        time.sleep(0.02)
+    return None
+
+
 @pytest.mark.slow
 def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tmp_path) -> None:
+    """Killed mid-way, then the same command again (default folders: the interrupted run is
+    found by its ledger key): identical tables, no finished chunk computed twice."""
     args = [*SWEEP, "engine=mesa", "n_seeds=8", "chunk_size=2"]  # 16 chunks of ~0.3 s
-    killed = tmp_path / "killed"
-    proc = _start([*args, f"hydra.run.dir={killed}"])
+    proc = _start(args, cwd=tmp_path)
     deadline = time.monotonic() + 120
+    killed = _run_folder(tmp_path / "outputs", deadline)
+    assert killed is not None
     while _done(killed) < 4 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.kill(proc.pid, signal.SIGKILL)
@@ -60,8 +72,9 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     before = _done(killed)
     assert 4 <= before < 16, before  # killed mid-way
     assert not (killed / outputs.MANIFEST).exists() and not (killed / outputs.SUMMARY).exists()
-    resumed = _start([*args, f"hydra.run.dir={killed}"])  # the same command again
+    resumed = _start(args, cwd=tmp_path)  # the same command again
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
+    assert [p for p in (tmp_path / "outputs").glob("*/*")] == [killed]  # no second folder
     records = [e["chunk"] for e in read_events(killed) if e.get("event") == "done"]
     assert len(records) == len(set(records)) == 16  # no finished chunk computed twice
     reference = tmp_path / "reference"
@@ -71,6 +84,9 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     for name, table in _tables(reference).items():
         pd.testing.assert_frame_equal(_tables(killed)[name], table)
     assert not list(killed.rglob("*.tmp")) and not (killed / ".parts").exists()
+    again = _start(args, cwd=tmp_path)  # complete: reported, nothing recomputed
+    assert again.wait(timeout=300) == 0 and "already complete" in again.stderr.read()
+    assert len([e for e in read_events(killed) if e.get("event") == "done"]) == 16
 
 
 def test_runs_started_together_get_their_own_folders(tmp_path) -> None:
