@@ -71,10 +71,13 @@ def groups(df: pd.DataFrame, priors: dict[Any, bool] | None = None) -> list[Grou
         entry = out.setdefault(key, {"members": [], "sets": 0, "values": values})
         entry["members"].append((values["job"], values["point"]))
         entry["sets"] += int(SETS in swept)
+    tokens = [str(e["values"].get("overrides") or "").split() for e in out.values()]
+    common = set.intersection(*map(set, tokens)) if tokens else set()
     result = []
     for key, entry in out.items():
         values = entry["values"]
-        parts = [str(values["overrides"])] if "overrides" in values and values["overrides"] else []
+        varying = [t for t in str(values.get("overrides") or "").split() if t not in common]
+        parts = [" ".join(varying)] if varying else []
         parts += [_fmt(c, values[c]) for c in shown]
         prior = bool((priors or {}).get(values["job"], False))
         if "sample_priors" in shown:
