@@ -7,9 +7,10 @@
   process holds it.
 - :func:`remove_abandoned` deletes temporary files (``*.tmp``, see
   :mod:`experiments.workflow.atomic`) left by interrupted runs in folders no process holds.
-- :func:`job_folder` (resolver ``sim_job_folder``, used by ``hydra.sweep.subdir``) gives a
-  multirun job the folder of the same job in an earlier attempt of the sweep, or a fresh
-  number: re-running a sweep (or only its failed overrides) never overwrites a finished job.
+- :func:`job_folder` (behind the resolver ``sim_job_folder`` of ``hydra.sweep.subdir``,
+  registered by :mod:`experiments.workflow.run`) gives a multirun job the folder of the
+  same job in an earlier attempt of the sweep, or a fresh number: re-running a sweep (or
+  only its failed overrides) never overwrites a finished job.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import yaml
-from omegaconf import OmegaConf
 
 from experiments.workflow.errors import ConfigError
 
@@ -202,32 +201,27 @@ def remove_abandoned(
 
 
 # --------------------------------------------------------------------------- multirun jobs
-def _same_job(folder: Path, overrides: list[str], config: dict[str, Any]) -> bool:
-    hydra_dir = folder / ".hydra"
+def _saved_overrides(folder: Path) -> list[str] | None:
     try:
-        saved = yaml.safe_load((hydra_dir / "overrides.yaml").read_text()) or []
-        saved_config = yaml.safe_load((hydra_dir / "config.yaml").read_text())
+        saved = yaml.safe_load((folder / ".hydra" / "overrides.yaml").read_text()) or []
     except (OSError, yaml.YAMLError):
-        return False
-    ignore = ("resume=",)
-    return [o for o in saved if not o.startswith(ignore)] == [
-        o for o in overrides if not o.startswith(ignore)
-    ] and saved_config == config
+        return None
+    return [o for o in saved if not str(o).startswith("resume=")]
 
 
-def job_folder(sweep_dir: str, num: Any, overrides: Any, _root_: Any) -> str:
-    """The sub-folder of a multirun job: that of the same job (same overrides, same
-    composed config) in an earlier attempt of the sweep, else ``num`` if free, else the
-    next free number (created exclusively)."""
+def job_folder(
+    sweep_dir: str | Path, num: int, overrides: Sequence[str], same: Callable[[Path], bool]
+) -> str:
+    """The sub-folder of a multirun job: that of the same job in an earlier attempt of the
+    sweep (same overrides, and ``same(folder)``: e.g. the same ledger key), else ``num`` if
+    free, else the next free number; a new folder is created exclusively."""
     sweep = Path(str(sweep_dir))
-    task_overrides = [str(o) for o in overrides]
-    task = OmegaConf.masked_copy(_root_, [k for k in _root_ if k != "hydra"])
-    config = yaml.safe_load(OmegaConf.to_yaml(task))  # as Hydra saves it in .hydra/
+    wanted = [str(o) for o in overrides if not str(o).startswith("resume=")]
     numbered = sorted(
         (int(p.name), p) for p in (sweep.iterdir() if sweep.is_dir() else []) if p.name.isdigit()
     )
     for _, folder in numbered:
-        if _same_job(folder, task_overrides, config):
+        if _saved_overrides(folder) == wanted and same(folder):
             return folder.name
     sweep.mkdir(parents=True, exist_ok=True)
     candidates = [int(num), *range(max([n for n, _ in numbered], default=-1) + 1, 1_000_000)]
@@ -238,10 +232,6 @@ def job_folder(sweep_dir: str, num: Any, overrides: Any, _root_: Any) -> str:
         except FileExistsError:
             continue
     raise RuntimeError(f"no free job folder in {sweep}")
-
-
-if not OmegaConf.has_resolver("sim_job_folder"):
-    OmegaConf.register_new_resolver("sim_job_folder", job_folder)
 
 
 # --------------------------------------------------------------------------- clean command

@@ -33,8 +33,9 @@ MULTIRUN = "multirun.json"
 def _warn(message: str) -> None:
     """A warning that reaches the console whatever Hydra did to the logging handlers."""
     log.warning(message)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
     if not any(
-        isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in (sys.stderr,)
+        isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in consoles
         for h in logging.getLogger().handlers
     ):
         sys.stderr.write(f"warning: {message}\n")

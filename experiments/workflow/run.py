@@ -16,6 +16,7 @@ finished chunks are not recomputed, and the tables are those of an uninterrupted
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import sys
@@ -28,12 +29,19 @@ from typing import Any
 import hydra
 import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
 from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
 from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
-from experiments.workflow.ledger import Chunk, Ledger, content_key, file_sha256, read_events
+from experiments.workflow.ledger import (
+    Chunk,
+    Ledger,
+    content_key,
+    file_sha256,
+    ledger_key,
+    read_events,
+)
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
 from experiments.workflow.resources import RunSize, check_run
 from experiments.workflow.schema import Executor, ExperimentConf
@@ -44,8 +52,14 @@ log = logging.getLogger(__name__)
 
 NON_RESULT_KEYS = ("workers", "chunk_size", "plots", "executor", "dask", "resume")
 """Keys that do not change a run's tables (left out of its ledger key)."""
-RESULT_CODE = ("sim", "experiments/workflow")
-"""Code whose change starts a fresh run instead of resuming an interrupted one."""
+RESULT_CODE = (
+    "sim",
+    *(
+        f"experiments/workflow/{name}.py"
+        for name in ("convert", "curves", "outputs", "scenario", "store", "tasks")
+    ),
+)
+"""Code that makes the tables: a change starts a fresh run instead of resuming one."""
 MAX_MANIFEST_SEEDS = 100_000
 """Seeds listed in the manifest; beyond, their SHA-256 and the rule that makes them."""
 _CODE_KEY: list[str] = []
@@ -54,7 +68,11 @@ _CODE_KEY: list[str] = []
 def code_key() -> str:
     """SHA-256 of the Python sources under :data:`RESULT_CODE` (once per process)."""
     if not _CODE_KEY:
-        files = sorted(p for d in RESULT_CODE for p in (ROOT / d).rglob("*.py"))
+        files = sorted(
+            p
+            for d in RESULT_CODE
+            for p in ([ROOT / d] if d.endswith(".py") else (ROOT / d).rglob("*.py"))
+        )
         _CODE_KEY.append(content_key([(str(p.relative_to(ROOT)), file_sha256(p)) for p in files]))
     return _CODE_KEY[0]
 
@@ -355,6 +373,23 @@ def run_experiment(
     _log_results(output_dir)
     log.info("done in %.1f s: %s", record["timings_s"]["total"], output_dir)
     return record
+
+
+# --------------------------------------------------------------------------- multirun jobs
+def _job_folder(sweep_dir: str, num: Any, overrides: Any, _root_: DictConfig) -> str:
+    """Resolver ``sim_job_folder`` (``hydra.sweep.subdir``): the folder of the same job
+    (same overrides and ledger key) in an earlier attempt of the sweep, else a new one."""
+    task = copy.deepcopy(_root_)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    key = plan_run(task).key
+    return folders.job_folder(
+        sweep_dir, int(num), list(overrides), lambda f: ledger_key(f) in (key, None)
+    )
+
+
+if not OmegaConf.has_resolver("sim_job_folder"):
+    OmegaConf.register_new_resolver("sim_job_folder", _job_folder)
 
 
 # --------------------------------------------------------------------------- entry point
