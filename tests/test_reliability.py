@@ -119,6 +119,14 @@ def test_dask_executor_gives_the_local_tables(compose_cfg, tmp_path) -> None:
     assert dask["executor"] == "dask" and dask["chunks"]["planned"] == 16
     assert dask["sha256"] == local["sha256"]  # byte-identical tables
     assert "distributed" in dask["packages"]
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False) as cluster:
+        remote = run_experiment(
+            compose_cfg(*args, "executor=dask", f"dask.address={cluster.scheduler_address}"),
+            tmp_path / "address",
+        )
+    assert remote["sha256"] == local["sha256"]  # a running scheduler, reached by address
 
 
 def test_slurm_cluster_config_renders_a_job_script(compose_cfg) -> None:
