@@ -43,7 +43,7 @@ from experiments.workflow.ledger import (
     read_events,
 )
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
-from experiments.workflow.resources import RunSize, check_run
+from experiments.workflow.resources import MAX_CHUNKS, RunSize, check_run
 from experiments.workflow.schema import Executor, ExperimentConf
 from experiments.workflow.tasks import ChunkTask
 from sim import replicate_seeds
@@ -116,6 +116,33 @@ def run_size(c: Any, points: Sequence[ExperimentPoint], tables: Sequence[str]) -
     )
 
 
+def _chunks(
+    c: Any, points: Sequence[ExperimentPoint], key: str, tables: tuple[str, ...]
+) -> list[tuple[Chunk, ChunkTask]]:
+    """Every (strategy, point) over seed ranges of ``chunk_size``, in plan order; a chunk's
+    id is its index and a hash of the run key, strategy, point and seed range."""
+    chunks: list[tuple[Chunk, ChunkTask]] = []
+    for ep in points:
+        for start in range(0, c.n_seeds, c.chunk_size):
+            stop = min(start + c.chunk_size, c.n_seeds)
+            digest = content_key(key, ep.strategy, ep.point, start, stop)[:16]
+            spec = {"strategy": ep.strategy, "point": ep.point, "seeds": [start, stop]}
+            task = ChunkTask(
+                config=ep.config,
+                strategy=ep.strategy,
+                point=ep.point,
+                params=ep.params,
+                root_seed=c.seed,
+                start=start,
+                stop=stop,
+                k_adoptions=c.k_adoptions,
+                engine=c.engine.value,
+                tables=tables,
+            )
+            chunks.append((Chunk(f"{len(chunks):06d}-{digest}", spec), task))
+    return chunks
+
+
 def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
     """Convert ``cfg`` (one-line errors on bad input) and plan its chunks."""
     c = as_plain(cfg)
@@ -143,28 +170,7 @@ def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
         {name: file_sha256(path) for name, path in inputs.items() if path.is_file()},
         code_key(),
     )
-    if size.chunks() > 0 and size.chunks() <= 1_000_000:
-        chunks = []
-        for ep in points:
-            for start in range(0, c.n_seeds, c.chunk_size):
-                stop = min(start + c.chunk_size, c.n_seeds)
-                chunk_id = content_key(key, ep.strategy, ep.point, start, stop)[:16]
-                spec = {"strategy": ep.strategy, "point": ep.point, "seeds": [start, stop]}
-                task = ChunkTask(
-                    ep.config,
-                    ep.strategy,
-                    ep.point,
-                    ep.params,
-                    c.seed,
-                    start,
-                    stop,
-                    c.k_adoptions,
-                    c.engine.value,
-                    tables,
-                )
-                chunks.append((Chunk(f"{len(chunks):06d}-{chunk_id}", spec), task))
-    else:
-        chunks = []
+    chunks = _chunks(c, points, key, tables) if size.chunks() <= MAX_CHUNKS else []
     return RunPlan(key, points, chunks, tables, size, inputs)
 
 
