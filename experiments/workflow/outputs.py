@@ -1,4 +1,4 @@
-"""Tidy results tables: their schemas, their columns from simulated arrays, their writers.
+"""Tidy results tables: schemas, columns from simulated arrays, writers, multirun aggregate.
 
 Every table written here follows :data:`SCHEMAS` (column -> (type, meaning)); the README
 documents the same dict and the tests check written files against it. Files are written
@@ -9,6 +9,7 @@ interrupted or failed run leaves no file that looks complete.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -19,7 +20,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.workflow import atomic, curves
-from experiments.workflow.manifest import MANIFEST as MANIFEST  # re-exported
+from experiments.workflow.manifest import (  # noqa: F401  (also re-exported: old names)
+    MANIFEST,
+    file_sha256,
+    git_state,
+    now_iso,
+    package_versions,
+)
 from sim import SUMMARY_COLUMNS, SimulationConfig, Trajectories
 from sim.ladder import CONDEMN_LEVEL
 
@@ -247,3 +254,78 @@ class OutputSet:
             finally:
                 self._stack = None
             self._close()
+
+
+# --------------------------------------------------------------------------- multirun
+COMBINED = (*TABLES, CURVES)
+"""The tables a multirun aggregate concatenates over jobs."""
+MULTIRUN = "multirun.json"
+
+
+def _warn(message: str) -> None:
+    """A warning that reaches the console whatever Hydra did to the logging handlers."""
+    log.warning(message)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    if not any(
+        isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in consoles
+        for h in logging.getLogger().handlers
+    ):
+        sys.stderr.write(f"warning: {message}\n")
+
+
+def _with_job(table: pa.Table, num: int, overrides: str, schema: pa.Schema) -> pa.Table:
+    n = table.num_rows
+    table = table.add_column(0, "overrides", dict_array(np.zeros(n, np.int32), [overrides]))
+    table = table.add_column(0, "job", pa.array(np.full(n, num, np.int32)))
+    for fld in schema:
+        if fld.name not in table.column_names:
+            table = table.append_column(fld.name, pa.nulls(n, fld.type))
+    return table.select(schema.names).cast(schema)
+
+
+def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> list[Path]:
+    """Concatenate each table over jobs into ``out_dir``, adding ``job`` and ``overrides``.
+
+    ``job_dirs``: (job number, overrides string, job folder). Jobs without a manifest
+    (failed or incomplete) are skipped with a warning.
+    """
+    complete = []
+    for num, overrides, path in job_dirs:
+        if (path / MANIFEST).exists():
+            complete.append((num, overrides, path))
+        else:
+            _warn(f"job {num} ({overrides}) has no {MANIFEST}: not combined; re-run the sweep")
+    files = OutputSet(out_dir)
+    with files.publishing():
+        for name in COMBINED:
+            parts = [(n, o, p / name) for n, o, p in complete if (p / name).exists()]
+            if not parts:
+                continue
+            schema = pa.unify_schemas(
+                [pq.read_schema(f) for _, _, f in parts], promote_options="permissive"
+            )
+            schema = pa.schema(
+                [
+                    pa.field("job", pa.int32()),
+                    pa.field("overrides", pa.dictionary(pa.int32(), pa.string())),
+                    *schema,
+                ]
+            )
+            for num, overrides, f in parts:
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=1_000_000):
+                    table = pa.Table.from_batches([batch])
+                    files.write(name, _with_job(table, num, overrides, schema))
+    written = [out_dir / name for name in COMBINED if (out_dir / name).exists()]
+    atomic.write_json(
+        out_dir / MULTIRUN,
+        {
+            "jobs": [{"job": n, "overrides": o, "dir": str(p)} for n, o, p in complete],
+            "skipped": [
+                {"job": n, "overrides": o} for n, o, p in job_dirs if (n, o, p) not in complete
+            ],
+            "tables": {p.name: files.rows.get(p.name, 0) for p in written},
+            "created": now_iso(),
+        },
+        default=str,
+    )
+    return written
