@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run app chromium test test-fast bench lint format calibrate validate votes analyse clean
+.PHONY: run app chromium test test-fast bench bench-workflow lint format calibrate validate votes analyse clean clean-outputs
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -34,6 +34,9 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m experiments.bench $(ARGS)
 
+bench-workflow: $(STAMP)  ## memory of 1,000,000 summaries-only replicates; plotting 20,000 seeds
+	$(PY) -m experiments.bench_workflow $(ARGS)
+
 calibrate: $(STAMP)
 	$(PY) -m experiments.calibrate $(ARGS)
 
@@ -53,6 +56,9 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff format sim experiments tests
 	$(PY) -m ruff check --fix sim experiments tests
+
+clean-outputs: $(STAMP)  ## remove temporary files left by interrupted runs; list interrupted runs
+	$(PY) -m experiments.clean $(ARGS)
 
 clean:
 	rm -rf $(VENV) outputs multirun

@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from experiments import run
+from experiments.workflow.paths import CONF_DIR
+
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
 
 CASES = [
     # (overrides, text the one-line message must contain)
@@ -47,6 +50,38 @@ CASES = [
     (["workers=0"], ["workers", ">= 1"]),
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
+    # resource guard: refused before anything is allocated, naming the estimate and what fits
+    (["n_seeds=1000000000"], ["n_seeds", "TB of disk", "free", "at most", "seeds fit"]),
+    (["n_seeds=1000000000000"], ["n_seeds", "PB of disk", "at most", "seeds fit"]),
+    (
+        ["n_seeds=1000000000", "keep_steps=false", "keep_trajectories=false"],
+        ["n_seeds", "of disk", "at most", "seeds fit"],
+    ),
+    (
+        ["n_seeds=10000000", "chunk_size=10000000", "strategy=none", "keep_steps=false"],
+        ["chunk_size", "of memory", "available", "at most chunk_size="],
+    ),
+    (["seed=18446744073709551616"], ["seed", "2**63 - 1"]),
+    (
+        ["strategy=hub_first", "strategy_options.hub_first.instrument=rocket"],
+        ["strategy_options.hub_first.instrument", "'rocket'", "allowed:", "visit"],
+    ),
+    # every swept value is checked like the plain key
+    (["+sweep.budget=[inf]"], ["sweep.budget", "finite"]),
+    (["+sweep.model.peer_weight=[nan]"], ["sweep.model.peer_weight", "[0.0, 8.0]"]),
+    (["+sweep.accepted_set=[1.5]"], ["sweep.accepted_set", "integer in [0,"]),
+    (["+sweep.accepted_set=[-1]"], ["sweep.accepted_set", "integer in [0,"]),
+    (["+sweep.accepted_set=[100000]"], ["sweep.accepted_set", "integer in [0,"]),
+    (["+sweep.sample_priors=[true,maybe]"], ["sweep.sample_priors", "'maybe'"]),
+    (["-m", "model.peer_weight=1,99"], ["model.peer_weight", "[0.0, 8.0]"]),
+    (["-m", "seed=1,-1"], ["seed", "-1"]),
+    # where and how chunks run
+    (["executor=spark"], ["executor", "local", "dask"]),
+    (["dask.n_workers=0"], ["dask.n_workers", ">= 1"]),
+    (["dask.address=localhost"], ["dask.address", "tcp://"]),
+    (["dask=yarn"], ["dask", "allowed:", "slurm"]),
+    (["resume=/nonexistent/run"], ["resume", "no run to resume"]),
+    (["-m", "budget=1,2", "--cfg", "hydra"], ["--cfg", "allowed: job"]),
 ]
 
 
@@ -83,6 +118,14 @@ ENTRY_CASES = [
     ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
     ("votes", ["date=2024-02-25", "kind=principle"], ["date", "2022-02-24, 2024-02-24"]),
     ("votes", ["date=2022-02-23", "kind=punitive"], ["date", "2022-02-24, 2024-02-24"]),
+    ("votes", ["date=2099-01-01", "kind=principle"], ["date", "2022-02-24, 2024-02-24"]),
+    (
+        "votes",
+        ["date=2022-09-01", "kind=principle", "n_seeds=1000000000"],
+        ["n_seeds", "memory", "at most"],
+    ),
+    ("validate", ["n_seed=5"], ["n_seed", "unknown key", "allowed:", "n_seeds"]),
+    ("calibrate", ["foo=1"], ["foo", "unknown key", "allowed:", "n_samples"]),
 ]
 
 
@@ -152,3 +195,67 @@ def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
     data["include_timor_lest"] = True
     with pytest.raises(ValueError, match=r"^scenario\.include_timor_lest: unknown key; allowed: "):
         table_from_mapping(data)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["hydra.run.dir=/proc/x"], ["hydra.run.dir", "/proc/x", "cannot write"]),
+        (["-m", "budget=1,2", "hydra.sweep.dir=/proc/x"], ["hydra.sweep.dir", "cannot write"]),
+    ],
+    ids=["run dir", "sweep dir"],
+)
+def test_unwritable_output_folder(capsys, argv, words) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.main(["n_seeds=2", *argv])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+def test_duplicate_country_in_a_scenario_file(capsys, tmp_path: Path) -> None:
+    text = (CONF_DIR / "scenario" / "asean_2022.yaml").read_text()
+    dup = tmp_path / "dup.yaml"
+    dup.write_text(text.replace("countries:\n", "countries:\n  SG:\n    name: Again\n", 1))
+    _check_rejected(
+        capsys,
+        tmp_path / "out",
+        ["scenario_file", "duplicate key 'SG'", "once"],
+        [f"scenario_file={dup}"],
+    )
+
+
+def test_a_folder_holding_another_run_is_refused(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run.main([*SMALL, "strategy=none", f"hydra.run.dir={out}"])
+    before = sorted(p.name for p in out.iterdir())
+    capsys.readouterr()
+    for argv in ([f"hydra.run.dir={out}", "budget=2"], [f"resume={out}", "budget=2"]):
+        with pytest.raises(SystemExit) as exc:
+            run.main([*SMALL, "strategy=none", *argv])
+        assert exc.value.code == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and "another configuration" in lines[-1], lines
+    assert sorted(p.name for p in out.iterdir()) == before  # nothing touched
+
+
+def test_multirun_config_is_shown_per_job(capsys) -> None:
+    with pytest.raises(SystemExit) as exc:
+        run.main(["-m", "budget=1,2", "n_seeds=3", "--cfg", "job"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert out.count("# job ") == 2 and "budget: 2.0" in out
+
+
+def test_config_command_help_and_unknown_name(capsys) -> None:
+    from experiments.workflow import generate
+
+    generate.main(["--help"])
+    assert "usage: python -m experiments.config" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exc:
+        generate.main(["rocket"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "config: unknown name 'rocket'; allowed: model" in lines[0]

@@ -36,8 +36,10 @@ def test_mesa_needs_enough_runs() -> None:
 
 @pytest.mark.slow
 def test_full_bench_ends_with_the_two_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    bench.main(["--million", "20000", "--no-tune"])
+    bench.main(["--million", "20000", "--plot-seeds", "100", "--no-tune"])
     lines = capsys.readouterr().out.strip().splitlines()
+    workflow = [line for line in lines if line.startswith(("run: ", "plot: "))]
+    assert len(workflow) == 3 and all(line.endswith(" ok") for line in workflow), workflow
     assert lines[-2].startswith("ns_per_replicate_step: ")
     assert lines[-1].startswith("speedup_vs_mesa_at_10k: ")
     assert float(lines[-2].split()[-1]) > 0 and float(lines[-1].split()[-1]) > 1

@@ -177,7 +177,9 @@ def test_sweep_grid_is_cartesian(compose_cfg) -> None:
 def test_launcher_configs_compose(compose_cfg, launcher: str) -> None:
     cfg = compose_cfg(f"hydra/launcher={launcher}", hydra=True)
     assert "_target_" in cfg.hydra.launcher
-    assert cfg.hydra.callbacks.combine_sweep._target_ == "experiments.workflow.outputs.CombineSweep"
+    assert (
+        cfg.hydra.callbacks.combine_sweep._target_ == "experiments.workflow.multirun.CombineSweep"
+    )
     assert cfg.hydra.job_logging.loggers.MESA.level == "WARNING"
 
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from experiments.workflow import outputs, plot
+from experiments.workflow.ledger import file_sha256, read_events
 from experiments.workflow.paths import CONF_DIR
 from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import ASEAN_2022
@@ -25,7 +26,9 @@ def _arrow_type(field) -> str:  # noqa: ANN001
     t = str(field.type)
     if t.startswith("dictionary<values=string"):
         return "dictionary<string>"
-    return {"float": "float32", "double": "float64"}.get(t, t)
+    return {"float": "float32", "double": "float64", "list<element: int64>": "list<int64>"}.get(
+        t, t
+    )
 
 
 def check_schema(path: Path, name: str, swept: tuple[str, ...] = ()) -> pd.DataFrame:
@@ -72,11 +75,15 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     ).all()
     assert sorted(summary["budget"].unique()) == [1.0, 4.0]
     assert not list(out.glob("*.tmp"))
+    curves = check_schema(out / outputs.CURVES, outputs.CURVES, ("budget",))
     assert manifest["files"] == {
         outputs.SUMMARY: len(summary),
         outputs.STEPS: len(steps),
         outputs.TRAJECTORIES: len(traj),
+        outputs.CURVES: len(curves),
     }
+    for name, digest in manifest["sha256"].items():
+        assert digest == file_sha256(out / name)
 
 
 def test_common_random_numbers_and_manifest(tiny_run) -> None:
@@ -111,22 +118,22 @@ def test_summary_agrees_with_steps(tiny_run) -> None:
 
 def test_figures_have_one_line_per_strategy(tiny_run) -> None:
     out, _ = tiny_run
-    steps = pd.read_parquet(out / outputs.STEPS)
-    fig = plot.adoption_curves(steps)
+    curves = pd.read_parquet(out / outputs.CURVES)
+    fig = plot.adoption_curves(curves)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 4  # 2 points x (sanction, condemn-or-higher)
     for ax in axes:
-        assert [ln.get_label() for ln in ax.get_lines()] == ["none", "uniform", "adaptive"]
-        assert ax.get_ylabel() and ax.get_title()
-    traj = pd.read_parquet(out / outputs.TRAJECTORIES)
-    fig = plot.country_levels(traj)
+        labels = [ln.get_label() for ln in ax.get_lines() if not ln.get_label().startswith("_")]
+        assert labels == ["none", "uniform", "adaptive"]
+        assert ax.get_title() and ax.get_ylim() == (-0.1, 10.1)  # the whole scale: 0-10
+    assert "budget=1" in axes[0].get_title() and "budget=4" in axes[2].get_title()
+    fig = plot.country_levels(curves)
     axes = [ax for ax in fig.axes if ax.get_visible()]
-    assert [ax.get_title() for ax in axes] == list(ASEAN_2022)
+    assert axes[7].get_title() == "Singapore (SG)"  # named panels
     assert all(len(ax.get_lines()) == 3 for ax in axes)
     fig = plot.strategy_comparison(pd.read_parquet(out / outputs.SUMMARY))
-    for ax in fig.axes[:3]:  # one marker line per strategy and point (caps excluded)
-        gids = [ln.get_gid() for ln in ax.get_lines() if ln.get_gid()]
-        assert sorted(gids) == sorted(["none", "uniform", "adaptive"] * 2)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "budget=1" in legend and not any("any_adoption" in t for t in legend)
 
 
 @pytest.mark.slow
@@ -165,7 +172,12 @@ def test_failed_run_leaves_nothing_that_looks_complete(
     monkeypatch.setattr(outputs, "steps_table", failing)
     with pytest.raises(RuntimeError):
         run_experiment(compose_cfg(*SMALL, "strategies=[none,uniform]"), tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    # no table, no figure, no manifest, no temporary file: only the ledger and its parts
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [".lock", ".parts", "ledger.jsonl"], left
+    failed = [e for e in read_events(tmp_path) if e["event"] == "failed"]
+    assert len(failed) == 1 and "RuntimeError: disk full" in failed[0]["error"]
+    assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_multirun_is_combined_at_the_sweep_root(tmp_path: Path, run_cli) -> None:
@@ -239,3 +251,37 @@ def test_readme_documents_every_output_column(project_root: Path) -> None:
     for name, columns in {**outputs.SCHEMAS, "combined": outputs.COMBINED_COLUMNS}.items():
         for column, (kind, _doc) in columns.items():
             assert f"| `{column}` | {kind} |" in readme, (name, column)
+
+
+def test_curves_agree_with_the_per_seed_tables(tiny_run) -> None:
+    out, _ = tiny_run
+    steps = pd.read_parquet(out / outputs.STEPS)
+    traj = pd.read_parquet(out / outputs.TRAJECTORIES)
+    curves = pd.read_parquet(out / outputs.CURVES)
+    keys = ["strategy", "point", "step"]
+    for measure, table, extra in (
+        ("n_sanctioning", steps, []),
+        ("leakage", steps, []),
+        ("level", traj.rename(columns={"level": "value"}), ["country"]),
+    ):
+        column = "value" if measure == "level" else measure
+        expected = table.groupby([*keys, *extra], observed=True)[column].agg(["mean", "std"])
+        got = curves[curves["measure"] == measure].set_index([*keys, *extra])
+        got["country"] = got.index.get_level_values(-1) if extra else None
+        np.testing.assert_allclose(got["mean"], expected.loc[got.index, "mean"], rtol=1e-12)
+        np.testing.assert_allclose(got["std"], expected.loc[got.index, "std"], atol=1e-12)
+    ints = curves[curves["measure"] == "n_sanctioning"]
+    assert all(sum(c) == n for c, n in zip(ints["counts"], ints["n"], strict=True))
+
+
+def test_curves_merged_over_chunks(compose_cfg, tmp_path: Path) -> None:
+    cfg = compose_cfg(*SMALL, "n_seeds=7", "chunk_size=2", "strategies=[none,uniform]")
+    run_experiment(cfg, tmp_path)
+    steps = pd.read_parquet(tmp_path / outputs.STEPS)
+    curves = pd.read_parquet(tmp_path / outputs.CURVES)
+    for measure in ("n_condemn_or_higher", "spent"):
+        expected = steps.groupby(["strategy", "point", "step"], observed=True)[measure]
+        got = curves[curves["measure"] == measure].set_index(["strategy", "point", "step"])
+        np.testing.assert_allclose(got["mean"], expected.mean().loc[got.index], rtol=1e-12)
+        np.testing.assert_allclose(got["std"], expected.std().loc[got.index], atol=1e-9)
+        assert (got["n"] == 7).all()

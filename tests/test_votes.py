@@ -147,7 +147,9 @@ def test_vote_dates_are_bounded_to_two_years_after_the_calendar_start() -> None:
 
 
 def test_votes_cli_propagates_uncertainty_with_the_vote_record(tmp_path: Path) -> None:
-    out = _run_cli(tmp_path, "date=2022-09-01", "kind=punitive", "n_seeds=12")
+    out = _run_cli(
+        tmp_path, "date=2022-09-01", "kind=punitive", "n_seeds=12", "propagate_uncertainty=false"
+    )
     assert out.returncode == 0, out.stderr
     point = pd.read_csv(tmp_path / "votes.csv")
     spread = tmp_path / "spread"

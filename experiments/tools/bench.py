@@ -18,6 +18,11 @@ wall time includes waiting for a core, CPU time does not, so the ratios use CPU 
   :class:`experiments.workflow.outputs.OutputSet`).
 - ``tune``: runs per CPU-second and wall time over chunk sizes and thread counts at
   100,000 replicates, summaries only (how the defaults were chosen).
+- workflow (:mod:`experiments.tools.bench_workflow`, ``--no-workflow`` skips it): the real
+  commands in child processes: 1,000,000 replicates summaries-only through
+  ``python -m experiments.run`` (ledger, Parquet parts, published tables), and
+  ``python -m experiments.plot`` on a 20,000-seed run of every strategy; wall time and
+  peak resident memory of each.
 
 ``peak_rss_mb`` is the largest resident set size of this process while the row ran
 (sampled every 5 ms from ``/proc/self/statm``); ``base_rss_mb`` what it held before. The
@@ -47,6 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from experiments.tools import bench_workflow
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
@@ -244,6 +250,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--chunk-size", type=int, default=5000)
     ap.add_argument("--million", type=int, default=1_000_000, help="size of the largest row")
     ap.add_argument("--no-tune", action="store_true", help="skip the chunk/thread sweep")
+    ap.add_argument(
+        "--no-workflow",
+        action="store_true",
+        help="skip the workflow rows (1,000,000 summaries through experiments.run; plotting "
+        "a 20,000-seed run)",
+    )
+    ap.add_argument("--plot-seeds", type=int, default=20_000, help="seeds of the plotted run")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -280,6 +293,16 @@ def main(argv: list[str] | None = None) -> None:
     emit(_table(rows))
     if not args.no_tune:
         _tune(config, 100_000, emit)
+    if not args.no_workflow:
+        bench_workflow.main(
+            [
+                "--skip-engine",
+                "--replicates",
+                str(args.million),
+                "--plot-seeds",
+                str(args.plot_seeds),
+            ]
+        )
     ns = one_core.cpu_s / (one_core.runs * config.calendar.n_steps) * 1e9
     emit(f"ns_per_replicate_step: {ns:.0f}")
     emit(f"speedup_vs_mesa_at_10k: {at_10k.runs_per_cpu_s / rows[0].runs_per_cpu_s:.0f}")

@@ -1,47 +1,238 @@
-"""Entry points of the Hydra apps: every job is checked before Hydra creates a folder.
+"""Entry points of the Hydra apps: every job is checked, and its folder chosen, before Hydra.
 
 A command line may launch several jobs (``-m budget=1,2``); :func:`expand_jobs` lists
 them with Hydra's own sweep expansion (``BasicSweeper.split_arguments``), and
-:func:`run_cli` composes and converts each before handing the same arguments to Hydra, so
-bad input is reported in one line and leaves no output folder.
+:func:`run_cli` composes and converts each (and, for runs, checks memory and disk) before
+handing the arguments to Hydra, so bad input is reported in one line and leaves no
+folder. It then picks the output folder itself: a new one created exclusively (two runs
+started in the same second get two folders), an interrupted run of the same config to
+finish (``resume=auto``), or the folder given; the folder is held while the app runs.
+``-m ... --cfg job`` prints each job's config (Hydra itself refuses the combination).
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
-from experiments.workflow.errors import reporting
-from experiments.workflow.paths import CONF_DIR
+from experiments.workflow import atomic, folders, manifest
+from experiments.workflow.errors import ConfigError, reporting
+from experiments.workflow.ledger import is_finalized, ledger_key
+from experiments.workflow.paths import CONF_DIR, resolve
 
 MAX_PRECHECKED_JOBS = 64
 """Jobs checked before launching (a larger sweep's later jobs are checked when they run)."""
+MULTIRUN = ("-m", "--multirun")
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """What ``run_cli`` needs from an app with a ledger (``experiments.run``)."""
+
+    check: Callable[[DictConfig, Path], Any]  # convert and check resources for a folder
+    key: Callable[[DictConfig], str]  # the ledger key of a job
 
 
 def expand_jobs(overrides: Sequence[str]) -> list[list[str]]:
     """The override lists of the jobs a (multi)run launches, as Hydra's sweeper expands them."""
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     batches = BasicSweeper.split_arguments(parsed, max_batch_size=None)
-    return [job for batch in batches for job in batch][:MAX_PRECHECKED_JOBS]
+    return [job for batch in batches for job in batch]
 
 
-def precheck(config_name: str, convert: Callable[[DictConfig], Any], argv: Sequence[str]) -> None:
-    """Compose and ``convert`` every job's config; raise the first bad-input error.
+def _compose(config_name: str, job: Sequence[str]) -> tuple[DictConfig, DictConfig]:
+    """(task config, hydra config) of one job."""
+    cfg = compose(config_name, overrides=list(job), return_hydra_config=True)
+    hydra_cfg = cfg.hydra
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg, hydra_cfg
 
-    Command lines with Hydra flags other than ``-m`` (``--cfg``, ``--help`` ...) are left
-    to Hydra."""
-    overrides = [a for a in argv if a not in ("-m", "--multirun")]
-    if any(a.startswith("-") for a in overrides):
-        return
+
+def _option(args: Sequence[str], *names: str) -> str | None:
+    for i, a in enumerate(args):
+        if a in names and i + 1 < len(args):
+            return args[i + 1]
+        for n in names:
+            if a.startswith(f"{n}="):
+                return a.split("=", 1)[1]
+    return None
+
+
+def show_jobs(config_name: str, args: Sequence[str]) -> None:
+    """``-m ... --cfg job [--resolve]``: print the composed config of every job."""
+    what = _option(args, "--cfg", "-c")
+    if what != "job":
+        raise ConfigError(
+            "--cfg", f"with -m only each job's config is shown, not {what!r}", ["job"]
+        )
+    skip = {"--cfg", "-c", "job", "--resolve", *MULTIRUN}
+    overrides = [a for a in args if a not in skip and not a.startswith(("--cfg=", "-c="))]
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for job in expand_jobs(overrides):
-            convert(compose(config_name, overrides=job))
+        for n, job in enumerate(expand_jobs(overrides)):
+            cfg, _ = _compose(config_name, job)
+            sys.stdout.write(f"# job {n}: {' '.join(job)}\n")
+            sys.stdout.write(OmegaConf.to_yaml(cfg, resolve="--resolve" in args))
+
+
+def _quote(path: Path) -> str:
+    text = str(path)
+    return f"'{text}'" if any(ch in text for ch in " ,=[]{}()'\"\\:$") else text
+
+
+def _given(overrides: Sequence[str], key: str) -> bool:
+    return any(o.lstrip("+~").startswith(f"{key}=") for o in overrides)
+
+
+def find_resumable(parent: Path, key: str) -> tuple[Path | None, Path | None]:
+    """(an interrupted run of ``key`` under ``parent`` that no process holds, a complete one)."""
+    if not parent.is_dir():
+        return None, None
+    interrupted = complete = None
+    for folder in sorted((p for p in parent.iterdir() if p.is_dir()), reverse=True):
+        if ledger_key(folder) != key:
+            continue
+        if (folder / manifest.MANIFEST).exists() and is_finalized(folder):
+            complete = complete or folder
+        elif interrupted is None and not folders.in_use(folder):
+            interrupted = folder
+    return interrupted, complete
+
+
+def _run_folder(cfg: DictConfig, hydra_cfg: DictConfig, job: Sequence[str], run: RunHooks) -> Path:
+    """The folder of a single run: given, resumed or new (created exclusively)."""
+    resume = str(cfg.resume)
+    default = Path(str(hydra_cfg.run.dir)).absolute()
+    if resume not in ("auto", "never"):
+        folder = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
+        found = ledger_key(folder)
+        if found is None:
+            raise ConfigError("resume", f"{folder} holds no run to resume (no ledger.jsonl)")
+        if found != run.key(cfg):
+            raise ConfigError(
+                "resume",
+                f"{folder} holds a run of another configuration, data or code; resume it with "
+                "the same command as it was started with",
+            )
+        run.check(cfg, folder)
+        return folders.hold(folder, "resume")
+    if _given(job, "hydra.run.dir"):
+        found = ledger_key(default) if default.is_dir() else None
+        if found is not None and found != run.key(cfg):
+            raise ConfigError(
+                "hydra.run.dir",
+                f"{default} holds the results of another configuration; choose a new folder",
+            )
+        if found is None and default.is_dir() and (default / manifest.MANIFEST).exists():
+            raise ConfigError(
+                "hydra.run.dir", f"{default} already holds a run; choose a new folder"
+            )
+        folders.writable("hydra.run.dir", default, keep=False)
+        run.check(cfg, default)
+        return folders.hold(folders.writable("hydra.run.dir", default))
+    run.check(cfg, default)
+    if resume == "auto":
+        interrupted, complete = find_resumable(default.parent, run.key(cfg))
+        if complete is not None:
+            sys.stderr.write(
+                f"already complete: {complete} holds this run (same config, data and code); "
+                "nothing recomputed (resume=never runs it again)\n"
+            )
+            raise SystemExit(0)
+        if interrupted is not None:
+            try:
+                folders.hold(interrupted, wait_s=0)
+                sys.stderr.write(f"resuming the interrupted run in {interrupted}\n")
+                return interrupted
+            except folders.FolderBusy:
+                pass
+    return folders.hold(folders.claim(default))
+
+
+def precheck(config_name: str, convert: Callable[[DictConfig], Any], overrides: Sequence[str]) -> None:
+    """Compose and ``convert`` every job's config (no folder is made); raise the first
+    bad-input error. Used by the dashboard's tests to get the command line's message."""
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        for job in expand_jobs(list(overrides))[:MAX_PRECHECKED_JOBS]:
+            convert(_compose(config_name, job)[0])
+
+
+def prepare(
+    config_name: str,
+    convert: Callable[[DictConfig], Any],
+    args: list[str],
+    run: RunHooks | None,
+) -> tuple[list[str], Path | None]:
+    """Check every job; choose, create and hold the output folder. Returns Hydra's
+    arguments and the folder (None when Hydra only prints, e.g. ``--help`` or ``--cfg``)."""
+    multirun = any(a in MULTIRUN for a in args)
+    overrides = [a for a in args if a not in MULTIRUN]
+    if any(a.startswith("-") for a in overrides):
+        if multirun and _option(overrides, "--cfg", "-c") is not None:
+            show_jobs(config_name, args)
+            raise SystemExit(0)
+        return args, None  # --help, --cfg, --info ...: Hydra's own
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        jobs = expand_jobs(overrides)
+        composed = [_compose(config_name, job) for job in jobs[:MAX_PRECHECKED_JOBS]]
+        for cfg, _ in composed:
+            convert(cfg)
+        if not multirun:
+            cfg, hydra_cfg = composed[0]
+            if run is not None:
+                folder = _run_folder(cfg, hydra_cfg, jobs[0], run)
+            elif _given(jobs[0], "hydra.run.dir"):
+                folder = folders.writable("hydra.run.dir", Path(str(hydra_cfg.run.dir)))
+                folders.hold(folder)
+            else:
+                folder = folders.hold(folders.claim(Path(str(hydra_cfg.run.dir)).absolute()))
+            return [*args, f"hydra.run.dir={_quote(folder.absolute())}"], folder
+        cfg, hydra_cfg = composed[0]
+        resume = str(cfg.get("resume", "auto"))
+        sweep = Path(str(hydra_cfg.sweep.dir)).absolute()
+        if resume not in ("auto", "never"):
+            sweep = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
+            if not sweep.is_dir():
+                raise ConfigError("resume", f"{sweep} is not a sweep folder")
+        folders.writable("hydra.sweep.dir", sweep, keep=False)
+        if run is not None:
+            for cfg, _ in composed:
+                run.check(cfg, sweep)
+        if _given(overrides, "hydra.sweep.dir") or resume not in ("auto", "never"):
+            folder = folders.writable("hydra.sweep.dir", sweep)
+        else:
+            folder = folders.claim(sweep, "hydra.sweep.dir")
+        folders.hold(folder, "hydra.sweep.dir")
+        return [*args, f"hydra.sweep.dir={_quote(folder.absolute())}"], folder
+
+
+def _write_manifest(
+    config_name: str, args: Sequence[str], folder: Path, started: str, t0: float
+) -> None:
+    overrides = [a for a in args if a not in MULTIRUN and not a.startswith("hydra.")]
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg, _ = _compose(config_name, overrides)
+    config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    inputs = {}
+    if "calibration_dir" in config:
+        base = resolve(str(config["calibration_dir"]))
+        inputs = {name: base / name for name in ("accepted.parquet", "votes_loo.json")}
+    data_file = config.get("scenario", {}).get("data_file")
+    if data_file:
+        inputs["data_file"] = resolve(data_file)
+    record = manifest.app_manifest(
+        config_name, config, overrides, folder, inputs, started, time.perf_counter() - t0
+    )
+    atomic.write_json(folder / manifest.MANIFEST, record, default=str)
 
 
 def run_cli(
@@ -50,11 +241,24 @@ def run_cli(
     task: Callable[[], None],
     schema: type,
     argv: Sequence[str] | None = None,
+    run: RunHooks | None = None,
+    write_manifest: bool = True,
 ) -> None:
-    """Check every job (one-line report, exit 2, on bad input), then run the Hydra app
-    ``task`` on the same arguments."""
+    """Check every job and choose its folder (one-line report, exit 2, on bad input), then
+    run the Hydra app ``task`` there. ``run``: ledger hooks of ``experiments.run``;
+    ``write_manifest``: write a generic ``manifest.json`` after a successful single run
+    (``experiments.run`` writes its own)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    started, t0 = manifest.now_iso(), time.perf_counter()
     with reporting(schema):
-        precheck(config_name, convert, args)
+        args, folder = prepare(config_name, convert, args, run)
     sys.argv = [sys.argv[0], *args]
-    task()
+    if folder is None:
+        task()
+        return
+    try:  # prepare holds the folder while the app runs
+        task()
+        if write_manifest and not any(a in MULTIRUN for a in args):
+            _write_manifest(config_name, args, folder, started, t0)
+    finally:
+        folders.release(folder)

@@ -26,7 +26,7 @@ import numpy as np
 from omegaconf import MISSING, DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments.workflow import store
+from experiments.workflow import resources, store
 from experiments.workflow.errors import ConfigError, omegaconf_message, sim_errors
 from experiments.workflow.paths import resolve
 from experiments.workflow.scenario import load_scenario_file, load_yaml_mapping, table_from_mapping
@@ -80,9 +80,20 @@ def _at_least(key: str, value: int, lo: int) -> None:
         raise ConfigError(key, f"must be an integer >= {lo}, got {value!r}")
 
 
-def replicate(c: Any) -> np.ndarray:
-    """The experiment's replicate seeds: ``replicate_seeds(seed, n_seeds)``, n_seeds >= 1."""
+def check_seeds(c: Any) -> None:
+    """``n_seeds >= 1`` and a root seed ``sim.rng`` accepts (no seed is generated)."""
     _at_least("n_seeds", c.n_seeds, 1)
+    with sim_errors():
+        replicate_seeds(c.seed, 0)
+
+
+def replicate(c: Any) -> np.ndarray:
+    """Every replicate seed, ``replicate_seeds(seed, n_seeds)``, for an ensemble held whole
+    in memory (refused with a one-line error if it cannot fit; runs stream chunks instead,
+    see :mod:`experiments.workflow.run`)."""
+    check_seeds(c)
+    n_steps = max(c.calendar.n_steps, 2 * 53)  # votes extend the horizon up to two years
+    resources.check_ensemble(c.n_seeds, n_steps, len(c.countries or c.scenario.countries or ()))
     with sim_errors():
         return replicate_seeds(c.seed, c.n_seeds)
 
@@ -115,6 +126,17 @@ def strategy_options(name: str, given: Mapping[str, Any]) -> Any:
             )
     with sim_errors():
         return make_options(name, dict(given))
+
+
+def _dask(d: Any) -> None:
+    """The Dask settings of ``executor=dask`` (checked whatever the executor)."""
+    _at_least("dask.n_workers", d.n_workers, 1)
+    _at_least("dask.threads_per_worker", d.threads_per_worker, 1)
+    _at_least("dask.jobs", d.jobs, 1)
+    if d.address is not None and "://" not in d.address:
+        raise ConfigError(
+            "dask.address", f"expected a scheduler address like tcp://host:8786, got {d.address!r}"
+        )
 
 
 # --------------------------------------------------------------------------- model inputs
@@ -261,10 +283,11 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
     Raises :class:`~experiments.workflow.errors.ConfigError` (one line naming the key).
     """
     c = as_plain(cfg)
-    replicate(c)
+    check_seeds(c)
     _at_least("workers", c.workers, 1)
     _at_least("chunk_size", c.chunk_size, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
+    _dask(c.dask)
     names = strategy_names(c.strategies)
     for name in c.strategy_options:
         if name not in STRATEGIES:

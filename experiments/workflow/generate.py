@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from experiments.workflow import store
+from experiments.workflow.errors import ConfigError, reporting
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS
 
 
@@ -46,10 +47,28 @@ _OPTION_DOCS = {
 }
 
 
+USAGE = """usage: python -m experiments.config [NAME]
+
+Print a config file generated from the code:
+  model, vote_rule   the store file conf/<NAME>/default.yaml, values with their comments
+  <strategy>         conf/strategy/<strategy>.yaml from the strategy's registered options
+NAME defaults to model.
+"""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print a store file (``model``, ``vote_rule``) or ``conf/strategy/<name>.yaml``."""
     args = sys.argv[1:] if argv is None else argv
+    if args and args[0] in ("-h", "--help"):
+        sys.stdout.write(USAGE)
+        return
     what = args[0] if args else "model"
+    allowed = [*store.STORES, *STRATEGIES]
+    with reporting():
+        if len(args) > 1:
+            raise ConfigError("config", f"one name expected, got {len(args)}: {args}", allowed)
+        if what not in allowed:
+            raise ConfigError("config", f"unknown name {what!r}", allowed)
     if what in store.STORES:
         chosen = store.STORES[what]
         sys.stdout.write(store.render_store(chosen, store.read_store(chosen)))

@@ -1,4 +1,4 @@
-"""Tidy results tables, atomic file writes, the manifest and the multirun aggregate.
+"""Tidy results tables: schemas, columns from simulated arrays, writers, multirun aggregate.
 
 Every table written here follows :data:`SCHEMAS` (column -> (type, meaning)); the README
 documents the same dict and the tests check written files against it. Files are written
@@ -8,13 +8,10 @@ interrupted or failed run leaves no file that looks complete.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import logging
-import subprocess
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.workflow import atomic
+from experiments.workflow import atomic, curves
+from experiments.workflow.manifest import (  # noqa: F401  (also re-exported: old names)
+    MANIFEST,
+    file_sha256,
+    git_state,
+    now_iso,
+    package_versions,
+)
 from sim import SUMMARY_COLUMNS, SimulationConfig, Trajectories
 from sim.ladder import CONDEMN_LEVEL
 
@@ -31,8 +35,9 @@ log = logging.getLogger(__name__)
 TRAJECTORIES = "trajectories.parquet"
 STEPS = "steps.parquet"
 SUMMARY = "summary.parquet"
-MANIFEST = "manifest.json"
+CURVES = curves.CURVES
 TABLES = (TRAJECTORIES, STEPS, SUMMARY)
+"""The per-run tables (one row per seed, seed x step, seed x step x country)."""
 
 _KEY_COLUMNS: dict[str, tuple[str, str]] = {
     "strategy": ("dictionary<string>", "Japan's strategy (conf/strategy/<name>.yaml)"),
@@ -89,16 +94,22 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 """Every column of every results table: (Arrow type, meaning). Multirun aggregates add
-``job`` (int32, Hydra job number) and ``overrides`` (string, the job's overrides)."""
+``job`` (int32, the job's folder number) and ``overrides`` (string, the job's overrides)."""
+SCHEMAS[CURVES] = {
+    "strategy": _KEY_COLUMNS["strategy"],
+    "point": _KEY_COLUMNS["point"],
+    "<swept parameter>": _KEY_COLUMNS["<swept parameter>"],
+    **curves.COLUMNS,
+}
 
 COMBINED_COLUMNS: dict[str, tuple[str, str]] = {
-    "job": ("int32", "Hydra job number within the multirun"),
+    "job": ("int32", "the job's folder number within the multirun folder"),
     "overrides": ("dictionary<string>", "the job's command-line overrides, space-separated"),
 }
 
 
 # --------------------------------------------------------------------------- tidy tables
-def _dict_array(indices: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
+def dict_array(indices: np.ndarray, labels: Sequence[str]) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(
         pa.array(indices.astype(np.int32)), pa.array(list(labels), pa.string())
     )
@@ -111,12 +122,13 @@ def _param_value(value: Any) -> Any:
     return value
 
 
-def _key_arrays(
+def key_arrays(
     strategy: str, point: int, params: dict[str, Any], seeds: np.ndarray, repeat: int
 ) -> dict[str, pa.Array]:
+    """Key columns (strategy, point, swept parameters, seed) of ``len(seeds) * repeat`` rows."""
     n = len(seeds) * repeat
     cols: dict[str, pa.Array] = {
-        "strategy": _dict_array(np.zeros(n, np.int32), [strategy]),
+        "strategy": dict_array(np.zeros(n, np.int32), [strategy]),
         "point": pa.array(np.full(n, point, np.int16)),
     }
     for name, value in params.items():
@@ -125,7 +137,8 @@ def _key_arrays(
     return cols
 
 
-def _dates(config: SimulationConfig, n_steps_plus_1: int) -> np.ndarray:
+def step_dates(config: SimulationConfig, n_steps_plus_1: int) -> np.ndarray:
+    """The calendar date of each step (start + 7 x step days)."""
     start = np.datetime64(config.calendar.start, "D")
     return start + 7 * np.arange(n_steps_plus_1).astype("timedelta64[D]")
 
@@ -139,15 +152,15 @@ def trajectory_table(
 ) -> pa.Table:
     """One row per seed x step x country (see ``SCHEMAS[TRAJECTORIES]``)."""
     r, t, n = traj.level.shape
-    cols = _key_arrays(strategy, point, params, traj.seeds, t * n)
+    cols = key_arrays(strategy, point, params, traj.seeds, t * n)
     step = np.tile(np.repeat(np.arange(t, dtype=np.int16), n), r)
     cols["step"] = pa.array(step)
-    cols["date"] = pa.array(_dates(config, t)[step])
-    cols["country"] = _dict_array(np.tile(np.arange(n), r * t), config.countries.codes)
+    cols["date"] = pa.array(step_dates(config, t)[step])
+    cols["country"] = dict_array(np.tile(np.arange(n), r * t), config.countries.codes)
     cols["stance"] = pa.array(traj.stance.reshape(-1).astype(np.float32))
     level = traj.level.reshape(-1).astype(np.int8)
     cols["level"] = pa.array(level)
-    cols["level_name"] = _dict_array(level, config.ladder.names)
+    cols["level_name"] = dict_array(level, config.ladder.names)
     cols["outreach"] = pa.array(traj.outreach.reshape(-1).astype(np.float32))
     return pa.table(cols)
 
@@ -165,10 +178,10 @@ def steps_table(
     sanction = config.ladder.sanction_level
     condemn = sanction - 1 if sanction >= 1 else CONDEMN_LEVEL
     lev = traj.level[:, :, member]
-    cols = _key_arrays(strategy, point, params, traj.seeds, t)
+    cols = key_arrays(strategy, point, params, traj.seeds, t)
     step = np.tile(np.arange(t, dtype=np.int16), r)
     cols["step"] = pa.array(step)
-    cols["date"] = pa.array(_dates(config, t)[step])
+    cols["date"] = pa.array(step_dates(config, t)[step])
     cols["n_sanctioning"] = pa.array((lev >= sanction).sum(-1).reshape(-1).astype(np.int16))
     cols["n_condemn_or_higher"] = pa.array((lev >= condemn).sum(-1).reshape(-1).astype(np.int16))
     cols["asean_level"] = pa.array(traj.asean_level.reshape(-1).astype(np.int8))
@@ -185,7 +198,7 @@ def summary_table(
     params: dict[str, Any],
 ) -> pa.Table:
     """One row per seed with the outcome measures (see ``SCHEMAS[SUMMARY]``)."""
-    cols = _key_arrays(strategy, point, params, seeds, 1)
+    cols = key_arrays(strategy, point, params, seeds, 1)
     for name in SUMMARY_COLUMNS:
         kind = SCHEMAS[SUMMARY][name][0]
         cols[name] = pa.array(np.asarray(summary[name]).astype(kind))
@@ -243,63 +256,33 @@ class OutputSet:
             self._close()
 
 
-# --------------------------------------------------------------------------- manifest
-PACKAGES = (
-    "asean-outreach-sim",
-    "numpy",
-    "pandas",
-    "pyarrow",
-    "mesa",
-    "hydra-core",
-    "omegaconf",
-    "matplotlib",
-    "tqdm",
-)
-
-
-def package_versions() -> dict[str, str]:
-    out = {}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def git_state(root: Path) -> dict[str, Any]:
-    """Commit hash and dirty flag of the working tree (read-only git commands)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout
-        return {"commit": commit, "dirty": bool(status.strip())}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
 # --------------------------------------------------------------------------- multirun
+COMBINED = (*TABLES, CURVES)
+"""The tables a multirun aggregate concatenates over jobs."""
+MULTIRUN = "multirun.json"
+
+
+def _warn(message: str) -> None:
+    """A warning that reaches the console whatever Hydra did to the logging handlers."""
+    log.warning(message)
+    consoles = (sys.stderr, sys.stdout, sys.__stderr__, sys.__stdout__)
+    if not any(
+        isinstance(h, logging.StreamHandler) and getattr(h, "stream", None) in consoles
+        for h in logging.getLogger().handlers
+    ):
+        sys.stderr.write(f"warning: {message}\n")
+
+
+def _with_job(table: pa.Table, num: int, overrides: str, schema: pa.Schema) -> pa.Table:
+    n = table.num_rows
+    table = table.add_column(0, "overrides", dict_array(np.zeros(n, np.int32), [overrides]))
+    table = table.add_column(0, "job", pa.array(np.full(n, num, np.int32)))
+    for fld in schema:
+        if fld.name not in table.column_names:
+            table = table.append_column(fld.name, pa.nulls(n, fld.type))
+    return table.select(schema.names).cast(schema)
+
+
 def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> list[Path]:
     """Concatenate each table over jobs into ``out_dir``, adding ``job`` and ``overrides``.
 
@@ -311,10 +294,10 @@ def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> 
         if (path / MANIFEST).exists():
             complete.append((num, overrides, path))
         else:
-            log.warning("job %s (%s) has no %s: not combined", num, overrides, MANIFEST)
-    outputs = OutputSet(out_dir)
-    with outputs.publishing():
-        for name in TABLES:
+            _warn(f"job {num} ({overrides}) has no {MANIFEST}: not combined; re-run the sweep")
+    files = OutputSet(out_dir)
+    with files.publishing():
+        for name in COMBINED:
             parts = [(n, o, p / name) for n, o, p in complete if (p / name).exists()]
             if not parts:
                 continue
@@ -329,61 +312,20 @@ def combine_tables(job_dirs: Sequence[tuple[int, str, Path]], out_dir: Path) -> 
                 ]
             )
             for num, overrides, f in parts:
-                pf = pq.ParquetFile(f)
-                for batch in pf.iter_batches(batch_size=1_000_000):
+                for batch in pq.ParquetFile(f).iter_batches(batch_size=1_000_000):
                     table = pa.Table.from_batches([batch])
-                    n = table.num_rows
-                    table = table.add_column(
-                        0, "overrides", _dict_array(np.zeros(n, np.int32), [overrides])
-                    )
-                    table = table.add_column(0, "job", pa.array(np.full(n, num, np.int32)))
-                    for fld in schema:
-                        if fld.name not in table.column_names:
-                            table = table.append_column(fld.name, pa.nulls(n, fld.type))
-                    outputs.write(name, table.select(schema.names).cast(schema))
-    written = [out_dir / name for name in TABLES if (out_dir / name).exists()]
+                    files.write(name, _with_job(table, num, overrides, schema))
+    written = [out_dir / name for name in COMBINED if (out_dir / name).exists()]
     atomic.write_json(
-        out_dir / "multirun.json",
+        out_dir / MULTIRUN,
         {
             "jobs": [{"job": n, "overrides": o, "dir": str(p)} for n, o, p in complete],
             "skipped": [
                 {"job": n, "overrides": o} for n, o, p in job_dirs if (n, o, p) not in complete
             ],
-            "tables": {p.name: outputs.rows.get(p.name, 0) for p in written},
+            "tables": {p.name: files.rows.get(p.name, 0) for p in written},
             "created": now_iso(),
         },
         default=str,
     )
     return written
-
-
-try:  # the callback base class lives in Hydra; sim and the tables do not need it
-    from hydra.experimental.callback import Callback
-except ImportError:  # pragma: no cover
-    Callback = object  # type: ignore[assignment,misc]
-
-
-class CombineSweep(Callback):  # type: ignore[misc,valid-type]
-    """Hydra callback: at the end of a multirun, combine the jobs' tables at the sweep root."""
-
-    def on_multirun_end(self, config: Any, **kwargs: Any) -> None:
-        import yaml
-
-        sweep_dir = Path(config.hydra.sweep.dir)
-        if not sweep_dir.is_absolute():
-            sweep_dir = Path(config.hydra.runtime.cwd) / sweep_dir
-        jobs = []
-        for sub in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
-            overrides_file = sub / ".hydra" / "overrides.yaml"
-            hydra_file = sub / ".hydra" / "hydra.yaml"
-            if not overrides_file.exists():
-                continue
-            overrides = yaml.safe_load(overrides_file.read_text()) or []
-            try:
-                num = int(yaml.safe_load(hydra_file.read_text())["hydra"]["job"]["num"])
-            except (OSError, KeyError, TypeError, ValueError):
-                num = int(sub.name) if sub.name.isdigit() else -1
-            jobs.append((num, " ".join(overrides), sub))
-        jobs.sort(key=lambda j: j[0])
-        written = combine_tables(jobs, sweep_dir)
-        log.info("combined %d jobs into %s", len(jobs), ", ".join(str(p) for p in written))

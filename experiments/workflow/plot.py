@@ -1,17 +1,22 @@
 """Figures drawn from the saved tables of a run (never from live simulation objects).
 
-    python -m experiments.plot DIR     # redraw DIR's figures from its Parquet tables
+    python -m experiments.plot DIR     # redraw DIR's figures (a run or a multirun root)
 
-Each plot function takes a DataFrame and returns a matplotlib ``Figure`` (object-oriented
-API, Agg backend); :func:`draw_all` saves every figure as PNG and SVG.
+Curves come from ``curves.parquet`` (per-step statistics accumulated while the run
+streamed), the strategy comparison from a few columns of ``summary.parquet``: a figure
+never reads the per-step tables, so 20,000 seeds draw in seconds. Each plot function takes
+a DataFrame and returns a matplotlib ``Figure`` (object-oriented API, Agg backend); bands
+and groups are explained in :mod:`experiments.workflow.figdata`.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -23,16 +28,19 @@ import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
-from experiments.workflow import atomic, errors, outputs  # noqa: E402
+from experiments.workflow import atomic, errors, figdata, outputs  # noqa: E402
+from experiments.workflow.figdata import Group  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-Z95 = 1.959964
-MAX_POINT_ROWS = 6
+MAX_ROWS = 8
 FIGURES = ("adoption_curves", "country_levels", "strategy_comparison")
 BASELINE = "none"
+BUDGET_UNIT = "1 budget unit = the cost of one leaders' visit (conf/instruments)"
+MC_BAND = "95% CI of the mean (Monte Carlo error)"
 
 
 def strategy_colors(strategies: Sequence[str]) -> dict[str, tuple]:
@@ -51,207 +59,264 @@ def _strategies(df: pd.DataFrame) -> list[str]:
     return [s for s in order if s in seen] + [s for s in seen if s not in order]
 
 
-def _point_labels(df: pd.DataFrame) -> dict[int, str]:
-    """``point -> 'budget=2, model.peer_weight=0.5'`` from the swept-parameter columns."""
-    known = (
-        set(outputs.SCHEMAS[outputs.STEPS])
-        | set(outputs.SCHEMAS[outputs.SUMMARY])
-        | set(outputs.SCHEMAS[outputs.TRAJECTORIES])
-        | set(outputs.COMBINED_COLUMNS)
-    )
-    swept = [c for c in df.columns if c not in known]
-    labels = {}
-    for point, rows in df.groupby("point", sort=True):
-        first = rows.iloc[0]
-        labels[int(point)] = (
-            ", ".join(
-                f"{c}={first[c]:g}" if isinstance(first[c], float) else f"{c}={first[c]}"
-                for c in swept
-            )
-            or "default"
-        )
-    return labels
-
-
-def _mean_ci(values: pd.core.groupby.SeriesGroupBy) -> pd.DataFrame:
-    stats = values.agg(["mean", "std", "count"])
-    half = Z95 * stats["std"].fillna(0.0) / np.sqrt(stats["count"].clip(lower=1))
-    return pd.DataFrame(
-        {
-            "mean": stats["mean"],
-            "lo": stats["mean"] - half,
-            "hi": stats["mean"] + half,
-            "n": stats["count"],
-        }
-    )
-
-
 def _date_axis(ax: Axes, months: int = 2) -> None:
     ax.xaxis.set_major_locator(mdates.MonthLocator(interval=months))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
     ax.grid(True, alpha=0.3)
 
 
-def adoption_curves(steps: pd.DataFrame) -> Figure:
-    """Mean number of members at 'sanction' and at 'condemn'-or-higher over time.
+def _shown(items: list[Group], what: str) -> tuple[list[Group], str]:
+    """The first ``MAX_ROWS`` groups and a note when some are left out."""
+    if len(items) <= MAX_ROWS:
+        return items, ""
+    log.warning("%s: %d of %d parameter groups drawn", what, MAX_ROWS, len(items))
+    return items[:MAX_ROWS], f" (first {MAX_ROWS} of {len(items)} points; all in the tables)"
 
-    One line per strategy with a 95% confidence band of the mean across seeds; one row
-    of panels per parameter point (at most ``MAX_POINT_ROWS``).
-    """
-    strategies = _strategies(steps)
+
+def _band_handles(any_predictive: str | None) -> list[Patch]:
+    handles = [Patch(color="0.5", alpha=0.35, label=MC_BAND)]
+    if any_predictive:
+        handles.append(
+            Patch(
+                facecolor="none",
+                edgecolor="0.3",
+                ls=":",
+                label=f"90% of runs across {any_predictive} (predictive)",
+            )
+        )
+    return handles
+
+
+def _n_countries(curves: pd.DataFrame) -> int:
+    return int(curves.loc[curves["measure"] == "level", "country"].nunique()) or 10
+
+
+def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None) -> Figure:
+    """Mean number of members at 'sanction' and at 'condemn'-or-higher over time, one line
+    per strategy, with the 95% CI of the mean and, where the run samples the plausible
+    space, the predictive band; one row per group of points (accepted sets pooled)."""
+    strategies = _strategies(curves)
     colors = strategy_colors(strategies)
-    labels = _point_labels(steps)
-    points = sorted(labels)[:MAX_POINT_ROWS]
-    n_seeds = steps.groupby(["strategy", "point"], observed=True)["seed"].nunique().max()
-    fig = Figure(figsize=(12, 3.6 * len(points) + 1.0), layout="constrained")
-    axes = fig.subplots(len(points), 2, squeeze=False, sharex=True)
+    shown, note = _shown(figdata.groups(curves, priors), "adoption_curves")
+    top = _n_countries(curves)
+    fig = Figure(figsize=(12.5, 3.5 * len(shown) + 2.4), layout="constrained")
+    axes = fig.subplots(len(shown), 2, squeeze=False, sharex=True, sharey=True)
     measures = (
         ("n_sanctioning", "members at 'sanction'"),
         ("n_condemn_or_higher", "members at 'condemn' or higher"),
     )
-    for row, point in enumerate(points):
-        part = steps[steps["point"] == point]
+    spaces = set()
+    for row, group in enumerate(shown):
+        part = figdata.select(curves, group)
+        space = figdata.predictive(group)
+        spaces.add(space)
         for col, (measure, what) in enumerate(measures):
             ax = axes[row, col]
+            rows = part[part["measure"] == measure]
             for strategy in strategies:
-                s = part[part["strategy"] == strategy]
+                s = rows[rows["strategy"] == strategy]
                 if s.empty:
                     continue
-                ci = _mean_ci(s.groupby("date")[measure])
-                dates = pd.to_datetime(ci.index)
+                c = figdata.pooled_curve(s, (0.0, float(top)))
                 style = "--" if strategy == BASELINE else "-"
-                ax.plot(dates, ci["mean"], style, color=colors[strategy], lw=1.8, label=strategy)
-                ax.fill_between(dates, ci["lo"], ci["hi"], color=colors[strategy], alpha=0.15, lw=0)
+                color = colors[strategy]
+                ax.plot(c["date"], c["mean"], style, color=color, lw=1.8, label=strategy)
+                ax.fill_between(c["date"], c["lo"], c["hi"], color=color, alpha=0.35, lw=0)
+                if space:
+                    for edge in ("p_lo", "p_hi"):
+                        ax.plot(c["date"], c[edge], ":", color=color, lw=0.9)
             title = f"Mean number of {what}"
-            if len(labels) > 1:
-                title += f"\n({labels[point]})"
-            ax.set_title(title, fontsize=11)
-            ax.set_ylabel("ASEAN member states (count)")
-            ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
+            if len(shown) > 1 or group.label != "default":
+                title += f"\n{group.label}"
+            ax.set_title(title, fontsize=10)
+            ax.set_ylim(-0.1, top + 0.1)
+            ax.yaxis.set_major_locator(matplotlib.ticker.MultipleLocator(1))
             _date_axis(ax)
-        axes[row, 0].set_xlabel("date (weekly steps from 2022-02-24)")
-        axes[row, 1].set_xlabel("date (weekly steps from 2022-02-24)")
+        axes[row, 0].set_ylabel("ASEAN member states (count)")
+    for ax in axes[-1]:
+        ax.set_xlabel("date (weekly steps from 2022-02-24)")
     handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside right upper", title="Japan's strategy", fontsize=9)
-    fig.suptitle(
-        f"Adoption curves: mean over {n_seeds} seeds, shaded 95% CI of the mean", fontsize=13
+    space = next((s for s in spaces if s), None)
+    fig.legend(
+        [*handles, *_band_handles(space)],
+        [*names, *(h.get_label() for h in _band_handles(space))],
+        loc="outside lower center",
+        ncols=4,
+        title="Japan's strategy",
+        fontsize=9,
     )
+    n = figdata.seeds_per_point(curves)
+    sets = max(g.sets for g in shown)
+    over = f"{sets} accepted sets x {n} seeds" if sets > 1 else f"{n} seeds"
+    fig.suptitle(f"Adoption curves: mean over {over} per line{note}", fontsize=13)
     return fig
 
 
-def country_levels(trajectories: pd.DataFrame, point: int | None = None) -> Figure:
-    """Each country's mean rung over time, one panel per country, one line per strategy."""
-    labels = _point_labels(trajectories)
-    point = min(labels) if point is None else point
-    df = trajectories[trajectories["point"] == point]
+def country_levels(curves: pd.DataFrame, priors: dict[Any, bool] | None = None) -> Figure:
+    """Each country's mean rung over time (first group), one panel per country (named),
+    one line per strategy."""
+    group = figdata.groups(curves, priors)[0]
+    df = figdata.select(curves, group)
+    df = df[df["measure"] == "level"]
     strategies = _strategies(df)
     colors = strategy_colors(strategies)
     countries = list(dict.fromkeys(df["country"].astype(str)))
+    names = dict(zip(df["country"].astype(str), df["country_name"].astype(str), strict=True))
     n_cols = 4 if len(countries) > 6 else min(len(countries), 3)
     n_rows = -(-len(countries) // n_cols)
-    means = df.groupby(["strategy", "country", "date"], observed=True)["level"].mean()
-    means = means.unstack("date")
-    dates = pd.to_datetime(means.columns)
-    fig = Figure(figsize=(3.6 * n_cols + 2.2, 2.8 * n_rows + 0.8), layout="constrained")
+    fig = Figure(figsize=(3.6 * n_cols + 2.4, 2.8 * n_rows + 0.9), layout="constrained")
     axes = fig.subplots(n_rows, n_cols, squeeze=False, sharex=True, sharey=True)
+    top = float(len(LEVEL_NAMES) - 1)
     for k, code in enumerate(countries):
         ax = axes[k // n_cols, k % n_cols]
+        part = df[df["country"].astype(str) == code]
         for strategy in strategies:
+            s = part[part["strategy"] == strategy]
+            c = figdata.pooled_curve(s, (0.0, top))
             style = "--" if strategy == BASELINE else "-"
-            ax.plot(
-                dates,
-                means.loc[(strategy, code)].to_numpy(),
-                style,
-                color=colors[strategy],
-                lw=1.4,
-                label=strategy,
-            )
-        ax.set_title(code, fontsize=11, fontweight="bold")
+            ax.plot(c["date"], c["mean"], style, color=colors[strategy], lw=1.4, label=strategy)
+        ax.set_title(f"{names[code]} ({code})", fontsize=11, fontweight="bold")
         ax.set_yticks(range(len(LEVEL_NAMES)), LEVEL_NAMES, fontsize=8)
-        ax.set_ylim(-0.2, len(LEVEL_NAMES) - 0.8)
+        ax.set_ylim(-0.2, top + 0.2)
         _date_axis(ax, months=3)
     for k in range(len(countries), n_rows * n_cols):
         axes[k // n_cols, k % n_cols].set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("mean rung")
-    handles, names = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, names, loc="outside right upper", title="Japan's strategy", fontsize=9)
-    title = "Mean response level per country over time (0 oppose ... 4 sanction)"
-    if len(labels) > 1:
-        title += f" at point {point} ({labels[point]})"
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside right upper", title="Japan's strategy", fontsize=9)
+    n = figdata.seeds_per_point(df)
+    over = f"{group.sets} accepted sets x {n} seeds" if group.sets > 1 else f"{n} seeds"
+    title = f"Mean response level per country over time, mean over {over}"
+    if group.label != "default":
+        title += f"\n{group.label}"
     fig.suptitle(title, fontsize=13)
     return fig
 
 
 COMPARISON_MEASURES = (
-    ("final_sanctioning", "members at 'sanction' at the end (count)"),
-    ("final_condemn_or_higher", "members at 'condemn' or higher at the end (count)"),
-    ("any_adoption", "share of runs with >= 1 adoption"),
-    ("weeks_to_first_adoption", "weeks to first adoption (runs with one)"),
-    ("mean_leakage", "mean leakage (USD bn/yr)"),
-    ("budget_spent", "budget spent (budget units)"),
+    ("final_sanctioning", "members at 'sanction' at the end", "count", 0.5),
+    ("final_condemn_or_higher", "members at 'condemn' or higher at the end", "count", 0.5),
+    ("any_adoption", "share of runs with at least one adoption", "share", 0.05),
+    ("weeks_to_first_adoption", "weeks to the first adoption (runs with one)", "weeks", 2.0),
+    ("mean_leakage", "mean leakage (USD bn/yr)", "USD bn/yr", 1.0),
+    ("budget_spent", "budget spent over the year (budget units)", "budget units", 10.0),
 )
+"""(column, title, unit, smallest difference that matters): the last sets the grey zone
+and the least half-width of the difference panels, so noise never looks like a gap."""
 
 
-def strategy_comparison(summary: pd.DataFrame) -> Figure:
-    """Outcome measures per strategy: mean and 95% CI across seeds, one marker per point."""
-    df = summary.assign(any_adoption=summary["weeks_to_first_adoption"].notna().astype(float))
-    strategies = _strategies(df)
+def _values(df: pd.DataFrame, measure: str) -> pd.Series:
+    if measure == "any_adoption":
+        return df["weeks_to_first_adoption"].notna().astype(float)
+    return df[measure].astype(float)
+
+
+def _bounds(unit: str, n_countries: int, n_steps: int) -> tuple[float, float]:
+    return {"count": (0.0, float(n_countries)), "share": (0.0, 1.0), "weeks": (0.0, n_steps)}.get(
+        unit, (0.0, np.inf)
+    )
+
+
+def _interval(ax: Axes, stats: dict[str, float], y: float, color: Any, marker: str) -> None:
+    if np.isnan(stats["mean"]):
+        return
+    ax.plot([stats["lo"], stats["hi"]], [y, y], color=color, lw=3.2, alpha=0.45)
+    ax.plot([stats["mean"]], [y], marker, color=color, ms=5)
+
+
+def _predictive(ax: Axes, stats: dict[str, float], y: float, color: Any) -> None:
+    if not np.isnan(stats["mean"]):
+        ax.plot([stats["p_lo"], stats["p_hi"]], [y, y], ":", color=color, lw=1.1)
+
+
+def strategy_comparison(
+    summary: pd.DataFrame,
+    priors: dict[Any, bool] | None = None,
+    n_countries: int = 10,
+    n_steps: int = 53,
+) -> Figure:
+    """Outcome measures per strategy (left of each pair) and their paired difference from
+    ``none`` on the same seeds (right): mean, 95% CI of the mean, and the predictive band
+    where the run samples the plausible space; one marker per group of points."""
+    strategies = _strategies(summary)
     colors = strategy_colors(strategies)
-    labels = _point_labels(df)
-    points = sorted(labels)
+    shown, note = _shown(figdata.groups(summary, priors), "strategy_comparison")
     markers = "os^Dv<>p*h"
-    fig = Figure(figsize=(15, 2.0 + 0.32 * len(strategies) * 2), layout="constrained")
-    axes = fig.subplots(2, 3, squeeze=False, sharey=True).ravel()
+    keys = [k for k in ("job", "point", "seed") if k in summary.columns]
+    height = 0.3 * len(strategies) + 1.3
+    fig = Figure(figsize=(20, 3 * height + 1.4), layout="constrained")
+    axes = fig.subplots(3, 4, squeeze=False)
     y = np.arange(len(strategies))
-    offsets = (np.arange(len(points)) - (len(points) - 1) / 2) * (0.7 / max(len(points), 1))
-    for ax, (measure, what) in zip(axes, COMPARISON_MEASURES, strict=True):
-        for j, point in enumerate(points):
-            part = df[df["point"] == point]
-            ci = _mean_ci(part.groupby("strategy", observed=True)[measure])
+    offsets = (np.arange(len(shown)) - (len(shown) - 1) / 2) * (0.6 / max(len(shown), 1))
+    spaces = set()
+    for g, group in enumerate(shown):
+        part = figdata.select(summary, group)
+        space = figdata.predictive(group)
+        spaces.add(space)
+        base = part[part["strategy"] == BASELINE].set_index(keys)
+        marker = markers[g % len(markers)]
+        for m, (measure, _title, unit, _meaningful) in enumerate(COMPARISON_MEASURES):
+            level_ax, diff_ax = axes[m // 2, (m % 2) * 2], axes[m // 2, (m % 2) * 2 + 1]
+            bounds = _bounds(unit, n_countries, n_steps)
             for i, strategy in enumerate(strategies):
-                if strategy not in ci.index or np.isnan(ci.loc[strategy, "mean"]):
+                s = part[part["strategy"] == strategy].set_index(keys)
+                if s.empty:
                     continue
-                m, lo, hi = ci.loc[strategy, ["mean", "lo", "hi"]]
-                bars = ax.errorbar(
-                    m,
-                    y[i] + offsets[j],
-                    xerr=[[m - lo], [hi - m]],
-                    fmt=markers[j % len(markers)],
-                    color=colors[strategy],
-                    capsize=3,
-                    ms=5,
-                    label=labels[point] if i == 0 else None,
-                )
-                bars.lines[0].set_gid(strategy)  # the marker line, one per strategy and point
-        ax.set_title(what, fontsize=10)
-        ax.grid(True, axis="x", alpha=0.3)
-        if measure in ("final_sanctioning", "final_condemn_or_higher", "any_adoption"):
-            ax.set_xlim(-0.05, max(1.05, ax.get_xlim()[1]))
-        if df[measure].isna().all():
-            ax.text(
+                stats = figdata.mean_ci(_values(s, measure).to_numpy(), bounds)
+                _interval(level_ax, stats, y[i] + offsets[g], colors[strategy], marker)
+                if space and unit != "share":
+                    _predictive(level_ax, stats, y[i] + offsets[g], colors[strategy])
+                if strategy == BASELINE or base.empty:
+                    continue
+                diff = (_values(s, measure) - _values(base, measure)).to_numpy()
+                stats = figdata.mean_ci(diff, (-np.inf, np.inf))
+                _interval(diff_ax, stats, y[i] + offsets[g], colors[strategy], marker)
+                if space:
+                    _predictive(diff_ax, stats, y[i] + offsets[g], colors[strategy])
+    for m, (measure, title, unit, meaningful) in enumerate(COMPARISON_MEASURES):
+        level_ax, diff_ax = axes[m // 2, (m % 2) * 2], axes[m // 2, (m % 2) * 2 + 1]
+        lo, hi = _bounds(unit, n_countries, n_steps)
+        level_ax.set_xlim(lo, hi if np.isfinite(hi) else max(1.0, level_ax.get_xlim()[1] * 1.05))
+        level_ax.set_title(title, fontsize=10)
+        level_ax.set_yticks(y, strategies, fontsize=9)
+        half = max(2 * meaningful, max(abs(v) for v in diff_ax.get_xlim()) if diff_ax.lines else 0)
+        diff_ax.set_xlim(-half, half)
+        diff_ax.axvspan(-meaningful, meaningful, color="0.88", zorder=0)
+        diff_ax.axvline(0, color="0.3", lw=0.8)
+        diff_ax.set_title(f"difference from 'none' (same seeds), {unit}", fontsize=10)
+        diff_ax.set_yticks(y, [])
+        for ax in (level_ax, diff_ax):
+            ax.set_ylim(len(strategies) - 0.5, -0.5)
+            ax.grid(True, axis="x", alpha=0.3)
+        if summary["weeks_to_first_adoption"].isna().all() and measure.startswith("weeks"):
+            level_ax.text(
                 0.5,
                 0.5,
                 "no adoption in any run",
-                transform=ax.transAxes,
+                transform=level_ax.transAxes,
                 ha="center",
                 va="center",
                 color="0.4",
             )
-        ax.set_yticks(y, strategies)
-    axes[0].invert_yaxis()  # shared y: first strategy on top
-    if len(points) > 1:
-        handles, names = axes[0].get_legend_handles_labels()
-        fig.legend(
-            handles,
-            names,
-            loc="outside lower center",
-            ncols=min(len(points), 4),
-            title="parameter point (markers)",
-            fontsize=9,
-        )
-    n_seeds = df.groupby(["strategy", "point"], observed=True)["seed"].nunique().max()
-    fig.suptitle(f"Outcomes by strategy: mean and 95% CI over {n_seeds} seeds", fontsize=13)
+    handles = _band_handles(next((s for s in spaces if s), None))
+    if len(shown) > 1:
+        handles += [
+            matplotlib.lines.Line2D(
+                [], [], marker=markers[g % len(markers)], color="0.3", ls="none", label=group.label
+            )
+            for g, group in enumerate(shown)
+        ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=9)
+    n = figdata.seeds_per_point(summary)
+    sets = max(g.sets for g in shown)
+    over = f"{sets} accepted sets x {n} seeds" if sets > 1 else f"{n} seeds"
+    fig.suptitle(
+        f"Outcomes by strategy: mean over {over} per marker{note}\n"
+        "grey zone: differences too small to matter (plot.COMPARISON_MEASURES); "
+        f"{BUDGET_UNIT}",
+        fontsize=12,
+    )
     return fig
 
 
@@ -265,33 +330,55 @@ def save(fig: Figure, directory: Path, name: str) -> list[Path]:
     return out
 
 
-def _read(path: Path, columns: list[str] | None = None, **kw: object) -> pd.DataFrame:
-    return pq.read_table(path, columns=columns, **kw).to_pandas()
+SUMMARY_COLUMNS = [
+    "strategy",
+    "point",
+    "seed",
+    "final_sanctioning",
+    "final_condemn_or_higher",
+    "weeks_to_first_adoption",
+    "mean_leakage",
+    "budget_spent",
+]
+
+
+def _summary(path: Path, curves: pd.DataFrame) -> pd.DataFrame:
+    schema = pq.read_schema(path)
+    extra = [c for c in ("job", "overrides") if c in schema.names]
+    swept = figdata.swept_columns(curves)
+    return pq.read_table(path, columns=[*extra, *SUMMARY_COLUMNS, *swept]).to_pandas()
 
 
 def draw_all(directory: Path) -> list[Path]:
     """Draw every figure of a run (or a combined multirun) from its saved tables."""
     directory = Path(directory)
-    for name in (outputs.STEPS, outputs.SUMMARY):
+    for name in (outputs.CURVES, outputs.SUMMARY):
         if not (directory / name).exists():
             raise errors.ConfigError(
                 "plot", f"{directory / name} not found (is {directory} a run folder?)"
             )
-    steps = _read(directory / outputs.STEPS)
-    out = save(adoption_curves(steps), directory, "adoption_curves")
-    summary = _read(directory / outputs.SUMMARY)
-    out += save(strategy_comparison(summary), directory, "strategy_comparison")
-    traj_path = directory / outputs.TRAJECTORIES
-    if traj_path.exists():
-        first_point = int(steps["point"].min())
-        traj = _read(
-            traj_path,
-            ["strategy", "point", "date", "country", "level"],
-            filters=[("point", "=", first_point)],
-        )
-        out += save(country_levels(traj), directory, "country_levels")
-    else:
-        log.info("no %s (keep_trajectories=false): country_levels not drawn", traj_path.name)
+    t0 = time.perf_counter()
+    priors = figdata.priors_by_job(directory)
+    curves = pq.read_table(directory / outputs.CURVES).to_pandas()
+    n_steps = int(curves["step"].max())
+    figures = (
+        ("adoption_curves", lambda: adoption_curves(curves, priors)),
+        ("country_levels", lambda: country_levels(curves, priors)),
+        (
+            "strategy_comparison",
+            lambda: strategy_comparison(
+                _summary(directory / outputs.SUMMARY, curves),
+                priors,
+                _n_countries(curves),
+                n_steps,
+            ),
+        ),
+    )
+    out: list[Path] = []
+    for k, (name, draw) in enumerate(figures, start=1):
+        log.info("drawing %s (%d of %d)", name, k, len(figures))
+        out += save(draw(), directory, name)
+    log.info("figures drawn in %.1f s: %s", time.perf_counter() - t0, directory)
     return out
 
 

@@ -2,154 +2,287 @@
 
     python -m experiments.run                          # the main job (strategy_comparison)
     python -m experiments.run strategy=hub_first n_seeds=500
-    python -m experiments.run experiment=budget_sweep
+    python -m experiments.run experiment=budget_sweep executor=dask
     python -m experiments.run -m budget=1,2,4 hydra/launcher=joblib_local
 
-Each Hydra job runs a whole ensemble in-process and streams ``trajectories.parquet``,
-``steps.parquet`` and ``summary.parquet`` chunk by chunk into its output folder, then draws
-the figures and writes ``manifest.json`` (the mark of a complete run). Bad input stops the
-run before anything is written, with a one-line message and exit status 2.
+A run is a plan of chunks (a strategy at a point over a range of seeds), kept in a ledger
+(:mod:`experiments.workflow.ledger`) keyed by a content hash of the resolved config, the
+input files and the code. Chunks run on the local or the Dask executor and are recorded as
+Parquet parts; when all are done, the tables are published (parts in plan order), then the
+figures are drawn from them, then ``manifest.json`` is written: the mark of a complete run.
+An interrupted run is finished by running the same command again (or ``resume=<folder>``):
+finished chunks are not recomputed, and the tables are those of an uninterrupted run.
 """
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import hydra
-import numpy as np
+import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from experiments.workflow import atomic, cli, errors, outputs
-from experiments.workflow.convert import ExperimentPoint, as_plain, replicate, to_simulation_configs
-from experiments.workflow.paths import CONF_DIR, ROOT, resolve
-from experiments.workflow.schema import Engine, ExperimentConf
-from sim import SimulationConfig, summarise
-from sim.engine import ChunkResult, iter_chunks
+from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
+from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
+from experiments.workflow.ledger import (
+    Chunk,
+    Ledger,
+    content_key,
+    file_sha256,
+    ledger_key,
+    read_events,
+)
+from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
+from experiments.workflow.resources import MAX_CHUNKS, RunSize, check_run
+from experiments.workflow.schema import Executor, ExperimentConf
+from experiments.workflow.tasks import ChunkTask
+from sim import replicate_seeds
 
 log = logging.getLogger(__name__)
 
+NON_RESULT_KEYS = ("workers", "chunk_size", "plots", "executor", "dask", "resume")
+"""Keys that do not change a run's tables (left out of its ledger key)."""
+RESULT_CODE = (
+    "sim",
+    *(
+        f"experiments/workflow/{name}.py"
+        for name in ("convert", "curves", "outputs", "scenario", "store", "tasks")
+    ),
+)
+"""Code that makes the tables: a change starts a fresh run instead of resuming one."""
+MAX_MANIFEST_SEEDS = 100_000
+"""Seeds listed in the manifest; beyond, their SHA-256 and the rule that makes them."""
+_CODE_KEY: list[str] = []
 
-def _chunks(config: SimulationConfig, seeds: np.ndarray, c: Any) -> Iterator[ChunkResult]:
-    """The ensemble chunk by chunk (memory bounded by a few chunks), on either engine."""
-    if c.engine is Engine.compiled:
-        yield from iter_chunks(
-            config,
-            seeds,
-            chunk_size=c.chunk_size,
-            workers=c.workers,
-            keep_trajectories=True,
-            k_adoptions=c.k_adoptions,
+
+def code_key() -> str:
+    """SHA-256 of the Python sources under :data:`RESULT_CODE` (once per process)."""
+    if not _CODE_KEY:
+        files = sorted(
+            p
+            for d in RESULT_CODE
+            for p in ([ROOT / d] if d.endswith(".py") else (ROOT / d).rglob("*.py"))
         )
-        return
-    from sim.model import run_mesa  # imported lazily: mesa is slow to import
-
-    for i in range(0, len(seeds), c.chunk_size):
-        part = seeds[i : i + c.chunk_size]
-        traj = run_mesa(config, part)
-        yield part, traj, summarise(traj, config.ladder, config.countries.member, c.k_adoptions)
+        _CODE_KEY.append(content_key([(str(p.relative_to(ROOT)), file_sha256(p)) for p in files]))
+    return _CODE_KEY[0]
 
 
-def _log_results(points: list[ExperimentPoint], outputs_dir: Path) -> None:
-    import pandas as pd
+def input_files(c: Any, points: Sequence[ExperimentPoint]) -> dict[str, Path]:
+    """The files a run reads besides ``conf/``: data file, scenario file, accepted sets."""
+    files = {"data_file": resolve(c.scenario.data_file)}
+    if c.scenario_file is not None:
+        files["scenario_file"] = resolve(c.scenario_file)
+    if any("accepted_set" in p.params for p in points):
+        files["accepted_sets"] = CALIBRATION_DIR / "accepted.parquet"
+    return files
 
-    summary = pd.read_parquet(outputs_dir / outputs.SUMMARY)
-    table = summary.groupby(["point", "strategy"], observed=True)[
-        ["final_sanctioning", "final_condemn_or_higher", "mean_leakage", "budget_spent"]
-    ].mean()
-    log.info("mean outcomes per strategy and point:\n%s", table.round(2).to_string())
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run's chunks, in plan order, with the ledger key they belong to."""
+
+    key: str
+    points: list[ExperimentPoint]
+    chunks: list[tuple[Chunk, ChunkTask]]
+    tables: tuple[str, ...]
+    size: RunSize
+    inputs: dict[str, Path]
 
 
-def run_experiment(
-    cfg: DictConfig, output_dir: Path, overrides: Sequence[str] = ()
-) -> dict[str, Any]:
-    """Run the experiment ``cfg`` into ``output_dir``; return the manifest.
-
-    Raises ``ConfigError`` (one-line message naming the key) on bad input, before any
-    file is written.
-    """
-    started, t0 = outputs.now_iso(), time.perf_counter()
-    c = as_plain(cfg)
-    points = to_simulation_configs(c)
-    seeds = replicate(c)
-    n_chunks = -(-len(seeds) // c.chunk_size)
-    t_convert = time.perf_counter() - t0
-    log.info(
-        "%s: %d strategies x %d points x %d seeds (%s engine) -> %s",
-        c.experiment,
-        len({p.strategy for p in points}),
-        len({p.point for p in points}),
-        len(seeds),
-        c.engine.value,
-        output_dir,
+def run_size(c: Any, points: Sequence[ExperimentPoint], tables: Sequence[str]) -> RunSize:
+    in_flight = c.workers * executor.IN_FLIGHT_PER_WORKER + 1
+    if c.executor is Executor.dask:
+        in_flight = c.dask.n_workers * c.dask.threads_per_worker * executor.IN_FLIGHT_PER_WORKER
+    first = points[0].config
+    return RunSize(
+        n_seeds=c.n_seeds,
+        jobs=len(points),
+        chunk_size=c.chunk_size,
+        in_flight=in_flight,
+        n_steps=max(p.config.calendar.n_steps for p in points),
+        n_countries=first.countries.n,
+        steps=outputs.STEPS in tables,
+        trajectories=outputs.TRAJECTORIES in tables,
     )
 
-    output_dir = Path(output_dir)
-    files = outputs.OutputSet(output_dir)
-    t1 = time.perf_counter()
-    with (
-        files.publishing(),
-        tqdm(
-            total=len(points) * n_chunks,
-            unit="chunk",
-            desc=c.experiment,
-            disable=not sys.stderr.isatty(),
-        ) as bar,
-    ):
-        for ep in points:
-            bar.set_postfix_str(f"{ep.strategy} point {ep.point}")
-            for chunk_seeds, traj, summary in _chunks(ep.config, seeds, c):
-                assert traj is not None  # chunks always carry trajectories here
-                files.write(
-                    outputs.SUMMARY,
-                    outputs.summary_table(summary, chunk_seeds, ep.strategy, ep.point, ep.params),
-                )
-                files.write(
-                    outputs.STEPS,
-                    outputs.steps_table(traj, ep.config, ep.strategy, ep.point, ep.params),
-                )
-                if c.keep_trajectories:
-                    files.write(
-                        outputs.TRAJECTORIES,
-                        outputs.trajectory_table(traj, ep.config, ep.strategy, ep.point, ep.params),
-                    )
-                bar.update()
-    t_simulate = time.perf_counter() - t1
 
-    t2 = time.perf_counter()
-    figures: list[str] = []
-    if c.plots:
-        from experiments.workflow import plot
+def _chunks(
+    c: Any, points: Sequence[ExperimentPoint], key: str, tables: tuple[str, ...]
+) -> list[tuple[Chunk, ChunkTask]]:
+    """Every (strategy, point) over seed ranges of ``chunk_size``, in plan order; a chunk's
+    id is its index and a hash of the run key, strategy, point and seed range."""
+    chunks: list[tuple[Chunk, ChunkTask]] = []
+    for ep in points:
+        for start in range(0, c.n_seeds, c.chunk_size):
+            stop = min(start + c.chunk_size, c.n_seeds)
+            digest = content_key(key, ep.strategy, ep.point, start, stop)[:16]
+            spec = {"strategy": ep.strategy, "point": ep.point, "seeds": [start, stop]}
+            task = ChunkTask(
+                config=ep.config,
+                strategy=ep.strategy,
+                point=ep.point,
+                params=ep.params,
+                root_seed=c.seed,
+                start=start,
+                stop=stop,
+                k_adoptions=c.k_adoptions,
+                engine=c.engine.value,
+                tables=tables,
+            )
+            chunks.append((Chunk(f"{len(chunks):06d}-{digest}", spec), task))
+    return chunks
 
-        try:
-            figures = [p.name for p in plot.draw_all(output_dir)]
-        except BaseException:
-            for name in outputs.TABLES:  # a run without its figures is not complete
-                (output_dir / name).unlink(missing_ok=True)
-            raise
-    t_plot = time.perf_counter() - t2
 
-    data_file = resolve(c.scenario.data_file)
-    first = points[0].config
-    manifest = {
+def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
+    """Convert ``cfg`` (one-line errors on bad input) and plan its chunks."""
+    c = as_plain(cfg)
+    points = to_simulation_configs(c)
+    tables = tuple(
+        name
+        for name, keep in (
+            (outputs.TRAJECTORIES, c.keep_trajectories),
+            (outputs.STEPS, c.keep_steps),
+            (outputs.SUMMARY, True),
+            (outputs.CURVES, True),
+        )
+        if keep
+    )
+    size = run_size(c, points, tables)
+    inputs = input_files(c, points)
+    resolved = (
+        OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        if isinstance(cfg, DictConfig)
+        else asdict(c)
+    )
+    resolved = {k: v for k, v in resolved.items() if k not in (*NON_RESULT_KEYS, "hydra")}
+    key = content_key(
+        resolved,
+        {name: file_sha256(path) for name, path in inputs.items() if path.is_file()},
+        code_key(),
+    )
+    chunks = _chunks(c, points, key, tables) if size.chunks() <= MAX_CHUNKS else []
+    return RunPlan(key, points, chunks, tables, size, inputs)
+
+
+def check(cfg: DictConfig, folder: Path) -> RunPlan:
+    """Convert and plan ``cfg``, and refuse it if it cannot fit under ``folder``."""
+    plan = plan_run(cfg)
+    check_run(plan.size, folder)
+    return plan
+
+
+# --------------------------------------------------------------------------- running
+def _compute(plan: RunPlan, ledger: Ledger, c: Any) -> None:
+    """Compute every pending chunk on the configured executor, recording each."""
+    tasks = {chunk.id: task for chunk, task in plan.chunks}
+    pending = [(chunk.id, tasks[chunk.id]) for chunk in ledger.pending()]
+    if not pending:
+        return
+    total = len(pending)
+    done = [0]
+    step = max(1, total // 10)
+    with tqdm(total=total, unit="chunk", desc=c.experiment, disable=not sys.stderr.isatty()) as bar:
+
+        def on_done(chunk_id: str, tables: dict) -> None:
+            ledger.record(chunk_id, tables)
+            done[0] += 1
+            bar.update()
+            if done[0] % step == 0 or done[0] == total:
+                log.info("%d of %d chunks done", done[0], total)
+
+        def on_failed(chunk_id: str, exc: BaseException) -> None:
+            ledger.fail(chunk_id, exc)
+            log.error("chunk %s failed: %s: %s", chunk_id, type(exc).__name__, exc)
+
+        if c.executor is Executor.dask:
+            executor.run_dask(pending, c.dask, plan.key, on_done, on_failed)
+        else:
+            executor.run_local(pending, c.workers, on_done, on_failed)
+
+
+def _finalized_files(folder: Path) -> dict[str, dict[str, Any]]:
+    events = [e for e in read_events(folder) if e.get("event") == "finalized"]
+    return events[-1]["files"] if events else {}
+
+
+def _log_results(folder: Path) -> None:
+    """Mean outcomes per strategy and point, from the curves (bounded memory, no pandas)."""
+    rows = pq.read_table(
+        folder / outputs.CURVES,
+        columns=["strategy", "point", "step", "measure", "mean"],
+        filters=[("measure", "in", ["n_sanctioning", "n_condemn_or_higher", "leakage", "spent"])],
+    ).to_pylist()
+    last = max(r["step"] for r in rows)
+    table: dict[tuple[int, str], dict[str, float]] = {}
+    for r in rows:
+        out = table.setdefault((r["point"], r["strategy"]), {"leakage": [], "spent": 0.0})
+        if r["measure"] in ("n_sanctioning", "n_condemn_or_higher") and r["step"] == last:
+            out[r["measure"]] = r["mean"]
+        elif r["measure"] == "leakage":
+            out["leakage"].append(r["mean"])
+        elif r["measure"] == "spent":
+            out["spent"] += r["mean"]
+    head = ("point", "strategy", "sanction", "condemn+", "leakage", "spent")
+    lines = ["{:>5}  {:<20} {:>8} {:>8} {:>8} {:>8}".format(*head)]
+    for (point, strategy), out in table.items():
+        lines.append(
+            f"{point:>5}  {strategy:<20} {out['n_sanctioning']:8.2f} "
+            f"{out['n_condemn_or_higher']:8.2f} {sum(out['leakage']) / len(out['leakage']):8.2f} "
+            f"{out['spent']:8.1f}"
+        )
+    log.info(
+        "mean outcomes per strategy and point (members at the end; mean leakage, USD bn/yr; "
+        "budget spent, budget units):\n%s",
+        "\n".join(lines),
+    )
+
+
+def _manifest(
+    c: Any, cfg: Any, plan: RunPlan, overrides: Sequence[str], files: dict, extra: dict
+) -> dict[str, Any]:
+    points, first = plan.points, plan.points[0].config
+    model_fields = {p.point: asdict(p.config.params) for p in points}
+    seeds: dict[str, Any] = {"seeds": None}
+    if c.n_seeds <= MAX_MANIFEST_SEEDS:
+        seeds["seeds"] = replicate_seeds(c.seed, c.n_seeds).tolist()
+    else:
+        seeds["seeds_rule"] = "sim.rng.replicate_seeds(root_seed, n_seeds)"
+    scenario = (
+        {"source": "scenario_file", **manifest.file_record(plan.inputs["scenario_file"])}
+        if "scenario_file" in plan.inputs
+        else {"source": f"conf/scenario (as composed: config.scenario), name {c.scenario.name}"}
+    )
+    return {
         "experiment": c.experiment,
         "engine": c.engine.value,
+        "executor": c.executor.value,
+        "ledger_key": plan.key,
         "strategies": list(dict.fromkeys(p.strategy for p in points)),
         "strategy_options": {p.strategy: asdict(p.config.strategy_options) for p in points},
         "points": [
-            {"point": p.point, **p.params} for p in points if p.strategy == points[0].strategy
+            {
+                "point": p.point,
+                **p.params,
+                **({"model": model_fields[p.point]} if "accepted_set" in p.params else {}),
+            }
+            for p in points
+            if p.strategy == points[0].strategy
         ],
         "countries": list(first.countries.codes),
+        "country_names": dict(zip(first.countries.codes, first.countries.names, strict=True)),
         "root_seed": c.seed,
         "n_seeds": c.n_seeds,
-        "seeds": seeds.tolist(),
+        **seeds,
         "k_adoptions": c.k_adoptions,
         "calendar": {
             "start": first.calendar.start.isoformat(),
@@ -160,25 +293,109 @@ def run_experiment(
         "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
         if isinstance(cfg, DictConfig)
         else None,
-        "data_file": {"path": str(data_file), "sha256": outputs.file_sha256(data_file)},
-        "git": outputs.git_state(ROOT),
-        "packages": outputs.package_versions(),
-        "python": sys.version.split()[0],
-        "files": {name: rows for name, rows in files.rows.items()},
-        "figures": figures,
-        "started": started,
-        "finished": outputs.now_iso(),
-        "timings_s": {
-            "convert": round(t_convert, 3),
-            "simulate_and_write": round(t_simulate, 3),
-            "plot": round(t_plot, 3),
-            "total": round(time.perf_counter() - t0, 3),
-        },
+        "scenario": scenario,
+        "data_file": manifest.file_record(plan.inputs["data_file"]),
+        **(
+            {"accepted_sets": manifest.file_record(plan.inputs["accepted_sets"])}
+            if "accepted_sets" in plan.inputs
+            else {}
+        ),
+        **manifest.environment(),
+        "files": {name: f["rows"] for name, f in files.items()},
+        "sha256": {name: f["sha256"] for name, f in files.items()},
+        **extra,
     }
-    atomic.write_json(output_dir / outputs.MANIFEST, manifest, default=str)
-    _log_results(points, output_dir)
-    log.info("done in %.1f s: %s", manifest["timings_s"]["total"], output_dir)
-    return manifest
+
+
+def run_experiment(
+    cfg: DictConfig, output_dir: Path, overrides: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Run (or finish) the experiment ``cfg`` in ``output_dir``; return the manifest.
+
+    Raises ``ConfigError`` (one-line message naming the key) on bad input, before any
+    file is written.
+    """
+    started, t0 = manifest.now_iso(), time.perf_counter()
+    c = as_plain(cfg)
+    output_dir = Path(output_dir)
+    plan = check(cfg, output_dir)
+    t_convert = time.perf_counter() - t0
+    meta = {"experiment": c.experiment, "overrides": list(overrides)}
+    with Ledger.open(output_dir, plan.key, [ch for ch, _ in plan.chunks], meta) as ledger:
+        manifest_path = output_dir / outputs.MANIFEST
+        if ledger.finalized and manifest_path.exists():
+            log.info("already complete (nothing recomputed): %s", output_dir)
+            return json.loads(manifest_path.read_text())
+        folders.remove_abandoned(output_dir.parent, max_depth=2)
+        log.info(
+            "%s: %d strategies x %d points x %d seeds = %d chunks (%s engine, %s executor) -> %s",
+            c.experiment,
+            len({p.strategy for p in plan.points}),
+            len({p.point for p in plan.points}),
+            c.n_seeds,
+            len(plan.chunks),
+            c.engine.value,
+            c.executor.value,
+            output_dir,
+        )
+        t1 = time.perf_counter()
+        if ledger.finalized:
+            files = _finalized_files(output_dir)
+        else:
+            _compute(plan, ledger, c)
+            files = ledger.finalize(
+                {name: output_dir / name for name in plan.tables},
+                reducers={outputs.CURVES: curves.reduce},
+            )
+            executor.release_memory()
+        t_simulate = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        figures: list[str] = []
+        if c.plots:  # drawn from the published tables only
+            from experiments.workflow import plot
+
+            figures = [p.name for p in plot.draw_all(output_dir)]
+        t_plot = time.perf_counter() - t2
+        record = _manifest(
+            c,
+            cfg,
+            plan,
+            overrides,
+            files,
+            {
+                "chunks": {"planned": len(plan.chunks), "records": sum(ledger.records().values())},
+                "figures": figures,
+                "started": started,
+                "finished": manifest.now_iso(),
+                "timings_s": {
+                    "convert": round(t_convert, 3),
+                    "simulate_and_write": round(t_simulate, 3),
+                    "plot": round(t_plot, 3),
+                    "total": round(time.perf_counter() - t0, 3),
+                },
+            },
+        )
+        atomic.write_json(manifest_path, record, default=str)
+    _log_results(output_dir)
+    log.info("done in %.1f s: %s", record["timings_s"]["total"], output_dir)
+    return record
+
+
+# --------------------------------------------------------------------------- multirun jobs
+def _job_folder(sweep_dir: str, num: Any, overrides: Any, _root_: DictConfig) -> str:
+    """Resolver ``sim_job_folder`` (``hydra.sweep.subdir``): the folder of the same job
+    (same overrides and ledger key) in an earlier attempt of the sweep, else a new one."""
+    task = copy.deepcopy(_root_)
+    with read_write(task), open_dict(task):
+        del task["hydra"]
+    key = plan_run(task).key
+    return folders.job_folder(
+        sweep_dir, int(num), list(overrides), lambda f: ledger_key(f) in (key, None)
+    )
+
+
+if not OmegaConf.has_resolver("sim_job_folder"):
+    OmegaConf.register_new_resolver("sim_job_folder", _job_folder)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -191,4 +408,10 @@ def _task(cfg: DictConfig) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m experiments.run [overrides]``: every job checked, then run by Hydra."""
-    cli.run_cli("config", to_simulation_configs, _task, ExperimentConf, argv)
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())  # freed buffers go back (bounded memory)
+    hooks = cli.RunHooks(check=check, key=lambda cfg: plan_run(cfg).key)
+    cli.run_cli(
+        "config", to_simulation_configs, _task, ExperimentConf, argv, hooks, write_manifest=False
+    )

@@ -117,15 +117,44 @@ def table_from_mapping(
         return CountryTable.from_profiles(profiles, ties)
 
 
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_BASE_LOADER):  # type: ignore[misc,valid-type]
+    """A safe YAML loader that refuses a key given twice in one mapping (PyYAML keeps the
+    last one silently: a country listed twice would lose its first entry)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {key!r} (lines {seen[key] + 1} and "
+                    f"{key_node.start_mark.line + 1})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
     """Read a YAML file holding a mapping; one-line error naming ``key`` if it is missing,
-    unreadable or malformed."""
+    unreadable, malformed or gives a key twice in one mapping."""
     try:
         text = Path(path).read_text()
     except OSError as exc:
         raise ConfigError(key, f"{path} cannot be read ({exc.strerror})") from None
     try:
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.constructor.ConstructorError as exc:
+        if "duplicate key" not in str(exc.problem):
+            raise ConfigError(key, f"{path} is malformed YAML ({exc.problem})") from None
+        raise ConfigError(
+            key, f"{path}: {exc.problem}; each key (each country) may appear once"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigError(key, f"{path} is malformed YAML ({exc.__class__.__name__})") from None
     if not isinstance(data, dict):

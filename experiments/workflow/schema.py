@@ -28,6 +28,12 @@ Institution = enum.Enum("Institution", {name: name for name in INSTITUTIONS})
 VoteKind = enum.Enum("VoteKind", {name: name for name in KINDS})
 """Kind of a UN General Assembly resolution: principle or punitive."""
 
+Executor = enum.Enum("Executor", {"local": "local", "dask": "dask"})
+"""Where a run's chunks are computed: threads of this process, or Dask tasks."""
+
+DaskCluster = enum.Enum("DaskCluster", {"local": "local", "slurm": "slurm"})
+"""The Dask cluster started when no ``dask.address`` is given."""
+
 
 def _fields_of(cls: type, name: str, doc: str) -> type:
     """A schema with one required float per field of ``cls``: the values live in the store
@@ -92,6 +98,19 @@ class InstrumentConf:
 
 
 @dataclass
+class DaskConf:
+    """``conf/dask/*.yaml``: the Dask cluster of ``executor=dask``."""
+
+    address: str | None = None  # tcp://host:8786: an existing scheduler (no cluster started)
+    cluster: DaskCluster = DaskCluster.local
+    n_workers: int = 2  # LocalCluster worker processes
+    threads_per_worker: int = 1
+    dashboard: bool = False  # LocalCluster dashboard on :8787
+    jobs: int = 1  # SLURM jobs to start (cluster=slurm)
+    jobqueue: dict[str, Any] = field(default_factory=dict)  # dask_jobqueue.SLURMCluster(**)
+
+
+@dataclass
 class ExperimentConf:
     """``conf/config.yaml``: the top-level config of ``python -m experiments.run``."""
 
@@ -104,6 +123,10 @@ class ExperimentConf:
     workers: int = 1
     chunk_size: int = 1000
     keep_trajectories: bool = True
+    keep_steps: bool = True
+    executor: Executor = Executor.local
+    dask: DaskConf = field(default_factory=DaskConf)
+    resume: str = "auto"  # auto | never | <run folder>
     budget: float = 4.0
     institution: Institution = Institution.none
     sample_priors: bool = False

@@ -1,0 +1,145 @@
+"""Workflow benchmark: memory of a summaries-only run, plotting a large run.
+
+    python -m experiments.bench_workflow                 # make bench-workflow
+    python -m experiments.bench_workflow --replicates 200000 --plot-seeds 2000
+
+Prints measured figures only (nothing is asserted): each measurement runs the real
+command in a child process (``python -m experiments.run`` / ``experiments.plot``) and
+reports its wall time and peak resident memory (``ru_maxrss`` of the child, threads
+included):
+
+1. ``--replicates`` replicates (default 1,000,000), one strategy, summaries only
+   (``keep_steps=false keep_trajectories=false plots=false``), default chunks, 2 workers;
+   for reference, the same ensemble through ``sim.engine.iter_chunks`` alone.
+2. a ``--plot-seeds`` run (default 20,000 seeds x 11 strategies, ``keep_trajectories=false``),
+   then ``python -m experiments.plot`` on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments.workflow.paths import ROOT
+
+log = logging.getLogger(__name__)
+
+ENGINE_ONLY = """
+import sys
+from experiments.workflow.scenario import default_table
+from experiments.workflow.store import load_model_params
+from sim import SimulationConfig, replicate_seeds
+from sim.engine import iter_chunks
+n = int(sys.argv[1])
+cfg = SimulationConfig(countries=default_table(), params=load_model_params(), strategy="uniform")
+for start in range(0, n, 100_000):
+    seeds = replicate_seeds(2022, min(100_000, n - start), start)
+    for _ in iter_chunks(cfg, seeds, chunk_size=1000, workers=2, keep_trajectories=False):
+        pass
+"""
+
+
+def measure(args: Sequence[str]) -> tuple[float, float, int]:
+    """(seconds, peak RSS in MB, exit status) of ``python args`` in a child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    err = proc.stderr.read() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(err[-2000:])
+    return seconds, usage.ru_maxrss / 1024, code
+
+
+def _row(what: str, seconds: float, peak: float, code: int, target: str) -> str:
+    status = "ok" if code == 0 else f"exit {code}"
+    return f"{what:<58} {seconds:8.1f} {peak:9.0f}   {target:<22} {status}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicates", type=int, default=1_000_000)
+    parser.add_argument("--plot-seeds", type=int, default=20_000)
+    parser.add_argument("--skip-engine", action="store_true", help="skip the engine-only row")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    rows = [f"{'measurement':<58} {'seconds':>8} {'peak_MB':>9}   {'target':<22} status"]
+    with tempfile.TemporaryDirectory(prefix="bench_workflow_") as tmp:
+        n = args.replicates
+        run_dir = Path(tmp) / "summaries"
+        log.info("running %d replicates, summaries only ...", n)
+        seconds, peak, code = measure(
+            [
+                "-m",
+                "experiments.run",
+                "strategy=uniform",
+                f"n_seeds={n}",
+                "keep_steps=false",
+                "keep_trajectories=false",
+                "plots=false",
+                "workers=2",
+                f"hydra.run.dir={run_dir}",
+            ]
+        )
+        rows.append(
+            _row(
+                f"run: {n} replicates, summaries only, 2 workers",
+                seconds,
+                peak,
+                code,
+                "peak < 300 MB",
+            )
+        )
+        if not args.skip_engine:
+            log.info("the same ensemble through sim.engine.iter_chunks alone ...")
+            seconds, peak, code = measure(["-c", ENGINE_ONLY, str(n)])
+            rows.append(
+                _row(
+                    f"engine only: iter_chunks, {n} replicates", seconds, peak, code, "(reference)"
+                )
+            )
+        m = args.plot_seeds
+        plot_dir = Path(tmp) / "plot"
+        log.info("running %d seeds x 11 strategies for the plot ...", m)
+        seconds, peak, code = measure(
+            [
+                "-m",
+                "experiments.run",
+                f"n_seeds={m}",
+                "keep_trajectories=false",
+                "plots=false",
+                "workers=2",
+                f"hydra.run.dir={plot_dir}",
+            ]
+        )
+        rows.append(_row(f"run: {m} seeds x 11 strategies (no figures)", seconds, peak, code, ""))
+        log.info("plotting it ...")
+        seconds, peak, code = measure(["-m", "experiments.plot", str(plot_dir)])
+        rows.append(
+            _row(
+                f"plot: python -m experiments.plot, {m} seeds",
+                seconds,
+                peak,
+                code,
+                "< 10 s, < 1 GB",
+            )
+        )
+    sys.stdout.write("\n".join(rows) + "\n")
+    sys.stdout.write(
+        "seconds: wall clock of the child process (Python start and imports included); "
+        "peak_MB: its peak resident set size (ru_maxrss).\n"
+    )

@@ -1,0 +1,176 @@
+"""The numbers behind the run figures: groups of points, pooled means and their two bands.
+
+A *group* is what one row (or one marker) of a figure shows: a multirun job and the swept
+values of a point, except ``accepted_set``, over which a group pools: the sets are draws
+from the plausible parameter space, not settings a reader chooses. Two bands per line:
+
+- the 95% confidence interval of the mean (Monte Carlo error: more seeds shrink it);
+- where the run samples the plausible space (several accepted sets in a group, or country
+  priors drawn per run with ``sample_priors``), the *predictive* band: the central 90% of
+  individual runs across that space, which more seeds do not shrink.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from experiments.workflow import outputs
+
+Z95 = 1.959964
+PREDICTIVE = (0.05, 0.95)
+SETS = "accepted_set"
+KEYS = ("job", "point")
+_KNOWN = (
+    set(outputs.SCHEMAS[outputs.STEPS])
+    | set(outputs.SCHEMAS[outputs.SUMMARY])
+    | set(outputs.SCHEMAS[outputs.TRAJECTORIES])
+    | set(outputs.SCHEMAS[outputs.CURVES])
+    | set(outputs.COMBINED_COLUMNS)
+)
+
+
+def swept_columns(df: pd.DataFrame) -> list[str]:
+    """The swept-parameter columns of a results table."""
+    return [c for c in df.columns if c not in _KNOWN]
+
+
+def _fmt(column: str, value: Any) -> str:
+    return f"{column}={value:g}" if isinstance(value, float) else f"{column}={value}"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Rows of a table that one line of a figure pools."""
+
+    key: tuple[Any, ...]
+    label: str
+    members: list[tuple[Any, ...]]  # (job, point) pairs pooled
+    sets: int  # accepted sets pooled (0: no accepted-set sweep)
+    priors: bool  # country priors drawn per run
+
+
+def groups(df: pd.DataFrame, priors: dict[Any, bool] | None = None) -> list[Group]:
+    """The groups of ``df`` (columns ``point``, optionally ``job``, ``overrides`` and swept
+    parameters), in order of first appearance. ``priors``: job -> sample_priors."""
+    df = df if "job" in df.columns else df.assign(job=-1)
+    swept = swept_columns(df)
+    shown = [c for c in swept if c != SETS]
+    cols = ["job", "point", *swept, *(["overrides"] if "overrides" in df.columns else [])]
+    points = df[cols].drop_duplicates(["job", "point"]).sort_values(["job", "point"])
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in points.itertuples(index=False):
+        values = row._asdict()
+        key = (values["job"], *(values[c] for c in shown))
+        entry = out.setdefault(key, {"members": [], "sets": 0, "values": values})
+        entry["members"].append((values["job"], values["point"]))
+        entry["sets"] += int(SETS in swept)
+    tokens = [str(e["values"].get("overrides") or "").split() for e in out.values()]
+    common = set.intersection(*map(set, tokens)) if tokens else set()
+    result = []
+    for key, entry in out.items():
+        values = entry["values"]
+        varying = [t for t in str(values.get("overrides") or "").split() if t not in common]
+        parts = [" ".join(varying)] if varying else []
+        parts += [_fmt(c, values[c]) for c in shown]
+        prior = bool((priors or {}).get(values["job"], False))
+        if "sample_priors" in shown:
+            prior = bool(values["sample_priors"])
+        result.append(
+            Group(key, ", ".join(parts) or "default", entry["members"], entry["sets"], prior)
+        )
+    return result
+
+
+def predictive(group: Group) -> str | None:
+    """What the predictive band pools over, in words (None: the run does not sample it)."""
+    space = []
+    if group.sets > 1:
+        space.append(f"{group.sets} accepted parameter sets")
+    if group.priors:
+        space.append("country priors drawn per run")
+    return " and ".join(space) or None
+
+
+def select(df: pd.DataFrame, group: Group) -> pd.DataFrame:
+    """Rows of ``df`` in ``group``."""
+    jobs = df["job"] if "job" in df.columns else pd.Series(-1, index=df.index)
+    wanted = pd.MultiIndex.from_tuples(group.members)
+    return df[pd.MultiIndex.from_arrays([jobs, df["point"]]).isin(wanted)]
+
+
+def quantile_from_counts(counts: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of runs given how many sit at each value 0, 1, 2, ..."""
+    cdf = np.cumsum(counts) / max(counts.sum(), 1)
+    return float(np.searchsorted(cdf, q - 1e-12))
+
+
+def pooled_curve(curves: pd.DataFrame, bounds: tuple[float, float]) -> pd.DataFrame:
+    """Per date: pooled mean, its 95% CI (clipped to ``bounds``) and the predictive band,
+    from the rows of one strategy, one measure (and country) over a group's points."""
+    rows = []
+    for date, part in curves.groupby("date", sort=True):
+        n, mean, std = part["n"].to_numpy(), part["mean"].to_numpy(), part["std"].to_numpy()
+        total = n.sum()
+        m = float((n * mean).sum() / total)
+        se = float(np.sqrt(((n / total) ** 2 * std**2 / np.maximum(n, 1)).sum()))
+        counts = np.sum(np.stack([np.asarray(c) for c in part["counts"]]), axis=0)
+        rows.append(
+            {
+                "date": pd.Timestamp(date),
+                "mean": m,
+                "lo": max(bounds[0], m - Z95 * se),
+                "hi": min(bounds[1], m + Z95 * se),
+                "p_lo": quantile_from_counts(counts, PREDICTIVE[0]),
+                "p_hi": quantile_from_counts(counts, PREDICTIVE[1]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, float]:
+    """Mean, 95% CI clipped to ``bounds`` and the central 90% of ``values`` (NaN skipped)."""
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return {"mean": np.nan, "lo": np.nan, "hi": np.nan, "p_lo": np.nan, "p_hi": np.nan}
+    m = float(values.mean())
+    half = Z95 * float(values.std(ddof=1)) / np.sqrt(len(values)) if len(values) > 1 else 0.0
+    p_lo, p_hi = np.quantile(values, PREDICTIVE)
+    return {
+        "mean": m,
+        "lo": max(bounds[0], m - half),
+        "hi": min(bounds[1], m + half),
+        "p_lo": float(p_lo),
+        "p_hi": float(p_hi),
+        "n": len(values),
+    }
+
+
+def priors_by_job(directory: Path) -> dict[Any, bool]:
+    """``sample_priors`` of the run (job -1) or of each job of a multirun root."""
+    out: dict[Any, bool] = {}
+    multirun = directory / "multirun.json"
+    runs: Sequence[tuple[Any, Path]] = [(-1, directory)]
+    if multirun.exists():
+        runs = [(j["job"], Path(j["dir"])) for j in json.loads(multirun.read_text())["jobs"]]
+    for job, folder in runs:
+        try:
+            config = json.loads((folder / outputs.MANIFEST).read_text())["config"]
+            out[job] = bool(config.get("sample_priors", False))
+        except (OSError, KeyError, TypeError, ValueError):
+            out[job] = False
+    return out
+
+
+def seeds_per_point(df: pd.DataFrame) -> int:
+    """Seeds behind each point (the largest count, in a curves or summary table)."""
+    if "n" in df.columns:
+        return int(df["n"].max())
+    keys = [k for k in ("job", "strategy", "point") if k in df.columns]
+    return int(df.groupby(keys, observed=True)["seed"].nunique().max())

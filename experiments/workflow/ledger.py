@@ -1,0 +1,353 @@
+"""The run ledger: chunked work that survives interruption and never mixes two runs.
+
+A ledger lives in one folder and is keyed by a content hash of what is computed
+(:func:`content_key` of the resolved config, the code and the input files). Work is a
+*plan*: chunks with ids, in a fixed order. Each finished chunk's tables are written as
+Parquet parts (``.parts/<table>/<chunk id>.parquet``, atomically), then one ``done`` line is
+appended to ``ledger.jsonl``; a failure appends a ``failed`` line with its error.
+Re-opening the folder with the same key skips every chunk already done; another key is
+refused. :meth:`Ledger.finalize` publishes one Parquet file per table, its parts
+concatenated in plan order (or folded by a reducer), so the published files do not depend
+on interruptions, on the order in which chunks finished, or on the executor.
+
+    plan = [Chunk(f"{i:05d}", {"seeds": [lo, hi]}) for i, (lo, hi) in enumerate(ranges)]
+    with Ledger.open(folder, content_key(config), plan) as ledger:
+        for chunk in ledger.pending():          # plan order, finished chunks skipped
+            try:
+                ledger.record(chunk.id, {"summary": compute(chunk)})
+            except Exception as exc:
+                ledger.fail(chunk.id, exc)
+                raise
+        files = ledger.finalize({"summary": folder / "summary.parquet"})
+
+The folder is held (``flock``, see :mod:`experiments.workflow.folders`) while the ledger is
+open, so two processes never write one ledger; a process killed with SIGKILL releases it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from experiments.workflow import atomic, folders
+from experiments.workflow.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+LEDGER = "ledger.jsonl"
+PARTS = ".parts"
+Reducer = Callable[[Iterator[pa.Table]], pa.Table]
+"""Folds the parts of one table, in plan order, into the published table."""
+
+
+def content_key(*values: Any) -> str:
+    """SHA-256 of ``values`` as canonical JSON (sorted keys; other types via ``str``)."""
+    text = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One unit of work: ``id`` (letters, digits, ``-_.``), ``spec`` (JSON-able, for humans
+    and for the code that computes it)."""
+
+    id: str
+    spec: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def read_events(folder: Path) -> list[dict[str, Any]]:
+    """The events of ``folder``'s ledger, oldest first (a line cut short by a kill is
+    skipped)."""
+    path = Path(folder) / LEDGER
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text().splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            log.debug("skipping a truncated ledger line in %s", path)
+    return events
+
+
+def ledger_key(folder: Path) -> str | None:
+    """The key of ``folder``'s ledger, or None without one (reads its first line only)."""
+    path = Path(folder) / LEDGER
+    try:
+        with open(path) as fh:
+            return json.loads(fh.readline()).get("key")
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def is_finalized(folder: Path) -> bool:
+    """Whether ``folder``'s ledger published its tables."""
+    return any(e.get("event") == "finalized" for e in read_events(folder))
+
+
+class Ledger:
+    """Chunks of one computation in one folder; see the module docstring.
+
+    Use :meth:`open`; the instance holds the folder until :meth:`close` (or the end of a
+    ``with`` block)."""
+
+    def __init__(
+        self, folder: Path, key: str, plan: Sequence[Chunk], events: list[dict[str, Any]]
+    ) -> None:
+        self.folder = Path(folder)
+        self.key = key
+        self.plan = list(plan)
+        self._index = {c.id: i for i, c in enumerate(self.plan)}
+        if len(self._index) != len(self.plan):
+            raise ValueError("ledger plan: chunk ids must be unique")
+        self._done: dict[str, dict[str, Any]] = {}
+        self._failed: dict[str, str] = {}
+        self._write_lock = threading.Lock()
+        self.finalized = False
+        for e in events:
+            kind, chunk = e.get("event"), e.get("chunk")
+            if kind == "done":
+                self._done[chunk] = e
+                self._failed.pop(chunk, None)
+            elif kind == "failed":
+                self._failed[chunk] = e.get("error", "")
+            elif kind == "finalized":
+                self.finalized = True
+
+    # ------------------------------------------------------------------ opening
+    @classmethod
+    def open(
+        cls,
+        folder: Path,
+        key: str,
+        plan: Sequence[Chunk],
+        meta: Mapping[str, Any] | None = None,
+        key_name: str = "hydra.run.dir",
+    ) -> Ledger:
+        """Hold ``folder`` and open (or resume) its ledger for ``key``.
+
+        Raises :class:`~experiments.workflow.errors.ConfigError` naming ``key_name`` if the
+        folder holds another computation (a ledger with another key, or finished results
+        without a ledger) or another process holds it."""
+        folder = Path(folder)
+        folders.hold(folder, key_name)
+        try:
+            events = read_events(folder)
+            found = events[0].get("key") if events else None
+            if found is not None and found != key:
+                raise ConfigError(
+                    key_name,
+                    f"{folder} holds the results of another configuration (ledger key "
+                    f"{found[:12]} != {key[:12]}); choose a new folder",
+                )
+            if found is None and any(folder.glob("*.parquet")):
+                raise ConfigError(
+                    key_name,
+                    f"{folder} already holds results without a ledger; choose a new folder",
+                )
+            ledger = cls(folder, key, plan, events)
+            ledger._clean_parts()
+            ledger._append(
+                {
+                    "event": "open",
+                    "key": key,
+                    "pid": os.getpid(),
+                    "meta": dict(meta or {}),
+                    "plan": [[c.id, dict(c.spec)] for c in ledger.plan],
+                }
+            )
+        except BaseException:
+            folders.release(folder)
+            raise
+        if ledger._done and not ledger.finalized:
+            log.info(
+                "resuming %s: %d of %d chunks already done",
+                folder,
+                sum(1 for c in ledger.plan if c.id in ledger._done),
+                len(ledger.plan),
+            )
+        return ledger
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the folder."""
+        folders.release(self.folder)
+
+    # ------------------------------------------------------------------ state
+    def done(self, chunk_id: str) -> bool:
+        """Whether chunk ``chunk_id`` was recorded (by this process or an earlier one)."""
+        return chunk_id in self._done
+
+    def pending(self) -> list[Chunk]:
+        """The planned chunks not done yet, in plan order."""
+        return [c for c in self.plan if c.id not in self._done]
+
+    def failures(self) -> dict[str, str]:
+        """Chunk id -> error, for chunks whose last attempt failed."""
+        return dict(self._failed)
+
+    def records(self) -> Counter[str]:
+        """How many times each chunk was recorded over the folder's whole history."""
+        return Counter(e["chunk"] for e in read_events(self.folder) if e.get("event") == "done")
+
+    # ------------------------------------------------------------------ writing
+    def _append(self, event: Mapping[str, Any]) -> None:
+        line = json.dumps({**event, "time": _now()}, default=str, separators=(",", ":"))
+        with self._write_lock:
+            fd = os.open(self.folder / LEDGER, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, (line + "\n").encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def _part(self, table: str, chunk_id: str) -> Path:
+        return self.folder / PARTS / table / f"{chunk_id}.parquet"
+
+    def _clean_parts(self) -> None:
+        """Remove temporary part files of an interrupted attempt (and all parts if the
+        ledger was finalized)."""
+        parts = self.folder / PARTS
+        if self.finalized:
+            shutil.rmtree(parts, ignore_errors=True)
+        elif parts.is_dir():
+            for tmp in parts.rglob(f"*{folders.TMP_SUFFIX}"):
+                tmp.unlink(missing_ok=True)
+
+    def record(
+        self,
+        chunk_id: str,
+        tables: Mapping[str, pa.Table],
+        info: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Keep ``tables`` (name -> table) as chunk ``chunk_id``'s parts, then mark it done
+        (``info`` is stored in its ``done`` line)."""
+        if chunk_id not in self._index:
+            raise KeyError(f"chunk {chunk_id!r} is not in the plan")
+        for name, table in tables.items():
+            path = self._part(name, chunk_id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.atomic_write(
+                path, lambda tmp, t=table: pq.write_table(t, tmp, compression="zstd")
+            )
+        event = {
+            "event": "done",
+            "chunk": chunk_id,
+            "rows": {name: t.num_rows for name, t in tables.items()},
+            **({"info": dict(info)} if info else {}),
+        }
+        self._append(event)
+        self._done[chunk_id] = event
+        self._failed.pop(chunk_id, None)
+
+    def fail(self, chunk_id: str, error: BaseException | str) -> None:
+        """Record that chunk ``chunk_id`` failed with ``error``."""
+        text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        self._append({"event": "failed", "chunk": chunk_id, "error": text})
+        self._failed[chunk_id] = text
+
+    def parts(self, table: str) -> Iterator[pa.Table]:
+        """The parts of ``table`` in plan order (chunks that have one)."""
+        for chunk in self.plan:
+            path = self._part(table, chunk.id)
+            if path.exists():
+                yield pq.read_table(path)
+
+    def finalize(
+        self, outputs: Mapping[str, Path], reducers: Mapping[str, Reducer] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Publish each table of ``outputs`` (name -> final path) from its parts, in plan
+        order: concatenated, or folded by ``reducers[name]``. Files are published together
+        (temporary names, then renamed); tables without parts are skipped. Returns
+        name -> ``{"rows", "sha256"}``; the parts are removed afterwards."""
+        missing = self.pending()
+        if missing:
+            raise RuntimeError(f"finalize: {len(missing)} chunks not done (first {missing[0].id})")
+        reducers = reducers or {}
+        written: dict[str, dict[str, Any]] = {}
+        with ExitStack() as stack:
+            for name, path in outputs.items():
+                if not any(self._part(name, c.id).exists() for c in self.plan):
+                    continue
+                tmp = stack.enter_context(atomic.pending(Path(path)))
+                if name in reducers:
+                    table = reducers[name](self.parts(name))
+                    pq.write_table(table, tmp, compression="zstd")
+                    rows = table.num_rows
+                else:
+                    rows = _concatenate(self.parts(name), tmp)
+                written[name] = {"rows": rows, "path": Path(path)}
+        files = {
+            name: {"rows": w["rows"], "sha256": file_sha256(w["path"])}
+            for name, w in written.items()
+        }
+        self._append({"event": "finalized", "files": files})
+        self.finalized = True
+        shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+        return files
+
+
+ROW_GROUP = 10_000
+"""Rows per row group of a published table at least (small parts are written together)."""
+
+
+def _concatenate(parts: Iterable[pa.Table], path: Path) -> int:
+    """Stream ``parts`` into one Parquet file at ``path``, small parts gathered into row
+    groups of at least :data:`ROW_GROUP` rows; return its row count."""
+    writer: pq.ParquetWriter | None = None
+    rows = 0
+    batch: list[pa.Table] = []
+
+    def flush() -> None:
+        nonlocal writer
+        if not batch:
+            return
+        table = pa.concat_tables(batch) if len(batch) > 1 else batch[0]
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        writer.write_table(table, row_group_size=max(ROW_GROUP, table.num_rows))
+        batch.clear()
+
+    try:
+        for table in parts:
+            batch.append(table)
+            rows += table.num_rows
+            if sum(t.num_rows for t in batch) >= ROW_GROUP:
+                flush()
+        flush()
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows

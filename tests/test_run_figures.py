@@ -1,0 +1,89 @@
+"""The run figures as a reader needs them: accepted sets pooled with a predictive band,
+nothing left out silently, whole-scale axes, intervals within bounds, one line per job of
+a multirun."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.workflow import figdata, outputs, plot
+from experiments.workflow.run import run_experiment
+
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+
+
+@pytest.fixture(scope="module")
+def sets_run(tmp_path_factory) -> Path:
+    from hydra import compose, initialize_config_dir
+
+    from experiments.workflow.paths import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(
+            "config",
+            overrides=[
+                *SMALL,
+                "strategies=[none,uniform]",
+                "+sweep.accepted_set=[0,13,26,39,52,65,78,91,104,117]",
+            ],
+        )
+    out = tmp_path_factory.mktemp("sets")
+    run_experiment(cfg, out)
+    return out
+
+
+def test_accepted_sets_are_pooled_with_a_predictive_band(sets_run) -> None:
+    curves = pd.read_parquet(sets_run / outputs.CURVES)
+    fig = plot.adoption_curves(curves)
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == 2  # one group: the 10 sets pooled, none left out
+    assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("predictive" in t and "10 accepted parameter sets" in t for t in legend)
+    assert any("Monte Carlo" in t for t in legend)
+    summary = pd.read_parquet(sets_run / outputs.SUMMARY)
+    fig = plot.strategy_comparison(summary)
+    assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
+    assert "budget unit" in fig.get_suptitle()
+
+
+def test_more_groups_than_rows_are_announced(sets_run) -> None:
+    curves = pd.read_parquet(sets_run / outputs.CURVES).rename(columns={"accepted_set": "budget"})
+    fig = plot.adoption_curves(curves)
+    assert f"first {plot.MAX_ROWS} of 10 points" in fig.get_suptitle()
+
+
+def test_intervals_stay_within_the_scale_of_a_count() -> None:
+    rare = np.r_[np.zeros(199), 1.0]
+    stats = figdata.mean_ci(rare, (0.0, 10.0))
+    assert stats["lo"] == 0.0 and stats["hi"] > stats["mean"] > 0
+    curve = pd.DataFrame(
+        {
+            "date": [pd.Timestamp("2022-02-24").date()] * 2,
+            "n": [100, 100],
+            "mean": [0.01, 0.0],
+            "std": [0.1, 0.0],
+            "counts": [[99, 1, 0], [100, 0, 0]],
+        }
+    )
+    pooled = figdata.pooled_curve(curve, (0.0, 10.0))
+    assert pooled["lo"].iloc[0] == 0.0 and pooled["mean"].iloc[0] == pytest.approx(0.005)
+    assert (pooled["p_lo"].iloc[0], pooled["p_hi"].iloc[0]) == (0.0, 0.0)
+
+
+@pytest.mark.slow
+def test_multirun_root_draws_one_line_per_job(tmp_path, run_cli) -> None:
+    sweep = tmp_path / "sweep"
+    args = ["-m", "budget=1,8", *SMALL, "strategies=[none,uniform]", "plots=true"]
+    proc = run_cli([*args, f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 0, proc.stderr
+    assert (sweep / "adoption_curves.png").exists()  # drawn at the root after combining
+    curves = pd.read_parquet(sweep / outputs.CURVES)
+    fig = plot.adoption_curves(curves)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert len(titles) == 4 and "budget=1" in titles[0] and "budget=8" in titles[2]
+    assert "3 seeds per line" in fig.get_suptitle()
