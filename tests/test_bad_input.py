@@ -115,6 +115,16 @@ ENTRY_CASES = [
     ("calibrate", ["votes.noise_high=2"], ["votes.noise_low", "noise_high", "1.0"]),
     ("validate", ["n_seeds=5"], ["n_seeds", ">= 10"]),
     ("validate", ["reprot=x.md"], ["reprot", "unknown key", "allowed:", "report"]),
+    (
+        "validate",
+        ["+reach_plausible.peer_weight=1"],
+        ["reach_plausible.peer_weight", "does not identify", "allowed:", "outreach_weight"],
+    ),
+    (
+        "validate",
+        ["reach_plausible.outreach_weight=99"],
+        ["reach_plausible.outreach_weight", "[0, 20]"],
+    ),
     ("votes", ["date=2022-03-24", "kind=sanction"], ["kind", "punitive"]),
     ("votes", ["date=2024-02-25", "kind=principle"], ["date", "2022-02-24, 2024-02-24"]),
     ("votes", ["date=2022-02-23", "kind=punitive"], ["date", "2022-02-24, 2024-02-24"]),

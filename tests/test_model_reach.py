@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 
 from experiments.calibration.facts import historical_config
 from experiments.calibration.identification import load_identification
@@ -32,12 +33,15 @@ def _longest_run(mask: np.ndarray) -> int:
 
 def test_outreach_moves_five_members_a_rung_for_eight_weeks_within_the_plausible_range() -> None:
     """Strategy `uniform`, 32 budget units a week, the installed values with
-    outreach_weight 12 and outreach_saturation 10: both are not identified by the 2022
+    outreach_weight 12 and outreach_saturation 10 (`reach_plausible` in conf/validate.yaml,
+    the point the report's second reach table uses): both are not identified by the 2022
     record, so their whole documented ranges ([0, 20], [1, 60]) are the plausible range."""
+    point = yaml.safe_load((ROOT / "conf" / "validate.yaml").read_text())["reach_plausible"]
+    assert point == {"outreach_weight": 12.0, "outreach_saturation": 10.0}
     identified = {r.name: r.status for r in load_identification()}
     assert identified["outreach_weight"] == identified["outreach_saturation"] == "not identified"
     base = historical_config()
-    params = replace(base.params, outreach_weight=12.0, outreach_saturation=10.0)
+    params = replace(base.params, **point)
     config = replace(base, params=params)
     null = simulate(config.with_strategy("none"), SEEDS).level.mean(axis=0)
     pushed = simulate(replace(config.with_strategy("uniform"), budget=32.0), SEEDS).level

@@ -135,7 +135,7 @@ def reach_table(
     return [best[c] for c in ASEAN_2022]
 
 
-def reach_markdown(rows: list[Reach]) -> str:
+def reach_markdown(rows: list[Reach], where: str = "at the installed values") -> str:
     lines = [
         "| member | strategy | budget | weeks >= +1 rung | peak lift (rungs) |",
         "|---|---|---|---|---|",
@@ -147,7 +147,7 @@ def reach_markdown(rows: list[Reach]) -> str:
     lines.append(
         f"\n{len(moved)} of {len(rows)} members can be held at least one rung above their "
         f"`none` level for {REACH_WEEKS} or more consecutive weeks by some strategy at a budget "
-        f"of at most 32 at the installed values" + (f": {', '.join(moved)}." if moved else ".")
+        f"of at most 32 {where}" + (f": {', '.join(moved)}." if moved else ".")
     )
     return "\n".join(lines) + "\n"
 

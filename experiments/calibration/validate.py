@@ -99,6 +99,7 @@ def build_report(
     rule: VoteRule | None = None,
     set_seeds: int = 50,
     max_sets: int = 60,
+    reach_plausible: dict[str, float] | None = None,
 ) -> tuple[str, dict[str, Figure], dict[str, object]]:
     """The Markdown report, its figures, and a summary of the numbers."""
     config = config or historical_config()
@@ -127,6 +128,15 @@ def build_report(
     sustained = replace(config.with_strategy("uniform"), budget=8.0)
     mechanisms_sustained = mechanism_markdown(mechanism_table(sustained, few))
     reach = reach_markdown(reach_table(config, few, strategies))
+    if reach_plausible:
+        values = ", ".join(f"`{k}` = {v:g}" for k, v in reach_plausible.items())
+        plausible = replace(config, params=replace(config.params, **reach_plausible))
+        reach += (
+            f"\nThe same at a point of the plausible range where outreach is stronger: the "
+            f"installed values with {values} (not identified by the 2022 record, so within "
+            f"the plausible range; `reach_plausible` in `conf/validate.yaml`):\n\n"
+            + reach_markdown(reach_table(plausible, few, strategies), f"with {values}")  # fmt: skip
+        )
     mandate = mandate_markdown(
         mandate_table(config, few, MANDATE_VALUES), config.params.mandate_compliance
     )
@@ -270,6 +280,15 @@ def settings(cfg: DictConfig) -> ValidateConf:
     c: ValidateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     if c.n_seeds < 10:
         raise ConfigError("n_seeds", f"must be an integer >= 10, got {c.n_seeds}")
+    deep = {r.name: r for r in load_identification() if r.deep}
+    for name, value in c.reach_plausible.items():
+        key = f"reach_plausible.{name}"
+        if name not in deep:
+            raise ConfigError(key, "must be a model parameter the 2022 record does not identify",
+                              sorted(deep))  # fmt: skip
+        r = deep[name]
+        if not (np.isfinite(value) and r.low <= value <= r.high):
+            raise ConfigError(key, f"must be a number in [{r.low:g}, {r.high:g}], got {value}")
     return c
 
 
@@ -277,7 +296,9 @@ def settings(cfg: DictConfig) -> ValidateConf:
 def _task(cfg: DictConfig) -> None:
     with errors.reporting(ValidateConf):
         c = settings(cfg)
-        text, figures, summary = build_report(c.n_seeds, c.seed, c.n_boot)
+        text, figures, summary = build_report(
+            c.n_seeds, c.seed, c.n_boot, reach_plausible=dict(c.reach_plausible)
+        )
         out = Path(HydraConfig.get().runtime.output_dir)
         write_report(text, figures, resolve(c.report), resolve(c.figures_dir))
         write_report(text, figures, out / "validation.md", out / "figures")

@@ -5,8 +5,8 @@
 
 Prints measured figures only (nothing is asserted): each measurement runs the real
 command in a child process (``python -m experiments.run`` / ``experiments.plot``) and
-reports its wall time and peak resident memory (``ru_maxrss`` of the child, threads
-included):
+reports its wall time and peak resident memory (``VmHWM`` of the child's process image,
+threads included, read at its exit):
 
 1. ``--replicates`` replicates (default 1,000,000), one strategy, summaries only
    (``keep_steps=false keep_trajectories=false plots=false``), default chunks, 2 workers;
@@ -46,23 +46,49 @@ for start in range(0, n, 100_000):
 """
 
 
+PEAK = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as f:
+        kb = next(line.split()[1] for line in f if line.startswith("VmHWM:"))
+    with open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(kb)
+atexit.register(_peak)
+flag, what, *rest = sys.argv[1:]
+sys.argv = [what, *rest]
+if flag == "-m":
+    runpy.run_module(what, run_name="__main__", alter_sys=True)
+else:
+    exec(compile(what, "<bench>", "exec"), {"__name__": "__main__"})
+"""
+"""Runs ``-m module args`` or ``-c code args`` and writes the process image's peak
+resident set (``VmHWM``, kB) at exit. ``ru_maxrss`` of a child would not do: Linux carries
+the parent's peak into a child forked (or vforked) and exec'd, so a child of a large
+process would report the parent's peak."""
+
+
 def measure(args: Sequence[str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MB, exit status) of ``python args`` in a child process."""
+    """(seconds, peak resident memory in MB, exit status) of ``python args`` in a child
+    process (``args`` starts with ``-m module`` or ``-c code``)."""
     t0 = time.perf_counter()
+    peak_file = tempfile.NamedTemporaryFile(prefix="bench_peak_", delete=False)
+    peak_file.close()
     proc = subprocess.Popen(
-        [sys.executable, *args],
+        [sys.executable, "-c", PEAK, *args],
+        env={**os.environ, "BENCH_PEAK_FILE": peak_file.name},
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
+    err = proc.communicate()[1] or ""
     seconds = time.perf_counter() - t0
-    err = proc.stderr.read() if proc.stderr else ""
-    code = os.waitstatus_to_exitcode(status)
+    code = proc.returncode
     if code != 0:
         sys.stderr.write(err[-2000:])
-    return seconds, usage.ru_maxrss / 1024, code
+    text = Path(peak_file.name).read_text().strip()
+    Path(peak_file.name).unlink()
+    return seconds, (int(text) / 1024 if text else float("nan")), code
 
 
 def _row(what: str, seconds: float, peak: float, code: int, target: str) -> str:
@@ -141,5 +167,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.stdout.write("\n".join(rows) + "\n")
     sys.stdout.write(
         "seconds: wall clock of the child process (Python start and imports included); "
-        "peak_MB: its peak resident set size (ru_maxrss).\n"
+        "peak_MB: its peak resident set size (VmHWM at exit).\n"
     )

@@ -158,7 +158,9 @@ def _run_folder(cfg: DictConfig, hydra_cfg: DictConfig, job: Sequence[str], run:
     return folders.hold(folders.claim(default))
 
 
-def precheck(config_name: str, convert: Callable[[DictConfig], Any], overrides: Sequence[str]) -> None:
+def precheck(
+    config_name: str, convert: Callable[[DictConfig], Any], overrides: Sequence[str]
+) -> None:
     """Compose and ``convert`` every job's config (no folder is made); raise the first
     bad-input error. Used by the dashboard's tests to get the command line's message."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):

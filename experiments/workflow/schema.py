@@ -161,6 +161,8 @@ class ValidateConf:
     n_boot: int = MISSING
     report: str = MISSING  # relative to the project root
     figures_dir: str = MISSING
+    # a point of the plausible range for the second reach table: not-identified parameters
+    reach_plausible: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
