@@ -192,18 +192,35 @@ JAPAN_DTYPE = np.dtype(
 Scratch = namedtuple(
     "Scratch",
     ["attrs", "countries", "levels", "leverage", "usable", "wanted", "spend", "totals", "flows",
-     "work", "leak", "japan"],
+     "work", "leak", "japan", "wanted_bits", "last_bits"],
 )  # fmt: skip
 """Working arrays of one run, allocated once per batch and reused run after run."""
 
 
 @rule
 def new_scratch(a, k, n):  # noqa: ANN001, ANN201
+    wanted = np.empty((k, n))
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
-        np.empty((k, n), np.bool_), np.empty((k, n)), np.empty((k, n)), np.empty(k),
+        np.empty((k, n), np.bool_), wanted, np.empty((k, n)), np.empty(k),
         np.empty((3, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        wanted.view(np.uint64), np.empty((k, n), np.uint64),
     )  # fmt: skip
+
+
+@rule
+def request_changed(bits, last):  # noqa: ANN001, ANN201
+    """Whether Japan's request (its bits ``bits``, a view of ``wanted``) differs from the
+    last one ``last`` in any bit; ``last`` becomes the request. Spending and what it buys
+    are pure functions of the request and the budget, so an unchanged request need not be
+    bought again."""
+    changed = False
+    for k in range(bits.shape[0]):
+        for i in range(bits.shape[1]):
+            b = bits[k, i]
+            changed |= b != last[k, i]
+            last[k, i] = b
+    return changed
 
 
 @rule
@@ -283,6 +300,8 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
     leak = leakage(p, countries, w.leak, coalition, lad)
     available = japan.budget_available(p, world.budget, pressure)
     spent = 0.0
+    g7_flow = 0.0
+    bought_with = -1.0  # the budget of the request last bought (none yet)
     japan_week = w.japan[0]
     levels_moved = True
     adopters = rules.members_at_least(w.levels, world.member, lad.sanction_level)
@@ -310,10 +329,13 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
                 for i in range(n):
                     w.wanted[k, i] = 0.0
             allocate(world.strategy, obs, world.options, w.wanted)
-            japan.enforce_budget(w.wanted, w.usable, available, w.spend, w.totals)
-            g7_flow, spent = japan.outreach_flows(
-                w.spend, w.totals, world.inst, w.leverage, world.member_share, w.flows
-            )
+            changed = request_changed(w.wanted_bits, w.last_bits)
+            if changed or t == 1 or available != bought_with:  # else last week's purchase
+                japan.enforce_budget(w.wanted, w.usable, available, w.spend, w.totals)
+                g7_flow, spent = japan.outreach_flows(
+                    w.spend, w.totals, world.inst, w.leverage, world.member_share, w.flows
+                )
+                bought_with = available
             decay = japan.decay_rate(p, institution)
             g7 = japan.grown_stock(g7, decay, 1.0, g7_flow)
             for i in range(n):  # outreach lands, the country perceives and responds; what
