@@ -254,4 +254,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
                 sys.stdout.write(dry_run_text(settings(cfg)))
                 return
-    cli.run_cli("analyse", settings, _task, AnalyseConf, args)
+    cli.run_cli("analyse", settings, _task, AnalyseConf, args, write_manifest=False)
