@@ -1,10 +1,14 @@
 """`python -m experiments.analyse` on a tiny config: every output follows its documented
-schema, common seeds, determinism, resuming from chunks, the dry run, and bad input."""
+schema, common seeds, determinism, the run ledger (a failed chunk, the rerun that finishes
+it, a folder of another analysis), the dry run, and bad input."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +18,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from experiments.analysis import runner, tables
-from experiments.analysis.chunks import ChunkStore
 from experiments.analysis.command import MANIFEST, REPORT, SEARCH_PATH, main, run_analysis
+from experiments.analysis.settings import settings
 from experiments.workflow.errors import ConfigError
+from experiments.workflow.ledger import LEDGER, Chunk, Ledger, content_key, read_events
 from experiments.workflow.paths import CONF_DIR
 from sim import replicate_seeds
 
@@ -129,7 +134,7 @@ def test_manifest_report_and_figures(tiny) -> None:
         re.findall(r"\]\((figures/[^)]+)\)", report)
     )
     assert "## Which strategy is robust" in report and "## Where each strategy fails" in report
-    assert not list(out.glob("*.tmp")) and not list(out.glob("*.chunks"))
+    assert not list(out.glob("*.tmp")) and not (out / ".parts").exists()
 
 
 def test_every_strategy_runs_on_the_same_seeds(tiny) -> None:
@@ -160,49 +165,89 @@ def test_another_seed_gives_other_tables(tiny, tmp_path: Path) -> None:
     assert not np.allclose(a.loc[a["design"] == "explore", "budget"], b["budget"])
 
 
-def test_a_stopped_analysis_resumes_from_its_chunks(tiny, tmp_path, monkeypatch) -> None:
+@pytest.fixture
+def job_logging() -> Iterator[None]:
+    """Hydra's job logging (set up by ``main`` in this process) undone after the test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    for handler in root.handlers:
+        if handler not in handlers:
+            handler.close()
+    root.handlers, root.level = handlers, level
+
+
+def _chunk_ids() -> list[str]:
+    return [chunk_id for chunk_id, _, _ in settings(compose_analyse()).plan.chunks()]
+
+
+def test_a_failed_chunk_is_in_the_ledger_and_the_rerun_finishes_it(
+    tiny, tmp_path, monkeypatch, capsys, job_logging
+) -> None:
     out, _ = tiny
-    folder = tmp_path / "stopped"
-    calls = {"n": 0}
-    real = runner.runs_table
+    folder = tmp_path / "failed"
+    real = runner.run_points
+    computed: list[tuple[str, int]] = []
 
-    def stop_after_two(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        calls["n"] += 1
-        if calls["n"] > 2:
-            raise KeyboardInterrupt
-        return real(*args, **kwargs)
+    def simulate(configs, design, points, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if (design.method, points.start) == ("morris", 16):  # chunk morris-00001
+            raise RuntimeError("simulated failure")
+        computed.append((design.method, points.start))
+        return real(configs, design, points, *args, **kwargs)
 
-    monkeypatch.setattr(runner, "runs_table", stop_after_two)
-    with pytest.raises(KeyboardInterrupt):
-        run_analysis(compose_analyse(), folder)
-    assert len(list((folder / f"{tables.RUNS}.chunks").glob("*.parquet"))) == 2
-    assert not (folder / MANIFEST).exists() and not (folder / tables.RUNS).exists()
-    monkeypatch.setattr(runner, "runs_table", real)
-    manifest = run_analysis(compose_analyse(), folder)
-    assert manifest["chunks_resumed"] == 2
-    pd.testing.assert_frame_equal(
-        pd.read_parquet(out / tables.SCENARIOS), pd.read_parquet(folder / tables.SCENARIOS)
+    monkeypatch.setattr(runner, "run_points", simulate)
+    with pytest.raises(SystemExit) as exc:  # Hydra's report of an error: traceback, status 1
+        main([*TINY, f"hydra.run.dir={folder}"])
+    assert exc.value.code == 1 and "simulated failure" in capsys.readouterr().err
+    events = read_events(folder)
+    failed = [e for e in events if e["event"] == "failed"]
+    assert [(e["chunk"], e["error"]) for e in failed] == [
+        ("morris-00001", "RuntimeError: simulated failure")
+    ]
+    assert [e["chunk"] for e in events if e["event"] == "done"] == _chunk_ids()[:3]
+    assert not any(e["event"] == "finalized" for e in events)
+    for name in (tables.RUNS, tables.SCENARIOS, tables.ROBUSTNESS, REPORT, MANIFEST):
+        assert not (folder / name).exists(), name
+
+    computed.clear()
+    monkeypatch.setattr(
+        runner, "run_points", lambda *a, **k: computed.append(a[2]) or real(*a, **k)
     )
-    # chunks of another analysis are never mixed in
-    (folder / f"{tables.RUNS}.chunks").mkdir()
-    (folder / f"{tables.RUNS}.chunks" / "plan.json").write_text('{"fingerprint": "other"}')
-    with pytest.raises(ConfigError, match=r"^hydra\.run\.dir: .* different analysis"):
+    main([*TINY, f"hydra.run.dir={folder}"])  # the same command, the same folder
+    ids = _chunk_ids()
+    assert len(computed) == len(ids) - 3  # the 3 finished chunks were not recomputed
+    events = read_events(folder)
+    assert Counter(e["chunk"] for e in events if e["event"] == "done") == dict.fromkeys(ids, 1)
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["chunks_resumed"] == 3
+    assert manifest["chunks"] == {"planned": len(ids), "records": len(ids)}
+    for name in (tables.RUNS, tables.SCENARIOS):
+        a, b = pd.read_parquet(out / name), pd.read_parquet(folder / name)
+        assert a.equals(b), name
+    for name in (tables.ROBUSTNESS, tables.SENSITIVITY, tables.DISCOVERY):
+        assert (out / name).read_text() == (folder / name).read_text(), name
+
+    computed.clear()  # a finished folder: the published runs are reused, nothing rerun
+    assert run_analysis(compose_analyse(), folder)["chunks_resumed"] == len(ids)
+    assert computed == [] and not (folder / ".parts").exists()
+
+
+def test_a_folder_of_another_analysis_is_refused(capsys, tmp_path: Path) -> None:
+    folder = tmp_path / "other"
+    with Ledger.open(folder, content_key("another analysis"), [Chunk("x")]):
+        pass
+    before = (folder / LEDGER).read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        main([*TINY, f"hydra.run.dir={folder}"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: hydra.run.dir: ") and "another configuration" in lines[0]
+    assert content_key("another analysis")[:12] in lines[0]
+    assert (folder / LEDGER).read_bytes() == before and not (folder / ".hydra").exists()
+    with pytest.raises(ConfigError, match=r"^hydra\.run\.dir: .* another configuration"):
         run_analysis(compose_analyse(), folder)
-
-
-def test_chunk_store_interface(tmp_path: Path) -> None:
-    import pyarrow as pa
-
-    store = ChunkStore(tmp_path / "t.parquet", "abc")
-    assert not store.done("a-00000")
-    store.record("a-00001", pa.table({"x": [2]}))
-    store.record("a-00000", pa.table({"x": [1]}))
-    assert store.done("a-00000") and ChunkStore(tmp_path / "t.parquet", "abc").done("a-00001")
-    assert store.finalize().column("x").to_pylist() == [1, 2]  # chunk-id order
-    assert pq.read_table(tmp_path / "t.parquet").num_rows == 2
-    assert not (tmp_path / "t.parquet.chunks").exists()
-    with pytest.raises(ValueError, match="chunk id"):
-        ChunkStore(tmp_path / "u.parquet", "abc").done("../evil")
+    assert (folder / LEDGER).read_bytes() == before
 
 
 def test_dry_run_prints_runs_time_and_disk(capsys, tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ and where each strategy fails.
     python -m experiments.analyse uncertainty=as_in_2022 n_seeds=32
     python -m experiments.analyse publish=true           # also docs/analysis.md + figures
 
-Every point of every design is run for every strategy on the same seeds, chunk by chunk
-(a stopped analysis resumes from its chunks when started again in the same folder:
-``hydra.run.dir=<folder>``); then ``runs.parquet``, ``scenarios.parquet``,
-``robustness.csv``, ``sensitivity.csv``, ``discovery.json``, the figures, ``analysis.md``
-and, last, ``manifest.json`` are written into Hydra's run folder.
+Every point of every design is run for every strategy on the same seeds, chunk by chunk,
+each chunk recorded in the run ledger of the folder (:mod:`experiments.workflow.ledger`,
+keyed by :func:`~experiments.analysis.settings.fingerprint`): a stopped or failed analysis
+is finished by the same command with the same folder (``hydra.run.dir=<folder>``), which
+skips the chunks already done; a folder holding another analysis is refused. When every
+chunk is done, ``runs.parquet`` is published (chunks in plan order), then
+``scenarios.parquet``, ``robustness.csv``, ``sensitivity.csv``, ``discovery.json``, the
+figures, ``analysis.md`` and, last, ``manifest.json`` are written into Hydra's run folder.
+A folder whose runs were published reuses them (only the tables and report are remade).
 """
 
 from __future__ import annotations
@@ -26,17 +30,19 @@ from typing import Any
 
 import hydra
 import pandas as pd
+import pyarrow.parquet as pq
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.analysis import tables
-from experiments.analysis.chunks import ChunkStore
 from experiments.analysis.report import ReportInputs, build_report
 from experiments.analysis.runner import run_plan
 from experiments.analysis.settings import Settings, design_info, fingerprint, settings
 from experiments.workflow import atomic, cli, errors, outputs
+from experiments.workflow.errors import ConfigError
+from experiments.workflow.ledger import Ledger, check_folder, ledger_key, read_events
 from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
 
@@ -102,85 +108,111 @@ def _duration(seconds: float) -> str:
 
 
 def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> dict[str, Any]:
-    """Run the analysis ``cfg`` into ``out``; return the manifest (written last)."""
+    """Run (or finish) the analysis ``cfg`` in ``out``; return the manifest (written last).
+
+    The chunks are kept in the run ledger of ``out``: chunks already done are not rerun, a
+    chunk that raises is recorded as failed (and the error raised again), and ``out``
+    holding another analysis is refused (one-line ``ConfigError``)."""
     started, t0 = outputs.now_iso(), time.perf_counter()
     s = settings(cfg)
     c, plan = s.c, s.plan
-    out.mkdir(parents=True, exist_ok=True)
-    chunks = ChunkStore(out / tables.RUNS, fingerprint(s))
-    t1 = time.perf_counter()
-    resumed = run_plan(plan, s.configs, chunks, c.k_adoptions, c.workers, c.experiment)
-    needed = ["design", "point", "strategy", "seed", *(o.name for o in s.outcomes)]
-    runs = chunks.finalize().select(needed).to_pandas()
-    t_simulate = time.perf_counter() - t1
+    ledger_meta = {"experiment": c.experiment, "overrides": list(overrides)}
+    with Ledger.open(out, fingerprint(s), plan.ledger_chunks(), ledger_meta) as ledger:
+        t1 = time.perf_counter()
+        if ledger.finalized:
+            _check_published(out)
+            resumed = len(ledger.plan)
+            log.info("runs already published (nothing rerun): %s", out / tables.RUNS)
+        else:
+            resumed = run_plan(plan, s.configs, ledger, c.k_adoptions, c.workers, c.experiment)
+            ledger.finalize({tables.RUNS: out / tables.RUNS})
+        needed = ["design", "point", "strategy", "seed", *(o.name for o in s.outcomes)]
+        runs = pq.read_table(out / tables.RUNS, columns=needed).to_pandas()
+        t_simulate = time.perf_counter() - t1
 
-    t2 = time.perf_counter()
-    result = compute_tables(s, runs)
-    files = {tables.RUNS: len(runs)}
-    _write_table(out / tables.SCENARIOS, _scenarios_for_parquet(result["scenarios"]))
-    files[tables.SCENARIOS] = len(result["scenarios"])
-    for name, key in ((tables.ROBUSTNESS, "robustness"), (tables.SENSITIVITY, "sensitivity")):
-        if result[key] is not None:
-            _write_table(out / name, result[key])
-            files[name] = len(result[key])
-    if result["cases"]:
-        records = [case.as_dict() for case in result["cases"]]
-        atomic.write_json(out / tables.DISCOVERY, {"cases": records})
-        files[tables.DISCOVERY] = len(records)
-    t_tables = time.perf_counter() - t2
+        t2 = time.perf_counter()
+        result = compute_tables(s, runs)
+        files = {tables.RUNS: len(runs)}
+        _write_table(out / tables.SCENARIOS, _scenarios_for_parquet(result["scenarios"]))
+        files[tables.SCENARIOS] = len(result["scenarios"])
+        for name, key in ((tables.ROBUSTNESS, "robustness"), (tables.SENSITIVITY, "sensitivity")):
+            if result[key] is not None:
+                _write_table(out / name, result[key])
+                files[name] = len(result[key])
+        if result["cases"]:
+            records = [case.as_dict() for case in result["cases"]]
+            atomic.write_json(out / tables.DISCOVERY, {"cases": records})
+            files[tables.DISCOVERY] = len(records)
+        t_tables = time.perf_counter() - t2
 
-    t3 = time.perf_counter()
-    meta = _meta(s, overrides, plan.n_runs, t_simulate, t_tables, resumed)
-    inputs = ReportInputs(meta, s.space, s.outcomes, result["scenarios"], result["robustness"],
-                          result["sensitivity"], result["cases"])  # fmt: skip
-    text, figs = build_report(inputs)
-    _write_figures(figs, out / FIGURES)
-    atomic.write_text(out / REPORT, text)
-    if c.publish:
-        _write_figures(figs, resolve(c.figures_dir))
-        atomic.write_text(resolve(c.report), text)
-        log.info("published %s and %d figures in %s", c.report, len(figs), c.figures_dir)
-    t_report = time.perf_counter() - t3
+        t3 = time.perf_counter()
+        meta = _meta(s, overrides, plan.n_runs, t_simulate, t_tables, resumed)
+        inputs = ReportInputs(meta, s.space, s.outcomes, result["scenarios"], result["robustness"],
+                              result["sensitivity"], result["cases"])  # fmt: skip
+        text, figs = build_report(inputs)
+        _write_figures(figs, out / FIGURES)
+        atomic.write_text(out / REPORT, text)
+        if c.publish:
+            _write_figures(figs, resolve(c.figures_dir))
+            atomic.write_text(resolve(c.report), text)
+            log.info("published %s and %d figures in %s", c.report, len(figs), c.figures_dir)
+        t_report = time.perf_counter() - t3
 
-    manifest = {
-        "experiment": c.experiment,
-        "uncertainty": {
-            "name": c.uncertainty.name,
-            "dimensions": [_dimension(d, s) for d in s.space.space.dimensions],
-            "fixed": dict(s.space.space.fixed),
-            "from_accepted_set": list(s.space.from_set),
-            "accepted_sets": len(s.space.sets),
-        },
-        "designs": design_info(s),
-        "strategies": s.strategies,
-        "reference": c.reference,
-        "root_seed": c.seed,
-        "n_seeds": len(plan.seeds),
-        "seeds": plan.seeds.tolist(),
-        "n_points": plan.n_points,
-        "n_runs": plan.n_runs,
-        "chunks_resumed": resumed,
-        "overrides": list(overrides),
-        "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
-        "accepted_sets_file": _file(resolve(c.uncertainty.calibration_dir) / "accepted.parquet"),
-        "data_file": _file(resolve(c.scenario.data_file)),
-        "git": outputs.git_state(ROOT),
-        "packages": {**outputs.package_versions(), **_versions("SALib", "ema-workbench")},
-        "python": sys.version.split()[0],
-        "files": files,
-        "figures": sorted(figs),
-        "started": started,
-        "finished": outputs.now_iso(),
-        "timings_s": {
-            "simulate": round(t_simulate, 3),
-            "tables": round(t_tables, 3),
-            "report": round(t_report, 3),
-            "total": round(time.perf_counter() - t0, 3),
-        },
-    }
-    atomic.write_json(out / MANIFEST, manifest, default=str)
-    log.info("done in %s: %s", _duration(manifest["timings_s"]["total"]), out)
-    return manifest
+        manifest = {
+            "experiment": c.experiment,
+            "uncertainty": {
+                "name": c.uncertainty.name,
+                "dimensions": [_dimension(d, s) for d in s.space.space.dimensions],
+                "fixed": dict(s.space.space.fixed),
+                "from_accepted_set": list(s.space.from_set),
+                "accepted_sets": len(s.space.sets),
+            },
+            "designs": design_info(s),
+            "strategies": s.strategies,
+            "reference": c.reference,
+            "root_seed": c.seed,
+            "n_seeds": len(plan.seeds),
+            "seeds": plan.seeds.tolist(),
+            "n_points": plan.n_points,
+            "n_runs": plan.n_runs,
+            "ledger_key": ledger.key,
+            "chunks": {"planned": len(ledger.plan), "records": sum(ledger.records().values())},
+            "chunks_resumed": resumed,
+            "overrides": list(overrides),
+            "config": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
+            "accepted_sets_file": _file(
+                resolve(c.uncertainty.calibration_dir) / "accepted.parquet"
+            ),
+            "data_file": _file(resolve(c.scenario.data_file)),
+            "git": outputs.git_state(ROOT),
+            "packages": {**outputs.package_versions(), **_versions("SALib", "ema-workbench")},
+            "python": sys.version.split()[0],
+            "files": files,
+            "figures": sorted(figs),
+            "started": started,
+            "finished": outputs.now_iso(),
+            "timings_s": {
+                "simulate": round(t_simulate, 3),
+                "tables": round(t_tables, 3),
+                "report": round(t_report, 3),
+                "total": round(time.perf_counter() - t0, 3),
+            },
+        }
+        atomic.write_json(out / MANIFEST, manifest, default=str)
+        log.info("done in %s: %s", _duration(manifest["timings_s"]["total"]), out)
+        return manifest
+
+
+def _check_published(out: Path) -> None:
+    """The published ``runs.parquet`` is the one the ledger recorded (same SHA-256)."""
+    path = out / tables.RUNS
+    files = [e["files"] for e in read_events(out) if e.get("event") == "finalized"][-1]
+    expected = files.get(tables.RUNS, {}).get("sha256")
+    if not path.exists() or outputs.file_sha256(path) != expected:
+        raise ConfigError(
+            "hydra.run.dir",
+            f"{path} is missing or changed since the ledger published it; choose a new folder",
+        )
 
 
 def _dimension(d: Any, s: Settings) -> dict[str, Any]:
@@ -232,6 +264,15 @@ def _task_overrides(task: Sequence[str]) -> list[str]:
     return [o for o in task if not o.startswith("hydra.searchpath")]
 
 
+def _check_run_dir(cfg: DictConfig, args: Sequence[str]) -> None:
+    """Refuse ``hydra.run.dir`` holding another analysis before Hydra writes into it."""
+    given = [a.split("=", 1)[1] for a in args if a.startswith("hydra.run.dir=")]
+    if given:
+        folder = Path(given[-1]).absolute()
+        found = ledger_key(folder)  # the key is computed only for a folder with a ledger
+        check_folder(folder, fingerprint(settings(cfg)) if found else "", found=found)
+
+
 @hydra.main(config_path=str(CONF_DIR), config_name="analyse", version_base="1.3")
 def _task(cfg: DictConfig) -> None:
     hc = HydraConfig.get()
@@ -254,4 +295,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
                 sys.stdout.write(dry_run_text(settings(cfg)))
                 return
-    cli.run_cli("analyse", settings, _task, AnalyseConf, args)
+            _check_run_dir(cfg, args)
+    cli.run_cli("analyse", settings, _task, AnalyseConf, args, write_manifest=False)

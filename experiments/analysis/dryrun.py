@@ -118,8 +118,8 @@ def dry_run_text(s: Settings) -> str:
     table = pa.Table.from_pandas(scenarios_table(sample, s.designs, s.space, s.outcomes))
     scen_mb = plan.n_points * len(s.strategies) * bytes_per_row(table) / 1e6
     lines.append(
-        f"disk: at most {runs_mb:.1f} MB for runs.parquet (and as much for its chunks while it "
-        f"runs) and {scen_mb:.1f} MB for scenarios.parquet, at the pilot's compressed bytes "
-        "per row (a full table compresses better), plus a few MB of tables and figures"
+        f"disk: at most {runs_mb:.1f} MB for runs.parquet (and as much for its ledger's parts "
+        f"while it runs) and {scen_mb:.1f} MB for scenarios.parquet, at the pilot's compressed "
+        "bytes per row (a full table compresses better), plus a few MB of tables and figures"
     )
     return "\n".join(lines) + "\n"

@@ -4,8 +4,9 @@
 and scenario discovery; ``morris``: Morris trajectories; ``sobol``: Saltelli's Sobol'
 design) from one root seed. :func:`run_plan` runs every point of every design for every
 strategy on the same replicate seeds (``sim.engine.run_ensemble``, summaries only), in
-chunks of points recorded in a :class:`~experiments.analysis.chunks.ChunkStore`, with a
-progress bar over points. Points run on ``workers`` threads (the compiled kernel releases
+chunks of points recorded in the run ledger (:mod:`experiments.workflow.ledger`, one
+``done`` line per finished chunk, a ``failed`` line with the error of a chunk that raised),
+with a progress bar over points. Points run on ``workers`` threads (the compiled kernel releases
 the GIL); a run's numbers depend only on its seed and config, so results do not depend on
 ``workers`` or the chunking.
 """
@@ -25,7 +26,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from experiments.analysis.chunks import ChunkStore
 from experiments.analysis.design import (
     Design,
     UncertaintySpace,
@@ -34,7 +34,9 @@ from experiments.analysis.design import (
     sobol_design,
 )
 from experiments.analysis.space import PointConfigs
+from experiments.analysis.tables import RUNS
 from experiments.workflow.errors import ConfigError
+from experiments.workflow.ledger import Chunk, Ledger
 from experiments.workflow.schema import DesignsConf
 from sim import SUMMARY_COLUMNS
 from sim.engine import run_ensemble
@@ -94,8 +96,15 @@ class Plan:
     def n_runs(self) -> int:
         return self.n_points * len(self.strategies) * len(self.seeds)
 
+    def ledger_chunks(self) -> list[Chunk]:
+        """The chunks as the ledger's plan, in run order."""
+        return [
+            Chunk(chunk_id, {"design": name, "points": [points.start, points.stop]})
+            for chunk_id, name, points in self.chunks()
+        ]
+
     def chunks(self) -> Iterator[tuple[str, str, range]]:
-        """``(chunk_id, design, points)`` in run order."""
+        """``(chunk_id, design, points)`` in run order (ids sort in run order too)."""
         for name, design in self.designs.items():
             for k, start in enumerate(range(0, design.n_rows, self.chunk_points)):
                 yield (
@@ -172,12 +181,15 @@ def run_points(
 
 
 def run_plan(
-    plan: Plan, configs: PointConfigs, chunks: ChunkStore, k: int, workers: int, desc: str
+    plan: Plan, configs: PointConfigs, ledger: Ledger, k: int, workers: int, desc: str
 ) -> int:
-    """Run every chunk not yet done into ``chunks``; return the number of chunks resumed."""
-    todo = [c for c in plan.chunks() if not chunks.done(c[0])]
-    resumed = sum(1 for _ in plan.chunks()) - len(todo)
-    total = sum(len(points) for _, _, points in todo)
+    """Run every chunk of ``plan`` not yet done in ``ledger`` and record its runs (table
+    ``runs.parquet``); a chunk that raises is recorded as failed with its error, and the error is
+    raised again. Returns the number of chunks done before (resumed)."""
+    chunks = {chunk_id: (name, points) for chunk_id, name, points in plan.chunks()}
+    todo = ledger.pending()
+    resumed = len(chunks) - len(todo)
+    total = sum(len(chunks[c.id][1]) for c in todo)
     log.info(
         "%d points x %d strategies x %d seeds = %d runs to do (%d chunks, %d done before)",
         total,
@@ -188,12 +200,20 @@ def run_plan(
         resumed,
     )
     with tqdm(total=total, unit="point", desc=desc, disable=not sys.stderr.isatty()) as bar:
-        for n, (chunk_id, name, points) in enumerate(todo, start=1):
-            bar.set_postfix_str(chunk_id)
-            design = plan.designs[name]
-            results = run_points(configs, design, points, plan.seeds, k, workers, bar.update)
-            chunks.record(chunk_id, runs_table(name, results, plan.strategies, plan.seeds))
-            log.debug("chunk %s done (%d of %d)", chunk_id, n, len(todo))
+        for n, chunk in enumerate(todo, start=1):
+            name, points = chunks[chunk.id]
+            bar.set_postfix_str(chunk.id)
+            try:
+                results = run_points(
+                    configs, plan.designs[name], points, plan.seeds, k, workers, bar.update
+                )
+                table = runs_table(name, results, plan.strategies, plan.seeds)
+            except Exception as exc:
+                ledger.fail(chunk.id, exc)
+                log.error("chunk %s failed: %s: %s", chunk.id, type(exc).__name__, exc)
+                raise
+            ledger.record(chunk.id, {RUNS: table})
+            log.debug("chunk %s done (%d of %d)", chunk.id, n, len(todo))
             if n % max(1, len(todo) // 10) == 0:
                 log.info("%d of %d chunks done", n, len(todo))
     return resumed

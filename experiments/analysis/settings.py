@@ -85,7 +85,8 @@ RESULT_KEYS = (
 
 def fingerprint(s: Settings) -> str:
     """What the runs depend on: the config keys of :data:`RESULT_KEYS`, the accepted sets
-    and the model's source code. Chunks of another fingerprint are never mixed in."""
+    and the model's source code: the key of the analysis's run ledger (a folder holding
+    another key is refused, so chunks of another analysis are never mixed in)."""
     config = asdict(s.c)
     payload: dict[str, Any] = {k: config[k] for k in RESULT_KEYS}
     accepted = resolve(s.c.uncertainty.calibration_dir) / "accepted.parquet"

@@ -112,6 +112,26 @@ def is_finalized(folder: Path) -> bool:
     return any(e.get("event") == "finalized" for e in read_events(folder))
 
 
+def check_folder(
+    folder: Path, key: str, key_name: str = "hydra.run.dir", found: str | None = None
+) -> None:
+    """Refuse ``folder`` for ``key`` if it holds another computation: a ledger with another
+    key (``found``, read from the folder if not given) or results without a ledger.
+    Raises :class:`~experiments.workflow.errors.ConfigError` naming ``key_name``."""
+    folder = Path(folder)
+    found = found if found is not None else ledger_key(folder)
+    if found is not None and found != key:
+        raise ConfigError(
+            key_name,
+            f"{folder} holds the results of another configuration (ledger key "
+            f"{found[:12]} != {key[:12]}); choose a new folder",
+        )
+    if found is None and any(folder.glob("*.parquet")):
+        raise ConfigError(
+            key_name, f"{folder} already holds results without a ledger; choose a new folder"
+        )
+
+
 class Ledger:
     """Chunks of one computation in one folder; see the module docstring.
 
@@ -160,18 +180,7 @@ class Ledger:
         folders.hold(folder, key_name)
         try:
             events = read_events(folder)
-            found = events[0].get("key") if events else None
-            if found is not None and found != key:
-                raise ConfigError(
-                    key_name,
-                    f"{folder} holds the results of another configuration (ledger key "
-                    f"{found[:12]} != {key[:12]}); choose a new folder",
-                )
-            if found is None and any(folder.glob("*.parquet")):
-                raise ConfigError(
-                    key_name,
-                    f"{folder} already holds results without a ledger; choose a new folder",
-                )
+            check_folder(folder, key, key_name, events[0].get("key") if events else None)
             ledger = cls(folder, key, plan, events)
             ledger._clean_parts()
             ledger._append(
