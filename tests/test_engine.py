@@ -8,6 +8,7 @@ and determinism. The slow set compares every strategy on every variant with 50 s
 from __future__ import annotations
 
 import datetime as dt
+import tracemalloc
 from dataclasses import replace
 
 import numpy as np
@@ -166,6 +167,34 @@ def test_summaries_identical_without_trajectories(ensemble_config, reference) ->
     for key in kept:
         np.testing.assert_array_equal(kept[key], lean[key], err_msg=key)
         np.testing.assert_array_equal(kept[key][:6], from_mesa[key], err_msg=key)
+
+
+def _streamed_peak(config: SimulationConfig, seeds: np.ndarray) -> int:
+    """Peak traced allocation while streaming ``seeds`` summaries-only, checking that no
+    summary column is a view of anything larger than one value per run."""
+    tracemalloc.start()
+    try:
+        for part, traj, summary in iter_chunks(
+            config, seeds, chunk_size=500, workers=2, keep_trajectories=False
+        ):
+            assert traj is None
+            for key, column in summary.items():
+                owner = column if column.base is None else column.base
+                assert owner.shape[0] == len(part) and owner.nbytes <= 8 * len(part), key
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_summaries_only_memory_does_not_grow_with_runs(ensemble_config) -> None:
+    """Issue 12, defect 9: summaries-only chunks hold one value per run and column, no
+    per-step arrays, and streaming ten times more runs does not raise the peak by more than
+    a tenth of the extra runs' per-step data (one float per run, week and country)."""
+    small = _streamed_peak(ensemble_config, replicate_seeds(5, 2000))
+    large = _streamed_peak(ensemble_config, replicate_seeds(5, 20000))
+    steps, n = ensemble_config.calendar.n_steps + 1, ensemble_config.countries.n
+    extra_per_step_bytes = 18000 * steps * n * 8
+    assert large - small < extra_per_step_bytes / 10, (small, large, extra_per_step_bytes)
 
 
 def test_bad_chunking_is_rejected(ensemble_config) -> None:
