@@ -190,6 +190,7 @@ def test_summaries_only_memory_does_not_grow_with_runs(ensemble_config) -> None:
     """Issue 12, defect 9: summaries-only chunks hold one value per run and column, no
     per-step arrays, and streaming ten times more runs does not raise the peak by more than
     a tenth of the extra runs' per-step data (one float per run, week and country)."""
+    _streamed_peak(ensemble_config, replicate_seeds(5, 2000))  # first-use allocations
     small = _streamed_peak(ensemble_config, replicate_seeds(5, 2000))
     large = _streamed_peak(ensemble_config, replicate_seeds(5, 20000))
     steps, n = ensemble_config.calendar.n_steps + 1, ensemble_config.countries.n
