@@ -211,9 +211,10 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
 @rule
 def request_changed(bits, last):  # noqa: ANN001, ANN201
     """Whether Japan's request (its bits ``bits``, a view of ``wanted``) differs from the
-    last one ``last`` in any bit; ``last`` becomes the request. Spending and what it buys
-    are pure functions of the request and the budget, so an unchanged request need not be
-    bought again."""
+    last one ``last`` in any bit; ``last`` becomes the request. Within a run, spending and
+    what it buys are pure functions of the request and the budget (the run's usable
+    instruments and leverage are fixed by :func:`prepare_run`; ``run_one`` buys afresh in
+    every run's first week), so an unchanged request need not be bought again."""
     changed = False
     for k in range(bits.shape[0]):
         for i in range(bits.shape[1]):

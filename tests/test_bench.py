@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.tools import bench
+from experiments.tools import bench, bench_workflow
 
 
 def test_compiled_row_counts_every_run_and_measures_memory() -> None:
@@ -43,3 +43,18 @@ def test_full_bench_ends_with_the_two_figures(capsys: pytest.CaptureFixture[str]
     assert lines[-2].startswith("ns_per_replicate_step: ")
     assert lines[-1].startswith("speedup_vs_mesa_at_10k: ")
     assert float(lines[-2].split()[-1]) > 0 and float(lines[-1].split()[-1]) > 1
+
+
+def test_workflow_rows_report_the_child_s_own_peak_memory() -> None:
+    """The child's VmHWM, not the parent's: this process holds 400 MB, the children do not."""
+    held = bytearray(400 << 20)
+    held[:: 1 << 12] = b"x" * len(held[:: 1 << 12])  # touch every page
+    _, idle, code = bench_workflow.measure(["-c", "pass"])
+    assert code == 0 and idle < 100
+    _, busy, code = bench_workflow.measure(
+        ["-c", "a = bytearray(300 << 20); a[::4096] = b'x' * len(a[::4096])"]
+    )
+    assert code == 0 and 300 < busy < 400
+    _, _, code = bench_workflow.measure(["-c", "import sys; sys.exit(3)"])
+    assert code == 3
+    del held

@@ -129,12 +129,17 @@ def build_report(
     mechanisms_sustained = mechanism_markdown(mechanism_table(sustained, few))
     reach = reach_markdown(reach_table(config, few, strategies))
     if reach_plausible:
+        check_reach_point(reach_plausible)
         values = ", ".join(f"`{k}` = {v:g}" for k, v in reach_plausible.items())
+        changed = ", ".join(
+            f"`{k}` = {v:g} (installed {getattr(config.params, k):.4g})"
+            for k, v in reach_plausible.items()
+        )
         plausible = replace(config, params=replace(config.params, **reach_plausible))
         reach += (
-            f"\nThe same at a point of the plausible range where outreach is stronger: the "
-            f"installed values with {values} (not identified by the 2022 record, so within "
-            f"the plausible range; `reach_plausible` in `conf/validate.yaml`):\n\n"
+            f"\nThe same at another point of the plausible range: the installed values with "
+            f"{changed}; each is not identified by the 2022 record, so its whole documented "
+            f"range is plausible (`reach_plausible` in `conf/validate.yaml`):\n\n"
             + reach_markdown(reach_table(plausible, few, strategies), f"with {values}")  # fmt: skip
         )
     mandate = mandate_markdown(
@@ -280,16 +285,27 @@ def settings(cfg: DictConfig) -> ValidateConf:
     c: ValidateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     if c.n_seeds < 10:
         raise ConfigError("n_seeds", f"must be an integer >= 10, got {c.n_seeds}")
-    deep = {r.name: r for r in load_identification() if r.deep}
-    for name, value in c.reach_plausible.items():
+    check_reach_point(c.reach_plausible)
+    return c
+
+
+def check_reach_point(point: dict[str, float]) -> None:
+    """Each parameter of ``reach_plausible`` must be one the 2022 record does not identify,
+    at a value within its documented range."""
+    rows = {r.name: r for r in load_identification()}
+    deep = sorted(name for name, r in rows.items() if r.deep)
+    for name, value in point.items():
         key = f"reach_plausible.{name}"
-        if name not in deep:
-            raise ConfigError(key, "must be a model parameter the 2022 record does not identify",
-                              sorted(deep))  # fmt: skip
-        r = deep[name]
+        if name not in rows:
+            raise ConfigError(key, "unknown model parameter", deep)
+        r = rows[name]
+        if not r.deep:
+            raise ConfigError(
+                key, f"is {r.status} by the 2022 record: only a parameter it does not identify "
+                "may be set here", deep,
+            )  # fmt: skip
         if not (np.isfinite(value) and r.low <= value <= r.high):
             raise ConfigError(key, f"must be a number in [{r.low:g}, {r.high:g}], got {value}")
-    return c
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="validate", version_base="1.3")

@@ -71,28 +71,27 @@ def measure(args: Sequence[str]) -> tuple[float, float, int]:
     """(seconds, peak resident memory in MB, exit status) of ``python args`` in a child
     process (``args`` starts with ``-m module`` or ``-c code``)."""
     t0 = time.perf_counter()
-    peak_file = tempfile.NamedTemporaryFile(prefix="bench_peak_", delete=False)
-    peak_file.close()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PEAK, *args],
-        env={**os.environ, "BENCH_PEAK_FILE": peak_file.name},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    err = proc.communicate()[1] or ""
-    seconds = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory(prefix="bench_peak_") as tmp:
+        peak_file = Path(tmp) / "vmhwm_kb"
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PEAK, *args],
+            env={**os.environ, "BENCH_PEAK_FILE": str(peak_file)},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        err = proc.communicate()[1] or ""
+        seconds = time.perf_counter() - t0
+        text = peak_file.read_text().strip() if peak_file.exists() else ""
     code = proc.returncode
     if code != 0:
         sys.stderr.write(err[-2000:])
-    text = Path(peak_file.name).read_text().strip()
-    Path(peak_file.name).unlink()
     return seconds, (int(text) / 1024 if text else float("nan")), code
 
 
 def _row(what: str, seconds: float, peak: float, code: int, target: str) -> str:
-    status = "ok" if code == 0 else f"exit {code}"
+    status = f"exit {code}" if code != 0 else "ok" if peak == peak else "no peak reported"
     return f"{what:<58} {seconds:8.1f} {peak:9.0f}   {target:<22} {status}"
 
 

@@ -120,7 +120,7 @@ class ExperimentConf:
     n_seeds: int = 200
     seed: int = 20220224
     engine: Engine = Engine.compiled
-    workers: int = 1
+    workers: int = 2
     chunk_size: int = 1000
     keep_trajectories: bool = True
     keep_steps: bool = True
