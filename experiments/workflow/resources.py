@@ -68,8 +68,12 @@ class RunSize:
             per_run += 2 * 45 * t * n
         return per_run * replicates
 
+    def held(self) -> int:
+        """Chunks held at once: ``in_flight``, or fewer if the run has fewer chunks."""
+        return min(self.in_flight, self.chunks())
+
     def memory(self) -> float:
-        return BASE_MEMORY + self.in_flight * self.chunk_bytes(min(self.chunk_size, self.n_seeds))
+        return BASE_MEMORY + self.held() * self.chunk_bytes(min(self.chunk_size, self.n_seeds))
 
     def disk_per_seed(self) -> float:
         """Final tables per seed (all strategies and points); parts double it while the
@@ -113,11 +117,11 @@ def check_run(size: RunSize, folder: Path) -> None:
         )
     memory, available = size.memory(), available_memory()
     if memory > 0.8 * available:
-        per = size.chunk_bytes(1) * size.in_flight
+        per = size.chunk_bytes(1) * size.in_flight  # smaller chunks: every slot held
         fits = max(1, int((0.8 * available - BASE_MEMORY) / per))
         raise ConfigError(
             "chunk_size",
-            f"{size.in_flight} chunks of {min(size.chunk_size, size.n_seeds)} replicates in "
+            f"{size.held()} chunk(s) of {min(size.chunk_size, size.n_seeds)} replicates in "
             f"flight need about {_human(memory)} of memory; {_human(available)} available: "
             f"at most chunk_size={fits} fits (or fewer workers)",
         )
