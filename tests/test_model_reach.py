@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 import yaml
 
 from experiments.calibration.facts import historical_config
 from experiments.calibration.identification import load_identification
-from experiments.calibration.model_report import MECHANISMS, plausible_space
+from experiments.calibration.model_report import MECHANISMS, longest_run, plausible_space
 from experiments.workflow.convert import to_simulation_configs
 from experiments.workflow.paths import ROOT
 from experiments.workflow.store import load_accepted_sets
@@ -21,14 +20,6 @@ from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES
 
 SEEDS = replicate_seeds(99, 300)
-
-
-def _longest_run(mask: np.ndarray) -> int:
-    best = run = 0
-    for hit in mask:
-        run = run + 1 if hit else 0
-        best = max(best, run)
-    return best
 
 
 def test_outreach_moves_five_members_a_rung_for_eight_weeks_within_the_plausible_range() -> None:
@@ -47,9 +38,7 @@ def test_outreach_moves_five_members_a_rung_for_eight_weeks_within_the_plausible
     pushed = simulate(replace(config.with_strategy("uniform"), budget=32.0), SEEDS).level
     lift = pushed.mean(axis=0) - null
     moved = [
-        code
-        for i, code in enumerate(config.countries.codes)
-        if _longest_run(lift[:, i] >= 1.0) >= 8
+        code for i, code in enumerate(config.countries.codes) if longest_run(lift[:, i] >= 1.0) >= 8
     ]
     assert len(moved) >= 5, moved
 

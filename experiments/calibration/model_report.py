@@ -103,7 +103,8 @@ class Reach:
     peak: float
 
 
-def _longest(mask: np.ndarray) -> int:
+def longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of consecutive True values (weeks held)."""
     best = run = 0
     for hit in mask:
         run = run + 1 if hit else 0
@@ -127,7 +128,7 @@ def reach_table(
             lift = simulate(cfg, seeds).level[:, :, cols].mean(axis=0) - null
             for k, code in enumerate(ASEAN_2022):
                 r = Reach(
-                    code, strategy, budget, _longest(lift[:, k] >= 1.0), float(lift[:, k].max())
+                    code, strategy, budget, longest_run(lift[:, k] >= 1.0), float(lift[:, k].max())
                 )
                 old = best.get(code)
                 if old is None or (r.weeks, r.peak) > (old.weeks, old.peak):

@@ -90,7 +90,9 @@ def measure(args: Sequence[str]) -> tuple[float, float, int]:
     return seconds, (int(text) / 1024 if text else float("nan")), code
 
 
-def _row(what: str, seconds: float, peak: float, code: int, target: str) -> str:
+def _row(what: str, args: Sequence[str], target: str = "") -> str:
+    """Measure ``python args`` in a child process; one line of the table."""
+    seconds, peak, code = measure(args)
     status = f"exit {code}" if code != 0 else "ok" if peak == peak else "no peak reported"
     return f"{what:<58} {seconds:8.1f} {peak:9.0f}   {target:<22} {status}"
 
@@ -103,66 +105,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     rows = [f"{'measurement':<58} {'seconds':>8} {'peak_MB':>9}   {'target':<22} status"]
+    n, m = args.replicates, args.plot_seeds
+    run = ["-m", "experiments.run", "plots=false", "workers=2", "keep_trajectories=false"]
     with tempfile.TemporaryDirectory(prefix="bench_workflow_") as tmp:
-        n = args.replicates
-        run_dir = Path(tmp) / "summaries"
         log.info("running %d replicates, summaries only ...", n)
-        seconds, peak, code = measure(
-            [
-                "-m",
-                "experiments.run",
-                "strategy=uniform",
-                f"n_seeds={n}",
-                "keep_steps=false",
-                "keep_trajectories=false",
-                "plots=false",
-                "workers=2",
-                f"hydra.run.dir={run_dir}",
-            ]
-        )
-        rows.append(
-            _row(
-                f"run: {n} replicates, summaries only, 2 workers",
-                seconds,
-                peak,
-                code,
-                "peak < 300 MB",
-            )
-        )
+        summaries = [*run, "strategy=uniform", f"n_seeds={n}", "keep_steps=false",
+                     f"hydra.run.dir={Path(tmp) / 'summaries'}"]  # fmt: skip
+        rows.append(_row(f"run: {n} replicates, summaries only, 2 workers", summaries,
+                         "peak < 300 MB"))  # fmt: skip
         if not args.skip_engine:
             log.info("the same ensemble through sim.engine.iter_chunks alone ...")
-            seconds, peak, code = measure(["-c", ENGINE_ONLY, str(n)])
-            rows.append(
-                _row(
-                    f"engine only: iter_chunks, {n} replicates", seconds, peak, code, "(reference)"
-                )
-            )
-        m = args.plot_seeds
+            rows.append(_row(f"engine only: iter_chunks, {n} replicates",
+                             ["-c", ENGINE_ONLY, str(n)], "(reference)"))  # fmt: skip
         plot_dir = Path(tmp) / "plot"
         log.info("running %d seeds x 11 strategies for the plot ...", m)
-        seconds, peak, code = measure(
-            [
-                "-m",
-                "experiments.run",
-                f"n_seeds={m}",
-                "keep_trajectories=false",
-                "plots=false",
-                "workers=2",
-                f"hydra.run.dir={plot_dir}",
-            ]
-        )
-        rows.append(_row(f"run: {m} seeds x 11 strategies (no figures)", seconds, peak, code, ""))
+        rows.append(_row(f"run: {m} seeds x 11 strategies (no figures)",
+                         [*run, f"n_seeds={m}", f"hydra.run.dir={plot_dir}"]))  # fmt: skip
         log.info("plotting it ...")
-        seconds, peak, code = measure(["-m", "experiments.plot", str(plot_dir)])
-        rows.append(
-            _row(
-                f"plot: python -m experiments.plot, {m} seeds",
-                seconds,
-                peak,
-                code,
-                "< 10 s, < 1 GB",
-            )
-        )
+        rows.append(_row(f"plot: python -m experiments.plot, {m} seeds",
+                         ["-m", "experiments.plot", str(plot_dir)], "< 10 s, < 1 GB"))  # fmt: skip
     sys.stdout.write("\n".join(rows) + "\n")
     sys.stdout.write(
         "seconds: wall clock of the child process (Python start and imports included); "
