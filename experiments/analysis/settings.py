@@ -26,6 +26,7 @@ from experiments.workflow.errors import ConfigError
 from experiments.workflow.outputs import file_sha256
 from experiments.workflow.paths import ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
+from sim.strategies import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ def settings(cfg: DictConfig | AnalyseConf) -> Settings:
     if c.reference not in configs.strategies:
         raise ConfigError(
             "reference", f"{c.reference!r} is not among the strategies", configs.strategies
+        )
+    if len(configs.strategies) < 2:
+        raise ConfigError(
+            "strategies",
+            f"the analysis compares strategies with the reference {c.reference!r} (regret, "
+            "paired differences): name at least one other strategy",
+            ["all", *STRATEGIES],
         )
     outcomes = outcomes_from_conf(c.outcomes)
     names = [o.name for o in outcomes]
