@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from experiments.workflow.errors import ConfigError, reporting
+from experiments.workflow.errors import ConfigError, OneLineParser, reporting
 
 log = logging.getLogger(__name__)
 
@@ -276,12 +276,12 @@ def check_results_folder(root: Path, default: bool = False) -> None:
 
 def clean_main(argv: Sequence[str] | None = None) -> None:
     """``python -m experiments.clean [DIR ...] [--interrupted]``."""
-    import argparse
     import shutil
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
+        prog="python -m experiments.clean",
         description="Remove temporary files that interrupted runs left behind (never those of "
-        "a running process); list interrupted runs, which finish when run again."
+        "a running process); list interrupted runs, which finish when run again.",
     )
     parser.add_argument("dirs", nargs="*", type=Path, default=[Path("outputs"), Path("multirun")])
     parser.add_argument(

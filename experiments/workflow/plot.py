@@ -11,7 +11,6 @@ and groups are explained in :mod:`experiments.workflow.figdata`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
@@ -399,7 +398,9 @@ def _draw_all(directory: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = errors.OneLineParser(
+        prog="python -m experiments.plot", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("directory", type=Path, help="a run folder holding the Parquet tables")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
