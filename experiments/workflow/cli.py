@@ -41,6 +41,7 @@ class RunHooks:
 
     check: Callable[[DictConfig, Path], Any]  # convert and check resources for a folder
     key: Callable[[DictConfig], str]  # the ledger key of a job
+    seconds: Callable[[DictConfig, Any], float] | None = None  # a checked job's estimate
 
 
 def expand_jobs(overrides: Sequence[str]) -> list[list[str]]:
@@ -246,8 +247,14 @@ def prepare(
                 raise ConfigError("resume", f"{sweep} is not a sweep folder")
         folders.writable("hydra.sweep.dir", sweep, keep=False)
         if run is not None:
-            for cfg, _ in composed:
-                run.check(cfg, sweep)
+            checked = [(cfg, run.check(cfg, sweep)) for cfg, _ in composed]
+            if run.seconds is not None:
+                seconds = sum(run.seconds(cfg, plan) for cfg, plan in checked)
+                seconds *= len(jobs) / len(checked)  # later jobs like the checked ones
+                sys.stderr.write(
+                    f"multirun: {len(jobs):,} jobs, about {seconds / 60:,.1f} min to simulate "
+                    "(each job logs its own estimate)\n"
+                )
         if _given(overrides, "hydra.sweep.dir") or resume not in ("auto", "never"):
             folder = folders.writable("hydra.sweep.dir", sweep)
         else:
