@@ -179,6 +179,7 @@ OPTION_CASES = [
     ("experiments.tools.bench_workflow", ["--replicates", "-1"], ["--replicates", ">= 1"]),
     ("experiments.plot", [], ["directory", "required"]),
     ("experiments.clean", ["--bogus"], ["unrecognized arguments: --bogus"]),
+    ("experiments.odd", ["--bogus"], ["unrecognized arguments: --bogus"]),
 ]
 
 
