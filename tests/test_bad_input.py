@@ -226,6 +226,7 @@ ENTRY_CASES = [
     ),
     ("analyse", ["--dry-run", "+model.new_param=1"], ["model.new_param", "allowed:"]),
     ("analyse", ["calendar.start=9999-12-01"], ["calendar.start", "2032-02-24"]),
+    ("analyse", ["publish=true", "report=/proc/x.md"], ["report", "/proc", "cannot write"]),
 ]
 
 

@@ -21,6 +21,7 @@ from experiments.analysis.robustness import Outcome
 from experiments.analysis.runner import Plan, make_designs
 from experiments.analysis.space import AnalysisSpace, PointConfigs, build_space, experiment_conf
 from experiments.analysis.tables import outcomes_from_conf
+from experiments.workflow import folders
 from experiments.workflow.convert import replicate
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.outputs import file_sha256
@@ -58,6 +59,9 @@ def settings(cfg: DictConfig | AnalyseConf) -> Settings:
     _at_least("pilot_points", c.pilot_points, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
     _at_least("sensitivity.n_boot", c.sensitivity.n_boot, 10)
+    if c.publish:  # before any run, not after the analysis
+        folders.writable("report", resolve(c.report).parent, keep=False)
+        folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     seeds = replicate(experiment_conf(c))
     space = build_space(c.uncertainty)
     configs = PointConfigs(c, space)
