@@ -227,6 +227,11 @@ ENTRY_CASES = [
     ("analyse", ["--dry-run", "+model.new_param=1"], ["model.new_param", "allowed:"]),
     ("analyse", ["calendar.start=9999-12-01"], ["calendar.start", "2032-02-24"]),
     ("analyse", ["publish=true", "report=/proc/x.md"], ["report", "/proc", "cannot write"]),
+    (
+        "analyse",
+        ["--dry-run", "uncertainty.levers.budget={kind:real,lo:1.0,hi:5000.0}"],
+        ["uncertainty.levers.budget", "[0, 1000]"],
+    ),
 ]
 
 
