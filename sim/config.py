@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sim.countries import CountryTable
+from sim.countries import ATTRIBUTE_NAMES, CountryTable
 from sim.ladder import Ladder
 from sim.params import ModelParams
 from sim.strategies import get_strategy, make_options
@@ -16,6 +16,35 @@ from sim.strategies import get_strategy, make_options
 INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 1.0}
 """Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
 none, G7 coordination only, a UN General Assembly resolution, a UN Security Council mandate."""
+
+MAX_BUDGET = 1000.0
+"""Largest weekly budget (and event amount), budget units: a thousand leaders' visits a
+week, a hundred per member, far past the point where more outreach changes a stance; it
+keeps every product of budget, effect and weeks finite in float64."""
+EARLIEST_START = dt.date(2022, 2, 24)
+"""Earliest calendar start: the invasion. Step 0 is the first week of the war (the initial
+stances are the declarations of 24 Feb - 3 Mar 2022); an earlier start has no meaning."""
+LATEST_START = dt.date(2032, 2, 24)
+"""Latest calendar start: ten years after the invasion (the 2022 stances and parameters
+say nothing beyond)."""
+MAX_STEPS = 520
+"""Most weeks simulated: ten years."""
+
+
+def _finite(
+    key: str, value: object, lo: float, hi: float = MAX_BUDGET, strict: bool = False
+) -> None:
+    """``value`` is a finite number in ``[lo, hi]`` (``(lo, hi]`` with ``strict``)."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and (lo < value if strict else lo <= value)
+        and value <= hi
+    )
+    if not ok:
+        low = f"> {lo:g}" if strict else f">= {lo:g}"
+        raise ValueError(f"{key}: must be a finite number {low} and <= {hi:g}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -37,10 +66,17 @@ class Instrument:
     requires: str | None = None
 
     def __post_init__(self) -> None:
-        if self.cost <= 0:
-            raise ValueError(f"instruments.{self.name}.cost: must be > 0, got {self.cost}")
-        if self.effect < 0 or self.visibility < 0:
-            raise ValueError(f"instruments.{self.name}: effect and visibility must be >= 0")
+        key = f"instruments.{self.name}"
+        _finite(f"{key}.cost", self.cost, 0.0, strict=True)
+        _finite(f"{key}.effect", self.effect, 0.0)
+        _finite(f"{key}.visibility", self.visibility, 0.0)
+        for attr in ("leverage", "requires"):
+            value = getattr(self, attr)
+            if value is not None and value not in ATTRIBUTE_NAMES:
+                raise ValueError(
+                    f"{key}.{attr}: unknown country attribute {value!r}; "
+                    f"allowed: {', '.join(ATTRIBUTE_NAMES)}"
+                )
         if self.target not in ("country", "asean", "global"):
             raise ValueError(
                 f"instruments.{self.name}.target: must be one of country, asean, global; "
@@ -89,21 +125,31 @@ class Event:
                 f"events.name: unknown institution {self.name!r}; "
                 f"allowed: {', '.join(INSTITUTIONS)}"
             )
-        if self.amount < 0:
-            raise ValueError(f"events.amount: must be >= 0, got {self.amount}")
+        _finite("events.amount", self.amount, 0.0)
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """Weekly steps from ``start``; step ``t`` is the state on ``start + 7 t`` days."""
+    """Weekly steps from ``start``; step ``t`` is the state on ``start + 7 t`` days.
+    ``start`` lies in [:data:`EARLIEST_START`, :data:`LATEST_START`], ``n_steps`` in
+    [1, :data:`MAX_STEPS`]."""
 
-    start: dt.date = dt.date(2022, 2, 24)
+    start: dt.date = EARLIEST_START
     n_steps: int = 53
     events: tuple[Event, ...] = ()
 
     def __post_init__(self) -> None:
-        if self.n_steps < 1:
-            raise ValueError(f"calendar.n_steps: must be >= 1, got {self.n_steps}")
+        if not 1 <= self.n_steps <= MAX_STEPS:
+            raise ValueError(
+                f"calendar.n_steps: must be >= 1 and <= {MAX_STEPS} (ten years of weeks), "
+                f"got {self.n_steps}"
+            )
+        if not EARLIEST_START <= self.start <= LATEST_START:
+            raise ValueError(
+                f"calendar.start: must be in [{EARLIEST_START}, {LATEST_START}] (from the "
+                f"invasion, step 0 being the first week of the war, to ten years after), "
+                f"got {self.start}"
+            )
 
     def date(self, step: int) -> dt.date:
         return self.start + dt.timedelta(weeks=step)
@@ -148,13 +194,13 @@ class SimulationConfig:
                 f"strategy_options: expected {get_strategy(self.strategy).options.__name__} "
                 f"for {self.strategy!r}, got {type(options).__name__}"
             )
-        if (
-            isinstance(self.budget, bool)
-            or not isinstance(self.budget, int | float)
-            or not math.isfinite(self.budget)
-            or self.budget < 0
-        ):
-            raise ValueError(f"budget: must be a finite number >= 0, got {self.budget!r}")
+        _finite("budget", self.budget, 0.0)
+        k = getattr(self.strategy_options, "k", None)
+        if k is not None and k > self.countries.n:
+            raise ValueError(
+                f"strategy_options.{self.strategy}.k: must be <= {self.countries.n} (the "
+                f"simulated countries), got {k}"
+            )
         if self.institution not in INSTITUTIONS:
             raise ValueError(
                 f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"

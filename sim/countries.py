@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 from sim import rng as rngmod
+from sim.ladder import Ladder
 from sim.numerics import rule
 
 ATTRIBUTES: dict[str, str] = {
@@ -58,6 +59,14 @@ def _sample_all(keys: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.nd
     return out
 
 
+TRADE_SHARES = ("japan_trade_share", "china_trade_share", "west_trade_share")
+"""Shares of one country's goods trade: together at most 1."""
+STANCE_ATTRIBUTES = ("initial_stance", "un_seat_stance")
+"""Attributes read onto the ladder: a stance in ``[0, STANCE_TOP)`` (NaN allowed for
+``un_seat_stance``: the delegation follows the government)."""
+STANCE_TOP = Ladder().top
+"""The top of the default ladder (five rungs, 0 oppose .. 4 sanction)."""
+
 _UNIT_INTERVAL = set(ATTRIBUTE_NAMES) - {
     "russia_trade_pct",
     "russia_trade_bn",
@@ -88,7 +97,7 @@ class CountryProfile:
             raise ValueError(f"countries.{self.code}: missing attribute {missing[0]!r}")
         for attr, value in self.values.items():
             v = float(value)
-            if attr == "un_seat_stance":
+            if attr == "un_seat_stance" and np.isnan(v):
                 continue
             if not np.isfinite(v):
                 raise ValueError(f"countries.{self.code}.{attr}: must be a finite number")
@@ -96,6 +105,21 @@ class CountryProfile:
                 raise ValueError(f"countries.{self.code}.{attr}: must be in [0, 1], got {v}")
             if v < 0:
                 raise ValueError(f"countries.{self.code}.{attr}: must be >= 0, got {v}")
+            if attr == "russia_trade_pct" and v > 100:
+                raise ValueError(
+                    f"countries.{self.code}.{attr}: a percentage, must be in [0, 100], got {v}"
+                )
+            if attr in STANCE_ATTRIBUTES and not v < STANCE_TOP:
+                raise ValueError(
+                    f"countries.{self.code}.{attr}: a stance on the ladder, must be in "
+                    f"[0, {STANCE_TOP:g}) (0 oppose .. 4 sanction), got {v}"
+                )
+        total = sum(float(self.values[a]) for a in TRADE_SHARES)
+        if total > 1.0 + 1e-9:
+            raise ValueError(
+                f"countries.{self.code}.{TRADE_SHARES[0]}: with {' and '.join(TRADE_SHARES[1:])}"
+                f", shares of one country's trade, must sum to at most 1, got {total:g}"
+            )
         for attr, (lo, hi) in self.ranges.items():
             if attr not in ATTRIBUTES:
                 raise ValueError(
@@ -141,7 +165,10 @@ class CountryTable:
         if len(set(codes)) != len(codes):
             raise ValueError(f"countries: duplicate country codes in {list(codes)}")
         if len(codes) > rngmod.MAX_COUNTRIES:
-            raise ValueError(f"countries: at most {rngmod.MAX_COUNTRIES} countries")
+            raise ValueError(
+                f"countries: at most {rngmod.MAX_COUNTRIES} countries (the random streams "
+                f"number countries in 8 bits), got {len(codes)}"
+            )
         a, n = len(ATTRIBUTE_NAMES), len(codes)
         values = np.empty((a, n))
         lower = np.empty((a, n))

@@ -22,9 +22,14 @@ def _check_int(name: str, value: Any, lo: int) -> None:
 
 
 def _check_number(name: str, value: Any, lo: float, hi: float = math.inf) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not lo <= value <= hi
+    ):
         what = f"in [{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
-        raise ValueError(f"{name}: must be a number {what}, got {value!r}")
+        raise ValueError(f"{name}: must be a finite number {what}, got {value!r}")
 
 
 def _check_instrument(name: str, value: Any) -> None:

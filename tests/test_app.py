@@ -111,8 +111,22 @@ def test_the_yaml_preset_composes_to_the_same_config(tmp_path: Path) -> None:
         {"n_seeds": 0},
         {"strategies": ()},
         {"model": (("peer_weight", 99.0),)},
+        {"budget": 1e308},
+        {"budget": math.nan},
+        {"model": (("peer_weight", math.nan),)},
+        {"seed": -1},
     ],
-    ids=["negative budget", "infinite budget", "no seeds", "no strategy", "parameter range"],
+    ids=[
+        "negative budget",
+        "infinite budget",
+        "no seeds",
+        "no strategy",
+        "parameter range",
+        "huge budget",
+        "nan budget",
+        "nan parameter",
+        "negative seed",
+    ],  # fmt: skip
 )
 def test_bad_input_is_reported_in_the_cli_s_one_line(changes: dict) -> None:
     s = small(**changes)

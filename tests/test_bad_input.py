@@ -90,6 +90,61 @@ CASES = [
     (["dask=yarn"], ["dask", "allowed:", "slurm"]),
     (["resume=/nonexistent/run"], ["resume", "no run to resume"]),
     (["-m", "budget=1,2", "--cfg", "hydra"], ["--cfg", "allowed: job"]),
+    # issue 17: non-finite and out-of-range values where the checks did not reach
+    (["instruments.visit.effect=nan"], ["instruments.visit.effect", "finite", ">= 0"]),
+    (["instruments.visit.cost=nan"], ["instruments.visit.cost", "finite", "> 0"]),
+    (["calendar.events.6.amount=inf"], ["calendar.events[6].amount", "finite"]),
+    (["calendar.events.0.amount=nan"], ["calendar.events[0].amount", "finite"]),
+    (["budget=1e308"], ["budget", "finite", "<= 1000"]),
+    (["+sweep.budget=[1,1e308]"], ["sweep.budget", "<= 1000"]),
+    (
+        ["strategy=hub_first", "strategy_options.hub_first.centrality_weight=inf"],
+        ["strategy_options.hub_first.centrality_weight", "finite", ">= 0"],
+    ),
+    (
+        ["strategy=hub_first", "strategy_options.hub_first.k=100"],
+        ["strategy_options.hub_first.k", "<= 10", "simulated countries"],
+    ),
+    (["k_adoptions=100"], ["k_adoptions", "<= 10", "simulated countries"]),
+    (["calendar.n_steps=100000"], ["calendar.n_steps", "<= 520"]),
+    (["calendar.start=0001-01-01"], ["calendar.start", "[2022-02-24, 2032-02-24]", "invasion"]),
+    (["calendar.start=9999-12-01"], ["calendar.start", "[2022-02-24, 2032-02-24]"]),
+    (
+        ["instruments.visit.leverage=leverage"],
+        ["instruments.visit.leverage", "unknown country attribute", "allowed:", "aid_leverage"],
+    ),
+    (
+        ["instruments.two_plus_two.requires=nonesuch"],
+        ["instruments.two_plus_two.requires", "'nonesuch'", "allowed:", "security_partner"],
+    ),
+    # issue 17: the scenario as data
+    (["calendar.events.6.country=XX"], ["calendar.events[6].country", "'XX'", "allowed:", "SG"]),
+    (["scenario.countries={}"], ["scenario.countries", "change nothing"]),
+    (
+        ["scenario.countries.SG.initial_stance.value=99"],
+        ["scenario.countries.SG.initial_stance", "ladder", "[0, 5)"],
+    ),
+    (
+        ["scenario.countries.SG.russia_trade_pct.value=500"],
+        ["scenario.countries.SG.russia_trade_pct", "[0, 100]"],
+    ),
+    (
+        ["scenario.countries.SG.china_trade_share.value=0.9"],
+        ["scenario.countries.SG.japan_trade_share", "west_trade_share", "at most 1"],
+    ),
+    (["scenario.countries.SG.democracy.value=high"], ["SG.democracy.value", "number", "'high'"]),
+    (["scenario.countries.SG=5"], ["scenario.countries.SG", "expected a mapping", "5"]),
+    # issue 17: a key added with + outside the schema
+    (["+model.new_param=1"], ["model.new_param", "unknown key", "allowed:", "peer_weight"]),
+    (["+scenario.new_key=1"], ["scenario.new_key", "unknown key", "allowed:", "countries"]),
+    (["+instruments.visit.new_key=1"], ["instruments.visit.new_key", "allowed:", "cost"]),
+    (["+calendar.events.0.new_key=1"], ["calendar.events[0].new_key", "allowed:", "amount"]),
+    (["+calendar.new_key=1"], ["calendar.new_key", "unknown key", "allowed:", "n_steps"]),
+    # issue 17: a guard before long work (estimated, refused before any folder)
+    (
+        ["engine=mesa", "n_seeds=100000"],
+        ["engine", "mesa", "about", "engine=compiled", "n_seeds <="],
+    ),
 ]
 
 
@@ -144,6 +199,39 @@ ENTRY_CASES = [
     ),
     ("validate", ["n_seed=5"], ["n_seed", "unknown key", "allowed:", "n_seeds"]),
     ("calibrate", ["foo=1"], ["foo", "unknown key", "allowed:", "n_samples"]),
+    # issue 17
+    ("validate", ["n_boot=-1"], ["n_boot", ">= 10"]),
+    ("validate", ["report=/proc/x.md"], ["report", "/proc", "cannot write"]),
+    ("validate", ["figures_dir=/proc/x"], ["figures_dir", "/proc/x", "cannot write"]),
+    (
+        "votes",
+        ["date=2022-03-02", "kind=principle", "calendar.start=2023-01-01"],
+        ["calendar.start", "after the vote date 2022-03-02"],
+    ),
+    ("votes", ["date=2022-03-02", "kind=principle", "+model.new_param=1"], ["model.new_param"]),
+    (
+        "analyse",
+        ["strategies=[none]"],
+        ["strategies", "reference 'none'", "at least one other", "allowed:"],
+    ),
+    (
+        "analyse",
+        ["--dry-run", "designs.explore=1000000000"],
+        ["designs.explore", "1,000,000,000 design points", "GB", "at most 1,000,000"],
+    ),
+    (
+        "analyse",
+        ["--dry-run", "designs.sobol_n=1048576"],
+        ["designs.sobol_n", "35,651,584 design points", "at most 1,000,000"],
+    ),
+    ("analyse", ["--dry-run", "+model.new_param=1"], ["model.new_param", "allowed:"]),
+    ("analyse", ["calendar.start=9999-12-01"], ["calendar.start", "2032-02-24"]),
+    ("analyse", ["publish=true", "report=/proc/x.md"], ["report", "/proc", "cannot write"]),
+    (
+        "analyse",
+        ["--dry-run", "uncertainty.levers.budget={kind:real,lo:1.0,hi:5000.0}"],
+        ["uncertainty.levers.budget", "[0, 1000]"],
+    ),
 ]
 
 

@@ -153,7 +153,9 @@ def test_un_mandate_keeps_security_council_backing(compose_cfg) -> None:
 def test_timor_leste_and_country_selection(compose_cfg) -> None:
     tl = to_simulation_configs(compose_cfg("experiment=with_timor_leste"))[0].config
     assert tl.countries.codes[-1] == "TL" and tl.countries.member.all()
-    sub = to_simulation_configs(compose_cfg("countries=[SG,MY]", "strategy=historical"))[0]
+    sub = to_simulation_configs(
+        compose_cfg("countries=[SG,MY]", "k_adoptions=2", "strategy=historical")
+    )[0]
     assert sub.config.countries.codes == ("SG", "MY")
     assert {e.country for e in sub.config.calendar.events if e.country} == {"SG"}
 

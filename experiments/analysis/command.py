@@ -290,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         with errors.reporting(AnalyseConf):
             with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
                 cfg = compose("analyse", overrides=args)
+                cli.check_keys(cfg)
+                cli.check_empty_merges(cfg, args)
             if cfg.dry_run:
                 from experiments.analysis.dryrun import dry_run_text
 

@@ -32,6 +32,7 @@ from experiments.analysis.design import (
     latin_hypercube,
     morris_design,
     sobol_design,
+    sobol_row_count,
 )
 from experiments.analysis.space import PointConfigs
 from experiments.analysis.tables import RUNS
@@ -46,6 +47,10 @@ log = logging.getLogger(__name__)
 
 DESIGNS = ("explore", "morris", "sobol")
 """Design names, in run order."""
+MAX_DESIGN_POINTS = 1_000_000
+"""Most points in one design: a million points hold ~0.5 GB of design values (32
+dimensions) and, at the default 11 strategies x 24 seeds and ~6,000 runs/s, take about
+half a day to run; beyond, the dry run refuses before drawing it."""
 
 
 def _design_seed(seed: int, index: int) -> int:
@@ -53,11 +58,32 @@ def _design_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
 
 
+def design_rows(sizes: DesignsConf, n_dimensions: int) -> dict[str, int]:
+    """Points of each design, computed from its size without drawing it."""
+    d = n_dimensions
+    return {
+        "designs.explore": sizes.explore,
+        "designs.morris_trajectories": sizes.morris_trajectories * (d + 1),
+        "designs.sobol_n": sobol_row_count(sizes.sobol_n, d, sizes.sobol_second_order),
+    }
+
+
 def make_designs(space: UncertaintySpace, sizes: DesignsConf, seed: int) -> dict[str, Design]:
-    """The designs with a non-zero size, drawn from ``seed`` (same seed, same designs)."""
+    """The designs with a non-zero size, drawn from ``seed`` (same seed, same designs).
+    A design of more than :data:`MAX_DESIGN_POINTS` points is refused before it is drawn."""
     for key in ("explore", "morris_trajectories", "sobol_n"):
         if getattr(sizes, key) < 0:
             raise ConfigError(f"designs.{key}", f"must be >= 0, got {getattr(sizes, key)}")
+    d = len(space.free)
+    for key, rows in design_rows(sizes, d).items():
+        if rows > MAX_DESIGN_POINTS:
+            gb = rows * (2 * d + len(space.fixed)) * 8 / 1e9
+            raise ConfigError(
+                key,
+                f"{rows:,} design points over {d} dimensions (about {gb:,.1f} GB to hold the "
+                f"design alone, and as many runs per strategy and seed); at most "
+                f"{MAX_DESIGN_POINTS:,} points",
+            )
     out: dict[str, Design] = {}
     try:
         if sizes.explore:

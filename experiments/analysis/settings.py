@@ -21,11 +21,13 @@ from experiments.analysis.robustness import Outcome
 from experiments.analysis.runner import Plan, make_designs
 from experiments.analysis.space import AnalysisSpace, PointConfigs, build_space, experiment_conf
 from experiments.analysis.tables import outcomes_from_conf
+from experiments.workflow import folders
 from experiments.workflow.convert import replicate
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.outputs import file_sha256
 from experiments.workflow.paths import ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
+from sim.strategies import STRATEGIES
 
 
 @dataclass(frozen=True)
@@ -57,12 +59,22 @@ def settings(cfg: DictConfig | AnalyseConf) -> Settings:
     _at_least("pilot_points", c.pilot_points, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
     _at_least("sensitivity.n_boot", c.sensitivity.n_boot, 10)
+    if c.publish:  # before any run, not after the analysis
+        folders.writable("report", resolve(c.report).parent, keep=False)
+        folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     seeds = replicate(experiment_conf(c))
     space = build_space(c.uncertainty)
     configs = PointConfigs(c, space)
     if c.reference not in configs.strategies:
         raise ConfigError(
             "reference", f"{c.reference!r} is not among the strategies", configs.strategies
+        )
+    if len(configs.strategies) < 2:
+        raise ConfigError(
+            "strategies",
+            f"the analysis compares strategies with the reference {c.reference!r} (regret, "
+            "paired differences): name at least one other strategy",
+            ["all", *STRATEGIES],
         )
     outcomes = outcomes_from_conf(c.outcomes)
     names = [o.name for o in outcomes]

@@ -34,6 +34,7 @@ from experiments.workflow.schema import (
     UncertaintyConf,
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
+from sim.config import MAX_BUDGET
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,7 +128,9 @@ def _lever_dimension(name: str, entry: Any) -> Dimension:
     if name == "budget":
         values = dim.values if dim.kind == "categorical" else (dim.lo, dim.hi)
         if not all(_budget_ok(v) for v in values):
-            raise ConfigError(key, f"budgets must be finite numbers >= 0, got {list(values)}")
+            raise ConfigError(
+                key, f"budgets must be finite numbers in [0, {MAX_BUDGET:g}], got {list(values)}"
+            )
     elif name == "institution":
         bad = [v for v in dim.values if v not in INSTITUTIONS]
         if dim.kind != "categorical" or bad:
@@ -141,7 +144,7 @@ def _lever_dimension(name: str, entry: Any) -> Dimension:
 
 def _budget_ok(value: Any) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
-    return number and math.isfinite(value) and value >= 0
+    return number and math.isfinite(value) and 0 <= value <= MAX_BUDGET
 
 
 def build_space(u: UncertaintyConf) -> AnalysisSpace:

@@ -51,7 +51,7 @@ from experiments.calibration.validation_tables import (
 )
 from experiments.calibration.votereport import vote_section
 from experiments.calibration.votestep import load_record
-from experiments.workflow import atomic, cli, errors, store
+from experiments.workflow import atomic, cli, errors, folders, store
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve
 from experiments.workflow.schema import ValidateConf
@@ -285,7 +285,13 @@ def settings(cfg: DictConfig) -> ValidateConf:
     c: ValidateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
     if c.n_seeds < 10:
         raise ConfigError("n_seeds", f"must be an integer >= 10, got {c.n_seeds}")
+    if c.n_boot < 10:
+        raise ConfigError(
+            "n_boot", f"must be an integer >= 10 (bootstrap resamples), got {c.n_boot}"
+        )
     check_reach_point(c.reach_plausible)
+    folders.writable("report", resolve(c.report).parent, keep=False)  # before any run
+    folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     return c
 
 

@@ -96,6 +96,12 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
             "calendar.start", f"expected YYYY-MM-DD, got {c.calendar.start!r}"
         ) from None
     date = parse_date(c.date, start)
+    if date < start:
+        raise ConfigError(
+            "calendar.start",
+            f"{start} is after the vote date {date}: the vote is read from the simulated weeks, "
+            "so the calendar must start on or before it",
+        )
     if list(c.strategies) != ["historical"]:
         raise ConfigError("strategies", f"votes are predicted for [historical], got {c.strategies}")
     point = to_simulation_configs(c)[0]

@@ -7,13 +7,14 @@ check are off). The ensemble kernel is loaded in the background while the page o
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import replace
+
+from experiments.workflow.errors import OneLineParser, int_in
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,11 @@ def _warm_up() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run Solara's server until interrupted."""
-    parser = argparse.ArgumentParser(prog="python -m experiments.app", description=__doc__)
+    parser = OneLineParser(prog="python -m experiments.app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument(
+        "--port", type=int_in(1, 65535), default=8765, help="port, 1-65535 (default 8765)"
+    )
     parser.add_argument(
         "--dev", action="store_true", help="Solara's development mode (restarts on code edits)"
     )

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from experiments.tools import bench_workflow
+from experiments.workflow.errors import OneLineParser, int_in
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
@@ -242,14 +243,12 @@ def _tune(config: SimulationConfig, runs: int, emit: Callable[[str], None]) -> l
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(
-        prog="python -m experiments.bench", description=__doc__.split("\n")[0]
-    )
+    ap = OneLineParser(prog="python -m experiments.bench", description=__doc__.split("\n")[0])
     ap.add_argument("--strategy", default="uniform")
-    ap.add_argument("--mesa-runs", type=int, default=200)
-    ap.add_argument("--workers", type=int, default=2, help="threads of the 1,000,000 row")
-    ap.add_argument("--chunk-size", type=int, default=5000)
-    ap.add_argument("--million", type=int, default=1_000_000, help="size of the largest row")
+    ap.add_argument("--mesa-runs", type=int_in(200), default=200)
+    ap.add_argument("--workers", type=int_in(1), default=2, help="threads of the 1,000,000 row")
+    ap.add_argument("--chunk-size", type=int_in(1), default=5000)
+    ap.add_argument("--million", type=int_in(1), default=1_000_000, help="size of the largest row")
     ap.add_argument("--no-tune", action="store_true", help="skip the chunk/thread sweep")
     ap.add_argument(
         "--no-workflow",
@@ -257,7 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         help="skip the workflow rows (1,000,000 summaries through experiments.run; plotting "
         "a 20,000-seed run)",
     )
-    ap.add_argument("--plot-seeds", type=int, default=20_000, help="seeds of the plotted run")
+    ap.add_argument("--plot-seeds", type=int_in(1), default=20_000, help="seeds of the plotted run")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

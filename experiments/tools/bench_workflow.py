@@ -17,7 +17,6 @@ threads included, read at its exit):
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import subprocess
@@ -27,6 +26,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from experiments.workflow.errors import OneLineParser, int_in
 from experiments.workflow.paths import ROOT
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,11 @@ def _row(what: str, args: Sequence[str], target: str = "") -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--replicates", type=int, default=1_000_000)
-    parser.add_argument("--plot-seeds", type=int, default=20_000)
+    parser = OneLineParser(
+        prog="python -m experiments.bench_workflow", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--replicates", type=int_in(1), default=1_000_000)
+    parser.add_argument("--plot-seeds", type=int_in(1), default=20_000)
     parser.add_argument("--skip-engine", action="store_true", help="skip the engine-only row")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

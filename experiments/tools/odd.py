@@ -10,7 +10,6 @@ Usage: ``python -m experiments.odd`` (writes the file) or ``python -m experiment
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import logging
 import math
@@ -42,6 +41,7 @@ from experiments.tools.odd_text import (
     TITLE,
     VOTE_PROSE_MISSING,
 )
+from experiments.workflow.errors import OneLineParser
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import DEFAULT_SCENARIO, load_scenario_file
 from experiments.workflow.store import load_model_params
@@ -341,7 +341,7 @@ def render(scenario_path: Path = DEFAULT_SCENARIO) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate docs/ODD.md from the code.")
+    parser = OneLineParser(prog="python -m experiments.odd", description="Generate docs/ODD.md.")
     parser.add_argument("--check", action="store_true", help="fail if docs/ODD.md is stale")
     parser.add_argument("--out", type=Path, default=ODD_PATH)
     args = parser.parse_args(argv)

@@ -12,6 +12,7 @@ finish (``resume=auto``), or the folder given; the folder is held while the app 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -22,7 +23,7 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from experiments.workflow import atomic, folders, manifest
 from experiments.workflow.errors import ConfigError, reporting
@@ -40,6 +41,7 @@ class RunHooks:
 
     check: Callable[[DictConfig, Path], Any]  # convert and check resources for a folder
     key: Callable[[DictConfig], str]  # the ledger key of a job
+    seconds: Callable[[DictConfig, Any], float] | None = None  # a checked job's estimate
 
 
 def expand_jobs(overrides: Sequence[str]) -> list[list[str]]:
@@ -49,12 +51,50 @@ def expand_jobs(overrides: Sequence[str]) -> list[list[str]]:
     return [job for batch in batches for job in batch]
 
 
+def check_keys(cfg: Any, path: str = "") -> None:
+    """Every key of a composed config is a field of its schema: a key added with ``+``
+    (``+model.new_param=1``) under a schema node is an error listing the allowed keys."""
+    if isinstance(cfg, ListConfig) and not cfg._is_none() and not cfg._is_missing():
+        for k in range(len(cfg)):
+            check_keys(cfg._get_node(k), f"{path}[{k}]")
+        return
+    if not isinstance(cfg, DictConfig) or cfg._is_none() or cfg._is_missing():
+        return
+    schema = OmegaConf.get_type(cfg)
+    allowed = (
+        [f.name for f in dataclasses.fields(schema)] if dataclasses.is_dataclass(schema) else None
+    )
+    for key in cfg.keys():
+        full = f"{path}.{key}" if path else str(key)
+        if allowed is not None and key not in allowed:
+            raise ConfigError(full, "unknown key", allowed)
+        if not OmegaConf.is_missing(cfg, key):
+            check_keys(cfg._get_node(key), full)
+
+
+def check_empty_merges(cfg: DictConfig, job: Sequence[str]) -> None:
+    """``key={}`` on a non-empty mapping is refused: Hydra merges it, changing nothing."""
+    for o in OverridesParser.create().parse_overrides(list(job)):
+        key = o.key_or_group
+        if o.is_delete() or o.value() != {} or key.startswith("hydra"):
+            continue
+        node = OmegaConf.select(cfg, key, default=None)
+        if isinstance(node, DictConfig) and len(node):
+            raise ConfigError(
+                key,
+                f"{{}} is merged into its {len(node)} entries and would change nothing; "
+                f"remove entries with ~{key}.<name>, or give another file (e.g. scenario_file=)",
+            )
+
+
 def _compose(config_name: str, job: Sequence[str]) -> tuple[DictConfig, DictConfig]:
-    """(task config, hydra config) of one job."""
+    """(task config, hydra config) of one job, its keys checked against the schema."""
     cfg = compose(config_name, overrides=list(job), return_hydra_config=True)
     hydra_cfg = cfg.hydra
     with open_dict(cfg):
         del cfg["hydra"]
+    check_keys(cfg)
+    check_empty_merges(cfg, job)
     return cfg, hydra_cfg
 
 
@@ -207,8 +247,14 @@ def prepare(
                 raise ConfigError("resume", f"{sweep} is not a sweep folder")
         folders.writable("hydra.sweep.dir", sweep, keep=False)
         if run is not None:
-            for cfg, _ in composed:
-                run.check(cfg, sweep)
+            checked = [(cfg, run.check(cfg, sweep)) for cfg, _ in composed]
+            if run.seconds is not None:
+                seconds = sum(run.seconds(cfg, plan) for cfg, plan in checked)
+                seconds *= len(jobs) / len(checked)  # later jobs like the checked ones
+                sys.stderr.write(
+                    f"multirun: {len(jobs):,} jobs, about {seconds / 60:,.1f} min to simulate "
+                    "(each job logs its own estimate)\n"
+                )
         if _given(overrides, "hydra.sweep.dir") or resume not in ("auto", "never"):
             folder = folders.writable("hydra.sweep.dir", sweep)
         else:

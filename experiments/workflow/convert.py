@@ -152,7 +152,9 @@ def _instruments(instruments: Mapping[str, InstrumentConf]) -> tuple[Instrument,
         return tuple(Instrument(name, **asdict(i)) for name, i in instruments.items())
 
 
-def _calendar(cal: CalendarConf, codes: Sequence[str]) -> Calendar:
+def _calendar(cal: CalendarConf, codes: Sequence[str], known: Sequence[str]) -> Calendar:
+    """The calendar; an event for a country of the scenario not simulated in this run is
+    dropped, one for a country the scenario does not know is an error."""
     events = []
     for k, e in enumerate(cal.events):
         where = f"calendar.events[{k}]"
@@ -166,6 +168,8 @@ def _calendar(cal: CalendarConf, codes: Sequence[str]) -> Calendar:
                 f"UN vote {e.name!r} has no kind in calendar.un_votes",
                 cal.un_votes,
             )
+        if e.country is not None and e.country not in known:
+            raise ConfigError(f"{where}.country", f"unknown country {e.country!r}", known)
         if e.country is not None and e.country not in codes:
             log.debug("%s: %s is not simulated; event dropped", where, e.country)
             continue
@@ -179,6 +183,17 @@ def _scenario(c: Any) -> dict[str, Any]:
         return load_scenario_file(resolve(c.scenario_file), "scenario_file")
     load_yaml_mapping(resolve(c.scenario.data_file), "scenario.data_file")
     return asdict(c.scenario)
+
+
+def _table(c: Any, scenario: Mapping[str, Any]) -> Any:
+    """The country table; an error in a scenario file names the file."""
+    try:
+        return table_from_mapping(scenario, _countries(c.countries, scenario))
+    except ConfigError as exc:
+        if c.scenario_file is None:
+            raise
+        where = f" (in scenario_file {resolve(c.scenario_file)})"
+        raise ConfigError(exc.key, exc.message + where, exc.allowed) from None
 
 
 def _countries(requested: list[str] | None, scenario: Mapping[str, Any]) -> list[str] | None:
@@ -294,11 +309,15 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
             raise ConfigError("strategy_options", f"unknown strategy {name!r}", STRATEGIES)
     options = {name: strategy_options(name, c.strategy_options.get(name, {})) for name in names}
     scenario = _scenario(c)
-    table = table_from_mapping(scenario, _countries(c.countries, scenario))
+    table = _table(c, scenario)
+    if c.k_adoptions > table.n:
+        raise ConfigError(
+            "k_adoptions", f"must be <= {table.n} (the simulated countries), got {c.k_adoptions}"
+        )
     common = {
         "countries": table,
         "instruments": _instruments(c.instruments),
-        "calendar": _calendar(c.calendar, table.codes),
+        "calendar": _calendar(c.calendar, table.codes, [str(k) for k in scenario["countries"]]),
     }
     unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys
     grid = sweep_points(c.sweep)
@@ -311,6 +330,7 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
             else unswept
         )
         for name in names:
-            strategy = replace(config, strategy=name, strategy_options=options[name])
+            with sim_errors():
+                strategy = replace(config, strategy=name, strategy_options=options[name])
             points.append(ExperimentPoint(name, p, values, strategy))
     return points

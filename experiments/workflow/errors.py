@@ -9,12 +9,13 @@ traceback. Set ``HYDRA_FULL_ERROR=1`` (or ``SIM_TRACEBACK=1``) for the traceback
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import os
 import re
 import sys
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -148,3 +149,30 @@ def reporting(schema: type | None = None) -> Iterator[None]:
         sys.stderr.write(f"error: {one_line(exc, schema)}\n")
         sys.stderr.flush()
         raise SystemExit(EXIT_BAD_INPUT) from None
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ``argparse`` parser whose errors are one line, ``error: <what>; see --help``,
+    with exit status 2 (argparse's own prints the usage first)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        sys.stderr.write(f"error: {message}; see {self.prog} --help\n")
+        sys.stderr.flush()
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def int_in(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An ``argparse`` type: an integer in ``[lo, hi]`` (no upper bound without ``hi``)."""
+
+    def parse(text: str) -> int:
+        allowed = f"an integer >= {lo}" if hi is None else f"an integer in [{lo}, {hi}]"
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"must be {allowed}, got {value}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse

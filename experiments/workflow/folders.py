@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from experiments.workflow.errors import ConfigError
+from experiments.workflow.errors import ConfigError, OneLineParser, reporting
 
 log = logging.getLogger(__name__)
 
@@ -250,14 +250,38 @@ def _size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+DEFAULT_RESULTS = (Path("outputs"), Path("multirun"))
+"""The results folders ``clean`` looks in by default (relative to the working directory)."""
+RESULTS_DEPTH = 3
+"""How deep run folders sit in a results folder (``multirun/<experiment>/<time>/<job>``)."""
+
+
+def check_results_folder(root: Path, default: bool = False) -> None:
+    """``root`` is a results folder: a run folder or one holding run folders (within
+    :data:`RESULTS_DEPTH` levels); a missing or empty default folder is allowed."""
+    if default and (not root.exists() or (root.is_dir() and not any(root.iterdir()))):
+        return
+    if not root.is_dir() or not run_dirs(root, RESULTS_DEPTH, hydra=True):
+        what = (
+            f"no run folder, with ledger.jsonl or .hydra/, within {RESULTS_DEPTH} levels"
+            if root.is_dir()
+            else "not a folder"
+        )
+        raise ConfigError(
+            "dirs",
+            f"{root} is not a results folder ({what})",
+            [str(p) for p in DEFAULT_RESULTS] + ["a run or sweep folder"],
+        )
+
+
 def clean_main(argv: Sequence[str] | None = None) -> None:
     """``python -m experiments.clean [DIR ...] [--interrupted]``."""
-    import argparse
     import shutil
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
+        prog="python -m experiments.clean",
         description="Remove temporary files that interrupted runs left behind (never those of "
-        "a running process); list interrupted runs, which finish when run again."
+        "a running process); list interrupted runs, which finish when run again.",
     )
     parser.add_argument("dirs", nargs="*", type=Path, default=[Path("outputs"), Path("multirun")])
     parser.add_argument(
@@ -265,6 +289,9 @@ def clean_main(argv: Sequence[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    with reporting():
+        for root in args.dirs:
+            check_results_folder(root, default=root in DEFAULT_RESULTS)
     total_files = total_bytes = 0
     for root in args.dirs:
         if not root.is_dir():

@@ -11,7 +11,7 @@ and groups are explained in :mod:`experiments.workflow.figdata`.
 
 from __future__ import annotations
 
-import argparse
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -25,6 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -350,24 +351,38 @@ def _summary(path: Path, curves: pd.DataFrame) -> pd.DataFrame:
 
 
 def draw_all(directory: Path) -> list[Path]:
-    """Draw every figure of a run (or a combined multirun) from its saved tables."""
+    """Draw every figure of a run (or a combined multirun) from its saved tables; a
+    missing, truncated or incomplete table is a one-line ``ConfigError``."""
     directory = Path(directory)
     for name in (outputs.CURVES, outputs.SUMMARY):
         if not (directory / name).exists():
             raise errors.ConfigError(
                 "plot", f"{directory / name} not found (is {directory} a run folder?)"
             )
+    try:
+        return _draw_all(directory)
+    except (KeyError, pa.ArrowException, json.JSONDecodeError) as exc:
+        what = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
+        raise errors.ConfigError(
+            "plot",
+            f"{directory} holds damaged or incomplete tables ({what}); a crashed or "
+            "interrupted run: run its command again to finish it",
+        ) from None
+
+
+def _draw_all(directory: Path) -> list[Path]:
     t0 = time.perf_counter()
     priors = figdata.priors_by_job(directory)
     curves = pq.read_table(directory / outputs.CURVES).to_pandas()
     n_steps = int(curves["step"].max())
+    summary = _summary(directory / outputs.SUMMARY, curves)  # every table read before drawing
     figures = (
         ("adoption_curves", lambda: adoption_curves(curves, priors)),
         ("country_levels", lambda: country_levels(curves, priors)),
         (
             "strategy_comparison",
             lambda: strategy_comparison(
-                _summary(directory / outputs.SUMMARY, curves),
+                summary,
                 priors,
                 _n_countries(curves),
                 n_steps,
@@ -383,7 +398,9 @@ def draw_all(directory: Path) -> list[Path]:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = errors.OneLineParser(
+        prog="python -m experiments.plot", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("directory", type=Path, help="a run folder holding the Parquet tables")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")

@@ -43,7 +43,14 @@ from experiments.workflow.ledger import (
     read_events,
 )
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
-from experiments.workflow.resources import MAX_CHUNKS, RunSize, check_run
+from experiments.workflow.resources import (
+    MAX_CHUNKS,
+    RunSize,
+    check_run,
+    check_time,
+    describe,
+    estimated_seconds,
+)
 from experiments.workflow.schema import Executor, ExperimentConf
 from experiments.workflow.tasks import ChunkTask
 from sim import replicate_seeds
@@ -177,6 +184,7 @@ def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
 def check(cfg: DictConfig, folder: Path) -> RunPlan:
     """Convert and plan ``cfg``, and refuse it if it cannot fit under ``folder``."""
     plan = plan_run(cfg)
+    check_time(plan.size, as_plain(cfg).engine.value)
     check_run(plan.size, folder)
     return plan
 
@@ -327,6 +335,7 @@ def run_experiment(
             log.info("already complete (nothing recomputed): %s", output_dir)
             return json.loads(manifest_path.read_text())
         folders.remove_abandoned(output_dir.parent, max_depth=2)
+        log.info("to simulate: %s", describe(plan.size, c.engine.value, c.workers))
         log.info(
             "%s: %d strategies x %d points x %d seeds = %d chunks (%s engine, %s executor) -> %s",
             c.experiment,
@@ -411,7 +420,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())  # freed buffers go back (bounded memory)
-    hooks = cli.RunHooks(check=check, key=lambda cfg: plan_run(cfg).key)
+    hooks = cli.RunHooks(
+        check=check,
+        key=lambda cfg: plan_run(cfg).key,
+        seconds=lambda cfg, plan: estimated_seconds(plan.size, cfg.engine.value, cfg.workers),
+    )
     cli.run_cli(
         "config", to_simulation_configs, _task, ExperimentConf, argv, hooks, write_manifest=False
     )

@@ -12,6 +12,7 @@ import yaml
 from experiments.workflow.errors import ConfigError, sim_errors
 from experiments.workflow.paths import CONF_DIR
 from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
+from sim.rng import MAX_COUNTRIES
 
 DEFAULT_SCENARIO = CONF_DIR / "scenario" / "asean_2022.yaml"
 ASEAN_2022 = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
@@ -28,6 +29,21 @@ _SCENARIO_KEYS = {
 }
 
 
+def _number(key: str, value: Any) -> float:
+    """``value`` as a float (YAML's ``.nan`` included); a one-line error for a string, a
+    boolean, a list or a mapping."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(key, f"must be a number, got {value!r}")
+    return float(value)
+
+
+def _simulated(data: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[str]:
+    """The countries a scenario simulates without a ``countries`` list: every country of
+    its table in file order, Timor-Leste (``TL``) only with ``include_timor_leste``."""
+    include = scenario.get("include_timor_leste", False)
+    return [str(code) for code in data if code != "TL" or include]
+
+
 def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] | None]:
     where = f"scenario.countries.{code}.{attr}"
     if not isinstance(spec, Mapping):
@@ -41,16 +57,13 @@ def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] 
         raise ConfigError(
             f"{where}.C", f"unknown confidence {spec.get('C')!r}", sorted(_CONFIDENCE)
         )
-    try:
-        value = float(spec["value"])
-    except (TypeError, ValueError):
-        raise ConfigError(f"{where}.value", f"must be a number, got {spec['value']!r}") from None
+    value = _number(f"{where}.value", spec["value"])
     rng = spec.get("range")
     if rng is None:
         return value, None
     if not isinstance(rng, list | tuple) or len(rng) != 2:
         raise ConfigError(f"{where}.range", f"must be [low, high], got {rng!r}")
-    lo, hi = float(rng[0]), float(rng[1])
+    lo, hi = _number(f"{where}.range", rng[0]), _number(f"{where}.range", rng[1])
     if lo > hi:
         raise ConfigError(f"{where}.range", f"low {lo} > high {hi}")
     return value, (lo, hi)
@@ -61,8 +74,9 @@ def table_from_mapping(
 ) -> CountryTable:
     """Country table for the countries simulated by ``scenario``.
 
-    Without ``countries`` the ten 2022 members are simulated, plus Timor-Leste when
-    ``include_timor_leste`` is true (as a member or an observer).
+    Without ``countries`` every country of the table is simulated (for the default
+    scenario, the ten 2022 members), Timor-Leste only when ``include_timor_leste`` is true
+    (as a member or an observer). More countries than ``sim`` can number are refused.
     """
     unknown = sorted(set(scenario) - _SCENARIO_KEYS)
     if unknown:
@@ -71,14 +85,23 @@ def table_from_mapping(
     if not isinstance(data, Mapping) or not data:
         raise ConfigError("scenario.countries", "missing or empty")
     if countries is None:
-        countries = list(ASEAN_2022)
-        if scenario.get("include_timor_leste", False):
-            countries.append("TL")
+        countries = _simulated(data, scenario)
+    if len(countries) > MAX_COUNTRIES:
+        raise ConfigError(
+            "scenario.countries",
+            f"{len(countries)} countries; at most {MAX_COUNTRIES} can be simulated (the "
+            "random streams number countries in 8 bits): list the ones to run in countries=[..]",
+        )
     profiles = []
     for code in countries:
         if code not in data:
             raise ConfigError("scenario.countries", f"unknown country {code!r}", list(data))
         spec = data[code]
+        if not isinstance(spec, Mapping):
+            raise ConfigError(
+                f"scenario.countries.{code}",
+                f"expected a mapping of attributes (name, {ATTRIBUTE_NAMES[0]}, ...), got {spec!r}",
+            )
         values: dict[str, float] = {}
         ranges: dict[str, tuple[float, float]] = {}
         for attr, entry in spec.items():
@@ -99,7 +122,7 @@ def table_from_mapping(
             profiles.append(
                 CountryProfile(code, str(spec.get("name", code)), values, ranges, member=member)
             )
-    default_tie = float(scenario.get("default_tie", 0.0))  # sim checks every tie weight
+    default_tie = _number("scenario.default_tie", scenario.get("default_tie", 0.0))
     ties: dict[tuple[str, str], float] = {}
     for i, a in enumerate(countries):
         for b in countries[i + 1 :]:
@@ -112,7 +135,7 @@ def table_from_mapping(
             if c not in data:
                 raise ConfigError("scenario.ties", f"unknown country {c!r}", list(data))
         ties.pop((b, a), None)
-        ties[(a, b)] = float(w)
+        ties[(a, b)] = _number("scenario.ties", w)  # sim checks every tie weight
     with sim_errors("scenario"):
         return CountryTable.from_profiles(profiles, ties)
 
@@ -144,9 +167,13 @@ def load_yaml_mapping(path: Path, key: str) -> dict[str, Any]:
     """Read a YAML file holding a mapping; one-line error naming ``key`` if it is missing,
     unreadable, malformed or gives a key twice in one mapping."""
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(key, f"{path} cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            key, f"{path} is not UTF-8 text (byte {exc.start}); save it as UTF-8"
+        ) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.constructor.ConstructorError as exc:
