@@ -34,6 +34,7 @@ from experiments.workflow.schema import (
     UncertaintyConf,
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
+from sim.strategies import STRATEGY_OPTIONS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,6 +42,10 @@ T = TypeVar("T")
 ACCEPTED_SET = "accepted_set"
 LEVERS = ("budget", "institution", "timor_leste")
 """Scenario levers an uncertainty space may vary (besides model parameters)."""
+STRATEGY_PREFIX = "strategy."
+"""Levers ``strategy.<option>``: a strategy design choice (e.g. targeting depth ``k`` or the
+``instrument``) varied as an input, applied to every strategy that has the option."""
+DESIGN_OPTIONS = sorted({o for options in STRATEGY_OPTIONS.values() for o in options})
 FROM_SET = ("identified", "weakly identified")
 """Identification statuses whose values come from an accepted set (the rest is deep)."""
 _RANGES = {f.name: tuple(float(x) for x in f.metadata["range"]) for f in fields(ModelParams)}
@@ -121,9 +126,16 @@ def _model_dimension(name: str, entry: Any) -> Dimension:
 
 def _lever_dimension(name: str, entry: Any) -> Dimension:
     key = f"uncertainty.levers.{name}"
-    if name not in LEVERS:
-        raise ConfigError(key, "unknown lever", LEVERS)
+    option = name.removeprefix(STRATEGY_PREFIX)
+    if name.startswith(STRATEGY_PREFIX) and option not in DESIGN_OPTIONS:
+        raise ConfigError(key, "not an option of any strategy", DESIGN_OPTIONS)
+    if name not in LEVERS and not name.startswith(STRATEGY_PREFIX):
+        raise ConfigError(
+            key, "unknown lever", [*LEVERS, *(STRATEGY_PREFIX + o for o in DESIGN_OPTIONS)]
+        )
     dim = _dimension(key, name, entry)
+    if name.startswith(STRATEGY_PREFIX):
+        return dim
     if name == "budget":
         values = dim.values if dim.kind == "categorical" else (dim.lo, dim.hi)
         if not all(_budget_ok(v) for v in values):
@@ -142,6 +154,20 @@ def _lever_dimension(name: str, entry: Any) -> Dimension:
 def _budget_ok(value: Any) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and math.isfinite(value) and value >= 0
+
+
+def _flat(entries: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Levers or fixed values with the nested ``strategy: {option: ...}`` (what
+    ``uncertainty.levers.strategy.k.lo=2`` gives on the command line) as ``strategy.<option>``."""
+    out = {}
+    for name, entry in entries.items():
+        if name == STRATEGY_PREFIX[:-1]:
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"{key}.{name}", "must map strategy options to their values")
+            out.update({f"{STRATEGY_PREFIX}{option}": v for option, v in entry.items()})
+        else:
+            out[name] = entry
+    return out
 
 
 def build_space(u: UncertaintyConf) -> AnalysisSpace:
@@ -171,17 +197,20 @@ def build_space(u: UncertaintyConf) -> AnalysisSpace:
         origin[dim.name] = "uncertainty.model"
         if name in from_set:
             from_set.remove(name)
-    for name, entry in u.levers.items():
+    for name, entry in _flat(u.levers, "uncertainty.levers").items():
         dims.append(_lever_dimension(name, entry))
-        origin[name] = "scenario lever"
+        origin[name] = (
+            "strategy design choice" if name.startswith(STRATEGY_PREFIX) else "scenario lever"
+        )
     names = [d.name for d in dims]
-    for key in u.fixed:
+    fixed = _flat(u.fixed, "uncertainty.fixed")
+    for key in fixed:
         if key not in names:
             raise ConfigError(f"uncertainty.fixed.{key}", "not a dimension of the space", names)
     try:
-        space = UncertaintySpace(tuple(dims), dict(u.fixed))
+        space = UncertaintySpace(tuple(dims), fixed)
     except ValueError as exc:
-        key = next((f"uncertainty.fixed.{k}" for k in u.fixed if repr(k) in str(exc)), "")
+        key = next((f"uncertainty.fixed.{k}" for k in fixed if repr(k) in str(exc)), "")
         raise ConfigError(key or "uncertainty", str(exc)) from None
     log.info(
         "uncertainty space %r: %d dimensions (%d sampled): %d accepted sets, %d deep, levers %s",
@@ -247,6 +276,31 @@ class PointConfigs:
             points = to_simulation_configs(experiment_conf(c, variant))
             self.bases[variant] = [(p.strategy, p.config) for p in points]
         self.strategies = [s for s, _ in next(iter(self.bases.values()))]
+        self.choices = [d for d in space.space.dimensions if d.name.startswith(STRATEGY_PREFIX)]
+        for d in self.choices:  # every value of a design choice must be valid for its users
+            values = d.values if d.kind == "categorical" else (d.lo, d.hi)
+            for value in values:
+                with sim_errors(f"uncertainty.levers.{d.name}"):
+                    self._with_choices({d.name: _plain(d, value)})
+
+    def _with_choices(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
+        """The base configs (of any variant) with the row's design choices applied to every
+        strategy that has the option."""
+        base = next(iter(self.bases.values()))
+        out = []
+        for strategy, config in base:
+            options = STRATEGY_OPTIONS[strategy]
+            given = {
+                k.removeprefix(STRATEGY_PREFIX): v
+                for k, v in row.items()
+                if k.startswith(STRATEGY_PREFIX) and k.removeprefix(STRATEGY_PREFIX) in options
+            }
+            if given:
+                current = {f.name: getattr(config.strategy_options, f.name)
+                           for f in fields(config.strategy_options)}  # fmt: skip
+                config = config.with_strategy(strategy, {**current, **given})
+            out.append((strategy, config))
+        return out
 
     def at(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
         """``(strategy, config)`` for every strategy at design row ``row``."""
@@ -260,5 +314,19 @@ class PointConfigs:
             changes["budget"] = float(row["budget"])
         if "institution" in row:
             changes["institution"] = str(row["institution"])
+        choices = {d.name: _plain(d, row[d.name]) for d in self.choices if d.name in row}
         with sim_errors():
+            if choices:
+                chosen = dict(self._with_choices(choices))
+                base = [(s, replace(config, strategy_options=chosen[s].strategy_options))
+                        for s, config in base]  # fmt: skip
             return [(s, replace(config, **changes)) for s, config in base]
+
+
+def _plain(d: Dimension, value: Any) -> Any:
+    """A design value as the plain Python type a strategy option takes."""
+    if d.kind == "integer":
+        return int(value)
+    if d.kind in ("real", "log"):
+        return float(value)
+    return value.item() if hasattr(value, "item") else value
