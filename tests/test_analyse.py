@@ -296,6 +296,12 @@ BAD = [
      ["discovery.cases.cascade.strategy", "allowed:", "each"]),
     (["n_seeds=0"], ["n_seeds", ">= 1"]),
     (["model.peer_weight=99"], ["model.peer_weight", "[0.0, 8.0]"]),
+    (["decision.headline=[final_sanctoning]"],
+     ["decision.headline", "not an outcome", "final_sanctioning"]),
+    (["+uncertainty.levers.strategy.kk={kind:integer,lo:1,hi:2}"],
+     ["uncertainty.levers.strategy.kk", "not an option of any strategy", "k"]),
+    (["uncertainty.levers.strategy.k.lo=0"], ["uncertainty.levers.strategy.k", "k"]),
+    (["uncertainty.levers.budget.lo=0"], ["uncertainty.levers.budget", "lo > 0"]),
 ]  # fmt: skip
 
 

@@ -383,7 +383,7 @@ def effort_chart(
         ax.set_xlabel("budget, units a week (band centre, log scale)")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-    axes[1].legend(fontsize=7, loc="best")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     fig.suptitle(
         f"{outcome.label or outcome.name}: what each strategy adds over `{reference}`, by "
         "budget band\n(mean over the explore design's worlds in each doubling of the budget)"

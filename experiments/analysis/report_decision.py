@@ -85,17 +85,12 @@ def _budget_answer(
         f"`{reference}` in {pct(best.share_better)} of worlds and best or tied best in "
         f"{pct(best.share_best)}"
     )
-    change = []
     ref = _pair(pairwise, "effort", budget, o.name, best.strategy, reference)
-    change.append(f"{verdict_words(ref, labels)}")
+    change = [f"whether it beats `{reference}`: {verdict_words(ref, labels)}"]
     if len(others) > 1:
         second = others.iloc[1]
-        change.append(
-            verdict_words(
-                _pair(pairwise, "effort", budget, o.name, best.strategy, second.strategy), labels
-            )  # fmt: skip
-            + " (the runner-up)"
-        )
+        pair = _pair(pairwise, "effort", budget, o.name, best.strategy, second.strategy)
+        change.append(f"against the runner-up: {verdict_words(pair, labels)}")
     return does, "; ".join(change), str(best.strategy)
 
 
@@ -197,9 +192,12 @@ def effort_section(
         found = cheapest(effort, t, reference, reach)
         sign = ">=" if t.direction == "higher" else "<="
         if found is None:
+            rows = effort[(effort["design"] == "explore") & (effort["outcome"] == t.name)]
+            top = rows.sort_values("share_meeting", ascending=False, kind="stable").iloc[0]
             lines.append(
                 f"- {_what(t)} {sign} {t.target:g}: no strategy meets it in {pct(reach)} of "
-                "the worlds of any budget band."
+                f"the worlds of any budget band; the most is `{top.strategy}`'s "
+                f"{pct(top.share_meeting)} at {top.budget_low:g}-{top.budget_high:g} units a week."
             )
             continue
         pick, ref = found
@@ -226,10 +224,13 @@ def verdict_matrix(pairwise: pd.DataFrame, outcome: str, strategies: Sequence[st
             cell[a, b] = cell[b, a] = "="
         else:
             cell[a, b] = cell[b, a] = f"~{labels.get(r.decider, r.decider)}"
-    short = [s[:10] for s in strategies]
-    lines = ["| | " + " | ".join(short) + " |", "|---|" + "---|" * len(strategies)]
-    for a in strategies:
-        lines.append(f"| `{a}` | " + " | ".join(cell.get((a, b), "") for b in strategies) + " |")
+    lines = [
+        "| | " + " | ".join(str(k + 1) for k in range(len(strategies))) + " |",
+        "|---|" + "---|" * len(strategies),
+    ]
+    for k, a in enumerate(strategies):
+        cells = " | ".join(cell.get((a, b), "") for b in strategies)
+        lines.append(f"| {k + 1} `{a}` | {cells} |")
     return "\n".join(lines)
 
 
@@ -246,7 +247,8 @@ def pairwise_section(
         f"seeds above 0) in at least {pct(d['verdict_share'])} of worlds, indistinguishable "
         f"when the interval excludes 0 in fewer than {pct(d['min_separated'])}, else it "
         "depends on the input whose one split best predicts the sign (row `>` column: the row "
-        "is better; `=`: indistinguishable; `~x`: depends on `x`). All verdicts, also at "
+        "is better; `=`: indistinguishable; `~x`: depends on `x`; columns numbered as the "
+        "rows; a matrix whose every pair has one verdict is left out). All verdicts, also at "
         "fixed budgets and under the mandate: `pairwise.csv`.\n"
     ]
     for o in headline:
@@ -260,8 +262,11 @@ def pairwise_section(
             f"{counts.get('depends', 0)} depend on an input"
             + (f" (most often: {top})" if top else "")
             + ".\n\n"
-            + verdict_matrix(part, o.name, strategies, labels)
-            + "\n"
+            + (
+                verdict_matrix(part, o.name, strategies, labels) + "\n"
+                if part["verdict"].nunique() > 1 or part["decider"].nunique() > 1
+                else ""
+            )
         )
     return "\n".join(text)
 

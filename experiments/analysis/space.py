@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from itertools import product
 from typing import Any, TypeVar
 
 from experiments.analysis.design import Dimension, UncertaintySpace
@@ -34,7 +35,7 @@ from experiments.workflow.schema import (
     UncertaintyConf,
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
-from sim.strategies import STRATEGY_OPTIONS
+from sim.strategies import STRATEGY_OPTIONS, make_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -277,11 +278,15 @@ class PointConfigs:
             self.bases[variant] = [(p.strategy, p.config) for p in points]
         self.strategies = [s for s, _ in next(iter(self.bases.values()))]
         self.choices = [d for d in space.space.dimensions if d.name.startswith(STRATEGY_PREFIX)]
-        for d in self.choices:  # every value of a design choice must be valid for its users
+        for d in self.choices:  # every value must suit every strategy with the option
             values = d.values if d.kind == "categorical" else (d.lo, d.hi)
-            for value in values:
-                with sim_errors(f"uncertainty.levers.{d.name}"):
-                    self._with_choices({d.name: _plain(d, value)})
+            option = d.name.removeprefix(STRATEGY_PREFIX)
+            users = [name for name, opts in STRATEGY_OPTIONS.items() if option in opts]
+            for value, name in product(values, users):
+                try:
+                    make_options(name, {option: _plain(d, value)})
+                except ValueError as exc:
+                    raise ConfigError(f"uncertainty.levers.{d.name}", str(exc)) from None
 
     def _with_choices(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
         """The base configs (of any variant) with the row's design choices applied to every
