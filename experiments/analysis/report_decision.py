@@ -273,28 +273,32 @@ def pairwise_section(
 
 def choices_sentence(pairwise: pd.DataFrame, o: Outcome, pick: str,
                      space: AnalysisSpace, labels: Mapping[str, str]) -> str:  # fmt: skip
-    """Whether the verdicts of ``pick`` on ``o`` (explore) depend on a strategy design
-    choice (an input ``strategy.<option>``)."""
+    """Whether the verdicts of ``pick`` on ``o`` in the world Japan faced (explore and effort
+    designs) depend on a strategy design choice (an input ``strategy.<option>``)."""
     choices = [d.name for d in space.space.free if d.name.startswith(STRATEGY_PREFIX)]
     if not choices:
         return "No strategy design choice varies in this analysis."
-    rows = pairwise[(pairwise["design"] == "explore") & (pairwise["outcome"] == o.name)]
+    rows = pairwise[
+        pairwise["design"].isin(["explore", "effort"]) & (pairwise["outcome"] == o.name)
+    ]
     mine = rows[(rows["strategy_a"] == pick) | (rows["strategy_b"] == pick)]
     hit = mine[mine["decider"].isin(choices)]
     names = ", ".join(f"`{labels.get(c, c)}`" for c in choices)
     if hit.empty:
         return (
             f"The design choices varied as inputs ({names}) decide none of `{pick}`'s "
-            f"{len(mine)} pair verdicts on {_what(o)}: the recommendation survives them."
+            f"{len(mine)} pair verdicts on {_what(o)} (explore and effort designs): the "
+            "recommendation survives them."
         )
-    pairs = ", ".join(
-        f"`{r.strategy_b if r.strategy_a == pick else r.strategy_a}` "
-        f"(`{labels.get(r.decider, r.decider)}`)"
+    pairs = "; ".join(
+        f"against `{r.strategy_b if r.strategy_a == pick else r.strategy_a}` "
+        + ("with the budget varying" if np.isnan(r.budget) else f"at {r.budget:.2f} a week")
+        + f", `{labels.get(r.decider, r.decider)}` {r.decider_rule} decides it"
         for r in hit.itertuples(index=False)
     )
     return (
-        f"`{pick}`'s verdict on {_what(o)} depends on a design choice against {pairs}: the "
-        "recommendation rests on that choice."
+        f"`{pick}`'s verdicts on {_what(o)} depend on a strategy design choice in "
+        f"{len(hit)} of {len(mine)} pairs ({pairs}): there the verdict rests on that choice."
     )
 
 
