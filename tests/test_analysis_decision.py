@@ -196,3 +196,49 @@ def test_regime_without_a_case_says_none_found_with_n_and_ranges() -> None:
     assert text.startswith("Three or more members at `sanction`: none found in 20 worlds")
     assert "(40 world-strategy pairs)" in text and "`x` 0-2" in text and "`budget` 0.25-16" in text
     assert "held: `institution` = none" in text
+
+
+def _planted_effort() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Worlds at budgets 0.3 and 3.0 (explore) and 1.0 (effort): `more` adds one member
+    at budgets above 1 and nothing below, spending 10 budget units per run."""
+    rows, scen = [], []
+    for design, budgets in (("explore", [0.3] * 4 + [3.0] * 4), ("effort", [1.0, 1.0])):
+        for p, budget in enumerate(budgets):
+            scen.append((design, p, budget))
+            for seed in range(3):
+                base = 4 + (p % 2)
+                gain = 1 if budget > 1 else 0
+                rows.append((design, p, "none", seed, base, 0.0))
+                rows.append((design, p, "more", seed, base + gain, 10.0))
+    runs = pd.DataFrame(rows, columns=["design", "point", "strategy", "seed", "o", "budget_spent"])
+    return runs, pd.DataFrame(scen, columns=["design", "point", "budget"])
+
+
+def test_effort_table_gain_per_100_units_and_the_cheapest_band() -> None:
+    from experiments.analysis.effort import cheapest, effort_table
+
+    runs, scen = _planted_effort()
+    target = Outcome("o", "higher", 5.5, "members", "")
+    table = effort_table(runs, scen, ["none", "more"], [target], "none", [(0.25, 1), (1, 4)])
+    more = table[table["strategy"] == "more"].set_index(["design", "budget_low"])
+    assert more.loc[("explore", 0.25), "gain"] == 0 and more.loc[("explore", 1), "gain"] == 1
+    assert more.loc[("explore", 1), "gain_per_100"] == pytest.approx(10.0)  # 1 per 10 units
+    assert more.loc[("explore", 1), "share_better"] == 1.0
+    assert more.loc[("explore", 1), "share_meeting"] == 0.5  # base 4 or 5, +1: half reach 5.5
+    assert more.loc[("effort", 1.0), "n_worlds"] == 2 and more.loc[("effort", 1.0), "gain"] == 0
+    pick, ref = cheapest(table, target, "none", 0.5)
+    assert (pick.strategy, pick.budget_low, ref) == ("more", 1, 0.0)
+    assert cheapest(table, target, "none", 0.75) is None  # no band reaches 75% of worlds
+
+
+def test_the_opening_answer_is_computed_from_the_tables(aliases) -> None:
+    report = (aliases / "analysis.md").read_text()
+    opening = report.split("\n\n")[2]
+    effort = pd.read_csv(aliases / tables.EFFORT)
+    rows = effort[(effort["design"] == "effort") & (effort["outcome"] == "final_condemn_or_higher")]
+    low = rows[rows["budget_low"] == rows["budget_low"].min()]
+    best = low[low["strategy"] != "none"].sort_values("mean", ascending=False).iloc[0]
+    assert opening.startswith("**What Japan could have done** for members at condemn or higher")
+    assert f"({best.budget_low:.2f} budget units a week), `{best.strategy}`: " in opening
+    assert f"{best.gain:+.2f} members against `none`" in opening
+    assert "What would change the answer:" in opening
