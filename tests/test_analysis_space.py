@@ -29,11 +29,17 @@ def default():
     return c, space, PointConfigs(c, space)
 
 
+CHOICES = ["strategy.k", "strategy.instrument", "strategy.dialogue_share",
+           "strategy.coordination_share"]  # fmt: skip
+"""Strategy design choices of conf/uncertainty/default.yaml."""
+
+
 def test_default_space_follows_the_identification(default) -> None:
     _, space, _ = default
     rows = load_identification()
     deep = [f"model.{r.name}" for r in rows if r.deep]
-    assert space.names == [ACCEPTED_SET, *deep, "budget", "institution", "timor_leste"]
+    assert space.names == [ACCEPTED_SET, *deep, "budget", "institution", "timor_leste", *CHOICES]
+    assert space.space.fixed == {"institution": "none"}  # the world Japan faced
     identified = [r.name for r in rows if r.status in ("identified", "weakly identified")]
     assert list(space.from_set) == identified
     assert len(space.sets) == len(load_accepted_sets())
@@ -84,7 +90,7 @@ def test_fixed_dimensions_and_explicit_ranges() -> None:
 def test_without_accepted_sets_the_store_supplies_the_identified_values() -> None:
     c = _conf("uncertainty.accepted_sets=false", "uncertainty.deep=false")
     space = build_space(c.uncertainty)
-    assert space.names == ["budget", "institution", "timor_leste"]
+    assert space.names == ["budget", "institution", "timor_leste", *CHOICES]
     assert not space.sets and not space.from_set
     config = PointConfigs(c, space).at({"budget": 2.0, "institution": "none", "timor_leste": False})
     assert config[0][1].params == load_model_params()

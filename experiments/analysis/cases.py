@@ -108,7 +108,7 @@ def check_cases(d: DiscoveryConf, strategies: Sequence[str], outcomes: Sequence[
 
 def prim_inputs(points: pd.DataFrame, space: AnalysisSpace) -> pd.DataFrame:
     """The inputs PRIM searches over: sampled dimensions (``accepted_set`` replaced by the
-    set's parameter values), categorical ones as strings."""
+    set's parameter values), categorical ones as strings, integer ones as floats."""
     names = [d.name for d in space.space.free if d.name != ACCEPTED_SET]
     if any(d.name == ACCEPTED_SET for d in space.space.free):
         names += [f"model.{n}" for n in space.from_set if f"model.{n}" not in names]
@@ -116,6 +116,8 @@ def prim_inputs(points: pd.DataFrame, space: AnalysisSpace) -> pd.DataFrame:
     for column in frame.columns:
         if frame[column].dtype == bool or frame[column].dtype == object:
             frame[column] = frame[column].astype(str)
+        elif frame[column].dtype.kind in "iu":  # PRIM peels integers to fractional limits
+            frame[column] = frame[column].astype(float)
     return frame
 
 

@@ -37,6 +37,8 @@ from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.analysis import tables
+from experiments.analysis.decision import decision_tables
+from experiments.analysis.effort import SPENT
 from experiments.analysis.report import ReportInputs, build_report
 from experiments.analysis.runner import run_plan
 from experiments.analysis.settings import Settings, design_info, fingerprint, settings
@@ -85,11 +87,17 @@ def compute_tables(s: Settings, runs: pd.DataFrame) -> dict[str, Any]:
     scenarios.attrs["order"] = s.strategies
     out: dict[str, Any] = {"scenarios": scenarios, "robustness": None, "sensitivity": None}
     out["cases"] = []
+    worlds = [d for d in ("explore", "mandate") if d in s.designs]
+    if worlds:
+        out["robustness"] = pd.concat([
+            tables.robustness_table(
+                scenarios, runs, s.outcomes, c.reference, c.seed, c.sensitivity.n_boot, d
+            )
+            for d in worlds
+        ], ignore_index=True)  # fmt: skip
+    out.update(decision_tables(s, runs, scenarios))
     if "explore" in s.designs:
-        out["robustness"] = tables.robustness_table(
-            scenarios, runs, s.outcomes, c.reference, c.seed, c.sensitivity.n_boot
-        )
-        if c.discovery.cases:
+        if c.discovery.cases:  # on the explore design: the world Japan faced
             from experiments.analysis.cases import discover_cases  # imports the workbench
 
             out["cases"] = discover_cases(scenarios, s.space, c.discovery, s.strategies)
@@ -126,7 +134,8 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
         else:
             resumed = run_plan(plan, s.configs, ledger, c.k_adoptions, c.workers, c.experiment)
             ledger.finalize({tables.RUNS: out / tables.RUNS})
-        needed = ["design", "point", "strategy", "seed", *(o.name for o in s.outcomes)]
+        names = dict.fromkeys([*(o.name for o in s.outcomes), SPENT])
+        needed = ["design", "point", "strategy", "seed", *names]
         runs = pq.read_table(out / tables.RUNS, columns=needed).to_pandas()
         t_simulate = time.perf_counter() - t1
 
@@ -135,7 +144,10 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
         files = {tables.RUNS: len(runs)}
         _write_table(out / tables.SCENARIOS, _scenarios_for_parquet(result["scenarios"]))
         files[tables.SCENARIOS] = len(result["scenarios"])
-        for name, key in ((tables.ROBUSTNESS, "robustness"), (tables.SENSITIVITY, "sensitivity")):
+        for name, key in (
+            (tables.ROBUSTNESS, "robustness"), (tables.SENSITIVITY, "sensitivity"),
+            (tables.PAIRWISE, "pairwise"), (tables.EFFORT, "effort"),
+        ):  # fmt: skip
             if result[key] is not None:
                 _write_table(out / name, result[key])
                 files[name] = len(result[key])
@@ -148,7 +160,8 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
         t3 = time.perf_counter()
         meta = _meta(s, overrides, plan.n_runs, t_simulate, t_tables, resumed)
         inputs = ReportInputs(meta, s.space, s.outcomes, result["scenarios"], result["robustness"],
-                              result["sensitivity"], result["cases"])  # fmt: skip
+                              result["sensitivity"], result["cases"], result["pairwise"],
+                              result["effort"], s.headline, s.effort)  # fmt: skip
         text, figs = build_report(inputs)
         _write_figures(figs, out / FIGURES)
         atomic.write_text(out / REPORT, text)
@@ -256,6 +269,14 @@ def _meta(
         "n_steps": c.calendar.n_steps,
         "k_adoptions": c.k_adoptions,
         "sample_priors": c.sample_priors,
+        "decision": {
+            "mandate": c.decision.mandate,
+            "multiples": list(c.decision.effort_multiples),
+            "verdict_share": c.decision.verdict_share,
+            "min_separated": c.decision.min_separated,
+            "reach": c.decision.reach,
+            "historical": c.decision.historical,
+        },
     }
 
 

@@ -11,6 +11,8 @@ A :class:`Design` has two faces of the same rows:
 Mapping from a unit value ``u``:
 
 - ``real``: ``lo + u * (hi - lo)``.
+- ``log``: a positive real range on a log scale, ``lo * (hi / lo) ** u`` (each doubling of
+  the value is equally likely).
 - ``integer``: ``[0, 1]`` is cut into ``hi - lo + 1`` equal bins, ``lo + floor(u * n)``
   (``u = 1`` maps to ``hi``), so every integer is equally likely and Latin hypercube strata
   stay balanced.
@@ -32,8 +34,8 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-Kind = Literal["real", "integer", "categorical"]
-KINDS: tuple[str, ...] = ("real", "integer", "categorical")
+Kind = Literal["real", "log", "integer", "categorical"]
+KINDS: tuple[str, ...] = ("real", "log", "integer", "categorical")
 POINT = "point"
 """Name of the design's row index: the design point."""
 
@@ -44,8 +46,9 @@ class Dimension:
 
     Attributes:
         name: column name in the design (e.g. ``model.peer_weight``).
-        kind: ``real``, ``integer`` or ``categorical``.
-        lo, hi: inclusive range of a ``real`` or ``integer`` dimension.
+        kind: ``real``, ``log`` (a real range sampled on a log scale), ``integer`` or
+            ``categorical``.
+        lo, hi: inclusive range of a ``real``, ``log`` or ``integer`` dimension.
         values: the values of a ``categorical`` dimension, in order.
     """
 
@@ -74,10 +77,16 @@ class Dimension:
             raise ValueError(f"dimension {self.name!r}: lo {self.lo} > hi {self.hi}")
         if self.kind == "integer" and (self.lo != int(self.lo) or self.hi != int(self.hi)):
             raise ValueError(f"dimension {self.name!r}: integer bounds must be whole numbers")
+        if self.kind == "log" and not self.lo > 0:
+            raise ValueError(f"dimension {self.name!r}: a log range needs lo > 0, got {self.lo}")
 
     @classmethod
     def real(cls, name: str, lo: float, hi: float) -> Dimension:
         return cls(name, "real", lo=float(lo), hi=float(hi))
+
+    @classmethod
+    def log_scale(cls, name: str, lo: float, hi: float) -> Dimension:
+        return cls(name, "log", lo=float(lo), hi=float(hi))
 
     @classmethod
     def integer(cls, name: str, lo: int, hi: int) -> Dimension:
@@ -113,6 +122,9 @@ class Dimension:
             raise ValueError(f"dimension {self.name!r}: unit values outside [0, 1]")
         if self.kind == "real":
             return pd.Series(self.lo + unit * (self.hi - self.lo), name=self.name, dtype=float)
+        if self.kind == "log":
+            values = self.lo * (self.hi / self.lo) ** unit
+            return pd.Series(np.clip(values, self.lo, self.hi), name=self.name, dtype=float)
         index = np.minimum(np.floor(unit * self.n_levels).astype(np.int64), self.n_levels - 1)
         if self.kind == "integer":
             return pd.Series(int(self.lo) + index, name=self.name, dtype=np.int64)

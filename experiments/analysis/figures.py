@@ -350,3 +350,42 @@ def index_heatmap(
     fig.colorbar(image, ax=ax, label=value)
     ax.set_title(title or f"{value} per input and strategy", fontsize=10)
     return fig
+
+
+def effort_chart(
+    effort: pd.DataFrame, outcome: Outcome, reference: str, marks: Sequence[float] = ()
+) -> Figure:
+    """Left: each strategy's mean gain over ``reference`` per budget band of the explore
+    design (log budget axis); right: the same gain per 100 budget units spent. Dashed
+    lines: ``marks`` (Japan's 2022 effort and its multiples). Input: ``effort.csv`` rows."""
+    rows = effort[(effort["design"] == "explore") & (effort["outcome"] == outcome.name)]
+    order = [s for s in dict.fromkeys(rows["strategy"]) if s != reference]
+    colours = strategy_colours([reference, *order], reference)
+    fig, axes = _panels(2, width=5.5, height=4.2, columns=2)
+    for ax, key, title in (
+        (axes[0], "gain", f"gain over `{reference}` ({outcome.unit or 'units'})"),
+        (axes[1], "gain_per_100", "gain per 100 budget units spent"),
+    ):
+        for strategy in order:
+            part = rows[rows["strategy"] == strategy]
+            centre = np.sqrt(part["budget_low"] * part["budget_high"])
+            ax.plot(centre, part[key], marker="o", ms=3, color=colours[strategy], label=strategy)
+        for k, x in enumerate(marks):
+            ax.axvline(x, color="black", ls="--", lw=0.8)
+            ax.annotate(
+                "2022 effort" if k == 0 else f"x{x / marks[0]:g}", (x, 1), xycoords=("data",
+                "axes fraction"), xytext=(3, -10), textcoords="offset points", fontsize=8,
+            )  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ticks = sorted({*rows["budget_low"], *rows["budget_high"]})
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.axhline(0, color="grey", lw=0.6)
+        ax.set_xlabel("budget, units a week (band centre, log scale)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle(
+        f"{outcome.label or outcome.name}: what each strategy adds over `{reference}`, by "
+        "budget band\n(mean over the explore design's worlds in each doubling of the budget)"
+    )
+    return fig

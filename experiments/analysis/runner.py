@@ -1,13 +1,15 @@
 """The designs of an analysis, run point by point for every strategy on common seeds.
 
-:func:`make_designs` draws the three designs (``explore``: Latin hypercube for robustness
-and scenario discovery; ``morris``: Morris trajectories; ``sobol``: Saltelli's Sobol'
-design) from one root seed. :func:`run_plan` runs every point of every design for every
-strategy on the same replicate seeds (``sim.engine.run_ensemble``, summaries only), in
-chunks of points recorded in the run ledger (:mod:`experiments.workflow.ledger`, one
-``done`` line per finished chunk, a ``failed`` line with the error of a chunk that raised),
-with a progress bar over points. Points run on ``workers`` threads (the compiled kernel releases
-the GIL); a run's numbers depend only on its seed and config, so results do not depend on
+:func:`make_designs` draws the designs (``explore``: Latin hypercube for robustness,
+pairwise verdicts and scenario discovery; ``effort``: a Latin hypercube run at each of a
+few fixed budgets; ``mandate``: a Latin hypercube with a counterfactual institution;
+``morris``: Morris trajectories; ``sobol``: Saltelli's Sobol' design) from one root
+seed. :func:`run_plan` runs every point of every design for every strategy on the same
+replicate seeds (``sim.engine.run_ensemble``, summaries only), in chunks of points
+recorded in the run ledger (:mod:`experiments.workflow.ledger`, one ``done`` line per
+finished chunk, a ``failed`` line with the error of a chunk that raised), with a progress
+bar over points. Points run on ``workers`` threads (the compiled kernel releases the GIL);
+a run's numbers depend only on its seed and config, so results do not depend on
 ``workers`` or the chunking.
 """
 
@@ -17,11 +19,13 @@ import io
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
@@ -45,12 +49,14 @@ from sim.results import SUMMARY_DTYPES
 
 log = logging.getLogger(__name__)
 
-DESIGNS = ("explore", "morris", "sobol")
+DESIGNS = ("explore", "effort", "mandate", "morris", "sobol")
 """Design names, in run order."""
 MAX_DESIGN_POINTS = 1_000_000
 """Most points in one design: a million points hold ~0.5 GB of design values (32
 dimensions) and, at the default 11 strategies x 24 seeds and ~6,000 runs/s, take about
 half a day to run; beyond, the dry run refuses before drawing it."""
+WORLDS = ("explore", "effort", "mandate")
+"""Latin hypercube designs: plausible worlds (every other design serves the indices)."""
 
 
 def _design_seed(seed: int, index: int) -> int:
@@ -63,15 +69,33 @@ def design_rows(sizes: DesignsConf, n_dimensions: int) -> dict[str, int]:
     d = n_dimensions
     return {
         "designs.explore": sizes.explore,
+        "designs.effort": sizes.effort,
+        "designs.mandate": sizes.mandate,
         "designs.morris_trajectories": sizes.morris_trajectories * (d + 1),
         "designs.sobol_n": sobol_row_count(sizes.sobol_n, d, sizes.sobol_second_order),
     }
 
 
-def make_designs(space: UncertaintySpace, sizes: DesignsConf, seed: int) -> dict[str, Design]:
-    """The designs with a non-zero size, drawn from ``seed`` (same seed, same designs).
-    A design of more than :data:`MAX_DESIGN_POINTS` points is refused before it is drawn."""
-    for key in ("explore", "morris_trajectories", "sobol_n"):
+def with_column(design: Design, column: str, values: Sequence[Any]) -> Design:
+    """``design`` repeated once per value of ``values``, ``column`` set to that value (rows
+    value by value; the unit face repeated, so a point's worlds match across values)."""
+    parts = [design.values.assign(**{column: v}) for v in values]
+    frame = pd.concat(parts, ignore_index=True).rename_axis(design.values.index.name)
+    unit = np.concatenate([design.unit] * len(values), axis=0)
+    return replace(design, unit=unit, values=frame)
+
+
+def make_designs(
+    space: UncertaintySpace,
+    sizes: DesignsConf,
+    seed: int,
+    budgets: Sequence[float] = (),
+    mandate: str | None = None,
+) -> dict[str, Design]:
+    """The designs with a non-zero size, drawn from ``seed`` (same seed, same designs):
+    ``effort`` runs its points at each of ``budgets``, ``mandate`` with institution
+    ``mandate``."""
+    for key in ("explore", "effort", "mandate", "morris_trajectories", "sobol_n"):
         if getattr(sizes, key) < 0:
             raise ConfigError(f"designs.{key}", f"must be >= 0, got {getattr(sizes, key)}")
     d = len(space.free)
@@ -88,6 +112,14 @@ def make_designs(space: UncertaintySpace, sizes: DesignsConf, seed: int) -> dict
     try:
         if sizes.explore:
             out["explore"] = latin_hypercube(space, sizes.explore, _design_seed(seed, 0))
+        if sizes.effort and budgets:
+            key = "designs.effort"
+            base = latin_hypercube(space, sizes.effort, _design_seed(seed, 3))
+            out["effort"] = with_column(base, "budget", [float(b) for b in budgets])
+        if sizes.mandate and mandate is not None:
+            key = "designs.mandate"
+            base = latin_hypercube(space, sizes.mandate, _design_seed(seed, 4))
+            out["mandate"] = with_column(base, "institution", [mandate])
         if sizes.morris_trajectories:
             key = "designs.morris_trajectories"
             out["morris"] = morris_design(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,17 +18,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.analysis.cases import check_cases
 from experiments.analysis.design import Design
+from experiments.analysis.effort import Effort, historical_effort
 from experiments.analysis.robustness import Outcome
 from experiments.analysis.runner import Plan, make_designs
 from experiments.analysis.space import AnalysisSpace, PointConfigs, build_space, experiment_conf
 from experiments.analysis.tables import outcomes_from_conf
 from experiments.workflow import folders
 from experiments.workflow.convert import replicate
-from experiments.workflow.errors import ConfigError
+from experiments.workflow.errors import ConfigError, sim_errors
 from experiments.workflow.outputs import file_sha256
 from experiments.workflow.paths import ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
-from sim.strategies import STRATEGIES
+from sim import INSTITUTIONS
+from sim.strategies import STRATEGIES, resolve_options
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Settings:
     outcomes: list[Outcome]
     designs: dict[str, Design]
     plan: Plan
+    effort: Effort | None = None  # Japan's 2022 effort (None: no `historical` strategy known)
+    headline: tuple[Outcome, ...] = ()  # outcomes of the pair verdicts (first: the lead)
 
     @property
     def strategies(self) -> list[str]:
@@ -82,9 +87,44 @@ def settings(cfg: DictConfig | AnalyseConf) -> Settings:
         if name not in names:
             raise ConfigError("sensitivity.outcomes", f"{name!r} is not an outcome", names)
     check_cases(c.discovery, configs.strategies, names)
-    designs = make_designs(space.space, c.designs, c.seed)
+    headline, effort = _decision(c, configs, outcomes)
+    budgets = [effort.per_week * m for m in c.decision.effort_multiples]
+    designs = make_designs(space.space, c.designs, c.seed, budgets, c.decision.mandate)
     plan = Plan(designs, tuple(configs.strategies), seeds, c.chunk_points)
-    return Settings(c, space, configs, outcomes, designs, plan)
+    return Settings(c, space, configs, outcomes, designs, plan, effort, headline)
+
+
+def _decision(
+    c: AnalyseConf, configs: PointConfigs, outcomes: list[Outcome]
+) -> tuple[tuple[Outcome, ...], Effort]:
+    """The headline outcomes and Japan's 2022 effort (one-line errors on bad keys)."""
+    d = c.decision
+    by_name = {o.name: o for o in outcomes}
+    for name in d.headline:
+        if name not in by_name:
+            raise ConfigError("decision.headline", f"{name!r} is not an outcome", list(by_name))
+    headline = tuple(by_name[n] for n in d.headline) or (outcomes[0],)
+    if d.historical not in STRATEGIES:
+        raise ConfigError("decision.historical", f"unknown strategy {d.historical!r}",
+                          list(STRATEGIES))  # fmt: skip
+    bad = [m for m in d.effort_multiples if not _positive(m)]
+    if bad or not d.effort_multiples:
+        raise ConfigError("decision.effort_multiples", f"needs numbers > 0, got {bad or '[]'}")
+    if d.mandate not in INSTITUTIONS:
+        raise ConfigError("decision.mandate", f"unknown institution {d.mandate!r}", INSTITUTIONS)
+    for key, lo in (("verdict_share", 0.5), ("min_separated", 0.0), ("reach", 0.0)):
+        value = getattr(d, key)
+        if not (_positive(value) or value == 0) or not lo <= value <= 1 or value == 0.5 == lo:
+            raise ConfigError(f"decision.{key}", f"must be a number in [{lo}, 1], got {value!r}")
+    with sim_errors("strategy_options"):
+        options = resolve_options(d.historical, c.strategy_options.get(d.historical, {}))
+    base = configs.bases[next(iter(configs.bases))][0][1]
+    return headline, historical_effort(base, d.historical, options)
+
+
+def _positive(value: Any) -> bool:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value) and value > 0
 
 
 RESULT_KEYS = (
@@ -101,6 +141,8 @@ def fingerprint(s: Settings) -> str:
     another key is refused, so chunks of another analysis are never mixed in)."""
     config = asdict(s.c)
     payload: dict[str, Any] = {k: config[k] for k in RESULT_KEYS}
+    payload["decision"] = {k: config["decision"][k] for k in ("historical", "effort_multiples",
+                                                              "mandate")}  # fmt: skip
     accepted = resolve(s.c.uncertainty.calibration_dir) / "accepted.parquet"
     payload["accepted"] = file_sha256(accepted) if accepted.exists() else None
     digest = hashlib.sha256()
@@ -116,7 +158,16 @@ def design_info(s: Settings) -> dict[str, dict[str, Any]]:
     d = len(s.space.space.free)
     out = {}
     for name, design in s.designs.items():
-        if design.method == "lhs":
+        if name == "effort" and s.effort is not None:
+            budgets = ", ".join(f"{m:g} x {s.effort.per_week:.2f} = {m * s.effort.per_week:.2f}"
+                                for m in s.c.decision.effort_multiples)  # fmt: skip
+            words = f"Latin hypercube of {design.n} points, each run at budgets {budgets}"
+        elif name == "mandate":
+            words = (
+                f"Latin hypercube of {design.n} points with institution "
+                f"`{s.c.decision.mandate}` (what-if)"
+            )
+        elif design.method == "lhs":
             words = f"Latin hypercube of {design.n} points"
         elif design.method == "morris":
             words = (

@@ -18,6 +18,7 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
+from itertools import product
 from typing import Any, TypeVar
 
 from experiments.analysis.design import Dimension, UncertaintySpace
@@ -35,6 +36,7 @@ from experiments.workflow.schema import (
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
 from sim.config import MAX_BUDGET
+from sim.strategies import STRATEGY_OPTIONS, make_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,6 +44,10 @@ T = TypeVar("T")
 ACCEPTED_SET = "accepted_set"
 LEVERS = ("budget", "institution", "timor_leste")
 """Scenario levers an uncertainty space may vary (besides model parameters)."""
+STRATEGY_PREFIX = "strategy."
+"""Levers ``strategy.<option>``: a strategy design choice (e.g. targeting depth ``k`` or the
+``instrument``) varied as an input, applied to every strategy that has the option."""
+DESIGN_OPTIONS = sorted({o for options in STRATEGY_OPTIONS.values() for o in options})
 FROM_SET = ("identified", "weakly identified")
 """Identification statuses whose values come from an accepted set (the rest is deep)."""
 _RANGES = {f.name: tuple(float(x) for x in f.metadata["range"]) for f in fields(ModelParams)}
@@ -122,9 +128,16 @@ def _model_dimension(name: str, entry: Any) -> Dimension:
 
 def _lever_dimension(name: str, entry: Any) -> Dimension:
     key = f"uncertainty.levers.{name}"
-    if name not in LEVERS:
-        raise ConfigError(key, "unknown lever", LEVERS)
+    option = name.removeprefix(STRATEGY_PREFIX)
+    if name.startswith(STRATEGY_PREFIX) and option not in DESIGN_OPTIONS:
+        raise ConfigError(key, "not an option of any strategy", DESIGN_OPTIONS)
+    if name not in LEVERS and not name.startswith(STRATEGY_PREFIX):
+        raise ConfigError(
+            key, "unknown lever", [*LEVERS, *(STRATEGY_PREFIX + o for o in DESIGN_OPTIONS)]
+        )
     dim = _dimension(key, name, entry)
+    if name.startswith(STRATEGY_PREFIX):
+        return dim
     if name == "budget":
         values = dim.values if dim.kind == "categorical" else (dim.lo, dim.hi)
         if not all(_budget_ok(v) for v in values):
@@ -145,6 +158,20 @@ def _lever_dimension(name: str, entry: Any) -> Dimension:
 def _budget_ok(value: Any) -> bool:
     number = isinstance(value, int | float) and not isinstance(value, bool)
     return number and math.isfinite(value) and 0 <= value <= MAX_BUDGET
+
+
+def _flat(entries: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """Levers or fixed values with the nested ``strategy: {option: ...}`` (what
+    ``uncertainty.levers.strategy.k.lo=2`` gives on the command line) as ``strategy.<option>``."""
+    out = {}
+    for name, entry in entries.items():
+        if name == STRATEGY_PREFIX[:-1]:
+            if not isinstance(entry, Mapping):
+                raise ConfigError(f"{key}.{name}", "must map strategy options to their values")
+            out.update({f"{STRATEGY_PREFIX}{option}": v for option, v in entry.items()})
+        else:
+            out[name] = entry
+    return out
 
 
 def build_space(u: UncertaintyConf) -> AnalysisSpace:
@@ -174,17 +201,20 @@ def build_space(u: UncertaintyConf) -> AnalysisSpace:
         origin[dim.name] = "uncertainty.model"
         if name in from_set:
             from_set.remove(name)
-    for name, entry in u.levers.items():
+    for name, entry in _flat(u.levers, "uncertainty.levers").items():
         dims.append(_lever_dimension(name, entry))
-        origin[name] = "scenario lever"
+        origin[name] = (
+            "strategy design choice" if name.startswith(STRATEGY_PREFIX) else "scenario lever"
+        )
     names = [d.name for d in dims]
-    for key in u.fixed:
+    fixed = _flat(u.fixed, "uncertainty.fixed")
+    for key in fixed:
         if key not in names:
             raise ConfigError(f"uncertainty.fixed.{key}", "not a dimension of the space", names)
     try:
-        space = UncertaintySpace(tuple(dims), dict(u.fixed))
+        space = UncertaintySpace(tuple(dims), fixed)
     except ValueError as exc:
-        key = next((f"uncertainty.fixed.{k}" for k in u.fixed if repr(k) in str(exc)), "")
+        key = next((f"uncertainty.fixed.{k}" for k in fixed if repr(k) in str(exc)), "")
         raise ConfigError(key or "uncertainty", str(exc)) from None
     log.info(
         "uncertainty space %r: %d dimensions (%d sampled): %d accepted sets, %d deep, levers %s",
@@ -250,6 +280,35 @@ class PointConfigs:
             points = to_simulation_configs(experiment_conf(c, variant))
             self.bases[variant] = [(p.strategy, p.config) for p in points]
         self.strategies = [s for s, _ in next(iter(self.bases.values()))]
+        self.choices = [d for d in space.space.dimensions if d.name.startswith(STRATEGY_PREFIX)]
+        for d in self.choices:  # every value must suit every strategy with the option
+            values = d.values if d.kind == "categorical" else (d.lo, d.hi)
+            option = d.name.removeprefix(STRATEGY_PREFIX)
+            users = [name for name, opts in STRATEGY_OPTIONS.items() if option in opts]
+            for value, name in product(values, users):
+                try:
+                    make_options(name, {option: _plain(d, value)})
+                except ValueError as exc:
+                    raise ConfigError(f"uncertainty.levers.{d.name}", str(exc)) from None
+
+    def _with_choices(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
+        """The base configs (of any variant) with the row's design choices applied to every
+        strategy that has the option."""
+        base = next(iter(self.bases.values()))
+        out = []
+        for strategy, config in base:
+            options = STRATEGY_OPTIONS[strategy]
+            given = {
+                k.removeprefix(STRATEGY_PREFIX): v
+                for k, v in row.items()
+                if k.startswith(STRATEGY_PREFIX) and k.removeprefix(STRATEGY_PREFIX) in options
+            }
+            if given:
+                current = {f.name: getattr(config.strategy_options, f.name)
+                           for f in fields(config.strategy_options)}  # fmt: skip
+                config = config.with_strategy(strategy, {**current, **given})
+            out.append((strategy, config))
+        return out
 
     def at(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
         """``(strategy, config)`` for every strategy at design row ``row``."""
@@ -263,5 +322,19 @@ class PointConfigs:
             changes["budget"] = float(row["budget"])
         if "institution" in row:
             changes["institution"] = str(row["institution"])
+        choices = {d.name: _plain(d, row[d.name]) for d in self.choices if d.name in row}
         with sim_errors():
+            if choices:
+                chosen = dict(self._with_choices(choices))
+                base = [(s, replace(config, strategy_options=chosen[s].strategy_options))
+                        for s, config in base]  # fmt: skip
             return [(s, replace(config, **changes)) for s, config in base]
+
+
+def _plain(d: Dimension, value: Any) -> Any:
+    """A design value as the plain Python type a strategy option takes."""
+    if d.kind == "integer":
+        return int(value)
+    if d.kind in ("real", "log"):
+        return float(value)
+    return value.item() if hasattr(value, "item") else value

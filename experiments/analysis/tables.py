@@ -29,11 +29,15 @@ log = logging.getLogger(__name__)
 
 RUNS, SCENARIOS = "runs.parquet", "scenarios.parquet"
 ROBUSTNESS, SENSITIVITY, DISCOVERY = "robustness.csv", "sensitivity.csv", "discovery.json"
+PAIRWISE, EFFORT = "pairwise.csv", "effort.csv"
 KEYS = ("design", "point", "strategy")
 Z95 = 1.959963984540054
 
 _KEY_DOCS: dict[str, tuple[str, str]] = {
-    "design": ("dictionary<string>", "design: explore (Latin hypercube), morris or sobol"),
+    "design": (
+        "dictionary<string>",
+        "design: explore, effort, mandate (Latin hypercubes), morris or sobol",
+    ),
     "point": ("int32", "row of the design (0-based)"),
     "strategy": ("dictionary<string>", "Japan's strategy (conf/strategy/<name>.yaml)"),
 }
@@ -68,10 +72,11 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "<weeks_to_*>_reached": ("float64", "share of runs that got there within the horizon"),
     },  # fmt: skip
     ROBUSTNESS: {
+        "design": ("string", "worlds: explore (as Japan faced them) or mandate (what-if)"),
         "strategy": ("string", "strategy"),
         "outcome": ("string", "outcome column (conf/analyse.yaml `outcomes`)"),
         "direction": ("string", "higher or lower is better"),
-        "n_points": ("int64", "points of the explore design (plausible worlds)"),
+        "n_points": ("int64", "points of the design (plausible worlds)"),
         "mean": ("float64", "mean over points of the point means"),
         "p05": ("float64", "5th percentile over points"),
         "p50": ("float64", "median over points"),
@@ -124,6 +129,54 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
             "share of the variance of the point means that is "
             "seed noise (near 0: the indices read signal)",
         ),
+    },  # fmt: skip
+    PAIRWISE: {
+        "design": ("string", "worlds: explore (as faced, budget varies), effort, mandate"),
+        "budget": ("float64", "budget of the effort design's worlds (empty: it varies)"),
+        "outcome": ("string", "headline outcome (conf/analyse.yaml `decision.headline`)"),
+        "strategy_a": ("string", "first strategy of the pair"),
+        "strategy_b": ("string", "second strategy of the pair"),
+        "n_worlds": ("int64", "worlds (design points) compared"),
+        "mean_difference": ("float64", "mean over worlds of a minus b (outcome units)"),
+        "share_a_better": (
+            "float64",
+            "share of worlds where a is better: 95% interval of the paired difference over "
+            "seeds excludes 0",
+        ),
+        "share_b_better": ("float64", "the same for b"),
+        "better": ("string", "the better strategy of a distinguishable pair (else empty)"),
+        "decider": ("string", "depends: input whose one split best predicts the sign"),
+        "decider_rule": ("string", "that split, e.g. `>= 3.2` or `in {aid}`"),
+        "decider_score": ("float64", "share of the sign's Gini impurity the split removes"),
+        "share_a_better_in": ("float64", "share of worlds inside the split where a is better"),
+        "share_b_better_in": ("float64", "share of worlds inside the split where b is better"),
+        "share_a_better_out": ("float64", "the same outside the split, for a"),
+        "share_b_better_out": ("float64", "the same outside the split, for b"),
+        "verdict": (
+            "string",
+            "distinguishable (one better in >= decision.verdict_share of worlds), "
+            "indistinguishable (separated in < decision.min_separated) or depends",
+        ),
+    },  # fmt: skip
+    EFFORT: {
+        "design": ("string", "explore (budget bands, doublings) or effort (fixed budgets)"),
+        "budget_low": ("float64", "lowest budget of the band, units a week"),
+        "budget_high": ("float64", "highest budget of the band (= budget_low: one budget)"),
+        "strategy": ("string", "strategy"),
+        "outcome": ("string", "outcome column"),
+        "n_worlds": ("int64", "worlds in the band"),
+        "mean": ("float64", "mean over worlds of the point means"),
+        "gain": ("float64", "mean minus the reference's mean (same worlds and seeds)"),
+        "spent": ("float64", "mean budget spent over the year, budget units"),
+        "gain_per_100": ("float64", "gain per 100 budget units spent"),
+        "share_better": (
+            "float64",
+            "share of worlds where the strategy beats the reference (95% interval over seeds "
+            "excludes 0)",
+        ),
+        "share_best": ("float64", "share of worlds where its point mean is best or tied best"),
+        "target": ("float64", "satisficing target (empty: none)"),
+        "share_meeting": ("float64", "share of worlds whose point mean meets the target"),
     },  # fmt: skip
 }
 """Every column of every analysis table: (type, meaning). ``discovery.json`` is described
@@ -214,11 +267,12 @@ def robustness_table(
     reference: str,
     seed: int,
     n_boot: int = 1000,
+    design: str = "explore",
 ) -> pd.DataFrame:
-    """Per strategy and outcome over the explore design's points (``SCHEMAS[ROBUSTNESS]``)."""
+    """Per strategy and outcome over a design's points (``SCHEMAS[ROBUSTNESS]``)."""
     names = [o.name for o in outcomes]
-    points = scenarios.loc[scenarios["design"] == "explore", ["point", "strategy", *names]]
-    per_seed = runs.loc[runs["design"] == "explore", ["point", "strategy", "seed", *names]]
+    points = scenarios.loc[scenarios["design"] == design, ["point", "strategy", *names]]
+    per_seed = runs.loc[runs["design"] == design, ["point", "strategy", "seed", *names]]
     points = points.assign(strategy=points["strategy"].astype(str))
     per_seed = per_seed.assign(strategy=per_seed["strategy"].astype(str))
     table = robustness_summary(
@@ -228,6 +282,7 @@ def robustness_table(
     direction = {o.name: o.direction for o in outcomes}
     table["direction"] = table["outcome"].map(direction)
     table["reference"] = reference
+    table["design"] = design
     return table[list(SCHEMAS[ROBUSTNESS])]
 
 

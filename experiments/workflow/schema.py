@@ -241,6 +241,21 @@ class DesignsConf:
     morris_levels: int = 4
     sobol_n: int = 64  # Sobol' base sample N (a power of two): rows N x (D + 2) or N x (2D + 2)
     sobol_second_order: bool = False
+    effort: int = 0  # Latin hypercube points run at each budget of `decision.effort_multiples`
+    mandate: int = 0  # Latin hypercube points with `decision.mandate` as the institution
+
+
+@dataclass
+class DecisionConf:
+    """The decision read off the tables: headline outcomes, Japan's effort, pair verdicts."""
+
+    headline: list[str] = field(default_factory=list)  # outcomes of the verdicts (first: lead)
+    historical: str = "historical"  # strategy replaying Japan's dated 2022 outreach
+    effort_multiples: list[float] = field(default_factory=lambda: [1.0, 4.0])  # x 2022 effort
+    mandate: str = "unsc"  # institution of the what-if design `mandate`
+    verdict_share: float = 0.95  # share of worlds a paired difference must exclude zero in
+    min_separated: float = 0.1  # below this share of separated worlds: indistinguishable
+    reach: float = 0.5  # a target counts as reached when met in at least this share of worlds
 
 
 @dataclass
@@ -311,6 +326,7 @@ class AnalyseConf:
     outcomes: dict[str, Any] = MISSING  # name -> an OutcomeConf mapping (checked when converted)
     sensitivity: SensitivityConf = MISSING
     discovery: DiscoveryConf = field(default_factory=DiscoveryConf)
+    decision: DecisionConf = field(default_factory=DecisionConf)
     uncertainty: UncertaintyConf = MISSING
     scenario: ScenarioConf = MISSING
     model: ModelConf = MISSING  # type: ignore[valid-type]
