@@ -87,13 +87,13 @@ def test_two_aliases_are_indistinguishable_and_a_sure_gain_distinguishable() -> 
 
 @pytest.fixture(scope="module")
 def aliases(tmp_path_factory) -> Path:
-    """A small analysis in which `receptive_first` with k above the member count is an
+    """A small analysis in which `receptive_first` with k equal to the member count is an
     alias of `uniform` (both spend evenly on every member still to persuade)."""
     out = tmp_path_factory.mktemp("aliases")
     cfg = compose_analyse(
         "uncertainty=as_in_2022", "n_seeds=3", "calendar.n_steps=12",
         "strategies=[none,uniform,receptive_first]",
-        "+strategy_options.receptive_first={k: 11}",
+        "+strategy_options.receptive_first={k: 10}",
         "designs.explore=16", "designs.effort=4", "designs.mandate=0",
         "designs.morris_trajectories=0", "designs.sobol_n=0", "discovery.cases={}",
         "decision.headline=[final_condemn_or_higher,final_sanctioning]",
