@@ -231,7 +231,9 @@ def vote_section(record: Mapping[str, Any] | None, votes: pd.DataFrame | None = 
         )
     return "\n\n".join(
         [
-            "### Held-out vote probabilities (leave one resolution out)",
+            "### Cut points only left out (not nested; chooses the installed noise)",
+            "The accepted sets here were selected with every resolution's votes; the nested "
+            "comparison above is the out-of-sample test.",
             " ".join(findings(record, votes)),
             score_table(record),
             method(record),

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,9 +29,10 @@ import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibration.facts import vote_attributes, vote_step
+from experiments.calibration.votesealed import freeze, score_main
 from experiments.calibration.votestep import RECORD_FILE, load_record, set_rules
 from experiments.workflow import atomic, cli, errors, store
 from experiments.workflow.convert import as_plain, replicate, to_simulation_configs
@@ -185,12 +187,27 @@ def _task(cfg: DictConfig) -> None:
     with errors.reporting(VotesConf):
         request = request_from_config(cfg)
         table = predict(request)
-        path = write_votes(table, Path(HydraConfig.get().runtime.output_dir))
+        folder = Path(HydraConfig.get().runtime.output_dir)
+        path = write_votes(table, folder)
+        plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        sealed = freeze(table, str(request.date), request.kind, plain, folder)  # type: ignore[arg-type]
         log.info(
-            "%s vote on %s (%d runs): %s", request.kind, request.date, len(request.seeds), path
+            "%s vote on %s (%d runs): %s; sealed forecast (keep it; score it later with "
+            "python -m experiments.votes score forecast=%s votes=FILE): %s",
+            request.kind,
+            request.date,
+            len(request.seeds),
+            path,
+            sealed,
+            sealed,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m experiments.votes date=.. kind=..``: checked, then run by Hydra."""
+    """``python -m experiments.votes date=.. kind=..``: checked, then run by Hydra;
+    ``python -m experiments.votes score forecast=FILE votes=FILE`` scores a sealed forecast."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["score"]:
+        score_main(args[1:])
+        return
     cli.run_cli("votes", request_from_config, _task, VotesConf, argv)

@@ -1,0 +1,195 @@
+"""The nested leave-one-out part of the validation report's vote section.
+
+:func:`nested_section` turns ``data/calibration/votes_nested.json`` (written by
+:mod:`experiments.calibration.votenested`) into Markdown: the held-out scores of the model
+and of every baseline per resolution and pooled, and sentences whose every claim is
+computed from those numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from experiments.calibration.votebaselines import BASELINES
+
+NESTED_FILE = "votes_nested.json"
+CONFIDENT = 0.99
+
+
+def load_nested(folder: Path) -> dict[str, Any] | None:
+    """The nested record of a calibration folder, or None."""
+    path = Path(folder) / NESTED_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _loss(s: Mapping[str, Any] | None) -> float:
+    return math.inf if s is None or s["log_loss"] == "inf" else float(s["log_loss"])
+
+
+def _f(x: float | str | None, digits: int = 3) -> str:
+    if x is None:
+        return "—"
+    v = float(x)
+    return "inf" if math.isinf(v) else f"{v:.{digits}f}"
+
+
+def _labels() -> dict[str, str]:
+    return {"model": "model (nested)", **BASELINES}
+
+
+def pooled_table(record: Mapping[str, Any]) -> str:
+    """Pooled held-out scores over every resolution, one row per predictor."""
+    lines = [
+        "| predictor | member-votes | log-loss (nats per vote) | Brier | accuracy | "
+        "recall yes | recall abstain | recall no |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, label in _labels().items():
+        s = record["pooled"].get(key)
+        if s is None:
+            lines.append(f"| {label} | — | not every resolution predicted | — | — | — | — | — |")
+            continue
+        r = s["recall"]
+        lines.append(
+            f"| {label} | {s['n_cells']} | {_f(s['log_loss'])} | {_f(s['brier'])} | "
+            f"{_f(s['accuracy'], 2)} | {_f(r['yes'], 2)} | {_f(r['abstain'], 2)} | "
+            f"{_f(r['no'], 2)} |"
+        )
+    return "\n".join(lines)
+
+
+def fold_table(record: Mapping[str, Any]) -> str:
+    """Per held-out resolution: log-loss / Brier / accuracy of every predictor."""
+    folds = record["folds"]
+    lines = [
+        "| predictor | " + " | ".join(f"{f['name']} ({f['kind']})" for f in folds) + " |",
+        "|---|" + "---|" * len(folds),
+    ]
+    for key, label in _labels().items():
+        cells = []
+        for f in folds:
+            s = f["predictors"][key]["scores"]
+            cells.append(
+                "—"
+                if s is None
+                else f"{_f(s['log_loss'])} / {_f(s['brier'])} / {_f(s['accuracy'], 2)}"
+            )
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _best_baseline(scores: Mapping[str, Any]) -> tuple[str, float]:
+    losses = {k: _loss(scores.get(k)) for k in BASELINES}
+    best = min(losses, key=lambda k: losses[k])
+    return best, losses[best]
+
+
+def verdict(record: Mapping[str, Any]) -> str:
+    """Whether the model beats the best baseline, pooled and per resolution (computed)."""
+    labels = _labels()
+    model = _loss(record["pooled"]["model"])
+    best, best_loss = _best_baseline(record["pooled"])
+    if model < best_loss:
+        pooled = (
+            f"Pooled over the {record['pooled']['model']['n_cells']} held-out member-votes, "
+            f"the model ({_f(model)} nats per vote) **beats** the best baseline, "
+            f"{labels[best]} ({_f(best_loss)}), by {_f(best_loss - model)} nats per vote."
+        )
+    else:
+        pooled = (
+            f"Pooled over the {record['pooled']['model']['n_cells']} held-out member-votes, "
+            f"the model ({_f(model)} nats per vote) **does not beat** the best baseline, "
+            f"{labels[best]} ({_f(best_loss)})."
+        )
+    won, lost = [], []
+    for f in record["folds"]:
+        scores = {k: v["scores"] for k, v in f["predictors"].items()}
+        b, b_loss = _best_baseline(scores)
+        m = _loss(scores["model"])
+        (won if m < b_loss else lost).append(f"{f['name']} ({_f(m)} against {_f(b_loss)}, {b})")
+    per = []
+    if won:
+        per.append("The model beats the best baseline of the resolution on " + "; ".join(won))
+    if lost:
+        per.append("it does not on " + "; ".join(lost))
+    return pooled + " " + ", and ".join(per) + "."
+
+
+def confidence(record: Mapping[str, Any]) -> str:
+    """How many held-out cells got more than 0.99 on one vote, and how many of those
+    were right (computed)."""
+    n = right = 0
+    for f in record["folds"]:
+        for m, probs in f["predictors"]["model"]["probabilities"].items():
+            top = max(range(3), key=lambda k: probs[k])
+            if probs[top] > CONFIDENT:
+                n += 1
+                right += record["votes"][top] == f["actual"][m]
+    total = sum(len(f["actual"]) for f in record["folds"])
+    if n == 0:
+        return f"No held-out member-vote gets more than {CONFIDENT} on one vote."
+    wrong = n - right
+    tail = (
+        "every one of them was right."
+        if wrong == 0
+        else f"{wrong} of them were wrong, so such confidence is not justified."
+    )
+    return f"{n} of {total} held-out member-votes get more than {CONFIDENT} on one vote; {tail}"
+
+
+def nested_section(record: Mapping[str, Any] | None) -> str:
+    """The Markdown of the nested comparison, or how to produce it."""
+    if record is None:
+        return (
+            "### Nested leave-one-resolution-out\n\nNo nested record "
+            f"(`data/calibration/{NESTED_FILE}`); run "
+            "`python -m experiments.calibration.votenested`.\n"
+        )
+    folds = record["folds"]
+    prov = record["provenance"]
+    lines = []
+    for f in folds:
+        left = ", ".join(f"`{p}`" for p in f["left_out_patterns"])
+        edge = " (at the edge of the widened grid)" if f["noise_at_grid_edge"] else ""
+        lines.append(
+            f"- {f['name']} held out: acceptance without {left} ({f['n_accepted']} accepted "
+            f"sets, {f['sets_used']} used); noise {f['noise']:.3g} chosen within the "
+            f"training resolutions{edge}"
+        )
+    fold_lines = "\n".join(lines)
+    commit = (prov["code"].get("commit") or "unknown")[:12]
+    dirty = " (uncommitted changes)" if prov["code"].get("dirty") else ""
+    qs = ", ".join(
+        f"{f['name']}: majority q = {f['predictors']['majority']['q']}, persistence q = "
+        f"{f['predictors']['persistence']['q']}"
+        for f in folds
+    )
+    return f"""### Nested leave-one-resolution-out against a sceptic's baselines
+
+For each resolution, its votes and every acceptance pattern derived from them are left out
+of the whole calibration (history matching, ABC, final acceptance: `python -m
+experiments.calibration.votenested`, settings of `conf/calibrate.yaml`), the vote noise is
+chosen and the cut points fitted on the other resolutions only, and the held-out votes are
+scored. The baselines are fitted on the same training resolutions (smoothing q chosen by
+leave-one-out within them; {qs}).
+
+{fold_lines}
+
+Pooled over the three held-out resolutions:
+
+{pooled_table(record)}
+
+Per held-out resolution (log-loss / Brier / accuracy):
+
+{fold_table(record)}
+
+{verdict(record)} {confidence(record)}
+
+Record: `data/calibration/{NESTED_FILE}`, created {prov["created"]} at commit
+`{commit}`{dirty}, facts file SHA-256
+`{prov["data"]["sha256"][:16]}…`.
+"""

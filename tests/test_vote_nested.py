@@ -1,0 +1,85 @@
+"""The nested comparison's report (computed verdicts) and the earlier-votes record."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from experiments.calibration.votebaselines import BASELINES, scores
+from experiments.calibration.votenestedreport import nested_section, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+MEMBERS = ("AA", "BB")
+VOTES = ("yes", "abstain", "no")
+
+
+def _record(model_hit: float) -> dict:
+    """A made-up nested record: the model puts ``model_hit`` on every actual vote."""
+    actual = np.array([[0, 1], [1, 2]])
+    folds = []
+    preds_all: dict[str, list] = {k: [] for k in ("model", *BASELINES)}
+    for v, name in enumerate(("R1", "R2")):
+        fold = {
+            "name": name,
+            "kind": "principle",
+            "left_out_patterns": [f"votes_{name}"],
+            "n_accepted": 5,
+            "sets_used": 5,
+            "noise": 0.1,
+            "noise_at_grid_edge": False,
+            "actual": {m: VOTES[actual[v, i]] for i, m in enumerate(MEMBERS)},
+            "predictors": {},
+        }
+        for key in ("model", *BASELINES):
+            hit = {"model": model_hit, "uniform": 1 / 3}.get(key, 0.5)
+            probs = np.full((2, 3), (1 - hit) / 2)
+            probs[np.arange(2), actual[v]] = hit
+            preds_all[key].append(probs)
+            fold["predictors"][key] = {
+                "q": 0.5,
+                "scores": scores(probs, actual[v]),
+                "probabilities": {m: list(probs[i]) for i, m in enumerate(MEMBERS)},
+            }
+        folds.append(fold)
+    pooled = {k: scores(np.array(p), actual) for k, p in preds_all.items()}
+    return {
+        "votes": list(VOTES),
+        "folds": folds,
+        "pooled": pooled,
+        "provenance": {
+            "created": "2026-01-01T00:00:00+00:00",
+            "code": {"commit": "0" * 40, "dirty": False},
+            "data": {"sha256": "f" * 64},
+        },
+    }
+
+
+def test_the_verdict_follows_the_numbers() -> None:
+    good, bad = verdict(_record(0.9)), verdict(_record(0.4))
+    assert "**beats**" in good and "**does not beat**" not in good
+    assert "**does not beat**" in bad
+    assert "0.105" in good  # -log 0.9, the model's pooled log-loss
+    text = nested_section(_record(0.995))
+    assert "4 of 4 held-out member-votes get more than 0.99" in text
+    assert "every one of them was right" in text
+    assert "R1 (principle)" in text
+
+
+def test_earlier_votes_are_before_the_last_encoded_vote_and_sourced() -> None:
+    facts = yaml.safe_load((ROOT / "data/asean_2022.yaml").read_text())
+    earlier = facts["unga_earlier"]
+    assert "A/RES/68/262" in earlier
+    for name, spec in earlier.items():
+        assert spec["date"] < dt.date(2022, 2, 24), name  # all before the invasion
+        assert spec["sources"], name
+        assert set(spec["votes"]) == set(facts["meta"]["asean_2022_members"]), name
+        assert set(spec["votes"].values()) <= {"Y", "A", "N", "notN", "U"}, name
+        listed = spec.get("no_votes")
+        if listed is None:  # no list of no votes read: no member's vote may be claimed
+            assert set(spec["votes"].values()) == {"U"}, name
+        else:
+            tally = spec["tally"]
+            assert len(listed) == tally.get("no", tally.get(False)), name  # YAML 1.1: no = False
