@@ -84,4 +84,4 @@ def test_a_held_out_resolution_leaves_its_patterns_out() -> None:
     assert derived_from(None) == ()
     assert set(derived_from("ES-11/3")) == {"votes_ES-11/3", "vn_la_most_resistant"}
     with pytest.raises(ValueError, match="held_out"):
-        derived_from("ES-11/9")
+        derived_from("nonesuch")

@@ -30,6 +30,7 @@ def _record(model_hit: float) -> dict:
             "sets_used": 5,
             "noise": 0.1,
             "noise_at_grid_edge": False,
+            "inner_curve": [{"noise": 0.1, "log_loss": 0.3}, {"noise": 1.0, "log_loss": 0.6}],
             "actual": {m: VOTES[actual[v, i]] for i, m in enumerate(MEMBERS)},
             "predictors": {},
         }
@@ -83,3 +84,28 @@ def test_earlier_votes_are_before_the_last_encoded_vote_and_sourced() -> None:
         else:
             tally = spec["tally"]
             assert len(listed) == tally.get("no", tally.get(False)), name  # YAML 1.1: no = False
+
+
+def test_a_held_out_resolution_is_out_of_the_cut_points_and_the_patterns(monkeypatch) -> None:
+    from dataclasses import replace as dc_replace
+
+    from experiments.calibration import votefit
+    from experiments.calibration.facts import historical_config, resolutions
+    from experiments.calibration.search import evaluate
+    from experiments.workflow import store
+    from sim.engine import simulate
+    from sim.rng import replicate_seeds
+
+    config, seeds, rule = historical_config(), replicate_seeds(7, 4), store.load_vote_rule()
+    row = evaluate(config, {}, seeds, rule, held_out="ES-11/3")
+    assert "pass.votes_ES-11/3" not in row and "pass.vn_la_most_resistant" not in row
+    assert "pass.votes_ES-11/1" in row and "pass.votes_ES-11/2" in row
+    traj = simulate(config, seeds)
+    before = votefit.fit_vote_rule(traj, config, rule, held_out="ES-11/3")
+    flipped = tuple(
+        dc_replace(r, votes={c: "yes" for c in r.votes}) if r.name == "ES-11/3" else r
+        for r in resolutions()
+    )
+    monkeypatch.setattr(votefit, "resolutions", lambda: flipped)
+    assert votefit.fit_vote_rule(traj, config, rule, held_out="ES-11/3") == before
+    assert votefit.fit_vote_rule(traj, config, rule) != before  # in the full fit it counts

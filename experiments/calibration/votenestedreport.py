@@ -18,6 +18,13 @@ from experiments.calibration.votebaselines import BASELINES
 
 NESTED_FILE = "votes_nested.json"
 CONFIDENT = 0.99
+SHORT = {
+    "uniform": "uniform",
+    "majority": "majority class",
+    "persistence": "persistence by kind",
+    "repeat_last_smoothed": "old repeat-last baseline",
+}
+"""Short names of the baselines for sentences."""
 
 
 def load_nested(folder: Path) -> dict[str, Any] | None:
@@ -110,7 +117,9 @@ def verdict(record: Mapping[str, Any]) -> str:
         scores = {k: v["scores"] for k, v in f["predictors"].items()}
         b, b_loss = _best_baseline(scores)
         m = _loss(scores["model"])
-        (won if m < b_loss else lost).append(f"{f['name']} ({_f(m)} against {_f(b_loss)}, {b})")
+        (won if m < b_loss else lost).append(
+            f"{f['name']} ({_f(m)} against {_f(b_loss)}, {SHORT[b]})"
+        )
     per = []
     if won:
         per.append("The model beats the best baseline of the resolution on " + "; ".join(won))
@@ -133,11 +142,14 @@ def confidence(record: Mapping[str, Any]) -> str:
     if n == 0:
         return f"No held-out member-vote gets more than {CONFIDENT} on one vote."
     wrong = n - right
-    tail = (
-        "every one of them was right."
-        if wrong == 0
-        else f"{wrong} of them were wrong, so such confidence is not justified."
-    )
+    if wrong == 0:
+        low = 0.05 ** (1.0 / n)  # one-sided 95% lower bound of the hit rate, n of n right
+        tail = (
+            f"every one of them was right ({n} of {n} right is still consistent, at 5%, "
+            f"with a hit rate as low as {low:.2f})."
+        )
+    else:
+        tail = f"{wrong} of them were wrong, so such confidence is not justified."
     return f"{n} of {total} held-out member-votes get more than {CONFIDENT} on one vote; {tail}"
 
 
@@ -154,11 +166,19 @@ def nested_section(record: Mapping[str, Any] | None) -> str:
     lines = []
     for f in folds:
         left = ", ".join(f"`{p}`" for p in f["left_out_patterns"])
-        edge = " (at the edge of the widened grid)" if f["noise_at_grid_edge"] else ""
+        curve = {c["noise"]: c["log_loss"] for c in f["inner_curve"]}
+        if f["noise"] == 0.0:
+            edge = " (0, the bottom of the noise's range: the deterministic rule)"
+        elif f["noise_at_grid_edge"]:
+            edge = " (at the edge of the grid)"
+        else:
+            edge = ""
         lines.append(
             f"- {f['name']} held out: acceptance without {left} ({f['n_accepted']} accepted "
-            f"sets, {f['sets_used']} used); noise {f['noise']:.3g} chosen within the "
-            f"training resolutions{edge}"
+            f"sets, {f['sets_used']} used); noise {f['noise']:.3g}{edge}, chosen by "
+            f"leave-one-out within the training resolutions over {len(curve)} values from "
+            f"{min(curve):.3g} to {max(curve):.3g} (inner log-loss {_f(curve[f['noise']])} "
+            f"there, {_f(curve[max(curve)])} at {max(curve):.3g})"
         )
     fold_lines = "\n".join(lines)
     commit = (prov["code"].get("commit") or "unknown")[:12]

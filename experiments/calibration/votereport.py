@@ -13,8 +13,13 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from experiments.calibration.facts import resolutions
+from experiments.calibration.votebaselines import BASELINES, fitted_baselines
+from experiments.calibration.votebaselines import scores as sceptic_scores
+from experiments.calibration.votefit import actual_votes
 from experiments.calibration.voteloo import CONFIDENT
 
 PREDICTORS: dict[str, str] = {
@@ -57,7 +62,36 @@ def score_table(record: Mapping[str, Any]) -> str:
             + " | ".join(per)
             + " |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + sceptic_rows(record))
+
+
+def sceptic_rows(record: Mapping[str, Any]) -> list[str]:
+    """Rows of the sceptic's baselines (:mod:`~experiments.calibration.votebaselines`,
+    each fitted without the held-out resolution) on the cells the model row scores."""
+    history = {r.name: r for r in resolutions()}
+    names = [r["name"] for r in record["resolutions"]]
+    if not set(names) <= set(history):
+        return []
+    ordered = [history[n] for n in names]
+    kinds, actual = [r.kind for r in ordered], actual_votes(ordered, record["members"])
+    scored = [v for v, n in enumerate(names) if n in record["scores"]["model"]["per_resolution"]]
+    out = []
+    for key in ("uniform", "majority", "persistence"):
+        probs = [fitted_baselines(kinds, actual, v)[key]["probs"] for v in scored]
+        if any(p is None for p in probs):
+            continue
+        pooled = sceptic_scores(np.stack(probs), actual[scored])
+        per = {
+            names[v]: sceptic_scores(p, actual[v])["log_loss"]
+            for v, p in zip(scored, probs, strict=True)
+        }
+        out.append(
+            f"| {BASELINES[key]} | {pooled['n_cells']} | {_f(pooled['log_loss'])} | "
+            f"{_f(pooled['brier'])} | "
+            + " | ".join(_f(per[n]) if n in per else "—" for n in names)
+            + " |"
+        )
+    return out
 
 
 def curve_table(record: Mapping[str, Any]) -> str:
