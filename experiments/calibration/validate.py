@@ -159,10 +159,10 @@ def build_report(
         "validation_votes.png": figure_votes(votes),
         "validation_stances.png": figure_stances(traj, config),
     }
+    loo = load_record(CALIBRATION_DIR)
+    confident = loo["in_sample"]["installed"]["confident_cells"] if loo else None
     votes_md = (
-        nested_section(load_nested(CALIBRATION_DIR))
-        + "\n"
-        + vote_section(load_record(CALIBRATION_DIR), votes)
+        nested_section(load_nested(CALIBRATION_DIR), confident) + "\n" + vote_section(loo, votes)
     )
     text = f"""# Validation against 2022
 

@@ -128,9 +128,35 @@ def verdict(record: Mapping[str, Any]) -> str:
     return pooled + " " + ", and ".join(per) + "."
 
 
-def confidence(record: Mapping[str, Any]) -> str:
-    """How many held-out cells got more than 0.99 on one vote, and how many of those
-    were right (computed)."""
+def confidence(record: Mapping[str, Any], in_sample: int | None = None) -> str:
+    """How many held-out cells got more than 0.99 on one vote, how many of those were
+    right, and (given ``in_sample``, the in-sample count of the installed rule) how many
+    in-sample cells are that confident only in sample (computed)."""
+    text = _held_out_confidence(record)
+    if in_sample is None:
+        return text
+    n = _confident_count(record)
+    if in_sample > n:
+        return text + (
+            f" In sample the installed rule gives more than {CONFIDENT} to {in_sample} "
+            f"member-votes: {in_sample - n} more than held out, a confidence the held-out "
+            "score does not support."
+        )
+    return text + (
+        f" In sample the installed rule gives more than {CONFIDENT} to {in_sample} "
+        "member-votes, no more than held out."
+    )
+
+
+def _confident_count(record: Mapping[str, Any]) -> int:
+    return sum(
+        max(probs) > CONFIDENT
+        for f in record["folds"]
+        for probs in f["predictors"]["model"]["probabilities"].values()
+    )
+
+
+def _held_out_confidence(record: Mapping[str, Any]) -> str:
     n = right = 0
     for f in record["folds"]:
         for m, probs in f["predictors"]["model"]["probabilities"].items():
@@ -153,8 +179,9 @@ def confidence(record: Mapping[str, Any]) -> str:
     return f"{n} of {total} held-out member-votes get more than {CONFIDENT} on one vote; {tail}"
 
 
-def nested_section(record: Mapping[str, Any] | None) -> str:
-    """The Markdown of the nested comparison, or how to produce it."""
+def nested_section(record: Mapping[str, Any] | None, in_sample: int | None = None) -> str:
+    """The Markdown of the nested comparison, or how to produce it; ``in_sample``: the
+    installed rule's in-sample cells above 0.99 (from ``votes_loo.json``)."""
     if record is None:
         return (
             "### Nested leave-one-resolution-out\n\nNo nested record "
@@ -207,7 +234,7 @@ Per held-out resolution (log-loss / Brier / accuracy):
 
 {fold_table(record)}
 
-{verdict(record)} {confidence(record)}
+{verdict(record)} {confidence(record, in_sample)}
 
 Record: `data/calibration/{NESTED_FILE}`, created {prov["created"]} at commit
 `{commit}`{dirty}, facts file SHA-256

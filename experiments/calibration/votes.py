@@ -14,6 +14,11 @@ spread over the accepted parameter sets of the calibration
 (``data/calibration/accepted.parquet``), each set with its own model parameters and its own
 cut points fitted at that noise (``votes_loo.json``), the country priors sampled as in
 the leave-one-out that chose the noise; probabilities are the mean over every run.
+
+Each run also writes a sealed ``forecast.json`` (model and baseline probabilities, config,
+data hashes, code version under one SHA-256; :mod:`experiments.calibration.votesealed`):
+keep it, and once the vote has happened score it with
+``python -m experiments.votes score forecast=FILE votes=FILE`` (refused if edited).
 """
 
 from __future__ import annotations
