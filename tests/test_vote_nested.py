@@ -111,3 +111,35 @@ def test_a_held_out_resolution_is_out_of_the_cut_points_and_the_patterns(monkeyp
     monkeypatch.setattr(votefit, "resolutions", lambda: flipped)
     assert votefit.fit_vote_rule(traj, config, rule, held_out="ES-11/3") == before
     assert votefit.fit_vote_rule(traj, config, rule) != before  # in the full fit it counts
+
+
+def test_the_earlier_votes_section_follows_the_data() -> None:
+    from experiments.calibration.votenestedreport import earlier_section
+
+    rights = {"human_rights": 1}
+    facts = {
+        "meta": {"asean_2022_members": ["AA", "BB", "CC"]},
+        "unga_earlier": {
+            "old": {
+                "date": "2017-12-19",
+                "asks": rights,
+                "no_votes": ["AA"],
+                "votes": {"AA": "N", "BB": "notN", "CC": "U"},
+            }
+        },
+        "unga": {
+            "new": {
+                "date": "2022-04-07",
+                "kind": "punitive",
+                "votes": {"AA": "Y", "BB": "N", "CC": "A"},
+            }
+        },
+    }
+    text = earlier_section(facts)
+    assert "| AA | N | Y |" in text and "| CC | U | A |" in text
+    assert "1 of the 3 earlier member-votes could not be read" in text
+    assert "on new they voted AA Y" in text and "1 of whom voted yes on new" in text
+    assert "BB voted no on new but were not among the no votes" in text
+    facts["unga"]["new"]["votes"]["AA"] = "A"
+    assert "0 of whom voted yes on new" in earlier_section(facts)
+    assert earlier_section({"meta": {}, "unga": {}}) == ""

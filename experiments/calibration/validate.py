@@ -18,7 +18,7 @@ from hydra.core.hydra_config import HydraConfig
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.calibration.facts import historical_config
+from experiments.calibration.facts import historical_config, load_facts
 from experiments.calibration.identification import (
     IDENTIFIED_BELOW,
     NOT_IDENTIFIED_FROM,
@@ -49,7 +49,11 @@ from experiments.calibration.validation_tables import (
     vote_rows,
     vote_table,
 )
-from experiments.calibration.votenestedreport import load_nested, nested_section
+from experiments.calibration.votenestedreport import (
+    earlier_section,
+    load_nested,
+    nested_section,
+)
 from experiments.calibration.votereport import vote_section
 from experiments.calibration.votestep import load_record
 from experiments.workflow import atomic, cli, errors, store
@@ -161,8 +165,12 @@ def build_report(
     }
     loo = load_record(CALIBRATION_DIR)
     confident = loo["in_sample"]["installed"]["confident_cells"] if loo else None
-    votes_md = (
-        nested_section(load_nested(CALIBRATION_DIR), confident) + "\n" + vote_section(loo, votes)
+    votes_md = "\n".join(
+        [
+            nested_section(load_nested(CALIBRATION_DIR), confident),
+            earlier_section(load_facts()),
+            vote_section(loo, votes),
+        ]
     )
     text = f"""# Validation against 2022
 

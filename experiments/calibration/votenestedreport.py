@@ -240,3 +240,69 @@ Record: `data/calibration/{NESTED_FILE}`, created {prov["created"]} at commit
 `{commit}`{dirty}, facts file SHA-256
 `{prov["data"]["sha256"][:16]}…`.
 """
+
+
+def earlier_section(facts: Mapping[str, Any]) -> str:
+    """The earlier Russia/Ukraine votes of the facts file (``unga_earlier``) beside the
+    2022 votes, and what a member offset learned from the earlier human-rights texts would
+    say about ES-11/3 (computed); none of it enters the model."""
+    earlier = facts.get("unga_earlier") or {}
+    if not earlier:
+        return ""
+    members = list(facts["meta"]["asean_2022_members"])
+    later = facts["unga"]
+    head = [*earlier, *later]
+    lines = [
+        "| member | "
+        + " | ".join(f"{n} ({earlier.get(n, later.get(n))['date']})" for n in head)
+        + " |",
+        "|---|" + "---|" * len(head),
+    ]
+    for m in members:
+        cells = [str(earlier[n]["votes"][m]) for n in earlier]
+        cells += [str(later[n]["votes"][m]).rstrip("?") for n in later]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    rights = [n for n, r in earlier.items() if r.get("asks", {}).get("human_rights")]
+    against = [m for m in members if any(earlier[n]["votes"][m] == "N" for n in rights)]
+    unknown = sum(earlier[n]["votes"][m] == "U" for n in earlier for m in members)
+    total = len(earlier) * len(members)
+    punitive = [n for n, r in later.items() if r["kind"] == "punitive"]
+    text = (
+        f"{unknown} of the {total} earlier member-votes could not be read in a source (U); "
+        "notN marks a member absent from a source's full list of no votes."
+    )
+    if against and punitive:
+        p = punitive[0]
+        votes = {m: str(later[p]["votes"][m]) for m in against}
+        yes = [m for m in against if votes[m] == "Y"]
+        text += (
+            f" Members that voted no on an earlier human-rights text on Crimea: "
+            f"{', '.join(against)}; on {p} they voted "
+            f"{', '.join(f'{m} {v}' for m, v in votes.items())}. A member offset learned "
+            "from those texts would lower the yes probability on a human-rights measure for "
+            f"all {len(against)}, {len(yes)} of whom voted yes on {p}; with the yes/abstain "
+            "split of the other members unread, the earlier record cannot identify such "
+            "offsets, so the model does not use it."
+        )
+        listed = [n for n in rights if earlier[n].get("no_votes")]
+        new_no = [
+            m
+            for m in members
+            if str(later[p]["votes"][m]) == "N"
+            and listed
+            and all(earlier[n]["votes"][m] == "notN" for n in listed)
+        ]
+        if new_no:
+            text += (
+                f" {', '.join(new_no)} voted no on {p} but were not among the no votes of "
+                f"any earlier human-rights text with a full list ({', '.join(listed)})."
+            )
+    return (
+        "### Earlier votes on Russia and Ukraine (recorded, not used by the model)\n\n"
+        "Votes of the ten members as read in the sources of `unga_earlier` in "
+        "`data/asean_2022.yaml` (Y yes, A abstain, N no), beside the 2022 votes:\n\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + text
+        + "\n"
+    )
