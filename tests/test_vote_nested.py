@@ -143,3 +143,19 @@ def test_the_earlier_votes_section_follows_the_data() -> None:
     facts["unga"]["new"]["votes"]["AA"] = "A"
     assert "0 of whom voted yes on new" in earlier_section(facts)
     assert earlier_section({"meta": {}, "unga": {}}) == ""
+
+
+def test_the_nested_command_rejects_bad_settings_in_one_line(capsys) -> None:
+    import pytest
+
+    from experiments.calibration.votenested import main
+
+    for argv, words in (
+        (["n_sample=5"], ["n_sample", "unknown key", "n_samples"]),
+        (["generations=0"], ["generations", ">= 1"]),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and all(w in lines[0] for w in words), lines
