@@ -269,8 +269,19 @@ def earlier_section(facts: Mapping[str, Any]) -> str:
     punitive = [n for n, r in later.items() if r["kind"] == "punitive"]
     text = (
         f"{unknown} of the {total} earlier member-votes could not be read in a source (U); "
-        "notN marks a member absent from a source's full list of no votes."
+        "notN marks a member not on a source's full list of no votes; absent: did not vote."
     )
+    first = next(iter(later))
+    for n, r in earlier.items():
+        read = {m: v for m, v in r["votes"].items() if v in ("Y", "A", "N")}
+        if len(read) < len(members) // 2:
+            continue
+        same = [m for m, v in read.items() if str(later[first]["votes"][m]) == v]
+        moved = [f"{m} {v} to {later[first]['votes'][m]}" for m, v in read.items() if m not in same]
+        text += (
+            f" Of the {len(read)} members with a vote read on {n}, {len(same)} cast the same "
+            f"vote on {first}" + (f"; changed: {', '.join(moved)}." if moved else ".")
+        )
     if against and punitive:
         p = punitive[0]
         votes = {m: str(later[p]["votes"][m]) for m in against}
