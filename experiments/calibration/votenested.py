@@ -37,11 +37,12 @@ from typing import Any
 import numpy as np
 from hydra import compose, initialize_config_dir
 
-from experiments.calibration.facts import historical_config, resolutions
+from experiments.calibration.facts import historical_config, load_facts, resolutions
 from experiments.calibration.patterns import derived_from
 from experiments.calibration.votebaselines import BASELINES, fitted_baselines, scores
 from experiments.calibration.votefit import VoteBlock, actual_votes, vote_block
 from experiments.calibration.voteloo import held_out_prediction, log_loss
+from experiments.calibration.votenestedreport import NESTED_FILE, unga_digest
 from experiments.calibration.votestep import VoteStepSettings, chosen_rows, set_blocks
 from experiments.workflow import atomic, errors
 from experiments.workflow.manifest import file_record, git_state, now_iso
@@ -52,7 +53,6 @@ from sim.votes import VOTES
 
 log = logging.getLogger(__name__)
 
-NESTED_FILE = "votes_nested.json"
 FACTS = "data/asean_2022.yaml"
 
 
@@ -204,6 +204,7 @@ def nested(c: Any, members: Sequence[str]) -> dict[str, Any]:
             "created": now_iso(),
             "code": git_state(),
             "data": file_record(resolve(FACTS)),
+            "unga_sha256": unga_digest(load_facts()),
             "command": "python -m experiments.calibration.votenested " + " ".join(sys.argv[1:]),
         },
     }

@@ -8,12 +8,14 @@ computed from those numbers.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from experiments.calibration.facts import load_facts
 from experiments.calibration.votebaselines import BASELINES
 
 NESTED_FILE = "votes_nested.json"
@@ -25,6 +27,13 @@ SHORT = {
     "repeat_last_smoothed": "old repeat-last baseline",
 }
 """Short names of the baselines for sentences."""
+
+
+def unga_digest(facts: Mapping[str, Any]) -> str:
+    """SHA-256 of the encoded votes (the facts file's ``unga`` section, canonical JSON):
+    what the calibration reads, unchanged when other sections of the file are edited."""
+    text = json.dumps(facts["unga"], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def load_nested(folder: Path) -> dict[str, Any] | None:
@@ -210,6 +219,11 @@ def nested_section(record: Mapping[str, Any] | None, in_sample: int | None = Non
     fold_lines = "\n".join(lines)
     commit = (prov["code"].get("commit") or "unknown")[:12]
     dirty = " (uncommitted changes)" if prov["code"].get("dirty") else ""
+    unga = ""
+    if prov.get("unga_sha256"):
+        now = unga_digest(load_facts())
+        same = "the same as now" if now == prov["unga_sha256"] else "DIFFERENT from now: rerun"
+        unga = f", of its encoded votes (`unga`) `{prov['unga_sha256'][:16]}…` ({same})"
     qs = ", ".join(
         f"{f['name']}: majority q = {f['predictors']['majority']['q']}, persistence q = "
         f"{f['predictors']['persistence']['q']}"
@@ -237,8 +251,7 @@ Per held-out resolution (log-loss / Brier / accuracy):
 {verdict(record)} {confidence(record, in_sample)}
 
 Record: `data/calibration/{NESTED_FILE}`, created {prov["created"]} at commit
-`{commit}`{dirty}, facts file SHA-256
-`{prov["data"]["sha256"][:16]}…`.
+`{commit}`{dirty}; SHA-256 of the facts file then `{prov["data"]["sha256"][:16]}…`{unga}.
 """
 
 
