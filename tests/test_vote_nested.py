@@ -161,3 +161,15 @@ def test_the_nested_command_rejects_bad_settings_in_one_line(capsys) -> None:
         assert exc.value.code == 2
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and all(w in lines[0] for w in words), lines
+
+
+def test_the_digest_of_the_encoded_votes_ignores_other_sections() -> None:
+    from experiments.calibration.facts import load_facts
+    from experiments.calibration.votenestedreport import unga_digest
+
+    facts = load_facts()
+    digest = unga_digest(facts)
+    assert unga_digest({**facts, "unga_earlier": {}}) == digest
+    changed = yaml.safe_load(yaml.safe_dump(facts["unga"]))
+    changed["ES-11/3"]["votes"]["SG"] = "Y"
+    assert unga_digest({**facts, "unga": changed}) != digest

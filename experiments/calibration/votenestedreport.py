@@ -29,10 +29,19 @@ SHORT = {
 """Short names of the baselines for sentences."""
 
 
+def _str_keys(x: Any) -> Any:
+    """Keys as text (YAML 1.1 reads ``yes:``/``no:`` keys as booleans)."""
+    if isinstance(x, dict):
+        return {str(k): _str_keys(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_str_keys(v) for v in x]
+    return x
+
+
 def unga_digest(facts: Mapping[str, Any]) -> str:
     """SHA-256 of the encoded votes (the facts file's ``unga`` section, canonical JSON):
     what the calibration reads, unchanged when other sections of the file are edited."""
-    text = json.dumps(facts["unga"], sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(_str_keys(facts["unga"]), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
