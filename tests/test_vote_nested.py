@@ -173,3 +173,39 @@ def test_the_digest_of_the_encoded_votes_ignores_other_sections() -> None:
     changed = yaml.safe_load(yaml.safe_dump(facts["unga"]))
     changed["ES-11/3"]["votes"]["SG"] = "Y"
     assert unga_digest({**facts, "unga": changed}) != digest
+
+
+TINY = [
+    "n_samples=20",
+    "n_seeds=4",
+    "generations=1",
+    "proposals=20",
+    "smc_seeds=4",
+    "final_max=5",
+    "final_seeds=8",
+    "check_seeds=8",
+    "votes.set_seeds=4",
+    "votes.max_sets=2",
+    "votes.n_noise=3",
+]
+"""Settings of a tiny nested run (minutes become seconds; the numbers mean nothing)."""
+
+
+def test_a_tiny_nested_run_writes_every_fold_with_its_provenance(tmp_path: Path) -> None:
+    import json
+
+    from experiments.calibration.votenested import main
+
+    main([*TINY, f"publish_dir={tmp_path}"])
+    record = json.loads((tmp_path / "votes_nested.json").read_text())
+    assert [f["name"] for f in record["folds"]] == ["ES-11/1", "ES-11/2", "ES-11/3"]
+    for fold in record["folds"]:
+        assert f"votes_{fold['name']}" in fold["left_out_patterns"]
+        assert set(fold["predictors"]) == {"model", *BASELINES}
+        assert 0.0 <= fold["noise"] <= 1.0
+    assert record["pooled"]["model"]["n_cells"] == 30
+    assert record["pooled"]["repeat_last_smoothed"] is None  # nothing before ES-11/1
+    assert len(record["provenance"]["unga_sha256"]) == 64
+    loss = record["pooled"]["model"]["log_loss"]
+    shown = "inf" if loss == "inf" else f"{loss:.3f}"
+    assert f"the model ({shown} nats per vote)" in nested_section(record)
