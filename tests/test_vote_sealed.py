@@ -109,6 +109,8 @@ def test_votes_cli_writes_a_sealed_forecast(tmp_path: Path) -> None:
             "experiments.votes",
             "date=2022-09-01",
             "kind=punitive",
+            "features.names_russia=false",
+            "features.reparations=true",
             "n_seeds=2",
             "propagate_uncertainty=false",
             f"hydra.run.dir={tmp_path}",
@@ -123,6 +125,17 @@ def test_votes_cli_writes_a_sealed_forecast(tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "votes.csv")
     got = [forecast["model"]["probabilities"][c]["yes"] for c in table["country"]]
     assert np.allclose(got, table["p_yes"], atol=1e-4)
-    assert forecast["resolution"] == {"date": "2022-09-01", "kind": "punitive"}
+    assert forecast["resolution"] == {
+        "date": "2022-09-01",
+        "kind": "punitive",
+        "features": {
+            "territorial_integrity": 0,
+            "names_russia": 0,
+            "human_rights": 1,
+            "suspension_from_body": 1,
+            "reparations": 1,
+            "peace_terms": 0,
+        },
+    }
     assert forecast["data_sha256"]["data/asean_2022.yaml"]
     assert forecast["votes"] == list(VOTES)

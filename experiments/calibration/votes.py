@@ -1,6 +1,9 @@
 """Predict the ten members' votes on a UN General Assembly resolution.
 
-``python -m experiments.votes date=YYYY-MM-DD kind=principle|punitive n_seeds=N``
+``python -m experiments.votes date=YYYY-MM-DD kind=principle|punitive n_seeds=N
+[features.NAME=true|false ...]``: the kind is a preset of the resolution's features
+(:data:`sim.votes.KIND_FEATURES`); ``features.*`` describe the text over it (names:
+:data:`sim.votes.FEATURES`; an unknown name is a one-line error, exit 2).
 
 Simulates the ``historical`` strategy with the default configuration (``conf/``) up to the
 vote date (the horizon is extended if the date lies beyond it), reads each state's stance
@@ -46,7 +49,14 @@ from experiments.workflow.paths import CONF_DIR, resolve
 from experiments.workflow.schema import VotesConf
 from sim.config import SimulationConfig
 from sim.engine import simulate
-from sim.votes import VoteRule, vote_probabilities, vote_shares
+from sim.votes import (
+    FEATURES,
+    KIND_FEATURES,
+    VoteRule,
+    resolution_features,
+    vote_probabilities,
+    vote_shares,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +76,11 @@ class VoteRequest:
     seeds: np.ndarray
     rule: VoteRule
     parameter_sets: tuple[Mapping[str, float], ...] = ()
+    features: Mapping[str, int] | None = None  # every feature; None: the kind's preset
+
+    def resolution(self) -> dict[str, int]:
+        """The features of the resolution to predict (the kind's preset if none given)."""
+        return dict(self.features) if self.features else resolution_features(self.kind)
 
 
 def latest_date(start: dt.date) -> dt.date:
@@ -116,7 +131,22 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
     if c.propagate_uncertainty:
         sets, sample_priors = propagated_sets(resolve(c.calibration_dir), rule)
         config = replace(config, sample_priors=sample_priors)
-    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets)
+    features = described_features(c.kind.value, asdict(c.features))
+    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets, features)
+
+
+def described_features(kind: str, overrides: Mapping[str, object]) -> dict[str, int]:
+    """The kind's preset features with the user's ``features.*`` over them; one-line
+    ``ConfigError`` naming an unknown feature."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(overrides) - set(FEATURES))
+    if unknown:
+        raise ConfigError(
+            f"features.{unknown[0]}", f"unknown feature; allowed: {', '.join(FEATURES)}"
+        )
+    return resolution_features(
+        {**KIND_FEATURES[kind], **{k: int(bool(v)) for k, v in overrides.items()}}
+    )
 
 
 def propagated_sets(folder: Path, rule: VoteRule) -> tuple[tuple[dict[str, float], ...], bool]:
@@ -166,7 +196,9 @@ def predict(request: VoteRequest) -> pd.DataFrame:
     for cfg, rule, seeds in blocks:
         traj = simulate(cfg, seeds)
         legalism, seat = vote_attributes(cfg, seeds)
-        probs.append(vote_probabilities(traj.stance[:, step], request.kind, legalism, seat, rule))
+        probs.append(
+            vote_probabilities(traj.stance[:, step], request.resolution(), legalism, seat, rule)
+        )
     shares = vote_shares(np.concatenate(probs, axis=0))
     member = np.flatnonzero(config.countries.member)
     return pd.DataFrame(
@@ -195,7 +227,14 @@ def _task(cfg: DictConfig) -> None:
         folder = Path(HydraConfig.get().runtime.output_dir)
         path = write_votes(table, folder)
         plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
-        sealed = freeze(table, str(request.date), request.kind, plain, folder)  # type: ignore[arg-type]
+        sealed = freeze(
+            table,
+            str(request.date),
+            request.kind,
+            plain,  # type: ignore[arg-type]
+            folder,
+            features=request.resolution(),
+        )
         log.info(
             "%s vote on %s (%d runs): %s; sealed forecast (keep it; score it later with "
             "python -m experiments.votes score forecast=%s votes=FILE): %s",

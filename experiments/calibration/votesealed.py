@@ -33,7 +33,7 @@ from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import file_sha256
 from experiments.workflow.manifest import git_state, now_iso
 from experiments.workflow.paths import ROOT
-from sim.votes import VOTES
+from sim.votes import VOTES, resolution_features
 
 FORMAT = "sealed-vote-forecast/1"
 FORECAST_FILE = "forecast.json"
@@ -84,16 +84,26 @@ def _cells(probs: np.ndarray, members: Sequence[str]) -> dict[str, dict[str, flo
 
 
 def freeze(
-    table: pd.DataFrame, date: str, kind: str, config: Mapping[str, Any], folder: Path
+    table: pd.DataFrame,
+    date: str,
+    kind: str,
+    config: Mapping[str, Any],
+    folder: Path,
+    features: Mapping[str, int] | None = None,
 ) -> Path:
     """Write the sealed forecast of ``table`` (``country,p_yes,p_abstain,p_no``) into
-    ``folder``; return its path."""
+    ``folder``; return its path. ``features``: the resolution as described (default: the
+    kind's preset); the baselines know only the kind."""
     members = list(table["country"])
     probs = table[["p_yes", "p_abstain", "p_no"]].to_numpy(dtype=np.float64)
     inputs = {p: file_sha256(ROOT / p) for p in INPUTS if (ROOT / p).exists()}
     forecast = {
         "created": now_iso(),
-        "resolution": {"date": date, "kind": kind},
+        "resolution": {
+            "date": date,
+            "kind": kind,
+            "features": dict(features) if features else resolution_features(kind),
+        },
         "members": members,
         "votes": list(VOTES),
         "model": {"probabilities": _cells(probs, members)},
