@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from experiments.calibration.facts import load_facts
+from experiments.calibration.votefeatures import confidence_section, miss_section, mixture_choice
 from experiments.calibration.votes import main
 from experiments.workflow import store
 from sim.votes import FEATURES, KIND_FEATURES, VoteRule, resolution_features, vote_probabilities
@@ -96,3 +97,72 @@ def test_votes_cli_rejects_an_unknown_feature_in_one_line(capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "features.nams_russia" in err and "names_russia" in err
+
+
+def _nested(probs: dict[str, list[float]], actual: dict[str, str]) -> dict:
+    """A made-up one-fold nested record (not any real vote)."""
+    return {
+        "folds": [
+            {
+                "name": "R1",
+                "noise": 0.01,
+                "inner_curve": [
+                    {"noise": 0.01, "log_loss": 0.2},
+                    {"noise": 0.02, "log_loss": 0.25},
+                ],
+                "actual": actual,
+                "predictors": {
+                    "model": {"probabilities": probs},
+                    "uniform": {"probabilities": {m: [1 / 3] * 3 for m in probs}},
+                },
+            }
+        ]
+    }
+
+
+def test_confidence_section_counts_cells_confident_in_sample_only() -> None:
+    probs = {"AA": [0.995, 0.005, 0.0], "BB": [0.2, 0.7, 0.1], "CC": [0.0, 0.001, 0.999]}
+    actual = {"AA": "yes", "BB": "abstain", "CC": "yes"}
+    nested = _nested(probs, actual)
+    loo = {
+        "noise": 0.02,
+        "in_sample": {
+            "sets": {"probabilities": {"R1": {"AA": [1.0, 0, 0], "BB": [0.0, 1.0, 0.0]}}},
+            "installed": {"probabilities": {"R1": {m: [1.0, 0, 0] for m in probs}}},
+        },
+    }
+    text = confidence_section(nested, loo)
+    assert "2 of 3 member-votes get more than 0.99 on one vote and 1 of them" in text
+    assert "gives more than 0.99 to 2 member-votes, 1 of which" in text
+    assert "BB on R1 (held out 0.70 on its vote)" in text
+    assert "gives 3, 1 of them not above" in text
+    assert "gaining at most 0.0500 nats" in text
+    # the miss on CC makes a mixture with the uniform vote worth a positive weight
+    w, best, alone = mixture_choice(
+        np.array(list(probs.values())), np.full((3, 3), 1 / 3), np.array([0, 1, 0])
+    )
+    assert w > 0 and best < alone
+
+
+def test_miss_section_names_the_miss_with_its_probability_and_cut() -> None:
+    facts = {
+        "unga": {
+            "R1": {
+                "kind": "punitive",
+                "asks": dict(KIND_FEATURES["punitive"]),
+                "votes": {"AA": "Y", "BB": "A"},
+            }
+        },
+        "unga_earlier": {
+            "E1": {"asks": {"human_rights": 1}, "votes": {"AA": "N", "BB": "notN"}},
+        },
+    }
+    loo = {
+        "in_sample": {"sets": {"probabilities": {"R1": {"AA": [0.3, 0.7, 0.0], "BB": [0, 1, 0]}}}}
+    }
+    rule = VoteRule(punitive_yes=2.0, legalism_shift=4.0)
+    text = miss_section(facts, loo, None, rule, {"AA": (0.25, 0.0, 0.5)})
+    assert text.count("Known miss") == 1 and "AA on R1" in text
+    assert "gives yes 0.30 in sample" in text
+    assert "= 3.00 at un_legalism 0.25 (2.00-4.00" in text
+    assert "voted no on 1 of the 1 earlier human-rights texts" in text

@@ -49,6 +49,11 @@ from experiments.calibration.validation_tables import (
     vote_rows,
     vote_table,
 )
+from experiments.calibration.votefeatures import (
+    confidence_section,
+    features_section,
+    miss_section,
+)
 from experiments.calibration.votenestedreport import (
     earlier_section,
     load_nested,
@@ -61,6 +66,7 @@ from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve
 from experiments.workflow.schema import ValidateConf
 from sim.config import SimulationConfig
+from sim.countries import ATTRIBUTE_NAMES
 from sim.engine import simulate
 from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES
@@ -164,10 +170,19 @@ def build_report(
         "validation_stances.png": figure_stances(traj, config),
     }
     loo = load_record(CALIBRATION_DIR)
+    k = ATTRIBUTE_NAMES.index("un_legalism")
+    ct = config.countries
+    legalism = {
+        c: (float(ct.values[k, i]), float(ct.lower[k, i]), float(ct.upper[k, i]))
+        for i, c in enumerate(ct.codes)
+    }
     confident = loo["in_sample"]["installed"]["confident_cells"] if loo else None
     votes_md = "\n".join(
         [
             nested_section(load_nested(CALIBRATION_DIR), confident),
+            confidence_section(load_nested(CALIBRATION_DIR), loo),
+            miss_section(load_facts(), loo, load_nested(CALIBRATION_DIR), rule, legalism),
+            features_section(load_facts(), rule),
             earlier_section(load_facts()),
             vote_section(loo, votes),
         ]
