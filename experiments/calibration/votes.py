@@ -223,6 +223,12 @@ def write_votes(table: pd.DataFrame, folder: Path) -> Path:
 def _task(cfg: DictConfig) -> None:
     with errors.reporting(VotesConf):
         request = request_from_config(cfg)
+        if not request.parameter_sets:
+            log.warning(
+                "propagate_uncertainty=false: one parameter point, no parameter uncertainty; "
+                "its probabilities above 0.99 go beyond what the nested held-out record "
+                "supports (docs/validation.md, 'Confidence')"
+            )
         table = predict(request)
         folder = Path(HydraConfig.get().runtime.output_dir)
         path = write_votes(table, folder)
