@@ -1,7 +1,7 @@
 """How a state votes on a UN General Assembly resolution, from its simulated stance.
 
-Pure numpy. The rule is an ordered-response model on the stance scale: two cut points per
-kind of resolution split the stance line into no / abstain / yes, with an optional
+Pure numpy. The rule is an ordered-response model on the stance scale: two cut points,
+set by what the resolution asks, split the stance line into no / abstain / yes, with an optional
 logistic noise that turns the step into smooth probabilities. Myanmar's UN seat (held in
 2022 by the envoy of the ousted civilian government) votes on its own ``un_seat_stance``,
 not on the junta's simulated stance (data: ``meta.myanmar_note``).
@@ -12,16 +12,20 @@ each; the data file's ``unga.*.asks``); the two kinds are presets of them
 ``c = max(suspension_from_body, reparations_weight * reparations)`` that moves both cuts
 from the principle to the punitive cuts, with ``un_legalism`` raising the yes cut only in
 proportion to ``c`` (coercion voted outside the Security Council), and through shifts of
-both cuts for a text that does not name Russia and for a text that sets peace terms. Only
-``suspension_from_body`` is identified by the votes the rule is fitted on (ES-11/1-3, all
-before 2022-04-08): ES-11/1-2 and ES-11/3 differ in nothing else the rule reads. Every
-2022 text names Russia and none asks reparations or sets peace terms, so
+both cuts for a text that does not name Russia and for a text that sets peace terms.
+
+The votes the rule is fitted on (ES-11/1-3, all before 2022-04-08) identify one contrast:
+ES-11/3 differs from ES-11/1-2 in territorial_integrity, human_rights and
+suspension_from_body together, and the rule assigns that joint effect to
+``suspension_from_body`` (the stated mechanism: coercion voted outside the Security
+Council); ``territorial_integrity`` and ``human_rights`` describe a text but carry no
+weight. Every 2022 text names Russia and none asks reparations or sets peace terms, so
 ``reparations_weight``, ``unnamed_shift`` and ``peace_terms_shift`` stay at their prior
-centres (not fitted); ``territorial_integrity`` and ``human_rights`` describe a text but
-carry no weight (no vote in the fitted window separates them). The earlier votes
-(``unga_earlier``: A/RES/68/262 of 2014, not naming Russia) are a sign check of
-``unnamed_shift`` only, not training votes: the 2022 stances are not the 2014 ones
-(docs/validation.md, "Earlier Russia/Ukraine votes").
+centres (not fitted). The earlier votes are not training votes. A/RES/68/262 (2014) differs
+from ES-11/1 only in not naming Russia and serves as a sign check of ``unnamed_shift``
+(the sign it gives is computed in docs/validation.md, "Resolution features"); the invasion
+moved the stances between the two votes, so the 2022 initial stances are no proxy for 2014
+and the pair cannot size the weight.
 """
 
 from __future__ import annotations
