@@ -230,9 +230,9 @@ upper cut, and *abstains* in between.
   the principle to the punitive ones (`legalism_shift * un_legalism` scaled by `c`); a text
   not naming Russia shifts both cuts by `unnamed_shift`, one setting peace terms by
   `peace_terms_shift`. The kinds are presets: principle = territorial integrity + names
-  Russia; punitive = names Russia + human rights + suspension from a body. Only the
-  suspension is identified by the votes before 2022-04-08; the other weights stay at their
-  prior centres.
+  Russia; punitive = names Russia + human rights + suspension from a body. The votes
+  before 2022-04-08 identify only the joint effect of what ES-11/3 adds (assigned to the
+  suspension); the other weights stay at their prior centres.
 - **Noise**: with `noise` > 0 the step becomes a logistic curve of scale `noise` (an
   ordered logit), so a run's vote is a probability rather than a certainty; 0 gives the
   deterministic rule. The noise is chosen out of sample: each of ES-11/1-3 is predicted

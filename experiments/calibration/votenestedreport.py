@@ -333,7 +333,7 @@ def earlier_section(facts: Mapping[str, Any]) -> str:
                 f"any earlier human-rights text with a full list ({', '.join(listed)})."
             )
     return (
-        "### Earlier votes on Russia and Ukraine (recorded, not used by the model)\n\n"
+        "### Earlier votes on Russia and Ukraine (recorded, not used to fit the model)\n\n"
         "Votes of the ten members as read in the sources of `unga_earlier` in "
         "`data/asean_2022.yaml` (Y yes, A abstain, N no), beside the 2022 votes:\n\n"
         + "\n".join(lines)
