@@ -136,7 +136,7 @@ def test_confidence_section_counts_cells_confident_in_sample_only() -> None:
     assert "gives more than 0.99 to 2 member-votes, 1 of which" in text
     assert "BB on R1 (held out 0.70 on its vote)" in text
     assert "gives 3, 1 of them not above" in text
-    assert "gaining at most 0.0500 nats" in text
+    assert "gaining at most 0.0500 nats" in text and "That gain is material" in text
     # the miss on CC makes a mixture with the uniform vote worth a positive weight
     w, best, alone = mixture_choice(
         np.array(list(probs.values())), np.full((3, 3), 1 / 3), np.array([0, 1, 0])

@@ -24,6 +24,8 @@ CONFIDENT = 0.99
 MIX_GRID = (0.0, *np.geomspace(1e-4, 0.5, 30).round(6).tolist())
 """Mixture weights tried (0 = the model alone; the grid reaches 0, the range's edge)."""
 CODES = {"Y": "yes", "A": "abstain", "N": "no"}
+NOISE_GAIN = 0.01
+"""Held-out gain (nats per vote) below which a noise floor is kept rather than widened."""
 
 
 def _differing(a: Mapping[str, int], b: Mapping[str, int]) -> list[str]:
@@ -221,10 +223,16 @@ def confidence_section(nested: Mapping[str, Any] | None, loo: Mapping[str, Any] 
         lines[-1] += f"; the other {len(extra)} are confident in sample only: {detail}."
     else:
         lines[-1] += ": none is confident in sample only."
+    unsupported = len(point - held)
     lines.append(
         f"The installed point alone (`propagate_uncertainty=false`, and this report's "
-        f"in-sample runs) gives {len(point)}, {len(point - held)} of them not above "
-        f"{CONFIDENT} held out: it leaves out the parameter uncertainty and is not supported."
+        f"in-sample runs) gives {len(point)}, {unsupported} of them not above {CONFIDENT} "
+        "held out"
+        + (
+            ": it leaves out the parameter uncertainty, and those are not supported."
+            if unsupported
+            else "."
+        )
     )
     lines.append(_noise_floor(nested, float(loo["noise"])))
     return "\n".join(["**Confidence.**", " ".join(lines)]) + "\n"
@@ -246,8 +254,13 @@ def _noise_floor(nested: Mapping[str, Any], installed: float) -> str:
         f"{sum(below)} of {len(below)} folds "
         f"({chosen}), gaining "
         f"at most {max(gains):.4f} nats per vote on their inner curves against "
-        f"{installed:.3g}. The floor is kept: a smaller noise gains less than that and only "
-        "sharpens cells the held-out record cannot check."
+        f"{installed:.3g}. "
+        + (
+            "The floor is kept: below it the held-out gain is under 0.01 nats per vote, and a "
+            "smaller noise would only sharpen cells the held-out record cannot check."
+            if max(gains) < NOISE_GAIN
+            else "That gain is material: widen the grid (conf/calibrate.yaml votes.noise_low)."
+        )
     )
 
 
