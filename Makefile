@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run app chromium test test-fast bench bench-workflow lint format calibrate validate votes analyse clean clean-outputs
+.PHONY: run app chromium test test-fast bench bench-workflow lint format calibrate validate votes votes-nested analyse clean clean-outputs
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -43,8 +43,11 @@ calibrate: $(STAMP)
 validate: $(STAMP)
 	$(PY) -m experiments.validate $(ARGS)
 
-votes: $(STAMP)  ## e.g. make votes ARGS="date=2022-10-12 kind=punitive"
+votes: $(STAMP)  ## e.g. make votes ARGS="date=2022-10-12 kind=punitive features.reparations=true"
 	$(PY) -m experiments.votes $(ARGS)
+
+votes-nested: $(STAMP)  ## nested leave-one-resolution-out of the vote forecasts (about 5 minutes)
+	$(PY) -m experiments.calibration.votenested $(ARGS)
 
 analyse: $(STAMP)  ## which strategy is robust; e.g. make analyse ARGS="--dry-run"
 	$(PY) -m experiments.analyse $(ARGS)

@@ -1,4 +1,5 @@
-"""`python -m experiments.votes`: see :mod:`experiments.calibration.votes`."""
+"""`python -m experiments.votes` (and `... score forecast=FILE votes=FILE`): see
+:mod:`experiments.calibration.votes`."""
 
 from experiments.calibration.votes import main
 

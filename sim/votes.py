@@ -1,14 +1,36 @@
 """How a state votes on a UN General Assembly resolution, from its simulated stance.
 
-Pure numpy. The rule is an ordered-response model on the stance scale: two cut points per
-kind of resolution split the stance line into no / abstain / yes, with an optional
+Pure numpy. The rule is an ordered-response model on the stance scale: two cut points,
+set by what the resolution asks, split the stance line into no / abstain / yes, with an optional
 logistic noise that turns the step into smooth probabilities. Myanmar's UN seat (held in
 2022 by the envoy of the ousted civilian government) votes on its own ``un_seat_stance``,
 not on the junta's simulated stance (data: ``meta.myanmar_note``).
+
+**Resolution features.** A resolution is described by what it asks (:data:`FEATURES`, 0/1
+each; the data file's ``unga.*.asks``); the two kinds are presets of them
+(:data:`KIND_FEATURES`). The cuts depend on the features through a coercion level
+``c = max(suspension_from_body, reparations_weight * reparations)`` that moves both cuts
+from the principle to the punitive cuts, with ``un_legalism`` raising the yes cut only in
+proportion to ``c`` (coercion voted outside the Security Council), and through shifts of
+both cuts for a text that does not name Russia and for a text that sets peace terms.
+
+The votes the rule is fitted on (ES-11/1-3, all before 2022-04-08) identify one contrast:
+ES-11/3 differs from ES-11/1-2 in territorial_integrity, human_rights and
+suspension_from_body together, and the rule assigns that joint effect to
+``suspension_from_body`` (the stated mechanism: coercion voted outside the Security
+Council); ``territorial_integrity`` and ``human_rights`` describe a text but carry no
+weight. Every 2022 text names Russia and none asks reparations or sets peace terms, so
+``reparations_weight``, ``unnamed_shift`` and ``peace_terms_shift`` stay at their prior
+centres (not fitted). The earlier votes are not training votes. A/RES/68/262 (2014) differs
+from ES-11/1 only in not naming Russia and serves as a sign check of ``unnamed_shift``
+(the sign it gives is computed in docs/validation.md, "Resolution features"); the invasion
+moved the stances between the two votes, so the 2022 initial stances are no proxy for 2014
+and the pair cannot size the weight.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -17,9 +39,52 @@ import numpy as np
 VOTES: tuple[str, ...] = ("yes", "abstain", "no")
 """Vote options, in the column order of every probability array."""
 
-KINDS: tuple[str, ...] = ("principle", "punitive")
+KINDS: tuple[str, ...] = ("principle", "punitive")  # presets: KIND_FEATURES
 """Kinds of resolution: ``principle`` (deplores the aggression, humanitarian demands) and
 ``punitive`` (a measure against Russia, e.g. suspension from the Human Rights Council)."""
+
+
+FEATURES: tuple[str, ...] = (
+    "territorial_integrity",
+    "names_russia",
+    "human_rights",
+    "suspension_from_body",
+    "reparations",
+    "peace_terms",
+)
+"""What a resolution may ask or say (0/1 each): reaffirms Ukraine's territorial integrity;
+names Russia (as aggressor or occupier); human rights in Ukraine; suspends Russia from a
+UN body; asks reparations; sets terms of a peace."""
+
+KIND_FEATURES: dict[str, dict[str, int]] = {
+    "principle": {"territorial_integrity": 1, "names_russia": 1},
+    "punitive": {"names_russia": 1, "human_rights": 1, "suspension_from_body": 1},
+}
+"""The two kinds as feature presets (ES-11/1-2 and ES-11/3 as the data file describes them);
+a feature not named is 0."""
+
+
+def resolution_features(kind_or_features: str | Mapping[str, Any]) -> dict[str, int]:
+    """Every feature of :data:`FEATURES` as 0/1, from a kind preset or a mapping (missing
+    features are 0); one-line ``ValueError`` naming an unknown kind or feature."""
+    if isinstance(kind_or_features, str):
+        if kind_or_features not in KIND_FEATURES:
+            raise ValueError(
+                f"kind: unknown {kind_or_features!r}; allowed: {', '.join(KIND_FEATURES)}"
+            )
+        given: Mapping[str, Any] = KIND_FEATURES[kind_or_features]
+    else:
+        given = kind_or_features
+    unknown = sorted(set(given) - set(FEATURES))
+    if unknown:
+        raise ValueError(f"features.{unknown[0]}: unknown feature; allowed: {', '.join(FEATURES)}")
+    out = {}
+    for name in FEATURES:
+        v = given.get(name, 0)
+        if v not in (0, 1, True, False):
+            raise ValueError(f"features.{name}: must be 0/1 or true/false, got {v!r}")
+        out[name] = int(v)
+    return out
 
 
 def _param(default: float, lo: float, hi: float, doc: str, source: str) -> Any:
@@ -71,10 +136,33 @@ class VoteRule:
         0.0,
         0.0,
         8.0,
-        "rise of the punitive yes cut per unit of un_legalism (a UN-legalist "
+        "rise of the yes cut per unit of un_legalism and of coercion (a UN-legalist "
         "state abstains on coercion voted outside the Security Council)",
         "fitted on ES-11/3 (in-sample); mechanism from data: positions MY, ID "
         "('UN-only'), SG ('normally acts only on UNSC authority')",
+    )
+    reparations_weight: float = _param(
+        0.5,
+        0.0,
+        1.0,
+        "coercion of a text asking reparations, relative to a suspension from a UN body "
+        "(1 = as coercive)",
+        "not identified (no vote before 2022-04-08 asks reparations): prior centre, not fitted",
+    )
+    unnamed_shift: float = _param(
+        0.0,
+        -1.0,
+        1.0,
+        "shift of both cuts for a text that does not name Russia (negative: easier yes)",
+        "not identified (ES-11/1-3 all name Russia; A/RES/68/262 of 2014 is a sign check "
+        "only, docs/validation.md): prior centre, not fitted",
+    )
+    peace_terms_shift: float = _param(
+        0.0,
+        -1.0,
+        1.0,
+        "shift of both cuts for a text that sets terms of a peace",
+        "not identified (no vote before 2022-04-08 sets peace terms): prior centre, not fitted",
     )
     noise: float = _param(
         0.5,
@@ -102,20 +190,24 @@ class VoteRule:
                 f"got {self.punitive_no}"
             )
 
-    def cuts(self, kind: str, un_legalism: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(no cut, yes cut) for each state, broadcast like ``un_legalism``."""
+    def cuts(
+        self, kind_or_features: str | Mapping[str, Any], un_legalism: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(no cut, yes cut) for each state, broadcast like ``un_legalism``, for a kind
+        preset or a feature mapping (module docstring)."""
+        f = resolution_features(kind_or_features)
         legalism = np.asarray(un_legalism, dtype=np.float64)
-        if kind == "principle":
-            return (
-                np.full_like(legalism, self.principle_no),
-                np.full_like(legalism, self.principle_yes),
-            )
-        if kind == "punitive":
-            return (
-                np.full_like(legalism, self.punitive_no),
-                self.punitive_yes + self.legalism_shift * legalism,
-            )
-        raise ValueError(f"kind: unknown {kind!r}; allowed: {', '.join(KINDS)}")
+        c = max(float(f["suspension_from_body"]), self.reparations_weight * f["reparations"])
+        shift = (
+            self.unnamed_shift * (1 - f["names_russia"])
+            + self.peace_terms_shift * (f["peace_terms"])
+        )
+        no_cut = self.principle_no + c * (self.punitive_no - self.principle_no) + shift
+        yes_cut = self.principle_yes + c * (self.punitive_yes - self.principle_yes) + shift
+        return (
+            np.full_like(legalism, no_cut),
+            yes_cut + c * self.legalism_shift * legalism,
+        )
 
 
 VOTE_RULE_DOC = """\
@@ -133,6 +225,14 @@ upper cut, and *abstains* in between.
   aggression abstains on coercion voted outside the Security Council; it does not vote no
   (data: positions of Malaysia and Indonesia, "UN-only"; Singapore "normally acts only on
   UNSC authority").
+- **Features** (what a text asks; `sim.votes.FEATURES`): a coercion level
+  `c = max(suspension_from_body, reparations_weight * reparations)` moves both cuts from
+  the principle to the punitive ones (`legalism_shift * un_legalism` scaled by `c`); a text
+  not naming Russia shifts both cuts by `unnamed_shift`, one setting peace terms by
+  `peace_terms_shift`. The kinds are presets: principle = territorial integrity + names
+  Russia; punitive = names Russia + human rights + suspension from a body. The votes
+  before 2022-04-08 identify only the joint effect of what ES-11/3 adds (assigned to the
+  suspension); the other weights stay at their prior centres.
 - **Noise**: with `noise` > 0 the step becomes a logistic curve of scale `noise` (an
   ordered logit), so a run's vote is a probability rather than a certainty; 0 gives the
   deterministic rule. The noise is chosen out of sample: each of ES-11/1-3 is predicted
@@ -180,14 +280,15 @@ def voting_stance(stance: np.ndarray, un_seat_stance: np.ndarray) -> np.ndarray:
 
 def vote_probabilities(
     stance: np.ndarray,
-    kind: str,
+    kind: str | Mapping[str, Any],
     un_legalism: np.ndarray,
     un_seat_stance: np.ndarray,
     rule: VoteRule | None = None,
 ) -> np.ndarray:
     """Per-run probabilities of (yes, abstain, no), shape ``stance.shape + (3,)``.
 
-    ``stance`` is ``(R, N)`` (or ``(N,)``), the other arrays broadcast to it.
+    ``stance`` is ``(R, N)`` (or ``(N,)``), the other arrays broadcast to it; ``kind`` is
+    a preset of :data:`KIND_FEATURES` or a feature mapping.
     """
     rule = rule or VoteRule()
     s = voting_stance(np.asarray(stance, dtype=np.float64), un_seat_stance)

@@ -72,7 +72,7 @@ def record(
 def test_the_sentences_follow_the_numbers() -> None:
     text = " ".join(findings(record(), None))
     assert "lowest held-out log-loss is that of the model, leave-one-out: 0.200" in text
-    assert "1.100 nats per vote below the repeat last vote, smoothed" in text
+    assert "1.100 nats per vote below the next best, repeat last vote, smoothed" in text
     assert "probability 0 to 2 of 4 actual votes, so its log-loss is infinite" in text
     assert "noise 0.1 rungs" in text and "inside the grid" in text
     assert "worse than the chosen one by more than one standard error" in text
@@ -80,7 +80,7 @@ def test_the_sentences_follow_the_numbers() -> None:
     assert "5 of 6 in-sample cells" in text and "6 of 6 with the installed point" in text
     flipped = " ".join(findings(record(model=1.5, smoothed=0.4), None))
     assert "that of the repeat last vote, smoothed (0.9 / 0.05 / 0.05): 0.400" in flipped
-    assert "1.100 nats per vote below the model, leave-one-out (1.500)" in flipped
+    assert "1.100 nats per vote below the next best, model, leave-one-out (1.500)" in flipped
     perfect = " ".join(findings(record(one_hot_misses=0), None))
     assert "that of the repeat last vote, one-hot: 0.000" in perfect
     assert "repeats all 4 actual votes" in perfect

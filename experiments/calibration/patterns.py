@@ -8,7 +8,7 @@ every pattern (with a bootstrap interval) and gives history matching its implaus
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -332,6 +332,22 @@ class PatternResult:
     is within tolerance; guides history matching (acceptance uses ``passed``)."""
 
 
+ALL_VOTES_PATTERNS: tuple[str, ...] = ("vn_la_most_resistant",)
+"""Patterns whose observation rests on every encoded UN vote (Vietnam and Laos: no on
+ES-11/3, abstain on ES-11/1-2): left out with any held-out resolution."""
+
+
+def derived_from(resolution: str | None) -> tuple[str, ...]:
+    """The patterns derived from a resolution's votes (none for None): its vote pattern
+    and :data:`ALL_VOTES_PATTERNS`; an unknown name is an error."""
+    if resolution is None:
+        return ()
+    names = [r.name for r in resolutions()]
+    if resolution not in names:
+        raise ValueError(f"held_out: unknown resolution {resolution!r}; allowed: {names}")
+    return (f"votes_{resolution}", *ALL_VOTES_PATTERNS)
+
+
 def score(
     traj: Trajectories,
     config: SimulationConfig,
@@ -339,13 +355,17 @@ def score(
     *,
     n_boot: int = 0,
     seed: int = 0,
+    skip: Sequence[str] = (),
 ) -> list[PatternResult]:
-    """Score every pattern; with ``n_boot`` > 0 a bootstrap (over runs) 90% interval."""
+    """Score every pattern but those named in ``skip``; with ``n_boot`` > 0 a bootstrap
+    (over runs) 90% interval."""
     rng = np.random.default_rng(seed)
     r = traj.n_runs
     boot = [rng.integers(0, r, r) for _ in range(n_boot)]
     out = []
     for pat in patterns():
+        if pat.name in skip:
+            continue
         per_run = pat.per_run(traj, config, rule)
         res = _resolution_of(pat)
         value = _summarise(pat, per_run, res)

@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.calibration.facts import historical_config
-from experiments.calibration.patterns import score, vote_fit
+from experiments.calibration.patterns import derived_from, score, vote_fit
 from experiments.calibration.results import summary_record
 from experiments.calibration.space import (
     MODEL_PARAMS,
@@ -110,16 +110,20 @@ def evaluate(
     rule: VoteRule,
     *,
     fit: bool = True,
+    held_out: str | None = None,
 ) -> dict[str, float]:
     """Scores at one point: with ``fit`` the vote cut points are fitted to the three
     calibration votes on these runs (:func:`fit_vote_rule`, ``rule`` gives the noise),
     else ``rule`` is used as is. Returns the ``votes.*`` values, pattern values,
-    implausibilities, pass flags, distance and vote fit."""
+    implausibilities, pass flags, distance and vote fit. ``held_out`` (a resolution's
+    name): its votes are left out of the cut points and every pattern derived from them
+    (:func:`~experiments.calibration.patterns.derived_from`) out of the scores (nested
+    leave-one-resolution-out)."""
     model = {k[6:]: float(v) for k, v in point.items() if k.startswith("model.")}
     cfg = replace(config, params=replace(config.params, **model))
     traj = simulate(cfg, seeds)
-    vote_rule = fit_vote_rule(traj, cfg, rule) if fit else rule
-    results = score(traj, cfg, vote_rule)
+    vote_rule = fit_vote_rule(traj, cfg, rule, held_out=held_out) if fit else rule
+    results = score(traj, cfg, vote_rule, skip=derived_from(held_out))
     row: dict[str, float] = {
         f"votes.{f.name}": float(getattr(vote_rule, f.name)) for f in fields(VoteRule)
     }
@@ -144,6 +148,7 @@ def _evaluate_all(
     seeds: np.ndarray,
     wave: int,
     stage: str,
+    held_out: str | None = None,
 ) -> pd.DataFrame:
     rows = []
     t0 = time.perf_counter()
@@ -155,7 +160,7 @@ def _evaluate_all(
                 "stage": stage,
                 "point": i,
                 **point,
-                **evaluate(config, point, seeds, rule),
+                **evaluate(config, point, seeds, rule, held_out=held_out),
             }
         )
         if (i + 1) % 500 == 0:
@@ -226,6 +231,7 @@ def calibrate(
     base_rule: VoteRule | None = None,
     model_params: Sequence[str] = MODEL_PARAMS,
     start: Mapping[str, float] | None = None,
+    held_out: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """History matching (one wave), ABC population Monte Carlo, then a final acceptance on
     fresh seeds; return every evaluated point (column ``accepted``) and a summary.
@@ -233,7 +239,8 @@ def calibrate(
     the model outside the searched parameters; ``base_rule`` (default: the store's vote
     rule) gives the vote noise. ``start`` is the known valid point the search starts from
     besides the NROY points (model parameter name -> value; missing ones: ``config``'s).
-    Deterministic for a given ``seed`` and ``start``."""
+    Deterministic for a given ``seed`` and ``start``. ``held_out``: a resolution left out
+    of the cut points and of acceptance (:func:`evaluate`)."""
     config = config or historical_config()
     base_rule = base_rule or store.load_vote_rule()
     counts = {
@@ -256,7 +263,14 @@ def calibrate(
     defaults = np.array([float(getattr(start_params, k[6:])) for k in keys])
     wave1 = np.vstack([latin_hypercube(dims, n_samples, seed), defaults[None]])
     hm = _evaluate_all(
-        config, base_rule, dims, wave1, replicate_seeds(seed, n_seeds), 1, "history_matching"
+        config,
+        base_rule,
+        dims,
+        wave1,
+        replicate_seeds(seed, n_seeds),
+        1,
+        "history_matching",
+        held_out,
     )
     hm["is_default"] = np.arange(len(hm)) == len(hm) - 1
     nroy, refocused = not_ruled_out(hm, hm_cutoff, min_start)
@@ -304,6 +318,7 @@ def calibrate(
             replicate_seeds(seed + gen, smc_seeds),
             gen + 1,
             "abc_smc",
+            held_out,
         )
         frame["epsilon"] = eps
         frames.append(frame)
@@ -357,6 +372,7 @@ def calibrate(
         replicate_seeds(seed + 1000, final_seeds),
         generations + 2,
         "final",
+        held_out,
     )
     final["accepted"] = final["all_passed"] > 0 if len(final) else pd.Series(dtype=bool)
     table = pd.concat([seen.assign(accepted=False), final], ignore_index=True)
@@ -388,7 +404,7 @@ def calibrate(
     summary["installed"] = None
     if len(ok):
         check = replicate_seeds(seed + 2000, check_seeds)
-        summary["installed"] = choose_point(config, ok, keys, hi - lo, check)
+        summary["installed"] = choose_point(config, ok, keys, hi - lo, check, held_out)
         vkeys = [f"votes.{f.name}" for f in fields(VoteRule)]
         summary["posterior_median"] = {k: float(ok[k].median()) for k in keys}
         summary["posterior_interval_90"] = {
@@ -406,6 +422,7 @@ def choose_point(
     keys: Sequence[str],
     width: np.ndarray,
     check: np.ndarray,
+    held_out: str | None = None,
 ) -> dict[str, Any] | None:
     """The point to install: the accepted set nearest the median of the accepted sets
     (model parameters scaled by their ranges ``width``) that passes every pattern again on
@@ -418,7 +435,8 @@ def choose_point(
     for i in gap.sort_values(kind="stable").index:
         row = ok.loc[i]
         rule = VoteRule(**{k[6:]: float(row[k]) for k in vkeys})
-        result = evaluate(config, {k: float(row[k]) for k in keys}, check, rule, fit=False)
+        point = {k: float(row[k]) for k in keys}
+        result = evaluate(config, point, check, rule, fit=False, held_out=held_out)
         checked.append(int(i))
         if result["all_passed"] > 0:
             return {

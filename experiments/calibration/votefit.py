@@ -242,11 +242,17 @@ def fit_cuts(block: VoteBlock, kinds: Sequence[str], actual: np.ndarray, noise: 
     return CutFit(no_p, yes_p, weights, bool(punitive), float(noise))
 
 
-def fit_vote_rule(traj: Trajectories, config: SimulationConfig, base: VoteRule) -> VoteRule:
+def fit_vote_rule(
+    traj: Trajectories,
+    config: SimulationConfig,
+    base: VoteRule,
+    held_out: str | None = None,
+) -> VoteRule:
     """The cuts fitted on ES-11/1, ES-11/2 (principle) and ES-11/3 (punitive) from
     simulated trajectories, with ``base.noise`` (see the module docstring). In-sample by
-    construction: these three votes are the only UN votes the project encodes."""
-    history = resolutions()
+    construction: these three votes are the only UN votes the project encodes.
+    ``held_out``: a resolution left out of the fit (nested leave-one-resolution-out)."""
+    history = [r for r in resolutions() if r.name != held_out]
     fit = fit_cuts(
         vote_block(traj, config, history),
         [r.kind for r in history],

@@ -1,6 +1,9 @@
 """Predict the ten members' votes on a UN General Assembly resolution.
 
-``python -m experiments.votes date=YYYY-MM-DD kind=principle|punitive n_seeds=N``
+``python -m experiments.votes date=YYYY-MM-DD kind=principle|punitive n_seeds=N
+[features.NAME=true|false ...]``: the kind is a preset of the resolution's features
+(:data:`sim.votes.KIND_FEATURES`); ``features.*`` describe the text over it (names:
+:data:`sim.votes.FEATURES`; an unknown name is a one-line error, exit 2).
 
 Simulates the ``historical`` strategy with the default configuration (``conf/``) up to the
 vote date (the horizon is extended if the date lies beyond it), reads each state's stance
@@ -14,12 +17,18 @@ spread over the accepted parameter sets of the calibration
 (``data/calibration/accepted.parquet``), each set with its own model parameters and its own
 cut points fitted at that noise (``votes_loo.json``), the country priors sampled as in
 the leave-one-out that chose the noise; probabilities are the mean over every run.
+
+Each run also writes a sealed ``forecast.json`` (model and baseline probabilities, config,
+data hashes, code version under one SHA-256; :mod:`experiments.calibration.votesealed`):
+keep it, and once the vote has happened score it with
+``python -m experiments.votes score forecast=FILE votes=FILE`` (refused if edited).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -28,9 +37,10 @@ import hydra
 import numpy as np
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibration.facts import vote_attributes, vote_step
+from experiments.calibration.votesealed import freeze, score_main
 from experiments.calibration.votestep import RECORD_FILE, load_record, set_rules
 from experiments.workflow import atomic, cli, errors, store
 from experiments.workflow.convert import as_plain, replicate, to_simulation_configs
@@ -39,7 +49,14 @@ from experiments.workflow.paths import CONF_DIR, resolve
 from experiments.workflow.schema import VotesConf
 from sim.config import SimulationConfig
 from sim.engine import simulate
-from sim.votes import VoteRule, vote_probabilities, vote_shares
+from sim.votes import (
+    FEATURES,
+    KIND_FEATURES,
+    VoteRule,
+    resolution_features,
+    vote_probabilities,
+    vote_shares,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +76,11 @@ class VoteRequest:
     seeds: np.ndarray
     rule: VoteRule
     parameter_sets: tuple[Mapping[str, float], ...] = ()
+    features: Mapping[str, int] | None = None  # every feature; None: the kind's preset
+
+    def resolution(self) -> dict[str, int]:
+        """The features of the resolution to predict (the kind's preset if none given)."""
+        return dict(self.features) if self.features else resolution_features(self.kind)
 
 
 def latest_date(start: dt.date) -> dt.date:
@@ -115,7 +137,22 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
     if c.propagate_uncertainty:
         sets, sample_priors = propagated_sets(resolve(c.calibration_dir), rule)
         config = replace(config, sample_priors=sample_priors)
-    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets)
+    features = described_features(c.kind.value, asdict(c.features))
+    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets, features)
+
+
+def described_features(kind: str, overrides: Mapping[str, object]) -> dict[str, int]:
+    """The kind's preset features with the user's ``features.*`` over them; one-line
+    ``ConfigError`` naming an unknown feature."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    unknown = sorted(set(overrides) - set(FEATURES))
+    if unknown:
+        raise ConfigError(
+            f"features.{unknown[0]}", f"unknown feature; allowed: {', '.join(FEATURES)}"
+        )
+    return resolution_features(
+        {**KIND_FEATURES[kind], **{k: int(bool(v)) for k, v in overrides.items()}}
+    )
 
 
 def propagated_sets(folder: Path, rule: VoteRule) -> tuple[tuple[dict[str, float], ...], bool]:
@@ -165,7 +202,9 @@ def predict(request: VoteRequest) -> pd.DataFrame:
     for cfg, rule, seeds in blocks:
         traj = simulate(cfg, seeds)
         legalism, seat = vote_attributes(cfg, seeds)
-        probs.append(vote_probabilities(traj.stance[:, step], request.kind, legalism, seat, rule))
+        probs.append(
+            vote_probabilities(traj.stance[:, step], request.resolution(), legalism, seat, rule)
+        )
     shares = vote_shares(np.concatenate(probs, axis=0))
     member = np.flatnonzero(config.countries.member)
     return pd.DataFrame(
@@ -190,13 +229,41 @@ def write_votes(table: pd.DataFrame, folder: Path) -> Path:
 def _task(cfg: DictConfig) -> None:
     with errors.reporting(VotesConf):
         request = request_from_config(cfg)
+        if not request.parameter_sets:
+            log.warning(
+                "propagate_uncertainty=false: one parameter point, no parameter uncertainty; "
+                "its probabilities above 0.99 go beyond what the nested held-out record "
+                "supports (docs/validation.md, 'Confidence')"
+            )
         table = predict(request)
-        path = write_votes(table, Path(HydraConfig.get().runtime.output_dir))
+        folder = Path(HydraConfig.get().runtime.output_dir)
+        path = write_votes(table, folder)
+        plain = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+        sealed = freeze(
+            table,
+            str(request.date),
+            request.kind,
+            plain,  # type: ignore[arg-type]
+            folder,
+            features=request.resolution(),
+        )
         log.info(
-            "%s vote on %s (%d runs): %s", request.kind, request.date, len(request.seeds), path
+            "%s vote on %s (%d runs): %s; sealed forecast (keep it; score it later with "
+            "python -m experiments.votes score forecast=%s votes=FILE): %s",
+            request.kind,
+            request.date,
+            len(request.seeds),
+            path,
+            sealed,
+            sealed,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m experiments.votes date=.. kind=..``: checked, then run by Hydra."""
+    """``python -m experiments.votes date=.. kind=..``: checked, then run by Hydra;
+    ``python -m experiments.votes score forecast=FILE votes=FILE`` scores a sealed forecast."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["score"]:
+        score_main(args[1:])
+        return
     cli.run_cli("votes", request_from_config, _task, VotesConf, argv)

@@ -141,7 +141,9 @@ def _cells(names: Sequence[str], probs: np.ndarray) -> dict[str, dict[str, list[
 
 
 def _rule(rule: VoteRule) -> dict[str, float]:
-    return {f: float(getattr(rule, f)) for f in (*CUTS, "noise")}
+    """Every field of the rule: the fitted cuts, the noise and the feature weights that no
+    vote before 2022-04-08 identifies (at their prior centres, sim.votes)."""
+    return {f.name: float(getattr(rule, f.name)) for f in fields(VoteRule)}
 
 
 def vote_step(

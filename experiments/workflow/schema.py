@@ -17,7 +17,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from sim import INSTITUTIONS, ModelParams
-from sim.votes import KINDS, VoteRule
+from sim.votes import FEATURES, KINDS, VoteRule
 
 Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
 """Which driver runs the ensemble: the compiled kernel or the Mesa model (bit-identical)."""
@@ -47,6 +47,14 @@ def _fields_of(cls: type, name: str, doc: str) -> type:
 
 ModelConf = _fields_of(ModelParams, "ModelConf", "Every field of sim.params.ModelParams.")
 VoteRuleConf = _fields_of(VoteRule, "VoteRuleConf", "Every field of sim.votes.VoteRule.")
+FeaturesConf = make_dataclass(
+    "FeaturesConf",
+    [(name, bool | None, field(default=None)) for name in FEATURES],
+    namespace={
+        "__doc__": "What a resolution asks (sim.votes.FEATURES); null: the kind's preset.",
+        "__module__": __name__,
+    },
+)
 
 
 @dataclass
@@ -147,6 +155,7 @@ class VotesConf(ExperimentConf):
 
     date: str = MISSING  # YYYY-MM-DD, from 2022-02-24 to 2 years after calendar.start
     kind: VoteKind = MISSING  # type: ignore[assignment]
+    features: FeaturesConf = field(default_factory=FeaturesConf)  # type: ignore[valid-type]
     propagate_uncertainty: bool = False  # cycle over the accepted sets of votes_loo.json
     calibration_dir: str = "data/calibration"
     rule: VoteRuleConf = MISSING  # type: ignore[valid-type]  # group vote_rule@rule
