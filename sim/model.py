@@ -335,8 +335,8 @@ class OutreachModel(Model):
         """Drop everything this finished model holds; it cannot be used afterwards.
 
         Mesa 3.3.1 keeps every model it has seen alive, as the key of its agent-id counters
-        (mesa issue #3179, fixed in 3.4); what stays behind is then an empty object. Mesa 3.4
-        and newer free a model once unreferenced, and this changes nothing there.
+        (mesa issue #3179); what stays behind is then an empty object. Mesa 3.5 frees a
+        model once unreferenced, and this changes nothing there.
         """
         vars(self).clear()
 
