@@ -204,7 +204,7 @@ class OutreachModel(Model):
     """
 
     def __init__(self, config: SimulationConfig, seed: int = 0) -> None:
-        super().__init__(seed=int(seed))
+        super().__init__(rng=int(seed))
         self.config = config
         self.seed_value = int(seed)
         self.key = rng.run_key(int(seed))
@@ -332,8 +332,13 @@ class OutreachModel(Model):
         return traj
 
     def release(self) -> None:
-        """Free framework references (mesa 3.3.1 keeps every model alive, issue #3179)."""
-        Agent._ids.pop(self, None)
+        """Drop everything this finished model holds; it cannot be used afterwards.
+
+        Mesa 3.3.1 keeps every model it has seen alive, as the key of its agent-id counters
+        (mesa issue #3179); what stays behind is then an empty object. Mesa 3.5 frees a
+        model once unreferenced, and this changes nothing there.
+        """
+        vars(self).clear()
 
 
 def run_mesa(config: SimulationConfig, seeds: np.ndarray) -> Trajectories:

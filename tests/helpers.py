@@ -119,8 +119,9 @@ def allocate(
         if level is not None:
             agent.level = int(level[i])
     spend, _ = model.japan.allocate(0)  # (K, N)
+    config = model.config
     model.release()
-    return model.config, spend.T
+    return config, spend.T
 
 
 def countries_as_rules_see_them(

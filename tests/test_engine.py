@@ -8,7 +8,9 @@ and determinism. The slow set compares every strategy on every variant with 50 s
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import tracemalloc
+import weakref
 from dataclasses import replace
 
 import numpy as np
@@ -106,6 +108,17 @@ def test_mesa_agents_own_their_state() -> None:
     assert all(isinstance(a.stance, float) and isinstance(a.level, int) for a in model.countries)
     assert {a.level_name for a in model.countries} <= set(model.config.ladder.names)
     model.release()
+
+
+def test_a_released_model_frees_its_agents_and_records() -> None:
+    """Mesa 3.3.1 keeps every model alive (mesa issue #3179); a released model holds
+    nothing, so a loop of Mesa runs does not keep their agents and records."""
+    model = OutreachModel(config_for("uniform", "default", 3), seed=7)
+    model.run()
+    held = [weakref.ref(x) for x in (*model.countries, model.japan, model.datacollector)]
+    model.release()
+    gc.collect()
+    assert [ref() for ref in held] == [None] * len(held)
 
 
 # --------------------------------------------------------------------------- batching

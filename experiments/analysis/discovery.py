@@ -1,5 +1,5 @@
 """Scenario discovery with PRIM (Friedman & Fisher 1999; Bryant & Lempert 2010; Kwakkel &
-Pruyt 2013), through the EMA Workbench 2.5.3.
+Pruyt 2013), through the EMA Workbench (2.5.3 on Python 3.11, 3.0 on newer Pythons).
 
 Given the inputs of every design point and which points are cases of interest (e.g. where a
 strategy fails to beat doing nothing), PRIM peels the input space down to a box of points
@@ -12,6 +12,7 @@ silently returns zeros under pandas 3 (chained assignment under copy-on-write).
 
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
 from collections.abc import Callable
@@ -230,17 +231,21 @@ def discover(
         )
 
     prim = _import_prim()
+    # The workbench 2.x takes the threshold (its cases are y >= threshold, 1 here) and returns
+    # a "dump box" of every point below it; 3.0 has no threshold and returns the peeled box.
+    # Either way the box is checked against the threshold here.
+    own = {"threshold": threshold} if "threshold" in inspect.signature(prim.Prim).parameters else {}
     algorithm = _quiet(
         prim.Prim,
         frame,
         flags.astype(int),
-        threshold=threshold,
         peel_alpha=peel_alpha,
         paste_alpha=paste_alpha,
         mass_min=mass_min,
+        **own,
     )
     box = _quiet(algorithm.find_box)
-    if box is None or box.mean < threshold:  # the workbench returns a "dump box" then
+    if box is None or box.mean < threshold:
         return _no_box(frame, flags, f"PRIM found no box with density >= {threshold}")
     trajectory = _trajectory(box.peeling_trajectory)
     if select is None:
