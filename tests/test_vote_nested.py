@@ -67,7 +67,9 @@ def test_the_verdict_follows_the_numbers() -> None:
     assert "4 of 4 held-out member-votes get more than 0.99" in text
     assert "every one of them was right" in text
     assert "R1 (principle)" in text
-    assert "27 member-votes: 23 more than held out" in nested_section(_record(0.995), 27)
+    assert "27 member-votes before the confidence bound: 23 more than held out" in nested_section(
+        _record(0.995), 27
+    )
     assert "no more than held out" in nested_section(_record(0.995), 3)
 
 
