@@ -41,9 +41,12 @@ def _str_keys(x: Any) -> Any:
 
 def unga_digest(facts: Mapping[str, Any]) -> str:
     """SHA-256 of the encoded votes (the facts file's ``unga`` section without the
-    descriptive ``asks``, canonical JSON): what the calibration reads, unchanged when other
-    sections of the file are edited."""
-    unga = {n: {k: v for k, v in spec.items() if k != "asks"} for n, spec in facts["unga"].items()}
+    descriptive ``asks`` and ``asks_read``, canonical JSON): what the calibration reads,
+    unchanged when other sections of the file are edited."""
+    unga = {
+        n: {k: v for k, v in spec.items() if not k.startswith("asks")}
+        for n, spec in facts["unga"].items()
+    }
     text = json.dumps(_str_keys(unga), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
