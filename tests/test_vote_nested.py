@@ -206,6 +206,8 @@ def test_a_tiny_nested_run_writes_every_fold_with_its_provenance(tmp_path: Path)
         assert set(fold["predictors"]) == {"model", *BASELINES}
         assert 0.0 <= fold["noise"] <= 1.0
     assert record["pooled"]["model"]["n_cells"] == 30
+    assert record["confidence_bound"]["n_held_out"] == 30
+    assert record["confidence_bound"]["bound"] == 31 / 32  # (n + 1) / (n + 2)
     assert record["pooled"]["repeat_last_smoothed"] is None  # nothing before ES-11/1
     assert len(record["provenance"]["unga_sha256"]) == 64
     loss = record["pooled"]["model"]["log_loss"]
