@@ -247,6 +247,10 @@ upper cut, and *abstains* in between.
   parameter sets, each with its own cut points, and sampled country priors when parameter
   uncertainty is propagated). The rule is monotone: a
   higher stance never lowers the probability of yes nor raises that of no.
+- **Confidence bound**: a reported or frozen forecast keeps each state's largest
+  probability within the bound the nested held-out record supports (its `confidence_bound`:
+  (n + 1) / (n + 2) for n held-out votes); a row above it is mixed with the uniform with the
+  smallest weight that brings it to the bound (`bounded_shares`).
 
 | parameter | meaning | range |
 |---|---|---|
@@ -303,6 +307,19 @@ def vote_shares(probabilities: np.ndarray) -> np.ndarray:
     """Mean over runs (and any leading axes but the last two): ``(N, 3)``."""
     p = np.asarray(probabilities)
     return p.reshape(-1, *p.shape[-2:]).mean(axis=0)
+
+
+def bounded_shares(shares: np.ndarray, bound: float) -> np.ndarray:
+    """Vote shares with no probability above ``bound``: each state's row is mixed with the
+    uniform (1/3 each) with the smallest weight that brings its largest probability down to
+    ``bound`` (rows within it are unchanged; the order of the votes is kept)."""
+    if not 1.0 / len(VOTES) < bound <= 1.0:
+        raise ValueError(f"confidence_bound: must be in (1/{len(VOTES)}, 1], got {bound!r}")
+    p = np.asarray(shares, dtype=np.float64)
+    top = p.max(axis=-1, keepdims=True)
+    uniform = 1.0 / p.shape[-1]
+    weight = np.clip((top - bound) / np.maximum(top - uniform, 1e-12), 0.0, 1.0)
+    return (1.0 - weight) * p + weight * uniform
 
 
 def modal_vote(shares: np.ndarray) -> list[str]:

@@ -209,6 +209,12 @@ ENTRY_CASES = [
         ["calendar.start", "after the vote date 2022-03-02"],
     ),
     ("votes", ["date=2022-03-02", "kind=principle", "+model.new_param=1"], ["model.new_param"]),
+    # issue 20: a feature not in sim.votes.FEATURES
+    (
+        "votes",
+        ["date=2022-09-01", "kind=principle", "features.nonsense=true"],
+        ["features.nonsense", "allowed:", "territorial_integrity", "suspension_from_body"],
+    ),
     (
         "analyse",
         ["strategies=[none]"],

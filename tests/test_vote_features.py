@@ -21,6 +21,14 @@ def test_each_encoded_resolution_is_its_kinds_preset() -> None:
         assert resolution_features(spec["asks"]) == resolution_features(spec["kind"]), name
 
 
+def test_the_texts_read_for_each_encoded_asks_are_recorded() -> None:
+    """Each `asks` of ES-11/1-3 names the texts read and marks the reading (V or U)."""
+    for name, spec in load_facts()["unga"].items():
+        read = spec["asks_read"]
+        assert read["sources"] and all(u.startswith("https://") for u in read["sources"]), name
+        assert read["C"].startswith("V"), name
+
+
 def test_earlier_votes_use_the_same_feature_names() -> None:
     for name, spec in load_facts()["unga_earlier"].items():
         assert set(spec["asks"]) == set(FEATURES), name

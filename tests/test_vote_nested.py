@@ -67,7 +67,9 @@ def test_the_verdict_follows_the_numbers() -> None:
     assert "4 of 4 held-out member-votes get more than 0.99" in text
     assert "every one of them was right" in text
     assert "R1 (principle)" in text
-    assert "27 member-votes: 23 more than held out" in nested_section(_record(0.995), 27)
+    assert "27 member-votes before the confidence bound: 23 more than held out" in nested_section(
+        _record(0.995), 27
+    )
     assert "no more than held out" in nested_section(_record(0.995), 3)
 
 
@@ -204,6 +206,8 @@ def test_a_tiny_nested_run_writes_every_fold_with_its_provenance(tmp_path: Path)
         assert set(fold["predictors"]) == {"model", *BASELINES}
         assert 0.0 <= fold["noise"] <= 1.0
     assert record["pooled"]["model"]["n_cells"] == 30
+    assert record["confidence_bound"]["n_held_out"] == 30
+    assert record["confidence_bound"]["bound"] == 31 / 32  # (n + 1) / (n + 2)
     assert record["pooled"]["repeat_last_smoothed"] is None  # nothing before ES-11/1
     assert len(record["provenance"]["unga_sha256"]) == 64
     loss = record["pooled"]["model"]["log_loss"]

@@ -101,7 +101,7 @@ def test_the_section_has_the_tables_and_counts_the_reports_own_cells() -> None:
     text = vote_section(record(), votes)
     assert "| model, leave-one-out | 4 | 0.200 | 0.100 | — | 0.200 | 0.200 |" in text
     assert "| repeat last vote, one-hot | 4 | inf (2 at p = 0) | 1.000 | — | 0.000 | inf |" in text
-    assert "in this report's runs, 3 of 6" in text
+    assert "in this report's runs, after the confidence bound, 3 of 6" in text
     assert "| AA | yes, 0.60, 1.00 | yes, 0.60, 1.00 | yes, 0.60, 1.00 |" in text
     assert "| BB | yes, 0.60, 0.60 |" in text
     assert "python -m experiments.calibrate votes.only=true" in vote_section(None)

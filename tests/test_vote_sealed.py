@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from experiments.calibration.votebaselines import scores
+from experiments.calibration.votenestedreport import load_bound
 from experiments.calibration.votes import main
 from experiments.calibration.votesealed import FORECAST_FILE, freeze, load_sealed
 from experiments.workflow.scenario import ASEAN_2022
@@ -125,6 +126,10 @@ def test_votes_cli_writes_a_sealed_forecast(tmp_path: Path) -> None:
     table = pd.read_csv(tmp_path / "votes.csv")
     got = [forecast["model"]["probabilities"][c]["yes"] for c in table["country"]]
     assert np.allclose(got, table["p_yes"], atol=1e-4)
+    bound = load_bound(ROOT / "data" / "calibration")
+    assert forecast["model"]["confidence_bound"] == bound
+    cells = forecast["model"]["probabilities"].values()
+    assert max(p for cell in cells for p in cell.values()) <= bound + 1e-12
     assert forecast["resolution"] == {
         "date": "2022-09-01",
         "kind": "punitive",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.calibration.votenestedreport import load_bound
 from experiments.workflow.paths import ROOT
 from sim.votes import VOTES, VoteRule, modal_vote, vote_probabilities, vote_shares
 
@@ -161,3 +162,6 @@ def test_votes_cli_propagates_uncertainty_with_the_vote_record(tmp_path: Path) -
     assert list(table["country"]) == list(point["country"])
     assert np.allclose(table[[f"p_{v}" for v in VOTES]].sum(axis=1), 1.0, atol=1e-3)
     assert not np.allclose(table["p_yes"], point["p_yes"])  # other sets, other cut points
+    bound = load_bound(ROOT / "data" / "calibration")  # the shipped forecast: within it
+    for t in (point, table):
+        assert t[[f"p_{v}" for v in VOTES]].to_numpy().max() <= bound + 1e-4  # 4 decimals

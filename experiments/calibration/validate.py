@@ -56,6 +56,7 @@ from experiments.calibration.votefeatures import (
 )
 from experiments.calibration.votenestedreport import (
     earlier_section,
+    load_bound,
     load_nested,
     nested_section,
 )
@@ -122,8 +123,9 @@ def build_report(
     results = score(traj, config, rule, n_boot=n_boot, seed=seed)
     null_results = score(null_traj, null_cfg, rule)
     prior = load_prior_pass_rates()
-    votes = vote_table(traj, config, rule)
-    null_votes = vote_table(null_traj, null_cfg, rule)
+    bound = load_bound(CALIBRATION_DIR)
+    votes = vote_table(traj, config, rule, bound)
+    null_votes = vote_table(null_traj, null_cfg, rule, bound)
     failed = [r.name for r in results if not r.passed]
     spread = parameter_uncertainty(config, rule, replicate_seeds(seed + 1, set_seeds), max_sets)
     uncertainty = (
@@ -180,7 +182,7 @@ def build_report(
     votes_md = "\n".join(
         [
             nested_section(load_nested(CALIBRATION_DIR), confident),
-            confidence_section(load_nested(CALIBRATION_DIR), loo),
+            confidence_section(load_nested(CALIBRATION_DIR), loo, votes),
             miss_section(load_facts(), loo, load_nested(CALIBRATION_DIR), rule, legalism),
             features_section(load_facts(), rule),
             earlier_section(load_facts()),
@@ -268,8 +270,9 @@ strategy x a budget from 1 to 32 x no institution or a UNSC mandate (every other
 
 {votes_md}
 
-In-sample probabilities (this report's runs, the store's vote rule) against the actual votes
-and the null model:
+In-sample probabilities (this report's runs, the store's vote rule, each row within the
+confidence bound {bound:.4g} of the nested record, as in `experiments.votes`) against the
+actual votes and the null model:
 
 ![votes](figures/validation_votes.png)
 

@@ -40,18 +40,23 @@ from sim.config import SimulationConfig  # noqa: E402
 from sim.engine import simulate  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 from sim.results import Trajectories  # noqa: E402
-from sim.votes import VOTES, VoteRule, modal_vote, vote_shares  # noqa: E402
+from sim.votes import VOTES, VoteRule, bounded_shares, modal_vote, vote_shares  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
-def vote_table(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> pd.DataFrame:
-    """Per resolution and member: probabilities, modal vote, actual vote, baseline."""
+def vote_table(
+    traj: Trajectories, config: SimulationConfig, rule: VoteRule, bound: float = 1.0
+) -> pd.DataFrame:
+    """Per resolution and member: probabilities (each row within ``bound``,
+    :func:`sim.votes.bounded_shares`), modal vote, actual vote, baseline."""
     rows = []
     history = resolutions()
     cols = [config.countries.index(c) for c in ASEAN_2022]
     for res in history:
-        shares = vote_shares(predicted_votes(traj, config, res, rule)[:, cols])
+        shares = bounded_shares(
+            vote_shares(predicted_votes(traj, config, res, rule)[:, cols]), bound
+        )
         modal = modal_vote(shares)
         earlier = any(r.date < res.date for r in history)  # else no vote to repeat
         base = repeat_last_vote(res, history) if earlier else dict.fromkeys(res.votes, "—")

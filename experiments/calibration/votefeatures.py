@@ -17,8 +17,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from sim.votes import FEATURES, VOTES, VoteRule, resolution_features
+from sim.votes import FEATURES, VOTES, VoteRule, bounded_shares, resolution_features
 
 CONFIDENT = 0.99
 MIX_GRID = (0.0, *np.geomspace(1e-4, 0.5, 30).round(6).tolist())
@@ -179,8 +180,14 @@ def _count(cells: Mapping[str, Mapping[str, Sequence[float]]]) -> set[tuple[str,
     return {(r, m) for r, row in cells.items() for m, p in row.items() if max(p) > CONFIDENT}
 
 
-def confidence_section(nested: Mapping[str, Any] | None, loo: Mapping[str, Any] | None) -> str:
-    """Markdown: in-sample confidence against the nested held-out record (computed)."""
+def confidence_section(
+    nested: Mapping[str, Any] | None,
+    loo: Mapping[str, Any] | None,
+    votes: pd.DataFrame | None = None,
+) -> str:
+    """Markdown: in-sample confidence against the nested held-out record, and the
+    confidence bound with its counts and held-out cost (computed; ``votes``: this
+    report's in-sample table, bounded)."""
     if nested is None or loo is None:
         return ""
     probs, actual, cells = _held_out(nested)
@@ -235,7 +242,68 @@ def confidence_section(nested: Mapping[str, Any] | None, loo: Mapping[str, Any] 
         )
     )
     lines.append(_noise_floor(nested, float(loo["noise"])))
-    return "\n".join(["**Confidence.**", " ".join(lines)]) + "\n"
+    out = ["**Confidence.**", " ".join(lines)]
+    if "confidence_bound" in nested:
+        out += ["", bound_text(nested, loo, probs, actual, votes)]
+    return "\n".join(out) + "\n"
+
+
+def _above(cells: Mapping[str, Mapping[str, Sequence[float]]], bound: float | None = None) -> int:
+    """Cells above ``CONFIDENT`` on one vote (after ``bound``, if given)."""
+    p = np.array([q for row in cells.values() for q in row.values()])
+    if bound is not None:
+        p = bounded_shares(p, bound)
+    return int((p.max(axis=1) > CONFIDENT).sum())
+
+
+def bound_text(
+    nested: Mapping[str, Any],
+    loo: Mapping[str, Any],
+    probs: np.ndarray,
+    actual: np.ndarray,
+    votes: pd.DataFrame | None,
+) -> str:
+    """The confidence bound: its derivation, the in-sample cells above 0.99 before and
+    after it, and its held-out cost (computed)."""
+    rec = nested["confidence_bound"]
+    b, n = float(rec["bound"]), int(rec["n_held_out"])
+    idx = np.arange(len(actual))
+    capped = bounded_shares(probs, b)
+    loss = float(-np.mean(np.log(np.maximum(probs[idx, actual], 1e-300))))
+    loss_b = float(-np.mean(np.log(capped[idx, actual])))
+    moved = int((probs.max(axis=1) > b).sum())
+    ins = loo["in_sample"]
+    sets, point = ins["sets"]["probabilities"], ins["installed"]["probabilities"]
+    total = sum(len(row) for row in sets.values())
+    text = (
+        f"**Confidence bound.** With {n} held-out member-votes, even all right, the rule of "
+        f"succession supports at most ({n} + 1) / ({n} + 2) = {b:.4g} on one vote "
+        "(`confidence_bound` of `data/calibration/votes_nested.json`, written by the nested "
+        "run). Every reported or frozen vote probability is kept within it: a member's row "
+        "above it is mixed with the uniform with the smallest weight that brings its largest "
+        "probability to the bound (`sim.votes.bounded_shares`; in `experiments.votes`, its "
+        "`votes.csv` and sealed forecast, and in this report's in-sample table). In sample, "
+        f"the shipped forecast has {_above(sets)} of {total} cells above {CONFIDENT} before "
+        f"the bound and {_above(sets, b)} after it; the installed point alone "
+        f"{_above(point)} before and {_above(point, b)} after"
+    )
+    if votes is not None:
+        top = votes[["p_yes", "p_abstain", "p_no"]].to_numpy().max(axis=1)
+        text += (
+            f"; this report's in-sample table: {int((top > CONFIDENT).sum())} of {len(votes)} "
+            f"above {CONFIDENT}, the largest probability {top.max():.4g}"
+        )
+    diff = loss_b - loss
+    text += (
+        f". Held out (nested), the bound moves {moved} of {len(actual)} member-votes and "
+        f"changes the log-loss from {loss:.3f} to {loss_b:.3f} nats per vote "
+        + (
+            f"(a cost of {diff:.3f}: the price of not claiming more than the record can check)."
+            if diff > 0
+            else f"(a gain of {-diff:.3f})."
+        )
+    )
+    return text
 
 
 def _noise_floor(nested: Mapping[str, Any], installed: float) -> str:

@@ -42,7 +42,7 @@ from experiments.calibration.patterns import derived_from
 from experiments.calibration.votebaselines import BASELINES, fitted_baselines, scores
 from experiments.calibration.votefit import VoteBlock, actual_votes, vote_block
 from experiments.calibration.voteloo import held_out_prediction, log_loss
-from experiments.calibration.votenestedreport import NESTED_FILE, unga_digest
+from experiments.calibration.votenestedreport import NESTED_FILE, confidence_bound, unga_digest
 from experiments.calibration.votestep import VoteStepSettings, chosen_rows, set_blocks
 from experiments.workflow import atomic, errors
 from experiments.workflow.manifest import file_record, git_state, now_iso
@@ -196,6 +196,7 @@ def nested(c: Any, members: Sequence[str]) -> dict[str, Any]:
         "baselines": BASELINES,
         "folds": folds,
         "pooled": pooled,
+        "confidence_bound": confidence_bound(pooled),
         "settings": {
             "calibrate": {k: v for k, v in asdict(c).items() if k not in ("start",)},
             "vote_step": asdict(settings),

@@ -17,6 +17,7 @@ from typing import Any
 
 from experiments.calibration.facts import load_facts
 from experiments.calibration.votebaselines import BASELINES
+from experiments.workflow.errors import ConfigError
 
 NESTED_FILE = "votes_nested.json"
 CONFIDENT = 0.99
@@ -40,9 +41,12 @@ def _str_keys(x: Any) -> Any:
 
 def unga_digest(facts: Mapping[str, Any]) -> str:
     """SHA-256 of the encoded votes (the facts file's ``unga`` section without the
-    descriptive ``asks``, canonical JSON): what the calibration reads, unchanged when other
-    sections of the file are edited."""
-    unga = {n: {k: v for k, v in spec.items() if k != "asks"} for n, spec in facts["unga"].items()}
+    descriptive ``asks`` and ``asks_read``, canonical JSON): what the calibration reads,
+    unchanged when other sections of the file are edited."""
+    unga = {
+        n: {k: v for k, v in spec.items() if not k.startswith("asks")}
+        for n, spec in facts["unga"].items()
+    }
     text = json.dumps(_str_keys(unga), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -51,6 +55,34 @@ def load_nested(folder: Path) -> dict[str, Any] | None:
     """The nested record of a calibration folder, or None."""
     path = Path(folder) / NESTED_FILE
     return json.loads(path.read_text()) if path.exists() else None
+
+
+BOUND_RULE = (
+    "rule of succession: with n held-out member-votes, all right, the record supports a "
+    "probability of at most (n + 1) / (n + 2) on one vote; every forecast row is mixed with "
+    "the uniform with the smallest weight that keeps its largest probability within it "
+    "(sim.votes.bounded_shares)"
+)
+
+
+def confidence_bound(pooled: Mapping[str, Any]) -> dict[str, Any]:
+    """The confidence bound the nested record supports (``BOUND_RULE``), from its pooled
+    held-out model score: stored in the record as ``confidence_bound``."""
+    n = int(pooled["model"]["n_cells"])
+    return {"rule": BOUND_RULE, "n_held_out": n, "bound": (n + 1) / (n + 2)}
+
+
+def load_bound(folder: Path) -> float:
+    """The ``confidence_bound`` of the nested record in ``folder``; one-line
+    ``ConfigError`` if the record or its bound is missing."""
+    record = load_nested(folder)
+    if record is None or "confidence_bound" not in record:
+        raise ConfigError(
+            "calibration_dir",
+            f"{Path(folder) / NESTED_FILE} with a confidence_bound not found; run "
+            "python -m experiments.calibration.votenested",
+        )
+    return float(record["confidence_bound"]["bound"])
 
 
 def _loss(s: Mapping[str, Any] | None) -> float:
@@ -159,8 +191,9 @@ def confidence(record: Mapping[str, Any], in_sample: int | None = None) -> str:
     if in_sample > n:
         return text + (
             f" In sample the installed rule gives more than {CONFIDENT} to {in_sample} "
-            f"member-votes: {in_sample - n} more than held out, a confidence the held-out "
-            "score does not support."
+            f"member-votes before the confidence bound: {in_sample - n} more than held out, "
+            "a confidence the held-out score does not support (bounded below, 'Confidence "
+            "bound')."
         )
     return text + (
         f" In sample the installed rule gives more than {CONFIDENT} to {in_sample} "

@@ -238,7 +238,10 @@ def findings(record: Mapping[str, Any], votes: pd.DataFrame | None) -> list[str]
         f"installed point alone ({basis['installed_runs']} runs)"
     )
     if votes is not None:
-        text += f"; in this report's runs, {confident(votes)} of {len(votes)}"
+        text += (
+            f"; in this report's runs, after the confidence bound, {confident(votes)} of "
+            f"{len(votes)}"
+        )
     out.append(text + ".")
     return out
 

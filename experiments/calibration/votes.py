@@ -16,7 +16,10 @@ model is not extrapolated further. With ``propagate_uncertainty=true`` the repli
 spread over the accepted parameter sets of the calibration
 (``data/calibration/accepted.parquet``), each set with its own model parameters and its own
 cut points fitted at that noise (``votes_loo.json``), the country priors sampled as in
-the leave-one-out that chose the noise; probabilities are the mean over every run.
+the leave-one-out that chose the noise; probabilities are the mean over every run. No
+probability exceeds the confidence bound of the nested held-out record
+(``votes_nested.json``, ``confidence_bound``): a member's row above it is mixed with the
+uniform with the smallest weight that brings it to the bound.
 
 Each run also writes a sealed ``forecast.json`` (model and baseline probabilities, config,
 data hashes, code version under one SHA-256; :mod:`experiments.calibration.votesealed`):
@@ -40,6 +43,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibration.facts import vote_attributes, vote_step
+from experiments.calibration.votenestedreport import load_bound
 from experiments.calibration.votesealed import freeze, score_main
 from experiments.calibration.votestep import RECORD_FILE, load_record, set_rules
 from experiments.workflow import atomic, cli, errors, store
@@ -53,6 +57,7 @@ from sim.votes import (
     FEATURES,
     KIND_FEATURES,
     VoteRule,
+    bounded_shares,
     resolution_features,
     vote_probabilities,
     vote_shares,
@@ -77,6 +82,7 @@ class VoteRequest:
     rule: VoteRule
     parameter_sets: tuple[Mapping[str, float], ...] = ()
     features: Mapping[str, int] | None = None  # every feature; None: the kind's preset
+    bound: float = 1.0  # largest probability on one vote (the nested record's; 1: none)
 
     def resolution(self) -> dict[str, int]:
         """The features of the resolution to predict (the kind's preset if none given)."""
@@ -138,7 +144,8 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
         sets, sample_priors = propagated_sets(resolve(c.calibration_dir), rule)
         config = replace(config, sample_priors=sample_priors)
     features = described_features(c.kind.value, asdict(c.features))
-    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets, features)
+    bound = load_bound(resolve(c.calibration_dir))
+    return VoteRequest(config, date, c.kind.value, replicate(c), rule, sets, features, bound)
 
 
 def described_features(kind: str, overrides: Mapping[str, object]) -> dict[str, int]:
@@ -185,7 +192,8 @@ def propagated_sets(folder: Path, rule: VoteRule) -> tuple[tuple[dict[str, float
 
 
 def predict(request: VoteRequest) -> pd.DataFrame:
-    """Vote probabilities of every member: mean over runs (and parameter sets)."""
+    """Vote probabilities of every member: mean over runs (and parameter sets), each
+    member's row within ``request.bound`` (:func:`sim.votes.bounded_shares`)."""
     config = request.config
     blocks: list[tuple[SimulationConfig, VoteRule, np.ndarray]] = []
     if request.parameter_sets:
@@ -205,7 +213,7 @@ def predict(request: VoteRequest) -> pd.DataFrame:
         probs.append(
             vote_probabilities(traj.stance[:, step], request.resolution(), legalism, seat, rule)
         )
-    shares = vote_shares(np.concatenate(probs, axis=0))
+    shares = bounded_shares(vote_shares(np.concatenate(probs, axis=0)), request.bound)
     member = np.flatnonzero(config.countries.member)
     return pd.DataFrame(
         {
@@ -232,8 +240,9 @@ def _task(cfg: DictConfig) -> None:
         if not request.parameter_sets:
             log.warning(
                 "propagate_uncertainty=false: one parameter point, no parameter uncertainty; "
-                "its probabilities above 0.99 go beyond what the nested held-out record "
-                "supports (docs/validation.md, 'Confidence')"
+                "most of its probabilities sit at the confidence bound %.4g of the nested "
+                "held-out record (docs/validation.md, 'Confidence')",
+                request.bound,
             )
         table = predict(request)
         folder = Path(HydraConfig.get().runtime.output_dir)
@@ -246,6 +255,7 @@ def _task(cfg: DictConfig) -> None:
             plain,  # type: ignore[arg-type]
             folder,
             features=request.resolution(),
+            bound=request.bound,
         )
         log.info(
             "%s vote on %s (%d runs): %s; sealed forecast (keep it; score it later with "

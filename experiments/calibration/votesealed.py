@@ -90,10 +90,12 @@ def freeze(
     config: Mapping[str, Any],
     folder: Path,
     features: Mapping[str, int] | None = None,
+    bound: float | None = None,
 ) -> Path:
     """Write the sealed forecast of ``table`` (``country,p_yes,p_abstain,p_no``) into
     ``folder``; return its path. ``features``: the resolution as described (default: the
-    kind's preset); the baselines know only the kind."""
+    kind's preset); ``bound``: the confidence bound the probabilities were kept within;
+    the baselines know only the kind."""
     members = list(table["country"])
     probs = table[["p_yes", "p_abstain", "p_no"]].to_numpy(dtype=np.float64)
     inputs = {p: file_sha256(ROOT / p) for p in INPUTS if (ROOT / p).exists()}
@@ -106,7 +108,7 @@ def freeze(
         },
         "members": members,
         "votes": list(VOTES),
-        "model": {"probabilities": _cells(probs, members)},
+        "model": {"probabilities": _cells(probs, members), "confidence_bound": bound},
         "baselines": baseline_forecast(kind, members),
         "config": dict(config),
         "data_sha256": inputs,
