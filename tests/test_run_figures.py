@@ -87,3 +87,23 @@ def test_multirun_root_draws_one_line_per_job(tmp_path, run_cli) -> None:
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert len(titles) == 4 and "budget=1" in titles[0] and "budget=8" in titles[2]
     assert "3 seeds per line" in fig.get_suptitle()
+
+
+def test_model_parameter_grid_draws_its_figures(tmp_path, compose_cfg) -> None:
+    """A ``model.<field>`` sweep (dotted column names) publishes figures and its manifest."""
+    cfg = compose_cfg(
+        "n_seeds=2",
+        "calendar.n_steps=4",
+        "plots=true",
+        "strategies=[none,uniform]",
+        "+sweep.budget=[1,2]",
+        "+sweep.model.peer_weight=[0.5,2.0]",
+    )
+    record = run_experiment(cfg, tmp_path)
+    assert (tmp_path / outputs.MANIFEST).exists()
+    assert "adoption_curves.png" in record["figures"]
+    curves = pd.read_parquet(tmp_path / outputs.CURVES)
+    labels = [g.label for g in figdata.groups(curves)]
+    assert labels == [
+        f"budget={b:g}, model.peer_weight={w:g}" for b in (1.0, 2.0) for w in (0.5, 2.0)
+    ]

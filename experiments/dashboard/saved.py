@@ -98,8 +98,7 @@ class SavedRun:
         table = pq.read_table(self._path(outputs.SUMMARY), columns=[*keys, "point", *swept])
         firsts = table.to_pandas().drop_duplicates(["job", "point"] if self.combined else "point")
         out = []
-        for row in firsts.itertuples(index=False):
-            values = row._asdict()
+        for values in firsts.to_dict("records"):  # itertuples renames dotted columns
             label = ", ".join(f"{c}={_value_text(values[c])}" for c in swept) or "no sweep"
             label = f"point {values['point']} ({label})"
             job = int(values["job"]) if self.combined else None
