@@ -129,15 +129,42 @@ def test_dask_executor_gives_the_local_tables(compose_cfg, tmp_path) -> None:
     assert remote["sha256"] == local["sha256"]  # a running scheduler, reached by address
 
 
-def test_slurm_cluster_config_renders_a_job_script(compose_cfg) -> None:
-    """The dask-jobqueue config builds a valid SLURM job script (no SLURM here to submit)."""
+def test_slurm_cluster_is_built_from_dask_slurm(compose_cfg, tmp_path, monkeypatch) -> None:
+    """``dask=slurm`` builds a ``dask_jobqueue.SLURMCluster`` with the config's job script
+    (not a local cluster); nothing is submitted (no SLURM here: ``sbatch`` is a stub)."""
     from dask_jobqueue import SLURMCluster
+    from omegaconf import OmegaConf
 
+    from experiments.workflow import executor
+
+    stub = tmp_path / "bin" / "sbatch"
+    stub.parent.mkdir()
+    stub.write_text("#!/bin/sh\nexit 1\n")
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub.parent}:{os.environ['PATH']}")
     cfg = compose_cfg("executor=dask", "dask=slurm", "dask.jobqueue.queue=cpu")
-    assert cfg.dask.cluster.name == "slurm"
-    with SLURMCluster(**dict(cfg.dask.jobqueue)) as cluster:
+    settings = OmegaConf.to_object(cfg).dask
+    executor.check_dask(settings)  # sbatch found: accepted
+    cluster = executor.make_cluster(settings)
+    try:
+        assert isinstance(cluster, SLURMCluster)
         script = cluster.job_script()
+    finally:
+        cluster.close()
     assert "#SBATCH -p cpu" in script and "--cpus-per-task=4" in script
+    assert "#SBATCH --mem=" in script and "-t 02:00:00" in script
+
+
+def test_slurm_without_sbatch_is_refused_in_one_line(tmp_path, run_cli, small) -> None:
+    folder = tmp_path / "run"
+    proc = run_cli(
+        [*small, "executor=dask", "dask=slurm", f"hydra.run.dir={folder}"],
+        env={"PATH": os.path.dirname(sys.executable)},
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "dask" in lines[0] and "sbatch" in lines[0], proc.stderr
+    assert not (folder / "ledger.jsonl").exists()
 
 
 def test_a_run_is_finished_where_it_stopped_and_figures_follow_tables(

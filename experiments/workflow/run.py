@@ -178,6 +178,9 @@ def check(cfg: DictConfig, folder: Path) -> RunPlan:
     """Convert and plan ``cfg``, and refuse it if it cannot fit under ``folder``."""
     plan = plan_run(cfg)
     check_run(plan.size, folder)
+    c = as_plain(cfg)
+    if c.executor is Executor.dask:
+        executor.check_dask(c.dask)
     return plan
 
 
