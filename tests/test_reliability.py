@@ -278,3 +278,17 @@ def test_readme_slurm_example_composes(project_root) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("# job ") == 3
+
+
+@pytest.mark.slow  # composing 65 configs takes Hydra about 25 s
+def test_multirun_checks_every_job_before_any_runs(tmp_path, run_cli) -> None:
+    """A bad 65th job is refused before the first job runs (no folder is written)."""
+    sweep = tmp_path / "sweep"
+    budgets = ",".join([*(str(b) for b in range(64)), "-1"])
+    args = ["-m", f"budget={budgets}", "n_seeds=1", "calendar.n_steps=2", "strategies=[none]"]
+    proc = run_cli([*args, f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        "error: budget: must be a finite number >= 0, got -1.0"
+    ]
+    assert not sweep.exists()

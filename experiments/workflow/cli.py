@@ -29,8 +29,6 @@ from experiments.workflow.errors import ConfigError, reporting
 from experiments.workflow.ledger import is_finalized, ledger_key
 from experiments.workflow.paths import CONF_DIR, resolve
 
-MAX_PRECHECKED_JOBS = 64
-"""Jobs checked before launching (a larger sweep's later jobs are checked when they run)."""
 MULTIRUN = ("-m", "--multirun")
 
 
@@ -164,7 +162,7 @@ def precheck(
     """Compose and ``convert`` every job's config (no folder is made); raise the first
     bad-input error. Used by the dashboard's tests to get the command line's message."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for job in expand_jobs(list(overrides))[:MAX_PRECHECKED_JOBS]:
+        for job in expand_jobs(list(overrides)):
             convert(_compose(config_name, job)[0])
 
 
@@ -185,7 +183,7 @@ def prepare(
         return args, None  # --help, --cfg, --info ...: Hydra's own
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         jobs = expand_jobs(overrides)
-        composed = [_compose(config_name, job) for job in jobs[:MAX_PRECHECKED_JOBS]]
+        composed = [_compose(config_name, job) for job in jobs]
         for cfg, _ in composed:
             convert(cfg)
         if not multirun:
