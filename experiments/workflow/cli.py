@@ -12,6 +12,7 @@ finish (``resume=auto``), or the folder given; the folder is held while the app 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments.workflow import atomic, folders, manifest
 from experiments.workflow.errors import ConfigError, reporting
-from experiments.workflow.ledger import is_finalized, ledger_key
+from experiments.workflow.ledger import damaged_files, file_sha256, is_finalized, ledger_key
 from experiments.workflow.paths import CONF_DIR, resolve
 
 MULTIRUN = ("-m", "--multirun")
@@ -91,6 +92,23 @@ def _given(overrides: Sequence[str], key: str) -> bool:
     return any(o.lstrip("+~").startswith(f"{key}=") for o in overrides)
 
 
+def complete_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a complete run in ``folder`` whose published tables and figures
+    still hold the bytes recorded (SHA-256), else None."""
+    try:
+        record = json.loads((folder / manifest.MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not is_finalized(folder) or damaged_files(folder):
+        return None
+    figures = record.get("figure_sha256") or {}
+    for name in record.get("figures") or []:
+        path = folder / name
+        if not path.is_file() or file_sha256(path) != figures.get(name):
+            return None
+    return record
+
+
 def find_resumable(parent: Path, key: str) -> tuple[Path | None, Path | None]:
     """(an interrupted run of ``key`` under ``parent`` that no process holds, a complete one)."""
     if not parent.is_dir():
@@ -99,7 +117,7 @@ def find_resumable(parent: Path, key: str) -> tuple[Path | None, Path | None]:
     for folder in sorted((p for p in parent.iterdir() if p.is_dir()), reverse=True):
         if ledger_key(folder) != key:
             continue
-        if (folder / manifest.MANIFEST).exists() and is_finalized(folder):
+        if complete_manifest(folder) is not None:
             complete = complete or folder
         elif interrupted is None and not folders.in_use(folder):
             interrupted = folder
