@@ -179,9 +179,10 @@ def test_the_copy_as_command_line_reproduces_the_numbers(tmp_path: Path) -> None
     s = small(budget=2.0, timor_leste=True).with_param("peer_weight", 1.5)
     view = compare_view(s)
     args = shlex.split(s.command())
-    assert args[:3] == ["python", "-m", "experiments.run"]
+    assert args[1:3] == ["-m", "experiments.run"]
+    assert (ROOT / args[0]).resolve() == Path(sys.executable).resolve()  # not a bare python
     result = subprocess.run(
-        [sys.executable, *args[1:], f"hydra.run.dir={tmp_path}"],
+        [*args, f"hydra.run.dir={tmp_path}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -225,7 +225,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     type_into(page, ".budget-input", "2")
     shown(page, "budget 2 budget units per week")
     args = shlex.split(page.locator("pre.copy-command").inner_text())
-    assert args[:3] == ["python", "-m", "experiments.run"]
+    assert args[1:3] == ["-m", "experiments.run"] and args[0] != "python"  # the venv's python
     overrides = args[3:]
     assert "budget=2.0" in overrides and "seed=3" in overrides
     strategies = [s for s in default_settings().strategies if s != "historical"]

@@ -292,3 +292,14 @@ def test_multirun_checks_every_job_before_any_runs(tmp_path, run_cli) -> None:
         "error: budget: must be a finite number >= 0, got -1.0"
     ]
     assert not sweep.exists()
+
+
+@pytest.mark.parametrize("key", ["hydra.run.dir", "hydra.sweep.dir"])
+def test_an_empty_output_folder_is_refused(run_cli, small, key) -> None:
+    before = sorted(p.name for p in ROOT.iterdir())
+    proc = run_cli([*(["-m"] if "sweep" in key else []), *small, "strategy=none", f"{key}="])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {key}: empty; give a folder (e.g. outputs/my_run) or leave it out"
+    ]
+    assert sorted(p.name for p in ROOT.iterdir()) == before  # nothing in the project root

@@ -199,6 +199,10 @@ def prepare(
             show_jobs(config_name, args)
             raise SystemExit(0)
         return args, None  # --help, --cfg, --info ...: Hydra's own
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        given = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
+        if given and not given[-1].strip().strip("'\""):
+            raise ConfigError(key, "empty; give a folder (e.g. outputs/my_run) or leave it out")
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         jobs = expand_jobs(overrides)
         composed = [_compose(config_name, job) for job in jobs]
