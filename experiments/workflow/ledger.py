@@ -399,33 +399,48 @@ class Ledger:
 
 
 ROW_GROUP = 10_000
-"""Rows per row group of a published table at least (small parts are written together)."""
+"""Rows per row group of a published table (the last may hold fewer): fixed, so the file's
+bytes do not depend on how the rows were split into chunks."""
+
+
+def _reencode(table: pa.Table) -> pa.Table:
+    """Dictionary columns re-encoded from their values (entries in order of first
+    appearance), so a row group's dictionaries do not depend on the parts it came from."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            column = table.column(i).cast(f.type.value_type).combine_chunks().dictionary_encode()
+            table = table.set_column(i, f.name, column.cast(f.type))
+    return table
 
 
 def _concatenate(parts: Iterable[pa.Table], path: Path) -> int:
-    """Stream ``parts`` into one Parquet file at ``path``, small parts gathered into row
-    groups of at least :data:`ROW_GROUP` rows; return its row count."""
+    """Stream ``parts`` into one Parquet file at ``path`` in row groups of exactly
+    :data:`ROW_GROUP` rows (the last one shorter); return its row count."""
     writer: pq.ParquetWriter | None = None
     rows = 0
     batch: list[pa.Table] = []
+    held = 0
 
-    def flush() -> None:
+    def write(table: pa.Table) -> None:
         nonlocal writer
-        if not batch:
-            return
-        table = pa.concat_tables(batch) if len(batch) > 1 else batch[0]
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-        writer.write_table(table, row_group_size=max(ROW_GROUP, table.num_rows))
-        batch.clear()
+        for start in range(0, max(table.num_rows, 1), ROW_GROUP):
+            group = _reencode(table.slice(start, ROW_GROUP).combine_chunks())
+            if writer is None:
+                writer = pq.ParquetWriter(path, group.schema, compression="zstd")
+            writer.write_table(group, row_group_size=ROW_GROUP)
 
     try:
         for table in parts:
             batch.append(table)
             rows += table.num_rows
-            if sum(t.num_rows for t in batch) >= ROW_GROUP:
-                flush()
-        flush()
+            held += table.num_rows
+            if held >= ROW_GROUP:
+                whole = pa.concat_tables(batch)
+                cut = held - held % ROW_GROUP
+                write(whole.slice(0, cut))
+                batch, held = [whole.slice(cut)], held - cut
+        if held or writer is None:
+            write(pa.concat_tables(batch))
     finally:
         if writer is not None:
             writer.close()
