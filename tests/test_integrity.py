@@ -56,7 +56,14 @@ def _check_complete(folder: Path, tables: dict[str, pd.DataFrame], record: dict)
 
 @pytest.mark.parametrize(
     "name",
-    [*TABLES, outputs.MANIFEST, "adoption_curves.png", "strategy_comparison.svg", "ledger.jsonl"],
+    [
+        *TABLES,
+        outputs.MANIFEST,
+        "countries.csv",
+        "adoption_curves.png",
+        "strategy_comparison.svg",
+        "ledger.jsonl",
+    ],  # fmt: skip
 )
 def test_a_truncated_file_of_a_finished_run_is_repaired_or_refused(
     finished, tmp_path, name
@@ -157,7 +164,7 @@ def test_tables_are_byte_identical_across_chunk_sizes_and_workers(
         cfg = compose_cfg(*common, f"chunk_size={chunk}", f"workers={workers}")
         runs[chunk, workers] = run_experiment(cfg, folder)["sha256"]
     first = runs[1, 1]
-    assert set(first) == set(TABLES)
+    assert set(first) == {*TABLES, "countries.csv"}
     for key, sha in runs.items():
         assert sha == first, key
     curves = pd.read_parquet(tmp_path / "c1w1" / outputs.CURVES)

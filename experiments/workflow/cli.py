@@ -101,10 +101,10 @@ def complete_manifest(folder: Path) -> dict[str, Any] | None:
         return None
     if not is_finalized(folder) or damaged_files(folder):
         return None
-    figures = record.get("figure_sha256") or {}
-    for name in record.get("figures") or []:
+    expected = {**(record.get("sha256") or {}), **(record.get("figure_sha256") or {})}
+    for name in [*(record.get("sha256") or {}), *(record.get("figures") or [])]:
         path = folder / name
-        if not path.is_file() or file_sha256(path) != figures.get(name):
+        if not path.is_file() or file_sha256(path) != expected.get(name):
             return None
     return record
 

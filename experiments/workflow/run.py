@@ -31,7 +31,17 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
+from experiments.workflow import (
+    atomic,
+    cli,
+    countries,
+    curves,
+    errors,
+    executor,
+    folders,
+    manifest,
+    outputs,
+)
 from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
 from experiments.workflow.ledger import (
     Chunk,
@@ -356,6 +366,8 @@ def run_experiment(
                 reducers={outputs.CURVES: curves.reduce},
             )
             executor.release_memory()
+        derived, rows = countries.write_countries(output_dir)  # from the published curves
+        files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
         t_simulate = time.perf_counter() - t1
         t2 = time.perf_counter()
         figures: list[str] = []
