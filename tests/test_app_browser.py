@@ -277,6 +277,13 @@ def test_results_browser_reads_a_sweep_point(page: Page, server: str, tmp_path: 
     assert table_cells(page, "outcome-table") == expected_cells(at_point, strategies)
     assert table_cells(page, "difference-table") == expected_cells(at_point, strategies, True)
     page.screenshot(path=tmp_path / "results_browser.png", full_page=True)
+    with page.expect_download() as download:  # the outcome table as the page shows it
+        page.get_by_text("table (CSV)").click()
+    exported = pd.read_csv(download.value.path())
+    assert set(exported["strategy"]) == set(strategies) and (exported["n"] == 20).all()
+    with page.expect_download() as download:
+        page.get_by_text("figure (SVG)").click()
+    assert b"<svg" in Path(download.value.path()).read_bytes()
     type_into(page, ".folder-input", str(tmp_path / "missing"))
     expect(page.locator(".view-error")).to_contain_text("folder: ")
 
