@@ -285,7 +285,7 @@ def test_results_browser_reads_a_sweep_point(page: Page, server: str, tmp_path: 
         page.get_by_text("figure (SVG)").click()
     assert b"<svg" in Path(download.value.path()).read_bytes()
     type_into(page, ".folder-input", str(tmp_path / "missing"))
-    expect(page.locator(".view-error")).to_contain_text("folder: ")
+    expect(page.locator(".view-error")).to_contain_text("folder: ", timeout=20_000)
 
 
 def test_bad_input_shows_the_cli_s_one_line_and_no_traceback(
