@@ -107,6 +107,9 @@ def test_model_parameter_grid_draws_its_figures(tmp_path, compose_cfg) -> None:
     assert labels == [
         f"budget={b:g}, model.peer_weight={w:g}" for b in (1.0, 2.0) for w in (0.5, 2.0)
     ]
+    (tmp_path / "adoption_curves.png").unlink()
+    plot.main([str(tmp_path)])  # python -m experiments.plot DIR redraws them
+    assert (tmp_path / "adoption_curves.png").stat().st_size > 1000
 
 
 def _comparison_titles(fig) -> list[str]:
