@@ -93,3 +93,9 @@ def test_a_readme_command_runs(module: str, args: list[str], tmp_path, run_cli) 
     if "+sweep.model.peer_weight=[0.5,2.0]" in args:  # the grid draws its figures
         assert (folder / "adoption_curves.png").exists()
         assert (folder / "strategy_comparison.png").exists()
+
+
+def test_the_analysis_config_is_shown_with_cfg_job(run_cli) -> None:
+    proc = run_cli(["publish=true", "--cfg", "job"], module="experiments.analyse")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "publish: true" in proc.stdout

@@ -279,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--dry-run" in args:
         args = [a for a in args if a != "--dry-run"] + ["dry_run=true"]
-    args.append(SEARCH_PATH)
+    args.insert(0, SEARCH_PATH)  # before any flag: argparse takes overrides first
     if not any(a.startswith("-") for a in args):
         with errors.reporting(AnalyseConf):
             with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
