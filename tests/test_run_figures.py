@@ -173,3 +173,16 @@ def test_legend_lists_every_strategy_of_a_multirun() -> None:
     fig = plot.adoption_curves(curves)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "uniform" in legend and "adaptive" in legend
+    summary = pd.DataFrame(
+        [
+            {"job": j, "overrides": f"strategy={s}", "strategy": s, "point": 0, "seed": seed,
+             "final_sanctioning": j + seed % 2, "final_condemn_or_higher": 2 + j,
+             "weeks_to_first_adoption": float(seed), "mean_leakage": 20.0 + j,
+             "budget_spent": 10.0 * j}
+            for j, s in enumerate(("none", "adaptive"))
+            for seed in range(4)
+        ]
+    )  # fmt: skip
+    fig = plot.strategy_comparison(summary)  # one strategy per job: nothing to pair
+    assert not any("difference from" in t for t in _comparison_titles(fig))
+    assert "no 'none' with another strategy in one job" in fig.get_suptitle()

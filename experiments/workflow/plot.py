@@ -305,8 +305,8 @@ def strategy_comparison(
     titles = {m[0]: m[1] for m in COMPARISON_MEASURES}
     same = [m for m in stats if stats[m] and _same_for_all(stats[m])]
     kept = [m for m in COMPARISON_MEASURES if m[0] not in same] or list(COMPARISON_MEASURES[:1])
-    paired = BASELINE in strategies and len(strategies) > 1
-    per_row = min(2 if paired else 3, len(kept))
+    paired = any(e["diff"] is not None for entries in stats.values() for e in entries)
+    per_row = min(2 if paired or len(kept) == 4 else 3, len(kept))
     n_rows = -(-len(kept) // per_row)
     height = 0.3 * len(strategies) + 1.3
     fig = Figure(figsize=(20 if paired else 16, n_rows * height + 2.0), layout="constrained")
@@ -361,9 +361,10 @@ def strategy_comparison(
             + "; ".join(f"{titles[m]}: {_value_text(stats[m])}" for m in same)
         )
     if not paired:
+        where = "with another strategy in one job" if BASELINE in strategies else "in this run"
         notes.append(
-            "no 'none' in this run: differences from doing nothing are not drawn "
-            "(add none to strategies for them)"
+            f"no 'none' {where}: differences from doing nothing (paired on seeds) are not "
+            "drawn (add none to the strategies of a job for them)"
         )
     handles = _band_handles(space)
     if len(shown) > 1:
