@@ -25,7 +25,8 @@ SWEEP = ("strategies=[none,uniform]", "+sweep.budget=[1,4]", "calendar.n_steps=8
 
 
 def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "SIM_TRACEBACK")}
+    env = {k: v for k, v in os.environ.items() if k not in ("HYDRA_FULL_ERROR", "SIM_TRACEBACK")}
+    return {**env, "PYTHONPATH": str(ROOT)}  # this checkout's code, whatever the cwd
 
 
 def _start(args: list[str], cwd: Path = ROOT) -> subprocess.Popen[str]:
