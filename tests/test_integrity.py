@@ -126,8 +126,11 @@ def analysis(tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.mark.parametrize(
     "name",
-    ["runs.parquet", "scenarios.parquet", "robustness.csv", "analysis.md", "manifest.json"],
-)
+    [
+        "runs.parquet", "scenarios.parquet", "robustness.csv", "discovery.json", "analysis.md",
+        "manifest.json", "ledger.jsonl",
+    ],
+)  # fmt: skip
 def test_a_truncated_file_of_an_analysis_is_rebuilt(analysis, tmp_path, name) -> None:
     from experiments.analysis.command import run_analysis
     from tests.test_analyse import compose_analyse
@@ -135,7 +138,11 @@ def test_a_truncated_file_of_an_analysis_is_rebuilt(analysis, tmp_path, name) ->
     source, record = analysis
     folder = _copy(source, tmp_path / "run")
     _truncate(folder / name)
-    again = run_analysis(compose_analyse(), folder)
+    try:
+        again = run_analysis(compose_analyse(), folder)
+    except ConfigError as exc:  # refused in one line naming the folder
+        assert name == "ledger.jsonl" and "\n" not in str(exc) and str(folder) in str(exc)
+        return
     for table in ("runs.parquet", "scenarios.parquet"):
         pd.testing.assert_frame_equal(
             pd.read_parquet(folder / table), pd.read_parquet(source / table)
@@ -144,9 +151,8 @@ def test_a_truncated_file_of_an_analysis_is_rebuilt(analysis, tmp_path, name) ->
     report = (folder / "analysis.md").read_text()  # whole again (its timings may differ)
     assert report[-300:] == (source / "analysis.md").read_text()[-300:]
     assert json.loads((folder / outputs.MANIFEST).read_text())["files"] == record["files"]
-    assert again["chunks"]["records"] == record["chunks"]["records"] * (
-        2 if name == "runs.parquet" else 1  # the damaged runs table is recomputed
-    )
+    if name == "runs.parquet":  # the damaged runs table is recomputed
+        assert again["chunks"]["records"] == 2 * record["chunks"]["records"]
 
 
 def test_tables_are_byte_identical_across_chunk_sizes_and_workers(
