@@ -328,3 +328,21 @@ def test_the_single_run_is_replicate_k_of_the_compare_view() -> None:
 def test_a_bad_single_run_setting_is_one_line() -> None:
     spec = run_spec(small(budget=-2.0), "adaptive", 0)
     assert spec.config is None and spec.error == cli_message(small(budget=-2.0).overrides())
+
+
+def test_the_browser_opens_a_damaged_folder_as_one_line(swept_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from experiments.dashboard.browser import _open
+
+    folder = tmp_path / "run"
+    shutil.copytree(swept_run, folder)
+    assert _open(str(folder))[1:] == (None, run_slices(folder), ["none", "uniform"])
+    data = (folder / outputs.SUMMARY).read_bytes()
+    (folder / outputs.SUMMARY).write_bytes(data[:-100])  # footer cut: schema unreadable
+    run, error, slices, strategies = _open(str(folder))
+    assert run is None and slices == [] and error.startswith("folder: ") and "\n" not in error
+
+
+def run_slices(folder: Path) -> list:
+    return SavedRun(folder).slices()
