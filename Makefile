@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml | python
 run: python $(STAMP)  ## the main job: every strategy on common seeds, with figures
 	$(PY) -m experiments.run $(ARGS)
 
+runs: python $(STAMP)  ## list saved runs and analyses: date, experiment, overrides, size, status
+	$(PY) -m experiments.runs $(ARGS)
+
 app: python $(STAMP)  ## the dashboard on http://127.0.0.1:8765 (e.g. ARGS="--port 8800")
 	$(PY) -m experiments.app $(ARGS)
 

@@ -81,6 +81,7 @@ def test_tables_match_documented_schema(tiny_run) -> None:
         outputs.STEPS: len(steps),
         outputs.TRAJECTORIES: len(traj),
         outputs.CURVES: len(curves),
+        "countries.csv": len(pd.read_csv(out / "countries.csv")),
     }
     for name, digest in manifest["sha256"].items():
         assert digest == file_sha256(out / name)

@@ -10,7 +10,7 @@ import solara.lab
 
 from experiments.dashboard.compare import TABLE_CSS, Results, Status
 from experiments.dashboard.controls import Caption, Heading
-from experiments.dashboard.saved import SavedRun, display_path, find_runs
+from experiments.dashboard.saved import SavedRun, Slice, display_path, find_runs
 from experiments.dashboard.views import report, saved_view
 
 
@@ -26,9 +26,9 @@ def FolderPicker(folder: solara.Reactive[str]) -> None:
             on_value=lambda v: folder.set(v or ""),
         )
     else:
-        Caption("no runs under outputs/ or multirun/ yet: python -m experiments.run")
+        Caption("no runs under outputs/ or multirun/ yet: .venv/bin/python -m experiments.run")
     solara.InputText(
-        "run or sweep folder (relative to the project root)",
+        "run, sweep or analysis folder (relative to the project root)",
         value=folder,
         classes=["folder-input"],
     )
@@ -41,9 +41,7 @@ def ResultsPage() -> None:
     point = solara.use_reactive(0)
     chosen_strategies = solara.use_reactive(None)
     opened = solara.use_memo(lambda: _open(folder.value), [folder.value])
-    run, error = opened
-    slices = solara.use_memo(lambda: run.slices() if run else [], [run])
-    all_strategies = solara.use_memo(lambda: run.strategies() if run else [], [run])
+    run, error, slices, all_strategies = opened
     strategies = chosen_strategies.value
     if strategies is None or not set(strategies) <= set(all_strategies):
         strategies = all_strategies
@@ -86,14 +84,16 @@ def ResultsPage() -> None:
     if view is not None and view.tables is not None:
         Results(view, stale=task.pending)
         if not view.levels_png:
-            Caption("no trajectories.parquet in this folder (keep_trajectories=false)")
+            Caption("no per-member levels in this folder (an analysis keeps one row per run)")
 
 
-def _open(folder: str) -> tuple[SavedRun | None, str | None]:
-    """The saved run at ``folder``, or the one-line reason it cannot be opened."""
+def _open(folder: str) -> tuple[SavedRun | None, str | None, list[Slice], list[str]]:
+    """The saved run at ``folder`` with its slices and strategies, or the one-line reason
+    it cannot be opened."""
     if not folder.strip():
-        return None, None
+        return None, None, [], []
     try:
-        return SavedRun(Path(folder.strip())), None
+        run = SavedRun(Path(folder.strip()))
+        return run, None, run.slices(), run.strategies()
     except Exception as exc:  # every error becomes a message in the page
-        return None, report(exc)
+        return None, report(exc), [], []
