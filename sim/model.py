@@ -15,12 +15,15 @@ with the same seed but the rules never use them.
 
 from __future__ import annotations
 
+from functools import partial
+from operator import attrgetter
+
 import numpy as np
 from mesa import Agent, DataCollector, Model
 
 from sim import japan, rng, week
 from sim.config import SimulationConfig
-from sim.results import Trajectories
+from sim.results import COUNTRY_MEASURES, STEP_MEASURES, Trajectories
 from sim.state import COUNTRY_STATE, JAPAN_STATE, RUN_STATE, as_python, declare
 from sim.world import build_world
 
@@ -86,45 +89,30 @@ class JapanAgent(Agent):
         week.outreach_lands(m.p, m, self, m.countries, m.w.flows, m.lad)
 
 
-# Named reporters (not lambdas, so models pickle).
-def n_sanctioning(model: OutreachModel) -> int:
-    return model.adopters
+REPORTED: dict[str, str] = {
+    "n_sanctioning": "adopters",
+    "asean_level": "collective",
+    "leakage": "leakage",
+    "spent": "japan.spent",
+    "available": "japan.available",
+    "pressure": "japan.pressure",
+    "coalition": "coalition",
+    "stance": "stance",
+    "level": "level",
+    "outreach": "received",
+}
+"""Where the state (:mod:`sim.state`) holds each declared measure (:mod:`sim.results`) the
+DataCollector records; the member count at 'condemn' comes from the levels."""
 
 
-def asean_level(model: OutreachModel) -> int:
-    return model.collective
+def report(path: str, model: Model) -> float | int:
+    """The value of a declared measure (a model reporter: ``partial(report, path)``)."""
+    return attrgetter(path)(model)
 
 
-def leakage(model: OutreachModel) -> float:
-    return model.leakage
-
-
-def budget_spent(model: OutreachModel) -> float:
-    return model.japan.spent
-
-
-def budget_available(model: OutreachModel) -> float:
-    return model.japan.available
-
-
-def japan_pressure(model: OutreachModel) -> float:
-    return model.japan.pressure
-
-
-def coalition_share(model: OutreachModel) -> float:
-    return model.coalition
-
-
-def agent_stance(agent: Agent) -> float | None:
-    return agent.stance if isinstance(agent, CountryAgent) else None
-
-
-def agent_level(agent: Agent) -> int | None:
-    return agent.level if isinstance(agent, CountryAgent) else None
-
-
-def agent_outreach(agent: Agent) -> float | None:
-    return agent.received if isinstance(agent, CountryAgent) else None
+def report_country(path: str, agent: Agent) -> float | int | None:
+    """A country's value of a declared measure (``None`` for Japan)."""
+    return attrgetter(path)(agent) if isinstance(agent, CountryAgent) else None
 
 
 class OutreachModel(Model):
@@ -155,18 +143,10 @@ class OutreachModel(Model):
         as_python(self, RUN_STATE)
         self.datacollector = DataCollector(
             model_reporters={
-                "n_sanctioning": n_sanctioning,
-                "asean_level": asean_level,
-                "leakage": leakage,
-                "budget_spent": budget_spent,
-                "budget_available": budget_available,
-                "japan_pressure": japan_pressure,
-                "coalition_share": coalition_share,
+                name: partial(report, REPORTED[name]) for name in STEP_MEASURES if name in REPORTED
             },
             agent_reporters={
-                "stance": agent_stance,
-                "level": agent_level,
-                "outreach": agent_outreach,
+                name: partial(report_country, REPORTED[name]) for name in COUNTRY_MEASURES
             },
         )
         self.datacollector.collect(self)
@@ -214,15 +194,11 @@ class OutreachModel(Model):
             return adf[col].to_numpy(dtype=dtype).reshape(t, n)[:, order][None]
 
         traj = Trajectories.empty(np.array([self.seed_value]), t - 1, n)
-        traj.stance = per_country("stance", np.float64)
-        traj.level = per_country("level", np.int8)
-        traj.outreach = per_country("outreach", np.float64)
-        traj.asean_level = mdf["asean_level"].to_numpy(dtype=np.int8)[None]
-        traj.leakage = mdf["leakage"].to_numpy(dtype=np.float64)[None]
-        traj.spent = mdf["budget_spent"].to_numpy(dtype=np.float64)[None]
-        traj.available = mdf["budget_available"].to_numpy(dtype=np.float64)[None]
-        traj.pressure = mdf["japan_pressure"].to_numpy(dtype=np.float64)[None]
-        traj.coalition = mdf["coalition_share"].to_numpy(dtype=np.float64)[None]
+        for name in COUNTRY_MEASURES:
+            setattr(traj, name, per_country(name, getattr(traj, name).dtype))
+        for name in STEP_MEASURES:
+            if hasattr(traj, name):
+                setattr(traj, name, mdf[name].to_numpy(dtype=getattr(traj, name).dtype)[None])
         return traj
 
     def release(self) -> None:
