@@ -21,7 +21,7 @@ from sim.rules import FORCES, Signals
 from sim.strategies import InstrumentSpec
 
 ASEAN = default_table()
-ASEAN_TL = default_table(include_timor_leste=True)
+ASEAN_TL = default_table([*ASEAN.codes, "TL"])
 
 
 def default_params() -> ModelParams:

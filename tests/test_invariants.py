@@ -103,8 +103,8 @@ def test_invariants_hold_with_timor_leste_as_observer() -> None:
     from experiments.workflow.scenario import load_scenario_file, table_from_mapping
 
     data = load_scenario_file()
-    data["include_timor_leste"] = True
-    data["timor_leste_member"] = False
+    data["simulated"] = [*data["simulated"], "TL"]
+    data["members"] = [c for c in data["members"] if c != "TL"]
     countries = table_from_mapping(data)
     assert countries.n == 11 and not countries.member[-1]
     cfg = SimulationConfig(

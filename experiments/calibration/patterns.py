@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from experiments.calibration.facts import (
+    ASEAN_2022,
     INVASION,
     MEETING_WINDOW,
     NEUTRAL_START,
@@ -26,7 +27,6 @@ from experiments.calibration.facts import (
     predicted_votes,
     resolutions,
 )
-from experiments.workflow.scenario import ASEAN_2022
 from sim.config import SimulationConfig
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
 from sim.results import Trajectories

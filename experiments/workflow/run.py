@@ -33,7 +33,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
 from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
-from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
+from experiments.workflow.convert import (
+    ExperimentPoint,
+    as_plain,
+    scenario_mapping,
+    to_simulation_configs,
+)
 from experiments.workflow.ledger import (
     Chunk,
     Ledger,
@@ -44,6 +49,7 @@ from experiments.workflow.ledger import (
 )
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
 from experiments.workflow.resources import MAX_CHUNKS, RunSize, check_run
+from experiments.workflow.scenario import not_simulated
 from experiments.workflow.schema import Executor, ExperimentConf
 from experiments.workflow.tasks import ChunkTask
 from sim import replicate_seeds
@@ -279,6 +285,7 @@ def _manifest(
             if p.strategy == points[0].strategy
         ],
         "countries": list(first.countries.codes),
+        "not_simulated": not_simulated(scenario_mapping(c), first.countries),
         "country_names": dict(zip(first.countries.codes, first.countries.names, strict=True)),
         "root_seed": c.seed,
         "n_seeds": c.n_seeds,

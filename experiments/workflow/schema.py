@@ -55,8 +55,8 @@ class ScenarioConf:
 
     name: str = MISSING
     data_file: str = MISSING  # the facts file the scenario is derived from (checked to exist)
-    include_timor_leste: bool = False
-    timor_leste_member: bool = True
+    simulated: list[str] | None = None  # countries a run simulates (None: all of the file)
+    members: list[str] | None = None  # ASEAN members among them (None: all)
     countries: dict[str, Any] = MISSING  # code -> {name, attribute: {value, range, C, source}}
     default_tie: float = 0.0
     ties: list[Any] = field(default_factory=list)
