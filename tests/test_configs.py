@@ -109,6 +109,7 @@ def test_strategy_files_match_registry() -> None:
         assert set(yaml.safe_load(render_strategy(name))["strategy_options"][name]) == set(
             STRATEGY_OPTIONS[name]
         )
+        assert f"# Strategy '{name}': {STRATEGIES[name].doc}" in render_strategy(name)
 
 
 def test_strategy_options_override(compose_cfg) -> None:
