@@ -1,7 +1,7 @@
 """The Mesa model: country agents respond to Japan's outreach each week.
 
 This is the reference implementation (and what an interactive view steps through). Each
-:class:`CountryAgent` owns its attributes and state (:data:`sim.state.COUNTRY_STATE`) as
+:class:`CountryAgent` owns its attributes and state (:data:`sim.state.COUNTRY_FIELDS`) as
 numbers; :class:`JapanAgent` observes the countries and spends its budget with the
 strategy's rule; the model holds the run's state (:data:`sim.state.RUN_STATE`). Each week
 is :func:`sim.week.step`, the phases the compiled ensemble kernel (:mod:`sim.kernel`) runs
@@ -24,13 +24,13 @@ from mesa import Agent, DataCollector, Model
 from sim import japan, rng, week
 from sim.config import SimulationConfig
 from sim.results import COUNTRY_MEASURES, STEP_MEASURES, Trajectories
-from sim.state import COUNTRY_STATE, JAPAN_STATE, RUN_STATE, as_python, declare
+from sim.state import COUNTRY_FIELDS, JAPAN_STATE, RUN_STATE, as_python, declare
 from sim.world import build_world
 
 
 class CountryAgent(Agent):
     """A Southeast Asian state with a continuous stance and a rung on the ladder; its
-    state is :data:`sim.state.COUNTRY_STATE`."""
+    state is :data:`sim.state.COUNTRY_FIELDS`."""
 
     def __init__(self, model: OutreachModel, index: int) -> None:
         super().__init__(model)
@@ -38,7 +38,7 @@ class CountryAgent(Agent):
         self.index = index
         self.code = table.codes[index]
         self.country_name = table.names[index]
-        declare(self, COUNTRY_STATE)
+        declare(self, COUNTRY_FIELDS)
 
     @property
     def level_name(self) -> str:
@@ -138,7 +138,7 @@ class OutreachModel(Model):
         self.w = week.new_scratch(a, len(self.world.lev_row), n)
         week.start_run(self.world, self.p, self.key, self, self.japan, self.countries, self.w, True)
         for agent in self.countries:
-            as_python(agent, COUNTRY_STATE)
+            as_python(agent, COUNTRY_FIELDS)
         as_python(self.japan, JAPAN_STATE)
         as_python(self, RUN_STATE)
         self.datacollector = DataCollector(

@@ -3,8 +3,9 @@
 Each declaration lists ``(name, dtype, meaning)``. The compiled kernel keeps the state in
 record arrays of these dtypes (:func:`record_dtype`); the Mesa model gives its agents and
 itself the same attributes (:func:`declare`, :func:`as_python`). The week's phases
-(:mod:`sim.week`) read and write the state by these names, so a mechanism with its own
-state adds a line here and both drivers carry it.
+(:mod:`sim.week`) read and write the state by these names; every state field is zero at
+the start of a run (:func:`sim.week.start_run`). A mechanism with its own state adds a
+line here and both drivers carry it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ from sim.countries import ATTRIBUTE_NAMES
 
 Field = tuple[str, type, str]
 
-COUNTRY_STATE: tuple[Field, ...] = (
+COUNTRY_CONSTANTS: tuple[Field, ...] = (
     *((a, np.float64, "attribute (sim.countries.ATTRIBUTES)") for a in ATTRIBUTE_NAMES),
     ("member", np.bool_, "ASEAN member (observers are simulated but not asked)"),
-    ("threshold", np.float64, "sanction threshold drawn for the run"),
     ("russia_ties", np.float64, "per-run constant (sim.rules.russia_ties)"),
     ("tolerance", np.float64, "per-run constant (sim.rules.reactance_tolerance)"),
     ("deterred", np.float64, "per-run constant (sim.rules.deterred_share)"),
     ("static_num", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
     ("static_den", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
+)
+"""A country's attributes and what follows from them alone (set when they are drawn)."""
+
+COUNTRY_STATE: tuple[Field, ...] = (
+    ("threshold", np.float64, "sanction threshold drawn for the run"),
     ("stance", np.float64, "stance at the start of the week"),
     ("level", np.int64, "rung at the start of the week"),
     ("outreach_stock", np.float64, "Japan's accumulated outreach"),
@@ -37,6 +42,10 @@ COUNTRY_STATE: tuple[Field, ...] = (
     ("peer_mean", np.float64, "tie-weighted mean level of the neighbours"),
     ("peer_pulling", np.float64, "tie weight pulling the country"),
 )
+"""A country's state in a run (zero at the start of every run, then set by
+:func:`sim.week.start_run`); a mechanism's per-country state is a line here."""
+
+COUNTRY_FIELDS = COUNTRY_CONSTANTS + COUNTRY_STATE
 """A country's fields as the rules read them (a Mesa ``CountryAgent`` has them all)."""
 
 JAPAN_STATE: tuple[Field, ...] = (
@@ -49,7 +58,7 @@ JAPAN_STATE: tuple[Field, ...] = (
     ("record", np.float64, "most members ever at 'sanction'"),
     ("g7_stock", np.float64, "G7 coordination stock"),
 )
-"""Japan's weekly values (a Mesa ``JapanAgent`` has them; strategies read the first four)."""
+"""Japan's state (a Mesa ``JapanAgent`` has it; strategies read the first four fields)."""
 
 RUN_STATE: tuple[Field, ...] = (
     ("institution", np.float64, "institutional backing this week"),
@@ -64,7 +73,8 @@ RUN_STATE: tuple[Field, ...] = (
     ("bought_with", np.float64, "budget of the request last bought (-1: none)"),
     ("g7_flow", np.float64, "this week's G7 coordination flow"),
 )
-"""The run's shared state (the Mesa ``OutreachModel`` has these attributes)."""
+"""The run's shared state (the Mesa ``OutreachModel`` has these attributes); like every
+state here, zero at the start of a run."""
 
 
 def record_dtype(declared: tuple[Field, ...]) -> np.dtype:
@@ -72,9 +82,14 @@ def record_dtype(declared: tuple[Field, ...]) -> np.dtype:
     return np.dtype([(name, dtype) for name, dtype, _ in declared], align=True)
 
 
-COUNTRY_DTYPE = record_dtype(COUNTRY_STATE)
+COUNTRY_DTYPE = record_dtype(COUNTRY_FIELDS)
 JAPAN_DTYPE = record_dtype(JAPAN_STATE)
 RUN_DTYPE = record_dtype(RUN_STATE)
+
+
+def zero(dtype: type) -> str:
+    """The zero of a declared type as Python source (``0.0``, ``0`` or ``False``)."""
+    return repr(np.dtype(dtype).type(0).item())
 
 
 def declare(obj: Any, declared: tuple[Field, ...]) -> None:

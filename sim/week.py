@@ -24,7 +24,15 @@ from sim import japan, rng, rules
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.numerics import block_sum, generate_rule, rule
 from sim.rules import Signals
-from sim.state import COUNTRY_DTYPE, JAPAN_DTYPE, RUN_DTYPE
+from sim.state import (
+    COUNTRY_DTYPE,
+    COUNTRY_STATE,
+    JAPAN_DTYPE,
+    JAPAN_STATE,
+    RUN_DTYPE,
+    RUN_STATE,
+    zero,
+)
 from sim.strategies import Observation, allocate
 
 Scratch = namedtuple(
@@ -57,6 +65,20 @@ set_attributes = generate_rule(
     {},
 )
 """Copy the attribute rows ``attrs`` ``(A, N)`` into the countries."""
+
+reset_state = generate_rule(
+    "reset_state",
+    "countries, jp, run",
+    [
+        "for i in range(len(countries)):",
+        "    c = countries[i]",
+        *(f"    c.{name} = {zero(t)}" for name, t, _ in COUNTRY_STATE),
+        *(f"jp.{name} = {zero(t)}" for name, t, _ in JAPAN_STATE),
+        *(f"run.{name} = {zero(t)}" for name, t, _ in RUN_STATE),
+    ],
+    {},
+)
+"""Zero every declared state field (:mod:`sim.state`) at the start of a run."""
 
 
 @rule
@@ -135,7 +157,9 @@ def prepare_countries(world, p, key, countries, w, first):  # noqa: ANN001, ANN2
 
 @rule
 def start_run(world, p, key, run, jp, countries, w, first):  # noqa: ANN001, ANN201
-    """Week 0: the countries (:func:`prepare_countries`), Japan and the run's signals."""
+    """Week 0: every state field zero, then the countries (:func:`prepare_countries`),
+    Japan and the run's signals."""
+    reset_state(countries, jp, run)
     prepare_countries(world, p, key, countries, w, first)
     lad, n = world.lad, world.member.shape[0]
     run.institution = world.institution

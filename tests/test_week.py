@@ -10,7 +10,7 @@ import pytest
 
 from sim import rules
 from sim.rules import FORCES
-from sim.state import COUNTRY_STATE, JAPAN_STATE, RUN_STATE, record_dtype
+from sim.state import COUNTRY_FIELDS, JAPAN_STATE, RUN_STATE, record_dtype
 from tests.helpers import ASEAN, LAD, model_at_week_0, situation
 from tests.test_engine import mid_range_params
 
@@ -45,7 +45,7 @@ def test_every_registered_force_moves_the_pull(monkeypatch: pytest.MonkeyPatch, 
 
 @pytest.mark.parametrize(
     ("declared", "owner"),
-    [(COUNTRY_STATE, "country"), (JAPAN_STATE, "japan"), (RUN_STATE, "model")],
+    [(COUNTRY_FIELDS, "country"), (JAPAN_STATE, "japan"), (RUN_STATE, "model")],
 )
 def test_both_drivers_carry_the_declared_state(declared: tuple, owner: str) -> None:
     """The kernel's records and the Mesa model's attributes come from one declaration."""
