@@ -14,7 +14,7 @@ from experiments.workflow import outputs, plot
 from experiments.workflow.ledger import file_sha256, read_events
 from experiments.workflow.paths import CONF_DIR
 from experiments.workflow.run import run_experiment
-from experiments.workflow.scenario import ASEAN_2022
+from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
 
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
@@ -67,7 +67,7 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     assert len(summary) == n_str * n_pts * n_seeds
     assert len(steps) == n_str * n_pts * n_seeds * n_steps
     assert len(traj) == n_str * n_pts * n_seeds * n_steps * n_c
-    assert set(traj["country"].astype(str)) == set(ASEAN_2022)
+    assert set(traj["country"].astype(str)) == set(load_scenario_file()["simulated"])
     assert traj["date"].min() == pd.Timestamp("2022-02-24").date()
     assert (
         traj["level_name"].astype(str)
