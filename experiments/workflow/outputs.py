@@ -20,13 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.workflow import atomic, curves
-from experiments.workflow.manifest import (  # noqa: F401  (also re-exported: old names)
-    MANIFEST,
-    file_sha256,
-    git_state,
-    now_iso,
-    package_versions,
-)
+from experiments.workflow.manifest import MANIFEST, now_iso
 from sim import SimulationConfig, Trajectories
 from sim.results import (
     COUNTRY_MEASURES,

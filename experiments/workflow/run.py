@@ -329,7 +329,7 @@ def run_experiment(
     t_convert = time.perf_counter() - t0
     meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(output_dir, plan.key, [ch for ch, _ in plan.chunks], meta) as ledger:
-        manifest_path = output_dir / outputs.MANIFEST
+        manifest_path = output_dir / manifest.MANIFEST
         if ledger.finalized and manifest_path.exists():
             log.info("already complete (nothing recomputed): %s", output_dir)
             return json.loads(manifest_path.read_text())
