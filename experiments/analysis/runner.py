@@ -44,9 +44,6 @@ from sim.results import SUMMARY_DTYPES
 
 log = logging.getLogger(__name__)
 
-DESIGNS = ("explore", "morris", "sobol")
-"""Design names, in run order."""
-
 
 def _design_seed(seed: int, index: int) -> int:
     """A seed per design, derived from the analysis's root seed."""

@@ -85,10 +85,6 @@ def _doc(obj: Any) -> str:
     return inspect.cleandoc(obj.__doc__ or "").strip()
 
 
-def _first_paragraph(obj: Any) -> str:
-    return " ".join(_doc(obj).split("\n\n")[0].split())
-
-
 # --------------------------------------------------------------------------- tables
 def attribute_tables(scenario: Mapping[str, Any]) -> str:
     """Tables 2.1-2.3: attribute meanings, per-country values with C marks, sources."""
