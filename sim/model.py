@@ -47,12 +47,12 @@ class CountryAgent(Agent):
     def perceive(self) -> None:
         """Read the week's signals (:func:`sim.week.perceive`)."""
         m = self.model
-        week.perceive(m.world, m.p, m, self, self.index, m.w.levels)
+        week.perceive(m.world.ties, m.p, m, self, self.index, m.w.levels)
 
     def respond(self) -> None:
         """Move the stance toward the target set by the forces this state perceives."""
         m = self.model
-        week.respond(m.world, m.p, m.key, m, self, self.index, m.steps - 1)
+        week.respond(m.lad, m.p, m.key, m, self, self.index, m.steps - 1)
 
 
 class JapanAgent(Agent):

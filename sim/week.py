@@ -242,20 +242,20 @@ def outreach_lands(p, run, jp, countries, flows, lad):  # noqa: ANN001, ANN201
 
 
 @rule
-def perceive(world, p, run, c, i, levels):  # noqa: ANN001, ANN201
+def perceive(ties, p, run, c, i, levels):  # noqa: ANN001, ANN201
     """4. Country ``i`` perceives: its neighbours' levels and its sanction boundary, from
     the week's levels ``levels``."""
     if run.levels_moved:
-        c.peer_mean, c.peer_pulling = rules.peer_signal(world.ties, i, levels)
+        c.peer_mean, c.peer_pulling = rules.peer_signal(ties, i, levels)
     if run.signals_moved:
         c.boundary = rules.sanction_boundary(p, c, run.perceived, run.institution)
 
 
 @rule
-def respond(world, p, key, run, c, i, week):  # noqa: ANN001, ANN201
+def respond(lad, p, key, run, c, i, week):  # noqa: ANN001, ANN201
     """5. Country ``i`` responds: its stance moves toward its target, its level follows."""
-    d = rules.weekly_draws(key, week, i, c.level, world.lad)
-    rules.respond(p, c, signals(run, c), d, world.lad)
+    d = rules.weekly_draws(key, week, i, c.level, lad)
+    rules.respond(p, c, signals(run, c), d, lad)
 
 
 @rule
@@ -288,8 +288,8 @@ def step(world, p, key, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     start_of_week(world, run, week)
     japan_allocates(world, p, run, jp, countries, w, week)
     outreach_lands(p, run, jp, countries, w.flows, world.lad)
-    for i in range(w.levels.shape[0]):
-        perceive(world, p, run, countries[i], i, w.levels)
-    for i in range(w.levels.shape[0]):
-        respond(world, p, key, run, countries[i], i, week)
+    for i in range(w.levels.shape[0]):  # (each reads its own state and the week's levels)
+        c = countries[i]
+        perceive(world.ties, p, run, c, i, w.levels)
+        respond(world.lad, p, key, run, c, i, week)
     end_of_week(world, p, run, jp, countries, w, week)

@@ -40,10 +40,10 @@ from experiments.analysis import tables
 from experiments.analysis.report import ReportInputs, build_report
 from experiments.analysis.runner import run_plan
 from experiments.analysis.settings import Settings, design_info, fingerprint, settings
-from experiments.workflow import atomic, cli, errors, outputs
+from experiments.workflow import atomic, cli, errors
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import Ledger, check_folder, ledger_key, read_events
-from experiments.workflow.manifest import git_state, now_iso, package_versions
+from experiments.workflow.manifest import file_sha256, git_state, now_iso, package_versions
 from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
 
@@ -209,7 +209,7 @@ def _check_published(out: Path) -> None:
     path = out / tables.RUNS
     files = [e["files"] for e in read_events(out) if e.get("event") == "finalized"][-1]
     expected = files.get(tables.RUNS, {}).get("sha256")
-    if not path.exists() or outputs.file_sha256(path) != expected:
+    if not path.exists() or file_sha256(path) != expected:
         raise ConfigError(
             "hydra.run.dir",
             f"{path} is missing or changed since the ledger published it; choose a new folder",
@@ -222,7 +222,7 @@ def _dimension(d: Any, s: Settings) -> dict[str, Any]:
 
 
 def _file(path: Path) -> dict[str, Any]:
-    return {"path": str(path), "sha256": outputs.file_sha256(path) if path.exists() else None}
+    return {"path": str(path), "sha256": file_sha256(path) if path.exists() else None}
 
 
 def _versions(*names: str) -> dict[str, str]:

@@ -149,8 +149,25 @@ def _chunks(
     return chunks
 
 
+_PLANS: dict[str, RunPlan] | None = None
+"""Plans built by this command (:func:`main`), by resolved config: a job is planned once,
+though the launcher checks it, finds its folder and Hydra then runs it."""
+
+
 def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
-    """Convert ``cfg`` (one-line errors on bad input) and plan its chunks."""
+    """Convert ``cfg`` (one-line errors on bad input) and plan its chunks (once per
+    resolved config within one command)."""
+    if _PLANS is None or not isinstance(cfg, DictConfig):
+        return _plan(cfg)
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    job = {k: v for k, v in resolved.items() if k != "hydra"}
+    memo = json.dumps(job, sort_keys=True, default=str)
+    if memo not in _PLANS:
+        _PLANS[memo] = _plan(cfg)
+    return _PLANS[memo]
+
+
+def _plan(cfg: DictConfig | ExperimentConf) -> RunPlan:
     c = as_plain(cfg)
     points = to_simulation_configs(c)
     tables = tuple(
@@ -418,7 +435,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())  # freed buffers go back (bounded memory)
-    hooks = cli.RunHooks(check=check, key=lambda cfg: plan_run(cfg).key)
-    cli.run_cli(
-        "config", to_simulation_configs, _task, ExperimentConf, argv, hooks, write_manifest=False
-    )
+    global _PLANS
+    hooks = cli.RunHooks(plan=plan_run, check=check, key=lambda cfg: plan_run(cfg).key)
+    _PLANS = {}
+    try:
+        cli.run_cli(
+            "config", to_simulation_configs, _task, ExperimentConf, argv, hooks,
+            write_manifest=False,
+        )  # fmt: skip
+    finally:
+        _PLANS = None
