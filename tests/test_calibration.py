@@ -137,6 +137,7 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_root: Path) -> None:
     """The entry point on a tiny budget, in a copy of the project, with install=true."""
     copy = tmp_path / "project"

@@ -156,6 +156,7 @@ def test_results_independent_of_chunk_size(ensemble_config, reference) -> None:
     assert one_by_one.equals(simulate(ensemble_config, reference.seeds[:12]))
 
 
+@pytest.mark.slow
 def test_results_independent_of_workers(ensemble_config, reference) -> None:
     traj, summary = run_ensemble(ensemble_config, reference.seeds, chunk_size=50, workers=2)
     assert traj.equals(reference)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from experiments.workflow.ledger import file_sha256
 from experiments.workflow.manifest import MANIFEST
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR
@@ -40,6 +42,7 @@ def test_manifest_records_scenario_file_accepted_sets_and_packages(compose_cfg, 
     assert json.loads((tmp_path / "run" / MANIFEST).read_text())["ledger_key"]
 
 
+@pytest.mark.slow
 def test_votes_writes_a_manifest(tmp_path: Path) -> None:
     from experiments.votes import main
 

@@ -90,6 +90,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     assert len([e for e in read_events(killed) if e.get("event") == "done"]) == 16
 
 
+@pytest.mark.slow
 def test_runs_started_together_get_their_own_folders(tmp_path) -> None:
     """Two different runs, and the same command twice (resume=never: no reuse), started
     together with the default folders."""
@@ -111,6 +112,7 @@ def test_folders_are_claimed_exclusively(tmp_path) -> None:
     assert first.name == "2022-02-24_00-00-00" and second.name == "2022-02-24_00-00-00_2"
 
 
+@pytest.mark.slow
 def test_dask_executor_gives_the_local_tables(compose_cfg, tmp_path) -> None:
     args = (*SWEEP, "n_seeds=40", "chunk_size=10")
     local = run_experiment(compose_cfg(*args), tmp_path / "local")
@@ -141,6 +143,7 @@ def test_slurm_cluster_config_renders_a_job_script(compose_cfg) -> None:
     assert "#SBATCH -p cpu" in script and "--cpus-per-task=4" in script
 
 
+@pytest.mark.slow
 def test_a_run_is_finished_where_it_stopped_and_figures_follow_tables(
     compose_cfg, tmp_path, monkeypatch
 ) -> None:

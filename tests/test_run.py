@@ -181,6 +181,7 @@ def test_failed_run_leaves_nothing_that_looks_complete(
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_multirun_is_combined_at_the_sweep_root(tmp_path: Path, run_cli) -> None:
     sweep = tmp_path / "sweep"
     proc = run_cli(
