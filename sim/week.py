@@ -81,6 +81,14 @@ reset_state = generate_rule(
 """Zero every declared state field (:mod:`sim.state`) at the start of a run."""
 
 
+RunNow = namedtuple(
+    "RunNow",
+    ["perceived", "share", "collective", "institution", "levels_moved", "signals_moved"],
+)
+"""The run's state the countries read in a week (fields of :data:`sim.state.RUN_STATE`),
+as plain values."""
+
+
 @rule
 def signals(run, c):  # noqa: ANN001, ANN201
     """What country ``c`` perceives this week (:data:`sim.rules.Signals`)."""
@@ -234,10 +242,11 @@ def outreach_lands(p, run, jp, countries, flows, lad):  # noqa: ANN001, ANN201
     by states not yet doing what Japan asks; G7 coordination builds Japan's stock."""
     decay = japan.decay_rate(p, run.institution)
     jp.g7_stock = japan.grown_stock(jp.g7_stock, decay, 1.0, run.g7_flow)
+    cred, vmult = jp.credibility, jp.visibility_mult
     for i in range(flows.shape[1]):
         c = countries[i]
-        c.outreach_stock = japan.grown_stock(c.outreach_stock, decay, jp.credibility, flows[0, i])
-        c.visible = japan.felt_pressure(jp.visibility_mult, flows[1, i], c.level, lad)
+        c.outreach_stock = japan.grown_stock(c.outreach_stock, decay, cred, flows[0, i])
+        c.visible = japan.felt_pressure(vmult, flows[1, i], c.level, lad)
         c.received = flows[2, i]
 
 
@@ -288,8 +297,12 @@ def step(world, p, key, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     start_of_week(world, run, week)
     japan_allocates(world, p, run, jp, countries, w, week)
     outreach_lands(p, run, jp, countries, w.flows, world.lad)
+    now = RunNow(  # the run's state as the countries read it this week
+        run.perceived, run.share, run.collective, run.institution, run.levels_moved,
+        run.signals_moved,
+    )  # fmt: skip
     for i in range(w.levels.shape[0]):  # (each reads its own state and the week's levels)
         c = countries[i]
-        perceive(world.ties, p, run, c, i, w.levels)
-        respond(world.lad, p, key, run, c, i, week)
+        perceive(world.ties, p, now, c, i, w.levels)
+        respond(world.lad, p, key, now, c, i, week)
     end_of_week(world, p, run, jp, countries, w, week)
