@@ -69,6 +69,7 @@ def _arrow_type(field) -> str:  # noqa: ANN001
     return {"double": "float64", "bool": "bool"}.get(t, t)
 
 
+@pytest.mark.slow
 def test_runs_and_scenarios_follow_their_schemas(tiny) -> None:
     out, manifest = tiny
     runs = pq.read_schema(out / tables.RUNS)
@@ -98,6 +99,7 @@ def test_runs_and_scenarios_follow_their_schemas(tiny) -> None:
     assert manifest["files"][tables.RUNS] == N_POINTS * len(STRATEGIES) * 3
 
 
+@pytest.mark.slow
 def test_csv_and_json_outputs_follow_their_schemas(tiny) -> None:
     out, manifest = tiny
     rob = pd.read_csv(out / tables.ROBUSTNESS)
@@ -124,6 +126,7 @@ def test_csv_and_json_outputs_follow_their_schemas(tiny) -> None:
         assert len(case["limits"]) >= D - 1
 
 
+@pytest.mark.slow
 def test_manifest_report_and_figures(tiny) -> None:
     out, manifest = tiny
     assert json.loads((out / MANIFEST).read_text())["n_runs"] == manifest["n_runs"]
@@ -143,6 +146,7 @@ def test_manifest_report_and_figures(tiny) -> None:
     assert not list(out.glob("*.tmp")) and not (out / ".parts").exists()
 
 
+@pytest.mark.slow
 def test_every_strategy_runs_on_the_same_seeds(tiny) -> None:
     out, _ = tiny
     runs = pd.read_parquet(out / tables.RUNS)
@@ -151,6 +155,7 @@ def test_every_strategy_runs_on_the_same_seeds(tiny) -> None:
         assert group["seed"].tolist() == seeds
 
 
+@pytest.mark.slow
 def test_same_seed_same_tables_whatever_the_workers(tiny, tiny_again) -> None:
     out, _ = tiny
     for name in (tables.RUNS, tables.SCENARIOS):
@@ -161,6 +166,7 @@ def test_same_seed_same_tables_whatever_the_workers(tiny, tiny_again) -> None:
         assert (out / name).read_text() == (tiny_again / name).read_text(), name
 
 
+@pytest.mark.slow
 def test_another_seed_gives_other_tables(tiny, tmp_path: Path) -> None:
     out, _ = tiny
     other = tmp_path / "other"
@@ -188,6 +194,7 @@ def _chunk_ids() -> list[str]:
     return [chunk_id for chunk_id, _, _ in settings(compose_analyse()).plan.chunks()]
 
 
+@pytest.mark.slow
 def test_a_failed_chunk_is_in_the_ledger_and_the_rerun_finishes_it(
     tiny, tmp_path, monkeypatch, capsys, job_logging
 ) -> None:

@@ -190,6 +190,7 @@ def test_the_view_equals_a_direct_engine_run_on_the_same_seeds() -> None:
         assert np.array_equal(grid.loc[seeds].to_numpy(), sanctioning)
 
 
+@pytest.mark.slow
 def test_the_copy_as_command_line_reproduces_the_numbers(tmp_path: Path) -> None:
     s = small(budget=2.0, timor_leste=True).with_param("peer_weight", 1.5)
     view = compare_view(s)

@@ -161,7 +161,11 @@ def _check_rejected(capsys, out: Path, words: list[str], argv: list[str]) -> Non
     assert not out.exists()  # no folder, no results file
 
 
-@pytest.mark.parametrize(("argv", "words"), CASES, ids=[" ".join(c[0]) for c in CASES])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [pytest.param(*c, marks=pytest.mark.slow) if c[0][0] == "-m" else c for c in CASES],
+    ids=[" ".join(c[0]) for c in CASES],
+)  # (multirun cases compose every job: slow-marked)
 def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) -> None:
     _check_rejected(capsys, tmp_path / "out", words, argv)
 

@@ -23,7 +23,7 @@ from experiments.calibration.facts import (
 )
 from experiments.calibration.patterns import score
 from experiments.calibration.results import installed_values, write_results
-from experiments.calibration.search import calibrate
+from experiments.calibration.search import SearchSettings, calibrate
 from experiments.calibration.space import MODEL_PARAMS, VOTE_PARAMS, parameter_space
 from experiments.calibration.votefit import fit_vote_rule
 from experiments.workflow import store
@@ -72,7 +72,7 @@ TINY = dict(
 
 
 def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> None:
-    table, summary = calibrate(**TINY)
+    table, summary = calibrate(SearchSettings(**TINY))
     assert set(table["wave"]) <= {1, 2, 3, 4} and {1, 2, 3} <= set(table["wave"])
     assert {"history_matching", "abc_smc"} <= set(table["stage"])
     # accepted sets are real: every pattern passed, and only final re-simulations count
@@ -100,7 +100,7 @@ def test_tiny_calibration_writes_a_well_formed_accepted_set(tmp_path: Path) -> N
         chosen = sets[summary["installed"]["accepted_set"]]
         assert chosen == summary["installed"]["point"]
     assert not (tmp_path / "installed.json").exists()  # written by the install step only
-    again, _ = calibrate(**TINY)
+    again, _ = calibrate(SearchSettings(**TINY))
     assert np.allclose(again["distance"], table["distance"])  # seeded: reproducible
 
 
@@ -137,6 +137,7 @@ def _digests(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_root: Path) -> None:
     """The entry point on a tiny budget, in a copy of the project, with install=true."""
     copy = tmp_path / "project"

@@ -87,6 +87,7 @@ def _run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_votes_cli_writes_one_row_per_member(tmp_path: Path) -> None:
     out = _run_cli(tmp_path, "date=2022-03-24", "kind=principle", "n_seeds=4")
     assert out.returncode == 0, out.stderr
@@ -98,6 +99,7 @@ def test_votes_cli_writes_one_row_per_member(tmp_path: Path) -> None:
     assert np.allclose(table[[f"p_{v}" for v in VOTES]].sum(axis=1), 1.0, atol=1e-3)
 
 
+@pytest.mark.slow
 def test_votes_cli_extends_the_horizon_beyond_the_calendar(tmp_path: Path) -> None:
     out = _run_cli(tmp_path, "date=2023-06-01", "kind=punitive", "n_seeds=2")
     assert out.returncode == 0, out.stderr
@@ -147,6 +149,7 @@ def test_vote_dates_are_bounded_to_two_years_after_the_calendar_start() -> None:
     assert latest_date(dt.date(2024, 2, 29)) == dt.date(2026, 2, 28)
 
 
+@pytest.mark.slow
 def test_votes_cli_propagates_uncertainty_with_the_vote_record(tmp_path: Path) -> None:
     out = _run_cli(
         tmp_path, "date=2022-09-01", "kind=punitive", "n_seeds=12", "propagate_uncertainty=false"

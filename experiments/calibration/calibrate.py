@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments.calibration.facts import historical_config
 from experiments.calibration.results import install, install_vote_rule, write_results
-from experiments.calibration.search import calibrate, check_settings
+from experiments.calibration.search import SearchSettings, calibrate, check_settings
 from experiments.calibration.votestep import VoteStepSettings, vote_step, write_record
 from experiments.workflow import cli, errors, store
 from experiments.workflow.errors import ConfigError
@@ -33,25 +33,11 @@ from experiments.workflow.schema import CalibrateConf
 
 log = logging.getLogger(__name__)
 
-COUNTS = (
-    "n_samples",
-    "n_seeds",
-    "population",
-    "generations",
-    "proposals",
-    "smc_seeds",
-    "final_max",
-    "final_seeds",
-    "check_seeds",
-)
-"""Settings that count points, seeds or generations (each >= 1)."""
-
 
 def settings(cfg: DictConfig) -> CalibrateConf:
     """The composed settings as a plain ``CalibrateConf``, checked."""
     c: CalibrateConf = OmegaConf.to_object(cfg)  # type: ignore[assignment]
-    counts = {name: getattr(c, name) for name in COUNTS}
-    check_settings(counts, c.quantile, c.model_params, c.start, store.load_model_params())
+    check_settings(SearchSettings.of(c), store.load_model_params())
     vote_settings(c).check()
     if c.votes.only and c.install and not c.publish:
         raise ConfigError("votes.only", "with install=true needs publish=true (the record)")
@@ -82,15 +68,7 @@ def run_calibration(c: CalibrateConf, output_dir: Path) -> dict[str, Any]:
     if c.votes.only:
         return run_vote_step(c, output_dir)
     table, summary = calibrate(
-        **{name: getattr(c, name) for name in COUNTS},
-        seed=c.seed,
-        hm_cutoff=c.hm_cutoff,
-        quantile=c.quantile,
-        min_start=c.min_start,
-        start_sd=c.start_sd,
-        model_params=tuple(c.model_params),
-        start=dict(c.start),
-        config=replace(historical_config(), sample_priors=c.sample_priors),
+        SearchSettings.of(c), replace(historical_config(), sample_priors=c.sample_priors)
     )
     record = _votes_after_search(c, table, summary)
     write_results(table, summary, output_dir)

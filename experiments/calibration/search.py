@@ -63,7 +63,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
@@ -187,23 +187,65 @@ def not_ruled_out(
     return table.sort_values(["distance", "max_implausibility"]).head(n), True
 
 
-def check_settings(
-    counts: Mapping[str, int],
-    quantile: float,
-    model_params: Sequence[str],
-    start: Mapping[str, float],
-    params: ModelParams,
-) -> tuple[list[Dimension], ModelParams]:
+COUNTS = (
+    "n_samples",
+    "n_seeds",
+    "population",
+    "generations",
+    "proposals",
+    "smc_seeds",
+    "final_max",
+    "final_seeds",
+    "check_seeds",
+)
+"""Settings that count points, seeds or generations (each >= 1)."""
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """The search's settings (``conf/calibrate.yaml``, schema ``CalibrateConf``): history
+    matching, ABC-SMC and the final acceptance and check; ``start`` is the known valid
+    point the search starts from (model parameter name -> value)."""
+
+    n_samples: int = 500
+    n_seeds: int = 16
+    seed: int = 2022
+    hm_cutoff: float = 3.0
+    population: int = 80
+    generations: int = 12
+    proposals: int = 200
+    smc_seeds: int = 24
+    quantile: float = 0.3
+    min_start: int = 2
+    start_sd: float = 0.05
+    final_max: int = 150
+    final_seeds: int = 64
+    check_seeds: int = 256
+    model_params: tuple[str, ...] = tuple(MODEL_PARAMS)
+    start: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, conf: Any) -> SearchSettings:
+        """The settings of a ``CalibrateConf`` (its fields of the same names)."""
+        values = {f.name: getattr(conf, f.name) for f in fields(cls)}
+        values["model_params"] = tuple(values["model_params"])
+        values["start"] = dict(values["start"])
+        return cls(**values)
+
+
+def check_settings(s: SearchSettings, params: ModelParams) -> tuple[list[Dimension], ModelParams]:
     """Reject bad settings before anything runs: every count >= 1, ``quantile`` in (0, 1],
     searched parameters known and identified, ``start`` naming searched parameters only
     (sim checks their ranges). Returns the dimensions and the start point's parameters."""
-    for key, value in counts.items():
+    for key in COUNTS:
+        value = getattr(s, key)
         if value < 1:
             raise ConfigError(key, f"must be an integer >= 1, got {value}")
-    if not 0.0 < quantile <= 1.0:
-        raise ConfigError("quantile", f"must be in (0, 1], got {quantile}")
-    dims = parameter_space(model_params, ())
+    if not 0.0 < s.quantile <= 1.0:
+        raise ConfigError("quantile", f"must be in (0, 1], got {s.quantile}")
+    dims = parameter_space(s.model_params, ())
     searched = [d.key[6:] for d in dims]
+    start = dict(s.start)
     unknown = sorted(set(start) - set(searched))
     if unknown:
         raise ConfigError("start", f"unknown {unknown}", [f"model_params: {', '.join(searched)}"])
@@ -212,25 +254,9 @@ def check_settings(
 
 
 def calibrate(
-    *,
-    n_samples: int = 500,
-    n_seeds: int = 16,
-    seed: int = 2022,
-    hm_cutoff: float = 3.0,
-    population: int = 80,
-    generations: int = 12,
-    proposals: int = 200,
-    smc_seeds: int = 24,
-    quantile: float = 0.3,
-    min_start: int = 2,
-    start_sd: float = 0.05,
-    final_max: int = 150,
-    final_seeds: int = 64,
-    check_seeds: int = 256,
+    settings: SearchSettings,
     config: SimulationConfig | None = None,
     base_rule: VoteRule | None = None,
-    model_params: Sequence[str] = MODEL_PARAMS,
-    start: Mapping[str, float] | None = None,
     held_out: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """History matching (one wave), ABC population Monte Carlo, then a final acceptance on
@@ -239,66 +265,56 @@ def calibrate(
     the model outside the searched parameters; ``base_rule`` (default: the store's vote
     rule) gives the vote noise. ``start`` is the known valid point the search starts from
     besides the NROY points (model parameter name -> value; missing ones: ``config``'s).
-    Deterministic for a given ``seed`` and ``start``. ``held_out``: a resolution left out
-    of the cut points and of acceptance (:func:`evaluate`)."""
+    Deterministic for given settings (``seed``, ``start``). ``held_out``: a resolution left
+    out of the cut points and of acceptance (:func:`evaluate`)."""
+    s = settings
     config = config or historical_config()
     base_rule = base_rule or store.load_vote_rule()
-    counts = {
-        "n_samples": n_samples,
-        "n_seeds": n_seeds,
-        "population": population,
-        "generations": generations,
-        "proposals": proposals,
-        "smc_seeds": smc_seeds,
-        "final_max": final_max,
-        "final_seeds": final_seeds,
-        "check_seeds": check_seeds,
-    }
-    dims, start_params = check_settings(counts, quantile, model_params, start or {}, config.params)
+    dims, start_params = check_settings(s, config.params)
     keys = [d.key for d in dims]
     lo, hi = bounds(dims)
     t0 = time.perf_counter()
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(s.seed)
     # 1. history matching, wave 1: Latin hypercube over the ranges, plus the start point
     defaults = np.array([float(getattr(start_params, k[6:])) for k in keys])
-    wave1 = np.vstack([latin_hypercube(dims, n_samples, seed), defaults[None]])
+    wave1 = np.vstack([latin_hypercube(dims, s.n_samples, s.seed), defaults[None]])
     hm = _evaluate_all(
         config,
         base_rule,
         dims,
         wave1,
-        replicate_seeds(seed, n_seeds),
+        replicate_seeds(s.seed, s.n_seeds),
         1,
         "history_matching",
         held_out,
     )
     hm["is_default"] = np.arange(len(hm)) == len(hm) - 1
-    nroy, refocused = not_ruled_out(hm, hm_cutoff, min_start)
-    n_nroy = int((hm["max_implausibility"] <= hm_cutoff).sum())
+    nroy, refocused = not_ruled_out(hm, s.hm_cutoff, s.min_start)
+    n_nroy = int((hm["max_implausibility"] <= s.hm_cutoff).sum())
     log.info(
         "history matching: %d of %d points not ruled out (max I <= %.1f)%s",
         n_nroy,
         len(hm),
-        hm_cutoff,
+        s.hm_cutoff,
         "; refocused on the least implausible" if refocused else "",
     )
     # 2. ABC population Monte Carlo, started from the NROY points and the defaults (when
     # they are fewer than the population, the first kernel moves of s.d. ``start_sd`` of
     # each range fill it around them)
-    start = nroy.sort_values("distance").head(population - 1)
+    start = nroy.sort_values("distance").head(s.population - 1)
     if not start["is_default"].any():
         start = pd.concat([start, hm[hm["is_default"]]])
     particles = start[keys].to_numpy()
     dist = start["distance"].to_numpy()
     weights = np.full(len(particles), 1.0 / len(particles))
-    eps = float(np.quantile(dist, quantile))
+    eps = float(np.quantile(dist, s.quantile))
     frames = [hm.drop(columns=["is_default"])]
     gen_log: list[dict[str, Any]] = [
         {
             "generation": 0,
             "source": "history matching wave 1 (NROY) + the start point",
             "n_points": len(hm),
-            "n_seeds": n_seeds,
+            "n_seeds": s.n_seeds,
             "n_nroy": n_nroy,
             "refocused": refocused,
             "population": len(particles),
@@ -307,15 +323,15 @@ def calibrate(
             "elapsed_s": round(time.perf_counter() - t0, 1),
         }
     ]
-    for gen in range(1, generations + 1):
-        sd = kernel_sd(particles, weights, dist, eps, hi - lo, start_sd=start_sd)
-        props = perturb(dims, particles, weights, proposals, rng, sd)
+    for gen in range(1, s.generations + 1):
+        sd = kernel_sd(particles, weights, dist, eps, hi - lo, start_sd=s.start_sd)
+        props = perturb(dims, particles, weights, s.proposals, rng, sd)
         frame = _evaluate_all(
             config,
             base_rule,
             dims,
             props,
-            replicate_seeds(seed + gen, smc_seeds),
+            replicate_seeds(s.seed + gen, s.smc_seeds),
             gen + 1,
             "abc_smc",
             held_out,
@@ -323,13 +339,13 @@ def calibrate(
         frame["epsilon"] = eps
         frames.append(frame)
         ok = frame["distance"].to_numpy() <= eps + 1e-12
-        n_min = min(max(2, population // 10), len(frame))
+        n_min = min(max(2, s.population // 10), len(frame))
         refill = int(ok.sum()) < n_min
         if refill:  # too few within epsilon: keep the best proposals (logged)
             ok = np.zeros(len(frame), dtype=bool)
             ok[np.argsort(frame["distance"].to_numpy(), kind="stable")[:n_min]] = True
         idx = np.flatnonzero(ok)
-        idx = idx[np.argsort(frame["distance"].to_numpy()[idx], kind="stable")][:population]
+        idx = idx[np.argsort(frame["distance"].to_numpy()[idx], kind="stable")][: s.population]
         new = props[idx]
         weights = kernel_weights(new, particles, weights, sd)
         particles, dist = new, frame["distance"].to_numpy()[idx]
@@ -338,7 +354,7 @@ def calibrate(
                 "generation": gen,
                 "epsilon": eps,
                 "n_points": len(props),
-                "n_seeds": smc_seeds,
+                "n_seeds": s.smc_seeds,
                 "n_within_epsilon": int((frame["distance"] <= eps + 1e-12).sum()),
                 "refill": refill,
                 "population": len(particles),
@@ -356,21 +372,21 @@ def calibrate(
             gen_log[-1]["n_all_passed"],
             time.perf_counter() - t0,
         )
-        eps = min(eps, float(np.quantile(dist, quantile)))
+        eps = min(eps, float(np.quantile(dist, s.quantile)))
     # 3. final acceptance: every point that passed all patterns, rounded to the installed
     # precision, re-simulated on fresh seeds (cut points refitted there)
     seen = pd.concat(frames, ignore_index=True)
     cands = seen[seen["all_passed"] > 0].sort_values("distance", kind="stable")
     pts = np.unique(
         np.array([round_point(x) for x in cands[keys].to_numpy()]).reshape(-1, len(keys)), axis=0
-    )[:final_max]
+    )[: s.final_max]
     final = _evaluate_all(
         config,
         base_rule,
         dims,
         pts,
-        replicate_seeds(seed + 1000, final_seeds),
-        generations + 2,
+        replicate_seeds(s.seed + 1000, s.final_seeds),
+        s.generations + 2,
         "final",
         held_out,
     )
@@ -382,28 +398,13 @@ def calibrate(
         "final: %d of %d candidates pass every pattern on %d fresh seeds",
         len(ok),
         len(final),
-        final_seeds,
+        s.final_seeds,
     )
-    settings = {
-        "n_samples": n_samples,
-        "n_seeds": n_seeds,
-        "seed": seed,
-        "hm_cutoff": hm_cutoff,
-        "population": population,
-        "generations": generations,
-        "proposals": proposals,
-        "smc_seeds": smc_seeds,
-        "quantile": quantile,
-        "min_start": min_start,
-        "start_sd": start_sd,
-        "final_max": final_max,
-        "final_seeds": final_seeds,
-        "check_seeds": check_seeds,
-    }
-    summary = summary_record(settings, dims, defaults, base_rule, gen_log, final, table)
+    recorded = {k: v for k, v in asdict(s).items() if k not in ("model_params", "start")}
+    summary = summary_record(recorded, dims, defaults, base_rule, gen_log, final, table)
     summary["installed"] = None
     if len(ok):
-        check = replicate_seeds(seed + 2000, check_seeds)
+        check = replicate_seeds(s.seed + 2000, s.check_seeds)
         summary["installed"] = choose_point(config, ok, keys, hi - lo, check, held_out)
         vkeys = [f"votes.{f.name}" for f in fields(VoteRule)]
         summary["posterior_median"] = {k: float(ok[k].median()) for k in keys}

@@ -98,8 +98,7 @@ def nested_fold(
     c: Any, held_out: int, settings: VoteStepSettings, members: Sequence[str]
 ) -> dict[str, Any]:
     """One fold of the nested leave-one-out (see the module docstring), JSON-ready."""
-    from experiments.calibration.calibrate import COUNTS
-    from experiments.calibration.search import calibrate
+    from experiments.calibration.search import SearchSettings, calibrate
 
     history = resolutions()
     names = [r.name for r in history]
@@ -108,18 +107,7 @@ def nested_fold(
     name = names[held_out]
     t0 = time.perf_counter()
     config = replace(historical_config(), sample_priors=c.sample_priors)
-    table, _ = calibrate(
-        **{k: getattr(c, k) for k in COUNTS},
-        seed=c.seed,
-        hm_cutoff=c.hm_cutoff,
-        quantile=c.quantile,
-        min_start=c.min_start,
-        start_sd=c.start_sd,
-        model_params=tuple(c.model_params),
-        start=dict(c.start),
-        config=config,
-        held_out=name,
-    )
+    table, _ = calibrate(SearchSettings.of(c), config=config, held_out=name)
     accepted = table[table["accepted"]]
     keys = [k for k in accepted.columns if k.startswith(("model.", "votes."))]
     sets = [{k: float(row[k]) for k in keys} for row in accepted[keys].to_dict("records")]
@@ -215,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Run the nested leave-one-out with ``conf/calibrate.yaml`` and overrides; write the
     record into ``publish_dir``."""
     from experiments.calibration.calibrate import settings as calibrate_settings
-    from experiments.workflow.scenario import ASEAN_2022
+    from experiments.calibration.facts import ASEAN_2022
     from experiments.workflow.schema import CalibrateConf
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -38,7 +38,8 @@ MULTIRUN = ("-m", "--multirun")
 class RunHooks:
     """What ``run_cli`` needs from an app with a ledger (``experiments.run``)."""
 
-    check: Callable[[DictConfig, Path], Any]  # convert and check resources for a folder
+    plan: Callable[[DictConfig], Any]  # convert a job and plan it (built once per job)
+    check: Callable[[DictConfig, Path], Any]  # the plan, refused if it does not fit a folder
     key: Callable[[DictConfig], str]  # the ledger key of a job
     seconds: Callable[[DictConfig, Any], float] | None = None  # a checked job's estimate
 
@@ -247,7 +248,7 @@ def prepare(
         jobs = expand_jobs(overrides)
         composed = [_compose(config_name, job) for job in jobs]
         for cfg, _ in composed:
-            convert(cfg)
+            (run.plan if run is not None else convert)(cfg)
         if not multirun:
             cfg, hydra_cfg = composed[0]
             if run is not None:

@@ -17,6 +17,7 @@ finished chunks are not recomputed, and the tables are those of an uninterrupted
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import sys
 import time
@@ -42,7 +43,12 @@ from experiments.workflow import (
     manifest,
     outputs,
 )
-from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
+from experiments.workflow.convert import (
+    ExperimentPoint,
+    as_plain,
+    scenario_mapping,
+    to_simulation_configs,
+)
 from experiments.workflow.ledger import (
     Chunk,
     Ledger,
@@ -60,6 +66,7 @@ from experiments.workflow.resources import (
     describe,
     estimated_seconds,
 )
+from experiments.workflow.scenario import not_simulated
 from experiments.workflow.schema import Executor, ExperimentConf
 from experiments.workflow.tasks import ChunkTask
 from sim import replicate_seeds
@@ -159,8 +166,25 @@ def _chunks(
     return chunks
 
 
+_PLANS: dict[str, RunPlan] | None = None
+"""Plans built by this command (:func:`main`), by resolved config: a job is planned once,
+though the launcher checks it, finds its folder and Hydra then runs it."""
+
+
 def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
-    """Convert ``cfg`` (one-line errors on bad input) and plan its chunks."""
+    """Convert ``cfg`` (one-line errors on bad input) and plan its chunks (once per
+    resolved config within one command)."""
+    if _PLANS is None or not isinstance(cfg, DictConfig):
+        return _plan(cfg)
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
+    job = {k: v for k, v in resolved.items() if k != "hydra"}
+    memo = json.dumps(job, sort_keys=True, default=str)
+    if memo not in _PLANS:
+        _PLANS[memo] = _plan(cfg)
+    return _PLANS[memo]
+
+
+def _plan(cfg: DictConfig | ExperimentConf) -> RunPlan:
     c = as_plain(cfg)
     points = to_simulation_configs(c)
     tables = tuple(
@@ -294,6 +318,7 @@ def _manifest(
             if p.strategy == points[0].strategy
         ],
         "countries": list(first.countries.codes),
+        "not_simulated": not_simulated(scenario_mapping(c), first.countries),
         "country_names": dict(zip(first.countries.codes, first.countries.names, strict=True)),
         "root_seed": c.seed,
         "n_seeds": c.n_seeds,
@@ -337,7 +362,7 @@ def run_experiment(
     t_convert = time.perf_counter() - t0
     meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(output_dir, plan.key, [ch for ch, _ in plan.chunks], meta) as ledger:
-        manifest_path = output_dir / outputs.MANIFEST
+        manifest_path = output_dir / manifest.MANIFEST
         damaged = ledger.damaged()
         if damaged:  # nothing is built on a file that is not the one published
             log.warning(
@@ -441,11 +466,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     import pyarrow as pa
 
     pa.set_memory_pool(pa.system_memory_pool())  # freed buffers go back (bounded memory)
+    global _PLANS
     hooks = cli.RunHooks(
+        plan=plan_run,
         check=check,
         key=lambda cfg: plan_run(cfg).key,
         seconds=lambda cfg, plan: estimated_seconds(plan.size, cfg.engine.value, cfg.workers),
     )
-    cli.run_cli(
-        "config", to_simulation_configs, _task, ExperimentConf, argv, hooks, write_manifest=False
-    )
+    _PLANS = {}
+    try:
+        cli.run_cli(
+            "config", to_simulation_configs, _task, ExperimentConf, argv, hooks,
+            write_manifest=False,
+        )  # fmt: skip
+    finally:
+        _PLANS = None
