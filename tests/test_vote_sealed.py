@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.calibration.facts import ASEAN_2022
 from experiments.calibration.votebaselines import scores
 from experiments.calibration.votenestedreport import load_bound
 from experiments.calibration.votes import main
 from experiments.calibration.votesealed import FORECAST_FILE, freeze, load_sealed
-from experiments.workflow.scenario import ASEAN_2022
 from sim.votes import VOTES
 
 ROOT = Path(__file__).resolve().parents[1]
