@@ -34,6 +34,7 @@ def _many(n: int) -> Callable[[dict], None]:
         sg = data["countries"]["SG"]
         for i in range(n - len(data["countries"])):
             data["countries"][f"Z{i:03d}"] = copy.deepcopy(sg)
+            data["simulated"].append(f"Z{i:03d}")  # the file says which countries run
 
     return change
 
