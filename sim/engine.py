@@ -16,9 +16,10 @@ from dataclasses import fields
 import numpy as np
 
 from sim.config import SimulationConfig
-from sim.kernel import TrajectoryArrays, build_world, simulate_batch
+from sim.kernel import TrajectoryArrays, simulate_batch
 from sim.numerics import jit_cache_dir
 from sim.results import Summary, Trajectories, empty_summary
+from sim.world import build_world
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ Russia, 3 names Russia, 4 imposes export controls or financial measures."""
 SANCTION_LEVEL = 4
 CONDEMN_LEVEL = 3
 PRINCIPLE_LEVEL = 2
-NEUTRAL_LEVEL = 1
 
 
 LadderSpec = namedtuple(

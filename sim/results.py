@@ -68,36 +68,78 @@ class Trajectories:
         )
 
 
-SUMMARY_COLUMNS: dict[str, str] = {
-    "final_sanctioning": "members at 'sanction' or above at the last step",
-    "final_condemn_or_higher": "members at 'condemn' or above at the last step",
-    "max_sanctioning": "largest number of members at 'sanction' at any step",
-    "weeks_to_first_adoption": "first step with at least one member at 'sanction' (NaN: never)",
-    "weeks_to_kth_adoption": "first step with at least k members at 'sanction' (NaN: never)",
-    "final_asean_level": "ASEAN collective level at the last step",
-    "max_asean_level": "highest ASEAN collective level reached",
-    "mean_leakage": "mean leakage over the horizon, USD bn/yr",
-    "final_leakage": "leakage at the last step, USD bn/yr",
-    "budget_spent": "Japan's total outreach spending, budget units",
-    "final_pressure": "Japan's domestic pressure at the last step, 0-1",
-}
+Measure = namedtuple("Measure", ["dtype", "unit", "meaning"])
+"""An output measure: the type it is stored with, its unit and its meaning."""
 
-SUMMARY_DTYPES: dict[str, type] = {
-    "final_sanctioning": np.int64,
-    "final_condemn_or_higher": np.int64,
-    "max_sanctioning": np.int64,
-    "weeks_to_first_adoption": np.float64,
-    "weeks_to_kth_adoption": np.float64,
-    "final_asean_level": np.int64,
-    "max_asean_level": np.int64,
-    "mean_leakage": np.float64,
-    "final_leakage": np.float64,
-    "budget_spent": np.float64,
-    "final_pressure": np.float64,
+SUMMARY_MEASURES: dict[str, Measure] = {
+    "final_sanctioning": Measure(
+        np.int64, "members", "members at 'sanction' or above at the last step"
+    ),
+    "final_condemn_or_higher": Measure(
+        np.int64, "members", "members at 'condemn' or above at the last step"
+    ),
+    "max_sanctioning": Measure(
+        np.int64, "members", "largest number of members at 'sanction' at any step"
+    ),
+    "weeks_to_first_adoption": Measure(
+        np.float64, "weeks", "first step with at least one member at 'sanction' (NaN: never)"
+    ),
+    "weeks_to_kth_adoption": Measure(
+        np.float64, "weeks", "first step with at least k members at 'sanction' (NaN: never)"
+    ),
+    "final_asean_level": Measure(np.int64, "rung", "ASEAN collective level at the last step"),
+    "max_asean_level": Measure(np.int64, "rung", "highest ASEAN collective level reached"),
+    "mean_leakage": Measure(np.float64, "USD bn/yr", "mean leakage over the horizon, USD bn/yr"),
+    "final_leakage": Measure(np.float64, "USD bn/yr", "leakage at the last step, USD bn/yr"),
+    "budget_spent": Measure(
+        np.float64, "budget units", "Japan's total outreach spending, budget units"
+    ),
+    "final_pressure": Measure(np.float64, "0-1", "Japan's domestic pressure at the last step, 0-1"),
 }
+"""Per-run outcome measures (``summary.parquet``), written by :func:`summarise_run`."""
+
+STEP_MEASURES: dict[str, Measure] = {
+    "n_sanctioning": Measure(np.int16, "members", "ASEAN members at 'sanction' or above"),
+    "n_condemn_or_higher": Measure(np.int16, "members", "ASEAN members at 'condemn' or above"),
+    "asean_level": Measure(
+        np.int8, "rung", "ASEAN collective statement level (lowest common rung)"
+    ),
+    "leakage": Measure(
+        np.float64, "USD bn/yr", "Russian trade through non-adopting members, USD bn/yr"
+    ),
+    "spent": Measure(
+        np.float64, "budget units", "Japan's outreach spending that week, budget units"
+    ),
+    "available": Measure(
+        np.float64, "budget units", "Japan's budget available that week, budget units"
+    ),
+    "pressure": Measure(np.float64, "0-1", "Japan's domestic political pressure, 0-1"),
+    "coalition": Measure(np.float64, "0-1", "share of a global sanctions coalition, 0-1"),
+}
+"""Per-run, per-step measures (``steps.parquet``); the member counts come from the levels
+(:func:`member_counts`), the others are :class:`Trajectories` fields of the same name."""
+
+COUNTRY_MEASURES: dict[str, Measure] = {
+    "stance": Measure(np.float32, "rungs", "continuous stance in [0, n_levels), rungs"),
+    "level": Measure(
+        np.int8,
+        "rung",
+        "rung on the ladder: 0 oppose, 1 neutral, 2 principle, 3 condemn, 4 sanction",
+    ),
+    "outreach": Measure(
+        np.float32, "budget units", "Japan's budget spent on the country that week, budget units"
+    ),
+}
+"""Per-country, per-step measures (``trajectories.parquet``), :class:`Trajectories` fields."""
+
+SUMMARY_COLUMNS: dict[str, str] = {name: m.meaning for name, m in SUMMARY_MEASURES.items()}
+"""Meaning of each per-run measure (:data:`SUMMARY_MEASURES`)."""
+
+SUMMARY_DTYPES: dict[str, type] = {name: m.dtype for name, m in SUMMARY_MEASURES.items()}
+"""Type of each per-run measure (:data:`SUMMARY_MEASURES`)."""
 
 Summary = namedtuple("Summary", list(SUMMARY_COLUMNS))
-"""Per-run outcome measures (:data:`SUMMARY_COLUMNS`): arrays ``(R,)`` in the drivers."""
+"""Per-run outcome measures (:data:`SUMMARY_MEASURES`): arrays ``(R,)`` in the drivers."""
 
 RunRecord = namedtuple("RunRecord", ["level", "asean_level", "leakage", "spent", "pressure"])
 """One run's recorded series: levels ``(T + 1, N)``, ASEAN level, leakage, spending and
@@ -109,8 +151,25 @@ def empty_summary(n_runs: int) -> Summary:
 
 
 @rule
+def condemn_level(lad):  # noqa: ANN001, ANN201
+    """The 'condemn' rung: the one below 'sanction' (members at it or higher name Russia)."""
+    return lad.sanction_level - 1
+
+
+def member_counts(level: np.ndarray, member: np.ndarray, ladder: Ladder) -> dict[str, np.ndarray]:
+    """Members at 'sanction' or higher and at 'condemn' or higher, per run and step, from
+    levels ``(R, T + 1, N)`` (the counts :func:`summarise_run` makes at each step)."""
+    lev = level[:, :, np.asarray(member, dtype=bool)]
+    spec = ladder.spec()
+    return {
+        "n_sanctioning": (lev >= spec.sanction_level).sum(-1),
+        "n_condemn_or_higher": (lev >= condemn_level(spec)).sum(-1),
+    }
+
+
+@rule
 def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
-    """Write run ``r``'s outcome measures (:data:`SUMMARY_COLUMNS`) into ``out``."""
+    """Write run ``r``'s outcome measures (:data:`SUMMARY_MEASURES`) into ``out``."""
     steps, n = run.level.shape
     first = np.nan
     kth = np.nan
@@ -124,7 +183,7 @@ def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
             if member[i]:
                 if run.level[t, i] >= lad.sanction_level:
                     n_sanction += 1
-                if run.level[t, i] >= lad.sanction_level - 1:
+                if run.level[t, i] >= condemn_level(lad):
                     n_condemn += 1
         max_sanction = max(max_sanction, n_sanction)
         if n_sanction >= 1 and np.isnan(first):

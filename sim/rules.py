@@ -5,7 +5,7 @@ an agent as the country ``c``; the ensemble kernel (:mod:`sim.kernel`) compiled,
 record of the same field names. Names used throughout:
 
 - ``p``: the model parameters (:class:`sim.params.ModelParams`, or a record of them);
-- ``c``: one country (:data:`sim.kernel.COUNTRY_FIELDS`): its attributes
+- ``c``: one country (:data:`sim.state.COUNTRY_FIELDS`): its attributes
   (:data:`sim.countries.ATTRIBUTES`), its per-run constants (``member``, ``threshold``,
   ``russia_ties``, ``tolerance``, ``deterred``, ``static_num``, ``static_den``) and its
   state at the start of the week (``stance``, ``level``, ``outreach_stock``, ``visible``);

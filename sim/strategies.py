@@ -129,12 +129,6 @@ def option_defaults(name: str) -> dict[str, Any]:
     return {f.name: f.default for f in fields(get_strategy(name).options)}
 
 
-def resolve_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
-    """The options of strategy ``name`` as a dict: defaults updated with ``given`` (checked)."""
-    options = make_options(name, dict(given))
-    return {f.name: getattr(options, f.name) for f in fields(options)}
-
-
 # --------------------------------------------------------------------------- helpers
 @rule
 def needs_persuading(c, lad):  # noqa: ANN001, ANN201

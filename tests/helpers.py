@@ -10,7 +10,7 @@ import numpy as np
 
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
-from sim import japan, rules
+from sim import japan, rules, week
 from sim.config import DEFAULT_INSTRUMENTS, Calendar, SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
 from sim.ladder import Ladder
@@ -21,7 +21,7 @@ from sim.rules import FORCES, Signals
 from sim.strategies import InstrumentSpec
 
 ASEAN = default_table()
-ASEAN_TL = default_table(include_timor_leste=True)
+ASEAN_TL = default_table([*ASEAN.codes, "TL"])
 
 
 def default_params() -> ModelParams:
@@ -169,10 +169,14 @@ def situation(
     net = countries.network if network is None else network
     ties = np.rint(net * rules.TIE_RESOLUTION).astype(np.int64)
     coll = rules.collective_level(levels, countries.member) if collective is None else collective
+    run = SimpleNamespace(
+        perceived=coalition, share=regional_share, collective=coll, institution=institution
+    )
     signals = []
-    for i in range(len(cs)):
-        mean, pulling = rules.peer_signal(ties, i, levels)
-        signals.append(Signals(coalition, regional_share, mean, pulling, coll, 0.0, institution))
+    for i, c in enumerate(cs):
+        c.peer_mean, c.peer_pulling = rules.peer_signal(ties, i, levels)
+        c.boundary = 0.0
+        signals.append(week.signals(run, c))
     return cs, signals
 
 

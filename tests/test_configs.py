@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import asdict, is_dataclass, replace
 
 import pytest
@@ -108,6 +109,7 @@ def test_strategy_files_match_registry() -> None:
         assert set(yaml.safe_load(render_strategy(name))["strategy_options"][name]) == set(
             STRATEGY_OPTIONS[name]
         )
+        assert f"# Strategy '{name}': {STRATEGIES[name].doc}" in render_strategy(name)
 
 
 def test_strategy_options_override(compose_cfg) -> None:
@@ -158,6 +160,25 @@ def test_timor_leste_and_country_selection(compose_cfg) -> None:
     )[0]
     assert sub.config.countries.codes == ("SG", "MY")
     assert {e.country for e in sub.config.calendar.events if e.country} == {"SG"}
+
+
+def test_countries_and_membership_are_data(caplog: pytest.LogCaptureFixture) -> None:
+    """The scenario file says which countries are simulated by default and which are
+    members; a country of the file left out is reported (log line and manifest list)."""
+    from experiments.workflow.scenario import load_scenario_file, not_simulated, table_from_mapping
+
+    data = load_scenario_file()
+    default = table_from_mapping(data)
+    assert list(default.codes) == data["simulated"]
+    assert default.member.tolist() == [c in data["members"] for c in default.codes]
+    with caplog.at_level(logging.INFO, logger="experiments.workflow.scenario"):
+        left = not_simulated(data, default)
+    assert left == [c for c in data["countries"] if c not in data["simulated"]]
+    assert all(c in caplog.text for c in left)
+    new = {**data["countries"], "XX": {**data["countries"]["SG"], "name": "Newland"}}
+    more = {**data, "countries": new, "simulated": [*data["simulated"], "XX"]}
+    table = table_from_mapping(more)
+    assert table.codes[-1] == "XX" and not table.member[-1]  # not in `members`: an observer
 
 
 def test_sweep_grid_is_cartesian(compose_cfg) -> None:

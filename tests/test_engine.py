@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tracemalloc
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
@@ -18,6 +18,7 @@ from sim.config import Calendar, Event, SimulationConfig
 from sim.engine import iter_chunks, run_ensemble, simulate
 from sim.model import OutreachModel, run_mesa
 from sim.numerics import block_sum, pairwise_sum
+from sim.params import ModelParams
 from sim.results import SUMMARY_COLUMNS, Trajectories, summarise
 from sim.rng import replicate_seeds
 from sim.strategies import STRATEGIES
@@ -52,8 +53,18 @@ VARIANTS: dict[str, dict] = {
 """Scenario variants of the experiment presets (keyword changes to the default config)."""
 
 
-def config_for(strategy: str, variant: str, n_steps: int | None = None) -> SimulationConfig:
-    changes = {"countries": ASEAN, "params": default_params(), **VARIANTS[variant]}
+def mid_range_params() -> ModelParams:
+    """Every parameter at the middle of its plausible range: every weight switched on, so
+    a mechanism placed differently in one driver shows (at the stored values a new
+    weight is 0)."""
+    return ModelParams(**{f.name: sum(f.metadata["range"]) / 2 for f in fields(ModelParams)})
+
+
+def config_for(
+    strategy: str, variant: str, n_steps: int | None = None, params: ModelParams | None = None
+) -> SimulationConfig:
+    params = default_params() if params is None else params
+    changes = {"countries": ASEAN, "params": params, **VARIANTS[variant]}
     config = SimulationConfig(strategy=strategy, **changes)
     if n_steps is not None:
         config = replace(config, calendar=replace(config.calendar, n_steps=n_steps))
@@ -76,6 +87,24 @@ def test_drivers_identical_for_every_variant(variant: str) -> None:
     config = config_for(strategy, variant, None if variant == "historical_calendar" else SHORT)
     seeds = replicate_seeds(12, 4)
     assert simulate(config, seeds).equals(run_mesa(config, seeds))
+
+
+@pytest.mark.parametrize("strategy", sorted(STRATEGIES))
+def test_drivers_identical_at_mid_range_parameters(strategy: str) -> None:
+    config = config_for(strategy, "default", 16, mid_range_params())
+    seeds = replicate_seeds(13, 3)
+    assert simulate(config, seeds).equals(run_mesa(config, seeds))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_drivers_identical_for_every_variant_at_mid_range_parameters(variant: str) -> None:
+    strategy = "historical" if variant == "historical_calendar" else "adaptive"
+    n_steps = None if variant == "historical_calendar" else SHORT
+    config = config_for(strategy, variant, n_steps, mid_range_params())
+    seeds = replicate_seeds(14, 3)
+    compiled = simulate(config, seeds)
+    assert compiled.equals(run_mesa(config, seeds))
+    assert not compiled.equals(simulate(config_for(strategy, variant, n_steps), seeds))
 
 
 @pytest.mark.slow

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from experiments.workflow import outputs
 from experiments.workflow.ledger import file_sha256
+from experiments.workflow.manifest import MANIFEST
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR
 from experiments.workflow.run import run_experiment
 from experiments.workflow.store import load_accepted_sets
@@ -37,7 +37,7 @@ def test_manifest_records_scenario_file_accepted_sets_and_packages(compose_cfg, 
                 assert point["model"][key.removeprefix("model.")] == value
     for name in ("scipy", "networkx", "PyYAML", "numba", "llvmlite", "numpy", "pyarrow"):
         assert manifest["packages"][name] != "not installed", name
-    assert json.loads((tmp_path / "run" / outputs.MANIFEST).read_text())["ledger_key"]
+    assert json.loads((tmp_path / "run" / MANIFEST).read_text())["ledger_key"]
 
 
 def test_votes_writes_a_manifest(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from sim import japan, rules
+from sim import japan, rules, week
 from sim.config import DEFAULT_INSTRUMENTS, Calendar, Event
 from sim.engine import simulate
 from sim.ladder import Ladder
@@ -247,7 +247,7 @@ def test_dated_event_never_lowers_the_configured_backing() -> None:
     cal = Calendar(n_steps=4, events=(Event(dt.date(2022, 3, 2), "institution", name="unga"),))
     for configured, expected in (("unsc", 1.0), ("none", 0.5)):
         model = model_at_week_0(c, institution=configured, calendar=cal)
-        model.apply_calendar(0)
+        week.start_of_week(model.world, model, 0)
         assert model.institution == expected
         model.release()
 

@@ -17,6 +17,7 @@ import pytest
 
 from experiments.workflow import folders, multirun, outputs
 from experiments.workflow.ledger import read_events
+from experiments.workflow.manifest import MANIFEST
 from experiments.workflow.paths import ROOT
 from experiments.workflow.run import run_experiment
 
@@ -71,7 +72,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     proc.wait()
     before = _done(killed)
     assert 4 <= before < 16, before  # killed mid-way
-    assert not (killed / outputs.MANIFEST).exists() and not (killed / outputs.SUMMARY).exists()
+    assert not (killed / MANIFEST).exists() and not (killed / outputs.SUMMARY).exists()
     resumed = _start(args, cwd=tmp_path)  # the same command again
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read()
     assert [p for p in (tmp_path / "outputs").glob("*/*")] == [killed]  # no second folder
@@ -79,7 +80,7 @@ def test_a_sweep_killed_with_sigkill_resumes_to_identical_tables(compose_cfg, tm
     assert len(records) == len(set(records)) == 16  # no finished chunk computed twice
     reference = tmp_path / "reference"
     manifest = run_experiment(compose_cfg(*args), reference)
-    resumed_manifest = json.loads((killed / outputs.MANIFEST).read_text())
+    resumed_manifest = json.loads((killed / MANIFEST).read_text())
     assert resumed_manifest["sha256"] == manifest["sha256"]  # byte-identical tables
     for name, table in _tables(reference).items():
         pd.testing.assert_frame_equal(_tables(killed)[name], table)
@@ -98,7 +99,7 @@ def test_runs_started_together_get_their_own_folders(tmp_path) -> None:
         assert proc.wait(timeout=300) == 0, proc.stderr.read()
     runs = sorted((tmp_path / "outputs" / "strategy_comparison").iterdir())
     assert len(runs) == 3
-    manifests = [json.loads((r / outputs.MANIFEST).read_text()) for r in runs]
+    manifests = [json.loads((r / MANIFEST).read_text()) for r in runs]
     assert sorted(m["root_seed"] for m in manifests) == [1, 2, 2]
     for run in runs:  # each folder holds one run's complete, readable tables
         assert len(pd.read_parquet(run / outputs.SUMMARY)) == 3
@@ -153,7 +154,7 @@ def test_a_run_is_finished_where_it_stopped_and_figures_follow_tables(
     with pytest.raises(KeyboardInterrupt):
         run_experiment(cfg, tmp_path)
     assert (tmp_path / outputs.SUMMARY).exists()  # tables final before any figure
-    assert not (tmp_path / outputs.MANIFEST).exists() and not list(tmp_path.glob("*.png"))
+    assert not (tmp_path / MANIFEST).exists() and not list(tmp_path.glob("*.png"))
     monkeypatch.undo()
     manifest = run_experiment(cfg, tmp_path)  # the same run again: figures, then manifest
     assert (tmp_path / "adoption_curves.png").exists()
@@ -212,12 +213,12 @@ def test_multirun_recovery_never_overwrites_a_finished_job(tmp_path, run_cli) ->
     common = [*SMALL, "strategy=none", f"hydra.sweep.dir={sweep}"]
     assert run_cli(["-m", "budget=1,2", *common]).returncode == 0
     finished = {p: p.stat().st_mtime_ns for p in (sweep / "0").glob("*.parquet")}
-    manifest = (sweep / "1" / outputs.MANIFEST).read_text()
+    manifest = (sweep / "1" / MANIFEST).read_text()
     proc = run_cli(["-m", "budget=2,4", *common])  # re-run with one old and one new job
     assert proc.returncode == 0, proc.stderr
     assert {p: p.stat().st_mtime_ns for p in finished} == finished
-    assert (sweep / "1" / outputs.MANIFEST).read_text() == manifest  # budget=2 not redone
-    new = json.loads((sweep / "2" / outputs.MANIFEST).read_text())
+    assert (sweep / "1" / MANIFEST).read_text() == manifest  # budget=2 not redone
+    new = json.loads((sweep / "2" / MANIFEST).read_text())
     assert new["config"]["budget"] == 4.0
     combined = pd.read_parquet(sweep / outputs.SUMMARY)
     assert sorted(combined["job"].unique()) == [0, 1, 2]

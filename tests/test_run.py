@@ -12,9 +12,10 @@ import pytest
 
 from experiments.workflow import outputs, plot
 from experiments.workflow.ledger import file_sha256, read_events
+from experiments.workflow.manifest import MANIFEST
 from experiments.workflow.paths import CONF_DIR
 from experiments.workflow.run import run_experiment
-from experiments.workflow.scenario import ASEAN_2022
+from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
 
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
@@ -67,7 +68,7 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     assert len(summary) == n_str * n_pts * n_seeds
     assert len(steps) == n_str * n_pts * n_seeds * n_steps
     assert len(traj) == n_str * n_pts * n_seeds * n_steps * n_c
-    assert set(traj["country"].astype(str)) == set(ASEAN_2022)
+    assert set(traj["country"].astype(str)) == set(load_scenario_file()["simulated"])
     assert traj["date"].min() == pd.Timestamp("2022-02-24").date()
     assert (
         traj["level_name"].astype(str)
@@ -92,7 +93,7 @@ def test_common_random_numbers_and_manifest(tiny_run) -> None:
     expected = replicate_seeds(20220224, 3).tolist()
     for _, group in summary.groupby(["strategy", "point"], observed=True):
         assert group["seed"].tolist() == expected
-    manifest = json.loads((out / outputs.MANIFEST).read_text())
+    manifest = json.loads((out / MANIFEST).read_text())
     for key in ("config", "root_seed", "seeds", "git", "packages", "timings_s", "engine"):
         assert key in manifest
     assert manifest["seeds"] == expected and manifest["root_seed"] == 20220224
@@ -195,7 +196,7 @@ def test_multirun_is_combined_at_the_sweep_root(tmp_path: Path, run_cli) -> None
         assert len(rows) == len(per_job) == 2 * 3  # strategies x seeds
         assert rows["seed"].tolist() == per_job["seed"].tolist()
         ov = rows["overrides"].astype(str).iloc[0]
-        manifest = json.loads((sweep / str(job) / outputs.MANIFEST).read_text())
+        manifest = json.loads((sweep / str(job) / MANIFEST).read_text())
         assert ov == " ".join(manifest["overrides"])
         assert f"budget={manifest['config']['budget']:g}" in ov
     steps = pd.read_parquet(sweep / outputs.STEPS)
@@ -209,7 +210,7 @@ def test_every_preset_runs_end_to_end(compose_cfg, preset: str, tmp_path: Path) 
     cfg = compose_cfg(f"experiment={preset}", "n_seeds=2", "calendar.n_steps=4", "plots=true")
     manifest = run_experiment(cfg, tmp_path)
     assert manifest["experiment"] == preset
-    for name in (*outputs.TABLES, outputs.MANIFEST, *(f"{f}.png" for f in plot.FIGURES)):
+    for name in (*outputs.TABLES, MANIFEST, *(f"{f}.png" for f in plot.FIGURES)):
         assert (tmp_path / name).exists(), name
     summary = pd.read_parquet(tmp_path / outputs.SUMMARY)
     assert set(summary["strategy"].astype(str)) == set(manifest["strategies"])
@@ -241,7 +242,7 @@ def test_main_job_from_the_command_line(tmp_path: Path, run_cli) -> None:
     assert "Traceback" not in proc.stderr
     for name in plot.FIGURES:
         assert (tmp_path / f"{name}.png").exists()
-    assert json.loads((tmp_path / outputs.MANIFEST).read_text())["n_seeds"] == 4
+    assert json.loads((tmp_path / MANIFEST).read_text())["n_seeds"] == 4
 
 
 def test_readme_documents_every_output_column(project_root: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -99,6 +99,23 @@ def test_a_store_missing_a_field_is_rejected(tmp_path: Path) -> None:
     path.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("noise:")))
     with pytest.raises(ConfigError, match="noise"):
         store.load_vote_rule(path)
+
+
+def test_a_parameter_not_yet_stored_runs_with_its_neutral_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """docs/ARCHITECTURE.md: a new model parameter works before a value is stored, and
+    ``python -m experiments.config model`` renders a store missing it."""
+    from experiments.workflow import generate
+
+    path = tmp_path / "default.yaml"
+    text = store.MODEL.path.read_text()
+    path.write_text("\n".join(ln for ln in text.splitlines() if not ln.startswith("peer_weight:")))
+    neutral = next(f.default for f in fields(ModelParams) if f.name == "peer_weight")
+    assert store.load_model_params(path).peer_weight == neutral
+    monkeypatch.setitem(store.STORES, "model", replace(store.MODEL, path=path))
+    generate.main(["model"])
+    assert f"peer_weight: {neutral}" in capsys.readouterr().out
 
 
 def test_split_point_applies_an_accepted_set() -> None:

@@ -43,6 +43,7 @@ from experiments.analysis.settings import Settings, design_info, fingerprint, se
 from experiments.workflow import atomic, cli, errors, outputs
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import Ledger, check_folder, ledger_key, read_events
+from experiments.workflow.manifest import git_state, now_iso, package_versions
 from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
 
@@ -113,7 +114,7 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
     The chunks are kept in the run ledger of ``out``: chunks already done are not rerun, a
     chunk that raises is recorded as failed (and the error raised again), and ``out``
     holding another analysis is refused (one-line ``ConfigError``)."""
-    started, t0 = outputs.now_iso(), time.perf_counter()
+    started, t0 = now_iso(), time.perf_counter()
     s = settings(cfg)
     c, plan = s.c, s.plan
     ledger_meta = {"experiment": c.experiment, "overrides": list(overrides)}
@@ -184,13 +185,13 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
                 resolve(c.uncertainty.calibration_dir) / "accepted.parquet"
             ),
             "data_file": _file(resolve(c.scenario.data_file)),
-            "git": outputs.git_state(ROOT),
-            "packages": {**outputs.package_versions(), **_versions("SALib", "ema-workbench")},
+            "git": git_state(ROOT),
+            "packages": {**package_versions(), **_versions("SALib", "ema-workbench")},
             "python": sys.version.split()[0],
             "files": files,
             "figures": sorted(figs),
             "started": started,
-            "finished": outputs.now_iso(),
+            "finished": now_iso(),
             "timings_s": {
                 "simulate": round(t_simulate, 3),
                 "tables": round(t_tables, 3),

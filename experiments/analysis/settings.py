@@ -24,7 +24,7 @@ from experiments.analysis.tables import outcomes_from_conf
 from experiments.workflow import folders
 from experiments.workflow.convert import replicate
 from experiments.workflow.errors import ConfigError
-from experiments.workflow.outputs import file_sha256
+from experiments.workflow.manifest import file_sha256
 from experiments.workflow.paths import ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
 from sim.strategies import STRATEGIES

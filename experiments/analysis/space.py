@@ -203,7 +203,8 @@ def experiment_conf(c: AnalyseConf, timor_leste: bool | None = None) -> Experime
     """The run schema's view of an analysis config (what ``to_simulation_configs`` reads)."""
     scenario = c.scenario
     if timor_leste is not None:
-        scenario = replace(scenario, include_timor_leste=timor_leste, timor_leste_member=True)
+        every = list(scenario.countries)  # the lever: every country of the file, or the default
+        scenario = replace(scenario, simulated=every if timor_leste else scenario.simulated)
     return ExperimentConf(
         experiment=c.experiment,
         strategies=list(c.strategies),

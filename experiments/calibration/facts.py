@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 
 from experiments.workflow.paths import CONF_DIR, DATA_DIR
-from experiments.workflow.scenario import ASEAN_2022, default_table
+from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
 from sim.config import Calendar, Event, SimulationConfig
 from sim.countries import CountryTable
@@ -62,6 +62,11 @@ _VOTE_CODE = {"Y": "yes", "A": "abstain", "N": "no"}
 def load_facts(path: Path = DATA_FILE) -> dict[str, Any]:
     """The facts file as a mapping (read once)."""
     return yaml.safe_load(Path(path).read_text())
+
+
+ASEAN_2022: tuple[str, ...] = tuple(load_facts()["meta"]["asean_2022_members"])
+"""The members of 2022 whose record the calibration targets (data: meta.asean_2022_members);
+separate from the countries a run simulates by default (the scenario's ``simulated``)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def historical_config(
     """The configuration of 2022: ten members, the historical calendar, a strategy, and
     ``params`` (default: the calibrated model parameters of the store)."""
     return SimulationConfig(
-        countries=table or default_table(),
+        countries=table or default_table(list(ASEAN_2022)),
         params=params or load_model_params(),
         calendar=historical_calendar(n_steps),
         strategy=strategy,

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from experiments.calibration.facts import ASEAN_2022
 from experiments.calibration.identification import Identification
-from experiments.workflow.scenario import ASEAN_2022
 from sim.config import SimulationConfig
 from sim.engine import run_ensemble, simulate
 from sim.rng import replicate_seeds

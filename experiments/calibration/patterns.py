@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from experiments.calibration.facts import (
+    ASEAN_2022,
     INVASION,
     MEETING_WINDOW,
     NEUTRAL_START,
@@ -26,7 +27,6 @@ from experiments.calibration.facts import (
     predicted_votes,
     resolutions,
 )
-from experiments.workflow.scenario import ASEAN_2022
 from sim.config import SimulationConfig
 from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
 from sim.results import Trajectories
@@ -385,8 +385,3 @@ def vote_fit(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> fl
         actual = [VOTES.index(res.votes[c]) for c in ASEAN_2022]
         hits.append(shares[np.arange(len(cols)), actual])
     return float(np.concatenate(hits).mean())
-
-
-def with_params(config: SimulationConfig, **overrides: float) -> SimulationConfig:
-    """The configuration with some model parameters replaced."""
-    return replace(config, params=replace(config.params, **overrides))

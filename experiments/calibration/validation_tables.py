@@ -26,6 +26,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from experiments.calibration.facts import (  # noqa: E402
+    ASEAN_2022,  # noqa: E402
     meetings,
     predicted_votes,
     repeat_last_vote,
@@ -35,7 +36,6 @@ from experiments.calibration.patterns import PatternResult, score  # noqa: E402
 from experiments.workflow import store  # noqa: E402
 from experiments.workflow.errors import ConfigError  # noqa: E402
 from experiments.workflow.paths import CALIBRATION_DIR  # noqa: E402
-from experiments.workflow.scenario import ASEAN_2022  # noqa: E402
 from sim.config import SimulationConfig  # noqa: E402
 from sim.engine import simulate  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402

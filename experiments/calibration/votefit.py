@@ -30,8 +30,13 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from experiments.calibration.facts import Resolution, resolutions, vote_attributes, vote_step
-from experiments.workflow.scenario import ASEAN_2022
+from experiments.calibration.facts import (
+    ASEAN_2022,
+    Resolution,
+    resolutions,
+    vote_attributes,
+    vote_step,
+)
 from sim.config import SimulationConfig
 from sim.results import Trajectories
 from sim.votes import KINDS, VOTES, VoteRule, vote_probabilities, voting_stance

@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.calibration.facts import resolutions
+from experiments.calibration.facts import ASEAN_2022, resolutions
 from experiments.calibration.votefit import (
     PUNITIVE_PRIOR,
     VoteBlock,
@@ -45,7 +45,6 @@ from experiments.calibration.votefit import (
 from experiments.calibration.voteloo import CONFIDENT, LooResult, Score, leave_one_out
 from experiments.workflow import atomic, store
 from experiments.workflow.errors import ConfigError
-from experiments.workflow.scenario import ASEAN_2022
 from sim.config import SimulationConfig
 from sim.engine import simulate
 from sim.rng import replicate_seeds

@@ -131,7 +131,7 @@ class Settings:
             f"strategies=[{','.join(self.strategies)}]",
             f"budget={_number(self.budget)}",
             f"institution={self.institution}",
-            f"scenario.include_timor_leste={str(self.timor_leste).lower()}",
+            f"scenario.simulated=[{','.join(simulated(self.timor_leste))}]",
             f"n_seeds={int(self.n_seeds)}",
             f"seed={int(self.seed)}",
         ]
@@ -152,7 +152,7 @@ class Settings:
             "institution": self.institution,
             "n_seeds": int(self.n_seeds),
             "seed": int(self.seed),
-            "scenario": {"include_timor_leste": bool(self.timor_leste)},
+            "scenario": {"simulated": simulated(self.timor_leste)},
         }
         if self.model:
             preset["model"] = dict(self.model)
@@ -204,10 +204,18 @@ def default_settings() -> Settings:
         strategies=tuple(STRATEGIES),
         budget=float(base.budget),
         institution=base.institution.name,  # an Institution enum member
-        timor_leste=bool(base.scenario.include_timor_leste),
+        timor_leste=simulated(False) == simulated(True),
         n_seeds=int(base.n_seeds),
         seed=int(base.seed),
     )
+
+
+def simulated(every_country: bool) -> list[str]:
+    """The countries simulated: the scenario's default set, or every country of its file
+    (the switch shown as Timor-Leste in the views: the one country outside the default)."""
+    scenario = _base_config().scenario
+    codes = list(scenario.countries)
+    return codes if every_country or scenario.simulated is None else list(scenario.simulated)
 
 
 INSTITUTION_NAMES = tuple(INSTITUTIONS)

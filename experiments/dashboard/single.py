@@ -81,7 +81,7 @@ def WeekFigures(model: OutreachModel) -> None:
             solara.Image(png(ladder_figure(week)))
             PlotMatplotlib(
                 model,
-                {"budget_spent": "#e08214", "budget_available": "#7f7f7f"},
+                {"spent": "#e08214", "available": "#7f7f7f"},
                 post_process=_spending_axes,
             )
 

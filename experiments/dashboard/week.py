@@ -65,7 +65,7 @@ def snapshot(model: OutreachModel) -> WeekState:
         ties=table.network,
         spent=float(model.japan.spent),
         available=float(model.japan.available),
-        n_sanctioning=int(model.adopters()),
+        n_sanctioning=int(model.adopters),
     )
 
 

@@ -45,14 +45,14 @@ from experiments.workflow.errors import OneLineParser
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import DEFAULT_SCENARIO, load_scenario_file
 from experiments.workflow.store import load_model_params
-from sim import japan, rng, rules
+from sim import japan, rng, rules, week
 from sim.config import DEFAULT_INSTRUMENTS, INSTITUTIONS, Calendar
 from sim.countries import ATTRIBUTES
 from sim.ladder import Ladder
 from sim.model import OutreachModel
 from sim.params import ModelParams
 from sim.results import SUMMARY_COLUMNS
-from sim.rules import FORCES, Signals
+from sim.rules import FORCES
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,6 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
 
 def _doc(obj: Any) -> str:
     return inspect.cleandoc(obj.__doc__ or "").strip()
-
-
-def _first_paragraph(obj: Any) -> str:
-    return " ".join(_doc(obj).split("\n\n")[0].split())
 
 
 # --------------------------------------------------------------------------- tables
@@ -156,7 +152,9 @@ def forces_table() -> str:
     and source, with the anchor's value for a reference state."""
     p, lad = load_model_params(), Ladder().spec()
     c = _reference_country(p, lad)
-    s = Signals(p.coalition_base, 0.0, 1.0, 0.0, 1, 0.0, 0.0)
+    c.peer_mean, c.peer_pulling, c.boundary = 1.0, 0.0, 0.0
+    run = SimpleNamespace(perceived=p.coalition_base, share=0.0, collective=1, institution=0.0)
+    s = week.signals(run, c)
     rows = []
     for f in FORCES:
         args = (p, c, lad) if f["kind"] == "fixed" else (p, c, s, lad)

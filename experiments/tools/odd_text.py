@@ -71,10 +71,10 @@ sanction level. Space is not represented beyond the network.
 PROCESS = """\
 ## 3 Process overview and scheduling
 
-Each week runs the phases below in a fixed order. Both drivers, the Mesa model
-(`sim.model.OutreachModel.step`, the reference) and the compiled ensemble kernel
-(`sim.kernel.run_one`), call the same rule functions in this order and produce
-bit-identical trajectories (tested). Country responses are synchronous: every country
+Each week runs the phases below in a fixed order, written once in `sim.week.step`. Both
+drivers, the Mesa model (`sim.model.OutreachModel.step`, the reference) and the compiled
+ensemble kernel (`sim.kernel.run_one`), call it and produce bit-identical trajectories
+(tested). Country responses are synchronous: every country
 reacts to the levels of the start of the week. From the docstring of
 `OutreachModel.step`:
 """

@@ -29,7 +29,11 @@ from omegaconf.errors import OmegaConfBaseException
 from experiments.workflow import resources, store
 from experiments.workflow.errors import ConfigError, omegaconf_message, sim_errors
 from experiments.workflow.paths import resolve
-from experiments.workflow.scenario import load_scenario_file, load_yaml_mapping, table_from_mapping
+from experiments.workflow.scenario import (
+    load_scenario_file,
+    load_yaml_mapping,
+    table_from_mapping,
+)
 from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
 from sim import Calendar, Event, Instrument, ModelParams, SimulationConfig, replicate_seeds
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, make_options
@@ -178,7 +182,8 @@ def _calendar(cal: CalendarConf, codes: Sequence[str], known: Sequence[str]) -> 
         return Calendar(_date("calendar.start", cal.start), cal.n_steps, tuple(events))
 
 
-def _scenario(c: Any) -> dict[str, Any]:
+def scenario_mapping(c: Any) -> dict[str, Any]:
+    """The scenario a plain config names: its ``scenario_file`` or the composed scenario."""
     if c.scenario_file is not None:
         return load_scenario_file(resolve(c.scenario_file), "scenario_file")
     load_yaml_mapping(resolve(c.scenario.data_file), "scenario.data_file")
@@ -308,7 +313,7 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
         if name not in STRATEGIES:
             raise ConfigError("strategy_options", f"unknown strategy {name!r}", STRATEGIES)
     options = {name: strategy_options(name, c.strategy_options.get(name, {})) for name in names}
-    scenario = _scenario(c)
+    scenario = scenario_mapping(c)
     table = _table(c, scenario)
     if c.k_adoptions > table.n:
         raise ConfigError(

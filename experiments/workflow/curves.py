@@ -17,12 +17,17 @@ import numpy as np
 import pyarrow as pa
 
 from sim import SimulationConfig, Trajectories
-from sim.ladder import CONDEMN_LEVEL
+from sim.results import COUNTRY_MEASURES, STEP_MEASURES, member_counts
 
 CURVES = "curves.parquet"
 RUN_MEASURES = ("n_sanctioning", "n_condemn_or_higher", "asean_level", "leakage", "spent")
 """Run-level series (``country`` is null); the per-country series is ``level``."""
-INTEGER = ("n_sanctioning", "n_condemn_or_higher", "asean_level", "level")
+INTEGER = tuple(
+    name
+    for name, m in {**STEP_MEASURES, **COUNTRY_MEASURES}.items()
+    if np.dtype(m.dtype).kind in "iu"
+)
+"""Measures with whole values (their counts are kept), from the declared types."""
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "step": ("int16", "week since 2022-02-24 (0 = the invasion)"),
@@ -94,17 +99,10 @@ def partial(
 ) -> pa.Table:
     """The partial statistics of one chunk; ``keys`` columns (strategy, point, swept
     parameters) are given for one row and repeated."""
-    member = config.countries.member
-    sanction = config.ladder.sanction_level
-    condemn = sanction - 1 if sanction >= 1 else CONDEMN_LEVEL
-    lev = traj.level[:, :, member]
-    series: dict[str, np.ndarray] = {
-        "n_sanctioning": (lev >= sanction).sum(-1),
-        "n_condemn_or_higher": (lev >= condemn).sum(-1),
-        "asean_level": traj.asean_level,
-        "leakage": traj.leakage,
-        "spent": traj.spent,
-    }
+    series = member_counts(traj.level, config.countries.member, config.ladder)
+    for name in RUN_MEASURES:
+        if name not in series:
+            series[name] = getattr(traj, name)
     t, n_countries = traj.level.shape[1], traj.level.shape[2]
     stats = [_stats(series[name], _bins(config, name)) for name in RUN_MEASURES]
     level = _stats(traj.level, _bins(config, "level"))

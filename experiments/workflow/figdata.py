@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.workflow import outputs
+from experiments.workflow.manifest import MANIFEST
 
 Z95 = 1.959964
 PREDICTIVE = (0.05, 0.95)
@@ -161,7 +162,7 @@ def priors_by_job(directory: Path) -> dict[Any, bool]:
         runs = [(j["job"], Path(j["dir"])) for j in json.loads(multirun.read_text())["jobs"]]
     for job, folder in runs:
         try:
-            config = json.loads((folder / outputs.MANIFEST).read_text())["config"]
+            config = json.loads((folder / MANIFEST).read_text())["config"]
             out[job] = bool(config.get("sample_priors", False))
         except (OSError, KeyError, TypeError, ValueError):
             out[job] = False

@@ -18,7 +18,7 @@ from sim.strategies import STRATEGIES, STRATEGY_OPTIONS
 # --------------------------------------------------------------------------- generators
 def render_strategy(name: str) -> str:
     """``conf/strategy/<name>.yaml``: selecting it narrows the run to this strategy."""
-    doc = (STRATEGIES[name].__doc__ or "").strip().splitlines()[0]
+    doc = STRATEGIES[name].doc
     lines = [
         "# @package _global_",
         f"# Strategy '{name}': {doc}",

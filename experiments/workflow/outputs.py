@@ -20,15 +20,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from experiments.workflow import atomic, curves
-from experiments.workflow.manifest import (  # noqa: F401  (also re-exported: old names)
-    MANIFEST,
-    file_sha256,
-    git_state,
-    now_iso,
-    package_versions,
+from experiments.workflow.manifest import MANIFEST, now_iso
+from sim import SimulationConfig, Trajectories
+from sim.results import (
+    COUNTRY_MEASURES,
+    STEP_MEASURES,
+    SUMMARY_MEASURES,
+    Measure,
+    member_counts,
 )
-from sim import SUMMARY_COLUMNS, SimulationConfig, Trajectories
-from sim.ladder import CONDEMN_LEVEL
 
 log = logging.getLogger(__name__)
 
@@ -53,45 +53,25 @@ _STEP_COLUMNS: dict[str, tuple[str, str]] = {
     "date": ("date32[day]", "calendar date of the step (start + 7 x step days)"),
 }
 
+
+def _columns(measures: dict[str, Measure]) -> dict[str, tuple[str, str]]:
+    """Declared measures (:mod:`sim.results`) as columns: (Arrow type, meaning)."""
+    return {name: (np.dtype(m.dtype).name, m.meaning) for name, m in measures.items()}
+
+
+_COUNTRY = _columns(COUNTRY_MEASURES)
 SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
     TRAJECTORIES: {
         **_KEY_COLUMNS,
         **_STEP_COLUMNS,
         "country": ("dictionary<string>", "two-letter code of the data file (BN, KH, ...)"),
-        "stance": ("float32", "continuous stance in [0, n_levels), rungs"),
-        "level": (
-            "int8",
-            "rung on the ladder: 0 oppose, 1 neutral, 2 principle, 3 condemn, 4 sanction",
-        ),
+        "stance": _COUNTRY["stance"],
+        "level": _COUNTRY["level"],
         "level_name": ("dictionary<string>", "name of the rung"),
-        "outreach": ("float32", "Japan's budget spent on the country that week, budget units"),
+        "outreach": _COUNTRY["outreach"],
     },
-    STEPS: {
-        **_KEY_COLUMNS,
-        **_STEP_COLUMNS,
-        "n_sanctioning": ("int16", "ASEAN members at 'sanction' or above"),
-        "n_condemn_or_higher": ("int16", "ASEAN members at 'condemn' or above"),
-        "asean_level": ("int8", "ASEAN collective statement level (lowest common rung)"),
-        "leakage": ("float64", "Russian trade through non-adopting members, USD bn/yr"),
-        "spent": ("float64", "Japan's outreach spending that week, budget units"),
-        "available": ("float64", "Japan's budget available that week, budget units"),
-        "pressure": ("float64", "Japan's domestic political pressure, 0-1"),
-        "coalition": ("float64", "share of a global sanctions coalition, 0-1"),
-    },
-    SUMMARY: {
-        **_KEY_COLUMNS,
-        **{
-            name: (
-                "float64"
-                if "weeks" in name
-                or "leakage" in name
-                or name in ("budget_spent", "final_pressure")
-                else "int64",
-                doc,
-            )
-            for name, doc in SUMMARY_COLUMNS.items()
-        },
-    },
+    STEPS: {**_KEY_COLUMNS, **_STEP_COLUMNS, **_columns(STEP_MEASURES)},
+    SUMMARY: {**_KEY_COLUMNS, **_columns(SUMMARY_MEASURES)},
 }
 """Every column of every results table: (Arrow type, meaning). Multirun aggregates add
 ``job`` (int32, the job's folder number) and ``overrides`` (string, the job's overrides)."""
@@ -157,11 +137,10 @@ def trajectory_table(
     cols["step"] = pa.array(step)
     cols["date"] = pa.array(step_dates(config, t)[step])
     cols["country"] = dict_array(np.tile(np.arange(n), r * t), config.countries.codes)
-    cols["stance"] = pa.array(traj.stance.reshape(-1).astype(np.float32))
-    level = traj.level.reshape(-1).astype(np.int8)
-    cols["level"] = pa.array(level)
-    cols["level_name"] = dict_array(level, config.ladder.names)
-    cols["outreach"] = pa.array(traj.outreach.reshape(-1).astype(np.float32))
+    for name, m in COUNTRY_MEASURES.items():
+        cols[name] = pa.array(getattr(traj, name).reshape(-1).astype(m.dtype))
+        if name == "level":
+            cols["level_name"] = dict_array(traj.level.reshape(-1), config.ladder.names)
     return pa.table(cols)
 
 
@@ -174,19 +153,14 @@ def steps_table(
 ) -> pa.Table:
     """One row per seed x step with run-level series (see ``SCHEMAS[STEPS]``)."""
     r, t, _ = traj.level.shape
-    member = config.countries.member
-    sanction = config.ladder.sanction_level
-    condemn = sanction - 1 if sanction >= 1 else CONDEMN_LEVEL
-    lev = traj.level[:, :, member]
+    counts = member_counts(traj.level, config.countries.member, config.ladder)
     cols = key_arrays(strategy, point, params, traj.seeds, t)
     step = np.tile(np.arange(t, dtype=np.int16), r)
     cols["step"] = pa.array(step)
     cols["date"] = pa.array(step_dates(config, t)[step])
-    cols["n_sanctioning"] = pa.array((lev >= sanction).sum(-1).reshape(-1).astype(np.int16))
-    cols["n_condemn_or_higher"] = pa.array((lev >= condemn).sum(-1).reshape(-1).astype(np.int16))
-    cols["asean_level"] = pa.array(traj.asean_level.reshape(-1).astype(np.int8))
-    for name in ("leakage", "spent", "available", "pressure", "coalition"):
-        cols[name] = pa.array(getattr(traj, name).reshape(-1).astype(np.float64))
+    for name, m in STEP_MEASURES.items():
+        values = counts[name] if name in counts else getattr(traj, name)
+        cols[name] = pa.array(values.reshape(-1).astype(m.dtype))
     return pa.table(cols)
 
 
@@ -199,9 +173,8 @@ def summary_table(
 ) -> pa.Table:
     """One row per seed with the outcome measures (see ``SCHEMAS[SUMMARY]``)."""
     cols = key_arrays(strategy, point, params, seeds, 1)
-    for name in SUMMARY_COLUMNS:
-        kind = SCHEMAS[SUMMARY][name][0]
-        cols[name] = pa.array(np.asarray(summary[name]).astype(kind))
+    for name, m in SUMMARY_MEASURES.items():
+        cols[name] = pa.array(np.asarray(summary[name]).astype(m.dtype))
     return pa.table(cols)
 
 

@@ -33,7 +33,12 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
 from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
-from experiments.workflow.convert import ExperimentPoint, as_plain, to_simulation_configs
+from experiments.workflow.convert import (
+    ExperimentPoint,
+    as_plain,
+    scenario_mapping,
+    to_simulation_configs,
+)
 from experiments.workflow.ledger import (
     Chunk,
     Ledger,
@@ -51,6 +56,7 @@ from experiments.workflow.resources import (
     describe,
     estimated_seconds,
 )
+from experiments.workflow.scenario import not_simulated
 from experiments.workflow.schema import Executor, ExperimentConf
 from experiments.workflow.tasks import ChunkTask
 from sim import replicate_seeds
@@ -287,6 +293,7 @@ def _manifest(
             if p.strategy == points[0].strategy
         ],
         "countries": list(first.countries.codes),
+        "not_simulated": not_simulated(scenario_mapping(c), first.countries),
         "country_names": dict(zip(first.countries.codes, first.countries.names, strict=True)),
         "root_seed": c.seed,
         "n_seeds": c.n_seeds,
@@ -330,7 +337,7 @@ def run_experiment(
     t_convert = time.perf_counter() - t0
     meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(output_dir, plan.key, [ch for ch, _ in plan.chunks], meta) as ledger:
-        manifest_path = output_dir / outputs.MANIFEST
+        manifest_path = output_dir / manifest.MANIFEST
         if ledger.finalized and manifest_path.exists():
             log.info("already complete (nothing recomputed): %s", output_dir)
             return json.loads(manifest_path.read_text())

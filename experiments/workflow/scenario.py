@@ -1,7 +1,13 @@
-"""Build the model's country table from a scenario mapping (the edge: config -> sim)."""
+"""Build the model's country table from a scenario mapping (the edge: config -> sim).
+
+The scenario file says which of its countries a run simulates by default (``simulated``)
+and which are ASEAN members (``members``; the others are observers); no country is a
+special case in code.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,15 +20,16 @@ from experiments.workflow.paths import CONF_DIR
 from sim.countries import ATTRIBUTE_NAMES, CountryProfile, CountryTable
 from sim.rng import MAX_COUNTRIES
 
+log = logging.getLogger(__name__)
+
 DEFAULT_SCENARIO = CONF_DIR / "scenario" / "asean_2022.yaml"
-ASEAN_2022 = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN")
 _ENTRY_KEYS = {"value", "range", "C", "source"}
 _CONFIDENCE = {"V", "D", "U"}
 _SCENARIO_KEYS = {
     "name",
     "data_file",
-    "include_timor_leste",
-    "timor_leste_member",
+    "simulated",
+    "members",
     "countries",
     "default_tie",
     "ties",
@@ -35,13 +42,6 @@ def _number(key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(key, f"must be a number, got {value!r}")
     return float(value)
-
-
-def _simulated(data: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[str]:
-    """The countries a scenario simulates without a ``countries`` list: every country of
-    its table in file order, Timor-Leste (``TL``) only with ``include_timor_leste``."""
-    include = scenario.get("include_timor_leste", False)
-    return [str(code) for code in data if code != "TL" or include]
 
 
 def _entry(code: str, attr: str, spec: Any) -> tuple[float, tuple[float, float] | None]:
@@ -74,9 +74,9 @@ def table_from_mapping(
 ) -> CountryTable:
     """Country table for the countries simulated by ``scenario``.
 
-    Without ``countries`` every country of the table is simulated (for the default
-    scenario, the ten 2022 members), Timor-Leste only when ``include_timor_leste`` is true
-    (as a member or an observer). More countries than ``sim`` can number are refused.
+    Without ``countries`` the scenario's ``simulated`` list (every country of the file when
+    it has none); a country is a member when ``members`` lists it (every country when it
+    has no such list). More countries than ``sim`` can number are refused.
     """
     unknown = sorted(set(scenario) - _SCENARIO_KEYS)
     if unknown:
@@ -84,8 +84,9 @@ def table_from_mapping(
     data = scenario.get("countries")
     if not isinstance(data, Mapping) or not data:
         raise ConfigError("scenario.countries", "missing or empty")
+    members = set(_codes(scenario, "members", data))
     if countries is None:
-        countries = _simulated(data, scenario)
+        countries = _codes(scenario, "simulated", data)
     if len(countries) > MAX_COUNTRIES:
         raise ConfigError(
             "scenario.countries",
@@ -117,7 +118,7 @@ def table_from_mapping(
             values[attr] = value
             if rng is not None and not (attr == "un_seat_stance" and math.isnan(value)):
                 ranges[attr] = rng
-        member = code != "TL" or bool(scenario.get("timor_leste_member", True))
+        member = code in members
         with sim_errors("scenario"):
             profiles.append(
                 CountryProfile(code, str(spec.get("name", code)), values, ranges, member=member)
@@ -138,6 +139,27 @@ def table_from_mapping(
         ties[(a, b)] = _number("scenario.ties", w)  # sim checks every tie weight
     with sim_errors("scenario"):
         return CountryTable.from_profiles(profiles, ties)
+
+
+def _codes(scenario: Mapping[str, Any], key: str, data: Mapping[str, Any]) -> list[str]:
+    """The country codes listed under ``key`` (every country of the file when absent)."""
+    codes = scenario.get(key)
+    if codes is None:
+        return list(data)
+    if not isinstance(codes, list | tuple) or not all(isinstance(c, str) for c in codes):
+        raise ConfigError(f"scenario.{key}", f"must be a list of country codes, got {codes!r}")
+    for code in codes:
+        if code not in data:
+            raise ConfigError(f"scenario.{key}", f"unknown country {code!r}", list(data))
+    return list(codes)
+
+
+def not_simulated(scenario: Mapping[str, Any], table: CountryTable) -> list[str]:
+    """Countries of the scenario file a run does not simulate (logged once per job)."""
+    left = [c for c in scenario.get("countries") or {} if c not in table.codes]
+    if left:
+        log.info("scenario: %s in the file, not simulated (scenario.simulated)", ", ".join(left))
+    return left
 
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -194,8 +216,7 @@ def load_scenario_file(path: Path = DEFAULT_SCENARIO, key: str = "scenario_file"
     return load_yaml_mapping(path, key)
 
 
-def default_table(include_timor_leste: bool = False) -> CountryTable:
-    """The default ASEAN 2022 country table (for tests, benchmarks and notebooks)."""
-    data = load_scenario_file()
-    data["include_timor_leste"] = include_timor_leste
-    return table_from_mapping(data)
+def default_table(countries: list[str] | None = None) -> CountryTable:
+    """The default scenario's country table, its ``simulated`` countries unless
+    ``countries`` are given (for tests, benchmarks and notebooks)."""
+    return table_from_mapping(load_scenario_file(), countries)

@@ -35,17 +35,25 @@ DaskCluster = enum.Enum("DaskCluster", {"local": "local", "slurm": "slurm"})
 """The Dask cluster started when no ``dask.address`` is given."""
 
 
-def _fields_of(cls: type, name: str, doc: str) -> type:
-    """A schema with one required float per field of ``cls``: the values live in the store
-    (``conf/<group>/default.yaml``), never in the dataclass defaults."""
+def _fields_of(cls: type, name: str, doc: str, neutral: bool = False) -> type:
+    """A schema with one float per field of ``cls``: the values live in the store
+    (``conf/<group>/default.yaml``), never in the dataclass defaults. With ``neutral``, a
+    field not yet stored (a new model parameter) takes its neutral default (mechanism
+    off), so that it runs from the command line before a value is stored; otherwise every
+    field is required."""
     return make_dataclass(
         name,
-        [(f.name, float, field(default=MISSING)) for f in fields(cls)],
+        [
+            (f.name, float, field(default=float(f.default) if neutral else MISSING))
+            for f in fields(cls)
+        ],
         namespace={"__doc__": doc, "__module__": __name__},  # pickled by reference
     )
 
 
-ModelConf = _fields_of(ModelParams, "ModelConf", "Every field of sim.params.ModelParams.")
+ModelConf = _fields_of(
+    ModelParams, "ModelConf", "Every field of sim.params.ModelParams.", neutral=True
+)
 VoteRuleConf = _fields_of(VoteRule, "VoteRuleConf", "Every field of sim.votes.VoteRule.")
 
 
@@ -55,8 +63,8 @@ class ScenarioConf:
 
     name: str = MISSING
     data_file: str = MISSING  # the facts file the scenario is derived from (checked to exist)
-    include_timor_leste: bool = False
-    timor_leste_member: bool = True
+    simulated: list[str] | None = None  # countries a run simulates (None: all of the file)
+    members: list[str] | None = None  # ASEAN members among them (None: all)
     countries: dict[str, Any] = MISSING  # code -> {name, attribute: {value, range, C, source}}
     default_tie: float = 0.0
     ties: list[Any] = field(default_factory=list)

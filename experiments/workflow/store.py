@@ -13,6 +13,7 @@ sets of the calibration (``data/calibration/accepted.parquet``) are read by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from experiments.workflow.errors import ConfigError, one_line, sim_errors
 from experiments.workflow.schema import ModelConf, VoteRuleConf
 from sim import ModelParams
 from sim.votes import VoteRule
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,13 @@ def read_store(store: Store, path: Path | None = None) -> dict[str, float]:
     """The values of a store file, typed by its schema (every field required)."""
     path = Path(path or store.path)
     try:
-        node = OmegaConf.merge(OmegaConf.structured(store.schema), OmegaConf.load(path))
-        return OmegaConf.to_container(node, throw_on_missing=True)  # type: ignore[return-value]
+        stored = OmegaConf.load(path)
+        node = OmegaConf.merge(OmegaConf.structured(store.schema), stored)
+        values = OmegaConf.to_container(node, throw_on_missing=True)
+        missing = [f.name for f in fields(store.cls) if f.name not in stored]  # (model only)
+        if missing:
+            log.warning("%s: %s not stored yet, neutral default", _where(path), ", ".join(missing))
+        return values  # type: ignore[return-value]
     except OSError as exc:
         raise ConfigError(_where(path), f"cannot be read ({exc.strerror})") from None
     except OmegaConfBaseException as exc:
