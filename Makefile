@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run app chromium test test-fast bench bench-workflow lint format calibrate validate votes analyse clean clean-outputs
+.PHONY: run runs app chromium test test-fast bench bench-workflow lint format calibrate validate votes analyse clean clean-outputs
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found (Python 3.11 is required)"; exit 1; }
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## the main job: every strategy on common seeds, with figures
 	$(PY) -m experiments.run $(ARGS)
+
+runs: $(STAMP)  ## list saved runs and analyses: date, experiment, overrides, size, status
+	$(PY) -m experiments.runs $(ARGS)
 
 app: $(STAMP)  ## the dashboard on http://127.0.0.1:8765 (e.g. ARGS="--port 8800")
 	$(PY) -m experiments.app $(ARGS)

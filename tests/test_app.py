@@ -4,6 +4,7 @@ view."""
 
 from __future__ import annotations
 
+import io
 import math
 import shlex
 import subprocess
@@ -193,9 +194,10 @@ def test_the_copy_as_command_line_reproduces_the_numbers(tmp_path: Path) -> None
     s = small(budget=2.0, timor_leste=True).with_param("peer_weight", 1.5)
     view = compare_view(s)
     args = shlex.split(s.command())
-    assert args[:3] == ["python", "-m", "experiments.run"]
+    assert args[1:3] == ["-m", "experiments.run"]
+    assert (ROOT / args[0]).resolve() == Path(sys.executable).resolve()  # not a bare python
     result = subprocess.run(
-        [sys.executable, *args[1:], f"hydra.run.dir={tmp_path}"],
+        [*args, f"hydra.run.dir={tmp_path}"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -234,13 +236,73 @@ def test_a_saved_sweep_point_is_read_alone(swept_run: Path) -> None:
     summary = pd.read_parquet(swept_run / outputs.SUMMARY)
     expected = summary[(summary["point"] == 1) & (summary["strategy"] == "uniform")]
     assert tables.summary["budget_spent"].tolist() == expected["budget_spent"].tolist()
-    assert set(tables.steps["strategy"]) == {"uniform"} and tables.n_seeds == 6
+    assert set(tables.bands["strategy"]) == {"uniform"} and tables.n_seeds == 6
+    steps = pd.read_parquet(swept_run / outputs.STEPS)
+    steps = steps[(steps["point"] == 1) & (steps["strategy"] == "uniform")]
+    bands = tables.bands[tables.bands["measure"] == "n_sanctioning"].set_index("step")
+    want = steps.groupby("step")["n_sanctioning"].mean()
+    assert np.allclose(bands.loc[want.index, "mean"], want)  # curves agree with the steps
     traj = pd.read_parquet(swept_run / outputs.TRAJECTORIES)
     traj = traj[(traj["point"] == 1) & (traj["strategy"] == "uniform")]
     want = traj.groupby(["country", "step"], observed=True)["level"].mean()
     got = tables.levels.set_index(["country", "step"])["level"]
     assert np.allclose(got.loc[want.index].to_numpy(), want.to_numpy())
     assert tables.names["SG"] == "Singapore"
+
+
+def test_the_view_exports_its_figure_and_tables(swept_run: Path) -> None:
+    run = SavedRun(swept_run)
+    view = saved_view(run, run.slices()[0], ["none", "uniform"])
+    assert view.adoption_png.startswith(b"\x89PNG") and b"<svg" in view.adoption_svg()
+    outcomes = pd.read_csv(io.StringIO(view.outcomes_csv))
+    assert list(outcomes.columns) == ["strategy", "outcome", "mean", "low", "high", "n"]
+    assert len(outcomes) == 2 * len(stats.OUTCOMES) and (outcomes["n"] <= 6).all()
+    diffs = pd.read_csv(io.StringIO(view.differences_csv("none")))
+    assert set(diffs["strategy"]) == {"uniform"} and set(diffs["baseline"]) == {"none"}
+
+
+def test_summaries_only_runs_and_model_grids_open(tmp_path: Path) -> None:
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = hydra_compose(
+            "config",
+            overrides=["strategies=[none,uniform]", "n_seeds=4", "calendar.n_steps=5",
+                       "plots=false", "keep_steps=false", "keep_trajectories=false",
+                       "+sweep.model.peer_weight=[0.5,2.0]"],
+        )  # fmt: skip
+    run_experiment(cfg, tmp_path)
+    run = SavedRun(tmp_path)
+    labels = [s.label for s in run.slices()]
+    assert labels == ["point 0 (model.peer_weight=0.5)", "point 1 (model.peer_weight=2)"]
+    view = saved_view(run, run.slices()[1], ["none", "uniform"])
+    assert view.error is None and view.adoption_png and view.levels_png
+
+
+def test_an_analysis_folder_opens_one_design_at_a_time(swept_run: Path, tmp_path: Path) -> None:
+    summary = pd.read_parquet(swept_run / outputs.SUMMARY)
+    runs = summary.drop(columns=["budget"]).assign(design="explore")
+    runs.to_parquet(tmp_path / "runs.parquet")
+    run = SavedRun(tmp_path)
+    assert [s.label for s in run.slices()] == ["design explore: 2 points pooled"]
+    view = saved_view(run, run.slices()[0], ["none", "uniform"])
+    assert view.error is None and not view.adoption_png and "<td>" in view.outcomes_html
+    outcomes = pd.read_csv(io.StringIO(view.outcomes_csv))
+    assert outcomes["n"].max() == 12  # 2 points x 6 seeds pooled
+
+
+def test_a_damaged_table_is_one_line_in_the_browser(swept_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folder = tmp_path / "run"
+    shutil.copytree(swept_run, folder)
+    data = (folder / outputs.CURVES).read_bytes()
+    (folder / outputs.CURVES).write_bytes(data[: len(data) // 2])
+    run = SavedRun(folder)
+    view = saved_view(run, run.slices()[0], ["none", "uniform"])
+    assert view.error is not None and "\n" not in view.error
+    assert view.error.startswith(f"folder: {folder / outputs.CURVES} cannot be read")
+    (folder / outputs.SUMMARY).write_bytes(b"PAR1 not really")
+    with pytest.raises(ConfigError, match="summary.parquet cannot be read"):
+        SavedRun(folder)
 
 
 def test_a_combined_multirun_lists_its_jobs(swept_run: Path, tmp_path: Path) -> None:
@@ -253,7 +315,7 @@ def test_a_combined_multirun_lists_its_jobs(swept_run: Path, tmp_path: Path) -> 
 
 
 def test_a_folder_without_tables_is_reported_in_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"^folder: .*summary.parquet not found|steps.parquet"):
+    with pytest.raises(ConfigError, match=r"^folder: .* holds no summary.parquet"):
         SavedRun(tmp_path)
     assert tmp_path not in find_runs(tmp_path)
 

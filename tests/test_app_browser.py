@@ -225,7 +225,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     type_into(page, ".budget-input", "2")
     shown(page, "budget 2 budget units per week")
     args = shlex.split(page.locator("pre.copy-command").inner_text())
-    assert args[:3] == ["python", "-m", "experiments.run"]
+    assert args[1:3] == ["-m", "experiments.run"] and args[0] != "python"  # the venv's python
     overrides = args[3:]
     assert "budget=2.0" in overrides and "seed=3" in overrides
     strategies = [s for s in default_settings().strategies if s != "historical"]
@@ -277,8 +277,15 @@ def test_results_browser_reads_a_sweep_point(page: Page, server: str, tmp_path: 
     assert table_cells(page, "outcome-table") == expected_cells(at_point, strategies)
     assert table_cells(page, "difference-table") == expected_cells(at_point, strategies, True)
     page.screenshot(path=tmp_path / "results_browser.png", full_page=True)
+    with page.expect_download() as download:  # the outcome table as the page shows it
+        page.get_by_text("table (CSV)").click()
+    exported = pd.read_csv(download.value.path())
+    assert set(exported["strategy"]) == set(strategies) and (exported["n"] == 20).all()
+    with page.expect_download() as download:
+        page.get_by_text("figure (SVG)").click()
+    assert b"<svg" in Path(download.value.path()).read_bytes()
     type_into(page, ".folder-input", str(tmp_path / "missing"))
-    expect(page.locator(".view-error")).to_contain_text("folder: ")
+    expect(page.locator(".view-error")).to_contain_text("folder: ", timeout=20_000)
 
 
 def test_bad_input_shows_the_cli_s_one_line_and_no_traceback(

@@ -58,3 +58,11 @@ def test_workflow_rows_report_the_child_s_own_peak_memory() -> None:
     _, _, code = bench_workflow.measure(["-c", "import sys; sys.exit(3)"])
     assert code == 3
     del held
+
+
+def test_workflow_status_is_ok_only_within_its_target() -> None:
+    assert bench_workflow.status(5.0, 359.0, 0, max_mb=300) == "OVER TARGET: peak 359 MB > 300 MB"
+    assert bench_workflow.status(12.0, 200.0, 0, 10, 1024) == "OVER TARGET: 12.0 s > 10 s"
+    assert bench_workflow.status(5.0, 299.0, 0, max_mb=300) == "ok"
+    assert bench_workflow.status(5.0, float("nan"), 0, max_mb=300) == "no peak reported"
+    assert bench_workflow.status(5.0, 100.0, 1, max_mb=300) == "exit 1"

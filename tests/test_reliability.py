@@ -130,15 +130,42 @@ def test_dask_executor_gives_the_local_tables(compose_cfg, tmp_path) -> None:
     assert remote["sha256"] == local["sha256"]  # a running scheduler, reached by address
 
 
-def test_slurm_cluster_config_renders_a_job_script(compose_cfg) -> None:
-    """The dask-jobqueue config builds a valid SLURM job script (no SLURM here to submit)."""
+def test_slurm_cluster_is_built_from_dask_slurm(compose_cfg, tmp_path, monkeypatch) -> None:
+    """``dask=slurm`` builds a ``dask_jobqueue.SLURMCluster`` with the config's job script
+    (not a local cluster); nothing is submitted (no SLURM here: ``sbatch`` is a stub)."""
     from dask_jobqueue import SLURMCluster
+    from omegaconf import OmegaConf
 
+    from experiments.workflow import executor
+
+    stub = tmp_path / "bin" / "sbatch"
+    stub.parent.mkdir()
+    stub.write_text("#!/bin/sh\nexit 1\n")
+    stub.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub.parent}:{os.environ['PATH']}")
     cfg = compose_cfg("executor=dask", "dask=slurm", "dask.jobqueue.queue=cpu")
-    assert cfg.dask.cluster.name == "slurm"
-    with SLURMCluster(**dict(cfg.dask.jobqueue)) as cluster:
+    settings = OmegaConf.to_object(cfg).dask
+    executor.check_dask(settings)  # sbatch found: accepted
+    cluster = executor.make_cluster(settings)
+    try:
+        assert isinstance(cluster, SLURMCluster)
         script = cluster.job_script()
+    finally:
+        cluster.close()
     assert "#SBATCH -p cpu" in script and "--cpus-per-task=4" in script
+    assert "#SBATCH --mem=" in script and "-t 02:00:00" in script
+
+
+def test_slurm_without_sbatch_is_refused_in_one_line(tmp_path, run_cli, small) -> None:
+    folder = tmp_path / "run"
+    proc = run_cli(
+        [*small, "executor=dask", "dask=slurm", f"hydra.run.dir={folder}"],
+        env={"PATH": os.path.dirname(sys.executable)},
+    )
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "dask" in lines[0] and "sbatch" in lines[0], proc.stderr
+    assert not (folder / "ledger.jsonl").exists()
 
 
 def test_a_run_is_finished_where_it_stopped_and_figures_follow_tables(
@@ -252,3 +279,28 @@ def test_readme_slurm_example_composes(project_root) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("# job ") == 3
+
+
+@pytest.mark.slow  # composing 65 configs takes Hydra about 25 s
+def test_multirun_checks_every_job_before_any_runs(tmp_path, run_cli) -> None:
+    """A bad 65th job is refused before the first job runs (no folder is written)."""
+    sweep = tmp_path / "sweep"
+    budgets = ",".join([*(str(b) for b in range(64)), "-1"])
+    args = ["-m", f"budget={budgets}", "n_seeds=1", "calendar.n_steps=2", "strategies=[none]"]
+    proc = run_cli([*args, f"hydra.sweep.dir={sweep}"])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        "error: budget: must be a finite number >= 0, got -1.0"
+    ]
+    assert not sweep.exists()
+
+
+@pytest.mark.parametrize("key", ["hydra.run.dir", "hydra.sweep.dir"])
+def test_an_empty_output_folder_is_refused(run_cli, small, key) -> None:
+    before = sorted(p.name for p in ROOT.iterdir())
+    proc = run_cli([*(["-m"] if "sweep" in key else []), *small, "strategy=none", f"{key}="])
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.strip().splitlines() == [
+        f"error: {key}: empty; give a folder (e.g. outputs/my_run) or leave it out"
+    ]
+    assert sorted(p.name for p in ROOT.iterdir()) == before  # nothing in the project root

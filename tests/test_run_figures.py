@@ -87,3 +87,86 @@ def test_multirun_root_draws_one_line_per_job(tmp_path, run_cli) -> None:
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert len(titles) == 4 and "budget=1" in titles[0] and "budget=8" in titles[2]
     assert "3 seeds per line" in fig.get_suptitle()
+
+
+def test_model_parameter_grid_draws_its_figures(tmp_path, compose_cfg) -> None:
+    """A ``model.<field>`` sweep (dotted column names) publishes figures and its manifest."""
+    cfg = compose_cfg(
+        "n_seeds=2",
+        "calendar.n_steps=4",
+        "plots=true",
+        "strategies=[none,uniform]",
+        "+sweep.budget=[1,2]",
+        "+sweep.model.peer_weight=[0.5,2.0]",
+    )
+    record = run_experiment(cfg, tmp_path)
+    assert (tmp_path / outputs.MANIFEST).exists()
+    assert "adoption_curves.png" in record["figures"]
+    curves = pd.read_parquet(tmp_path / outputs.CURVES)
+    labels = [g.label for g in figdata.groups(curves)]
+    assert labels == [
+        f"budget={b:g}, model.peer_weight={w:g}" for b in (1.0, 2.0) for w in (0.5, 2.0)
+    ]
+
+
+def _comparison_titles(fig) -> list[str]:
+    return [ax.get_title() for ax in fig.axes if ax.get_visible()]
+
+
+def test_comparison_without_none_says_so_instead_of_empty_panels(compose_cfg, tmp_path) -> None:
+    cfg = compose_cfg(*SMALL, "strategies=[uniform,adaptive]", "+sweep.budget=[1,4]")
+    run_experiment(cfg, tmp_path)
+    fig = plot.strategy_comparison(pd.read_parquet(tmp_path / outputs.SUMMARY))
+    assert not any("difference from" in t for t in _comparison_titles(fig))
+    assert "no 'none' in this run" in fig.get_suptitle()
+    for ax in fig.axes:  # every panel drawn has data
+        assert ax.lines or not ax.get_visible(), ax.get_title()
+
+
+def test_measures_equal_for_every_strategy_are_one_line_not_panels() -> None:
+    rows = []
+    for strategy, final in (("none", 1), ("uniform", 3), ("adaptive", 4)):
+        for seed in range(4):
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "point": 0,
+                    "seed": seed,
+                    "final_sanctioning": final + seed % 2,
+                    "final_condemn_or_higher": final + 2,
+                    "weeks_to_first_adoption": 0.0,  # the same in every run
+                    "mean_leakage": 20.0 - final,
+                    "budget_spent": 50.0 * (strategy != "none"),
+                }
+            )
+    fig = plot.strategy_comparison(pd.DataFrame(rows))
+    titles = _comparison_titles(fig)
+    assert not any("adoption" in t for t in titles)  # share and weeks: same for all
+    assert any("'sanction' at the end" in t for t in titles)
+    title = fig.get_suptitle()
+    assert "same for every strategy" in title and "weeks to the first adoption" in title
+
+
+def test_legend_lists_every_strategy_of_a_multirun() -> None:
+    base = pd.DataFrame(
+        {
+            "date": [pd.Timestamp("2022-02-24").date()] * 2,
+            "step": [0, 0],
+            "n": [3, 3],
+            "mean": [1.0, 2.0],
+            "std": [0.0, 0.0],
+            "counts": [[0, 3, 0], [0, 0, 3]],
+            "country": [None, None],
+            "country_name": [None, None],
+        }
+    )
+    curves = pd.concat(
+        [
+            base.assign(measure=m, job=j, point=0, strategy=s, overrides=f"strategy={s}")
+            for j, s in enumerate(("uniform", "adaptive"))
+            for m in ("n_sanctioning", "n_condemn_or_higher")
+        ]
+    )
+    fig = plot.adoption_curves(curves)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "uniform" in legend and "adaptive" in legend

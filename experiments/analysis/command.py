@@ -41,8 +41,7 @@ from experiments.analysis.report import ReportInputs, build_report
 from experiments.analysis.runner import run_plan
 from experiments.analysis.settings import Settings, design_info, fingerprint, settings
 from experiments.workflow import atomic, cli, errors, outputs
-from experiments.workflow.errors import ConfigError
-from experiments.workflow.ledger import Ledger, check_folder, ledger_key, read_events
+from experiments.workflow.ledger import Ledger, check_folder, ledger_key
 from experiments.workflow.manifest import git_state, now_iso, package_versions
 from experiments.workflow.paths import CONF_DIR, ROOT, resolve
 from experiments.workflow.schema import AnalyseConf
@@ -120,8 +119,15 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
     ledger_meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(out, fingerprint(s), plan.ledger_chunks(), ledger_meta) as ledger:
         t1 = time.perf_counter()
+        damaged = ledger.damaged()
+        if damaged:  # nothing is built on a runs table that is not the one published
+            log.warning(
+                "%s differs from the file the ledger published (SHA-256): recomputing in %s",
+                damaged[0].name,
+                out,
+            )
+            ledger.invalidate("damaged: " + ", ".join(p.name for p in damaged))
         if ledger.finalized:
-            _check_published(out)
             resumed = len(ledger.plan)
             log.info("runs already published (nothing rerun): %s", out / tables.RUNS)
         else:
@@ -202,18 +208,6 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
         atomic.write_json(out / MANIFEST, manifest, default=str)
         log.info("done in %s: %s", _duration(manifest["timings_s"]["total"]), out)
         return manifest
-
-
-def _check_published(out: Path) -> None:
-    """The published ``runs.parquet`` is the one the ledger recorded (same SHA-256)."""
-    path = out / tables.RUNS
-    files = [e["files"] for e in read_events(out) if e.get("event") == "finalized"][-1]
-    expected = files.get(tables.RUNS, {}).get("sha256")
-    if not path.exists() or outputs.file_sha256(path) != expected:
-        raise ConfigError(
-            "hydra.run.dir",
-            f"{path} is missing or changed since the ledger published it; choose a new folder",
-        )
 
 
 def _dimension(d: Any, s: Settings) -> dict[str, Any]:

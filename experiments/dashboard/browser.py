@@ -26,9 +26,9 @@ def FolderPicker(folder: solara.Reactive[str]) -> None:
             on_value=lambda v: folder.set(v or ""),
         )
     else:
-        Caption("no runs under outputs/ or multirun/ yet: python -m experiments.run")
+        Caption("no runs under outputs/ or multirun/ yet: .venv/bin/python -m experiments.run")
     solara.InputText(
-        "run or sweep folder (relative to the project root)",
+        "run, sweep or analysis folder (relative to the project root)",
         value=folder,
         classes=["folder-input"],
     )
@@ -86,7 +86,7 @@ def ResultsPage() -> None:
     if view is not None and view.tables is not None:
         Results(view, stale=task.pending)
         if not view.levels_png:
-            Caption("no trajectories.parquet in this folder (keep_trajectories=false)")
+            Caption("no per-member levels in this folder (an analysis keeps one row per run)")
 
 
 def _open(folder: str) -> tuple[SavedRun | None, str | None]:

@@ -89,6 +89,12 @@ def Differences(view: View) -> None:
         return
     solara.Image(figure)
     solara.HTML(unsafe_innerHTML=table)
+    solara.FileDownload(
+        lambda: view.differences_csv(chosen),
+        filename=f"differences_from_{chosen}.csv",
+        label="differences (CSV)",
+        mime_type="text/csv",
+    )
 
 
 @solara.component
@@ -98,9 +104,24 @@ def Results(view: View, stale: bool) -> None:
     style = {"opacity": "0.45"} if stale else {}
     with solara.Column(style=style):
         Heading("Adoption curves")
-        solara.Image(view.adoption_png)
+        if view.adoption_png:
+            solara.Image(view.adoption_png)
+            with solara.Row(classes=["export-figure"]):
+                solara.FileDownload(
+                    view.adoption_png, "adoption_curves.png", label="figure (PNG)",
+                    mime_type="image/png",
+                )  # fmt: skip
+                solara.FileDownload(
+                    view.adoption_svg, "adoption_curves.svg", label="figure (SVG)",
+                    mime_type="image/svg+xml",
+                )  # fmt: skip
+        else:
+            Caption("no per-week curves in this folder (an analysis keeps one row per run)")
         Heading("Outcomes: mean and 95% CI over the seeds")
         solara.HTML(unsafe_innerHTML=view.outcomes_html)
+        solara.FileDownload(
+            view.outcomes_csv, "outcomes.csv", label="table (CSV)", mime_type="text/csv"
+        )
         Caption("budget units: 1 unit = one leaders' visit per week; leakage: USD bn per year")
         Differences(view)
         if view.levels_png:

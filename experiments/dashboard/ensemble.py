@@ -36,19 +36,22 @@ CHUNK = 1000
 class Tables:
     """What the plots and tables of a view are drawn from.
 
-    ``steps`` and ``summary`` have the columns of ``steps.parquet`` and ``summary.parquet``;
+    ``steps`` and ``summary`` have the columns of ``steps.parquet`` and ``summary.parquet``
+    (a saved run gives no steps but ``bands``, from its curves, and only the summary's
+    outcome columns; an analysis neither steps nor bands);
     ``levels`` has ``strategy, country, step, date, level`` (mean rung over the seeds), or
     is ``None`` when a saved run kept no trajectories. ``names`` maps country codes to
     names, in scenario order.
     """
 
     strategies: tuple[str, ...]
-    steps: pd.DataFrame
+    steps: pd.DataFrame | None
     summary: pd.DataFrame
     levels: pd.DataFrame | None
     names: dict[str, str]
     n_seeds: int
     seconds: float = 0.0
+    bands: pd.DataFrame | None = None  # adoption bands already computed (a saved run)
 
 
 def _frame(parts: Sequence[pa.Table]) -> pd.DataFrame:

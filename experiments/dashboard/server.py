@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Sequence
@@ -35,6 +36,30 @@ def _warm_up() -> None:
     log.info("ensemble kernel ready")
 
 
+def time_open(folder: str) -> str:
+    """One line: the time the Results browser takes to open ``folder``."""
+    import time
+
+    from experiments.dashboard.saved import SavedRun
+    from experiments.dashboard.views import saved_view
+    from experiments.workflow.errors import reporting
+
+    with reporting():
+        t0 = time.perf_counter()
+        run = SavedRun(folder)
+        first, strategies = run.slices()[0], run.strategies()
+        view = saved_view(run, first, strategies)
+        seconds = time.perf_counter() - t0
+    if view.error:
+        return f"error: {view.error}"
+    tables = view.tables
+    assert tables is not None
+    return (
+        f"opened {folder} ({first.label}; {len(tables.strategies)} strategies x "
+        f"{tables.n_seeds} seeds): tables read, figures and tables rendered in {seconds:.2f} s"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run Solara's server until interrupted."""
     parser = OneLineParser(prog="python -m experiments.app", description=__doc__)
@@ -45,7 +70,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--dev", action="store_true", help="Solara's development mode (restarts on code edits)"
     )
+    parser.add_argument(
+        "--time-open",
+        metavar="FOLDER",
+        help="print how long the Results browser takes to open FOLDER (its first point, every "
+        "strategy: tables read, figures and tables rendered), then exit",
+    )
     args = parser.parse_args(argv)
+    if args.time_open:
+        sys.stdout.write(time_open(args.time_open) + "\n")
+        return
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

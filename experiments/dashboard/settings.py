@@ -12,9 +12,11 @@ from __future__ import annotations
 import copy
 import functools
 import shlex
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from hydra import compose as hydra_compose
@@ -22,7 +24,7 @@ from hydra import initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
-from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.paths import CONF_DIR, ROOT
 from experiments.workflow.store import load_model_params
 from sim import INSTITUTIONS, ModelParams
 from sim.strategies import STRATEGIES
@@ -54,6 +56,16 @@ INSTITUTION_HELP = {
     "unga": "UN General Assembly backing from the start",
     "unsc": "a UN Security Council mandate all year (counterfactual)",
 }
+
+
+def python_path() -> str:
+    """This interpreter, relative to the project root when inside it (``.venv/bin/python``):
+    bare ``python`` would miss the project's packages outside the virtual environment."""
+    exe = Path(sys.executable)
+    try:
+        return shlex.quote(str(exe.relative_to(ROOT)))
+    except ValueError:
+        return shlex.quote(str(exe))
 
 
 @dataclass(frozen=True)
@@ -138,9 +150,10 @@ class Settings:
         return out + [f"model.{name}={_number(value)}" for name, value in self.model]
 
     def command(self) -> str:
-        """The shell command that runs these settings (and writes tables and figures)."""
+        """The shell command that runs these settings (and writes tables and figures), from
+        the project root, with the Python that serves the dashboard (its virtual env)."""
         return " ".join(
-            ["python", "-m", "experiments.run", *(shlex.quote(o) for o in self.overrides())]
+            [python_path(), "-m", "experiments.run", *(shlex.quote(o) for o in self.overrides())]
         )
 
     def yaml(self, name: str = "dashboard_view") -> str:

@@ -105,14 +105,16 @@ def paired_differences(
     summary: pd.DataFrame, strategies: Sequence[str], baseline: str = BASELINE
 ) -> pd.DataFrame:
     """Each strategy minus ``baseline`` on the same seeds: ``mean, low, high, n`` per
-    strategy and outcome (pairs where both runs have a value)."""
+    strategy and outcome (pairs where both runs have a value; pooled points pair on
+    point and seed)."""
     df = with_derived(summary)
-    base = df[df["strategy"] == baseline].set_index("seed")
+    keys = [k for k in ("job", "design", "point", "seed") if k in df.columns]
+    base = df[df["strategy"] == baseline].set_index(keys)
     rows = []
     for strategy in strategies:
         if strategy == baseline:
             continue
-        part = df[df["strategy"] == strategy].set_index("seed")
+        part = df[df["strategy"] == strategy].set_index(keys)
         seeds = part.index.intersection(base.index)
         for o in OUTCOMES:
             diff = part.loc[seeds, o.name].to_numpy(float) - base.loc[seeds, o.name].to_numpy(float)

@@ -38,11 +38,16 @@ def report(exc: BaseException) -> str:
     return f"internal error ({type(exc).__name__}: {exc}); the traceback is in the server log"
 
 
+def image(fig: Figure, fmt: str = "png") -> bytes:
+    """The figure as PNG (or ``fmt``: svg) bytes."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=DPI)
+    return buf.getvalue()
+
+
 def png(fig: Figure) -> bytes:
     """The figure as PNG bytes."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    return buf.getvalue()
+    return image(fig, "png")
 
 
 def table_html(table: pd.DataFrame, css_class: str) -> str:
@@ -73,12 +78,33 @@ class View:
     # (baseline, outcome) -> difference_view(...), drawn in advance for the default choice
     differences: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
     seconds: float = 0.0
+    outcomes_csv: str = ""  # the outcome table (mean, low, high, n per strategy and outcome)
+    bands: pd.DataFrame | None = None  # what the adoption figure is drawn from
+
+    def adoption_svg(self) -> bytes:
+        """The adoption figure as SVG (drawn when asked: an export)."""
+        if self.bands is None or self.tables is None:
+            return b""
+        return image(
+            figures.adoption_figure(self.bands, self.tables.strategies, self.tables.n_seeds),
+            "svg",
+        )
+
+    def differences_csv(self, baseline: str) -> str:
+        """The paired differences from ``baseline`` of every outcome, as CSV."""
+        if self.tables is None:
+            return ""
+        diffs = stats.paired_differences(self.tables.summary, self.tables.strategies, baseline)
+        return diffs.assign(baseline=baseline).to_csv(index=False)
 
 
 def _render(title: str, tables: Tables, t0: float) -> View:
     strategies = tables.strategies
-    bands = stats.adoption_bands(tables.steps, strategies)
-    outcomes = stats.wide_text(stats.outcome_table(tables.summary, strategies))
+    bands = tables.bands
+    if bands is None and tables.steps is not None:
+        bands = stats.adoption_bands(tables.steps, strategies)
+    long = stats.outcome_table(tables.summary, strategies)
+    outcomes = stats.wide_text(long)
     levels = b""
     if tables.levels is not None:
         levels = png(figures.levels_figure(tables.levels, tables.names, strategies))
@@ -86,11 +112,15 @@ def _render(title: str, tables: Tables, t0: float) -> View:
     return View(
         title=title,
         tables=tables,
-        adoption_png=png(figures.adoption_figure(bands, strategies, tables.n_seeds)),
+        adoption_png=b""
+        if bands is None
+        else png(figures.adoption_figure(bands, strategies, tables.n_seeds)),
         levels_png=levels,
         outcomes_html=table_html(outcomes, "outcome-table"),
         differences={key: difference_view(tables, *key)},
         seconds=time.perf_counter() - t0,
+        outcomes_csv=long.to_csv(index=False),
+        bands=bands,
     )
 
 

@@ -13,6 +13,7 @@ finish (``resume=auto``), or the folder given; the folder is held while the app 
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -27,11 +28,9 @@ from omegaconf import DictConfig, ListConfig, OmegaConf, open_dict
 
 from experiments.workflow import atomic, folders, manifest
 from experiments.workflow.errors import ConfigError, reporting
-from experiments.workflow.ledger import is_finalized, ledger_key
+from experiments.workflow.ledger import damaged_files, file_sha256, is_finalized, ledger_key
 from experiments.workflow.paths import CONF_DIR, resolve
 
-MAX_PRECHECKED_JOBS = 64
-"""Jobs checked before launching (a larger sweep's later jobs are checked when they run)."""
 MULTIRUN = ("-m", "--multirun")
 
 
@@ -133,6 +132,23 @@ def _given(overrides: Sequence[str], key: str) -> bool:
     return any(o.lstrip("+~").startswith(f"{key}=") for o in overrides)
 
 
+def complete_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a complete run in ``folder`` whose published tables and figures
+    still hold the bytes recorded (SHA-256), else None."""
+    try:
+        record = json.loads((folder / manifest.MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not is_finalized(folder) or damaged_files(folder):
+        return None
+    expected = {**(record.get("sha256") or {}), **(record.get("figure_sha256") or {})}
+    for name in [*(record.get("sha256") or {}), *(record.get("figures") or [])]:
+        path = folder / name
+        if not path.is_file() or file_sha256(path) != expected.get(name):
+            return None
+    return record
+
+
 def find_resumable(parent: Path, key: str) -> tuple[Path | None, Path | None]:
     """(an interrupted run of ``key`` under ``parent`` that no process holds, a complete one)."""
     if not parent.is_dir():
@@ -141,7 +157,7 @@ def find_resumable(parent: Path, key: str) -> tuple[Path | None, Path | None]:
     for folder in sorted((p for p in parent.iterdir() if p.is_dir()), reverse=True):
         if ledger_key(folder) != key:
             continue
-        if (folder / manifest.MANIFEST).exists() and is_finalized(folder):
+        if complete_manifest(folder) is not None:
             complete = complete or folder
         elif interrupted is None and not folders.in_use(folder):
             interrupted = folder
@@ -204,7 +220,7 @@ def precheck(
     """Compose and ``convert`` every job's config (no folder is made); raise the first
     bad-input error. Used by the dashboard's tests to get the command line's message."""
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for job in expand_jobs(list(overrides))[:MAX_PRECHECKED_JOBS]:
+        for job in expand_jobs(list(overrides)):
             convert(_compose(config_name, job)[0])
 
 
@@ -223,9 +239,13 @@ def prepare(
             show_jobs(config_name, args)
             raise SystemExit(0)
         return args, None  # --help, --cfg, --info ...: Hydra's own
+    for key in ("hydra.run.dir", "hydra.sweep.dir"):
+        given = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
+        if given and not given[-1].strip().strip("'\""):
+            raise ConfigError(key, "empty; give a folder (e.g. outputs/my_run) or leave it out")
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         jobs = expand_jobs(overrides)
-        composed = [_compose(config_name, job) for job in jobs[:MAX_PRECHECKED_JOBS]]
+        composed = [_compose(config_name, job) for job in jobs]
         for cfg, _ in composed:
             convert(cfg)
         if not multirun:

@@ -1,15 +1,18 @@
 """Per-step statistics over seeds, accumulated while a run streams (``curves.parquet``).
 
 Each chunk of seeds yields a small partial table (:func:`partial`): for every step and
-measure, the number of runs, their mean, the sum of squared deviations (``m2``) and, for
-integer measures, how many runs sit at each value. :func:`reduce` folds the partials of a
-(strategy, point) in plan order (Chan et al.'s pairwise update, so the result does not
-depend on how the run was interrupted or where chunks ran) into the published table. The
-figures are drawn from it: no figure reads the per-seed tables' steps.
+measure, the number of runs and, exactly, what the statistics need: for integer measures
+how many runs sit at each value, for float measures (leakage, spent) the exact sums of the
+values and of their squares (integers in units of ``2**-SCALE``, written as hexadecimal
+text). :func:`reduce` adds the partials of a (strategy, point) and only then divides, so
+the published means and standard deviations are the same bytes whatever the chunk size,
+the number of workers or the order in which chunks finished. The figures are drawn from
+it: no figure reads the per-seed tables' steps.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,21 +61,62 @@ def _bins(config: SimulationConfig, measure: str) -> int | None:
     return int(config.countries.member.sum()) + 1
 
 
-def _stats(values: np.ndarray, bins: int | None) -> tuple[np.ndarray, ...]:
-    """n, mean, m2 and counts over axis 0 of ``values`` (R, ...). Integer measures go
-    through their counts (exact sums, no float copy of the chunk)."""
+OFFSET = 1100
+"""Added to a float's binary exponent (``np.frexp``: -1073 .. 1024) to index its bin."""
+BINS = 2200
+SCALE = OFFSET + 53
+"""Exact sums are integers in units of ``2**-SCALE``."""
+
+
+def exact_sums(x: np.ndarray) -> list[int]:
+    """The exact sum over axis 0 of each column of float64 ``x`` (R, C), as integers in
+    units of ``2**-SCALE``: each value is split into its 53-bit integer mantissa (two
+    26-bit halves) and exponent; halves are summed per exponent (exact in float64 below
+    2**53, i.e. up to 2**26 rows), then shifted and added as Python integers."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    if not np.isfinite(x).all():
+        raise ValueError("curves: a float measure is not finite")
+    rows, cols = x.shape
+    if rows >= 1 << 26:
+        raise ValueError("curves: at most 2**26 runs per chunk")
+    mantissa, exponent = np.frexp(x)
+    m = (mantissa * 2.0**53).astype(np.int64)  # exact: |m| < 2**53
+    hi = m >> 26
+    lo = m - (hi << 26)  # 0 <= lo < 2**26
+    index = (np.arange(cols)[None, :] * BINS + exponent + OFFSET).ravel()
+    size = cols * BINS
+    s_hi = np.bincount(index, weights=hi.ravel().astype(np.float64), minlength=size)
+    s_lo = np.bincount(index, weights=lo.ravel().astype(np.float64), minlength=size)
+    out = [0] * cols
+    for flat in np.flatnonzero((s_hi != 0) | (s_lo != 0)):
+        col, b = divmod(int(flat), BINS)
+        out[col] += ((int(s_hi[flat]) << 26) + int(s_lo[flat])) << b
+    return out
+
+
+def _square_terms(x: np.ndarray) -> np.ndarray:
+    """Rows whose column sums are exactly the sums of squares of ``x``: Dekker's split
+    ``x = hi + lo`` (26 bits each) makes ``hi*hi``, ``2*hi*lo`` and ``lo*lo`` exact."""
+    c = 134217729.0 * x  # 2**27 + 1
+    hi = c - (c - x)
+    lo = x - hi
+    return np.concatenate([hi * hi, 2.0 * hi * lo, lo * lo], axis=0)
+
+
+def _stats(values: np.ndarray, bins: int | None) -> tuple[Any, ...]:
+    """n, exact sums (float measures: of values and squares, as hexadecimal text) and
+    counts (integer measures: runs at each value) over axis 0 of ``values`` (R, T[, C])."""
     n = values.shape[0]
+    shape = values.shape[1:]
     if bins is None:
-        x = values.astype(np.float64, copy=False)
-        mean = x.mean(axis=0)
-        m2 = ((x - mean) ** 2).sum(axis=0)
-        return np.full(mean.shape, n, np.int64), mean, m2, None
+        flat = values.reshape(n, -1).astype(np.float64, copy=False)
+        sums = np.array([hex(v) for v in exact_sums(flat)], dtype=object).reshape(shape)
+        squares = np.array([hex(v) for v in exact_sums(_square_terms(flat))], dtype=object)
+        return np.full(shape, n, np.int64), sums, squares.reshape(shape), None
     counts = np.stack([(values == b).sum(axis=0) for b in range(bins)], axis=-1).astype(np.int64)
-    b = np.arange(bins, dtype=np.int64)
-    total, squares = counts @ b, counts @ (b * b)
-    mean = total / n
-    m2 = (squares - total * mean).astype(np.float64)
-    return np.full(mean.shape, n, np.int64), mean, np.maximum(m2, 0.0), counts
+    return np.full(shape, n, np.int64), None, None, counts
 
 
 def _dict(index: np.ndarray, labels: list[str]) -> pa.DictionaryArray:
@@ -122,14 +166,16 @@ def partial(
     cols["country"] = _dict(country, list(config.countries.codes))
     cols["country_name"] = _dict(country, list(config.countries.names))
     cols["n"] = pa.array(np.concatenate([s[0] for s in stats]))
-    cols["mean"] = pa.array(np.concatenate([s[1] for s in stats]))
-    cols["m2"] = pa.array(np.concatenate([s[2] for s in stats]))
+    for k, name in ((1, "sum"), (2, "sumsq")):
+        text = [np.full(t, None, object) if s[k] is None else s[k] for s in stats]
+        cols[name] = pa.array(np.concatenate(text), pa.string())
     cols["counts"] = _counts([s[3] for s in stats], t)
     return pa.table(cols)
 
 
 def _arrays(table: pa.Table) -> dict[str, Any]:
-    """(n, mean, m2) columns and the counts as a (rows, bins) matrix (zeros where null)."""
+    """n, exact sums (Python integers; None for integer measures) and the counts as a
+    (rows, bins) matrix (zeros where null)."""
     counts = table["counts"].combine_chunks()
     valid = counts.is_valid().to_numpy(zero_copy_only=False)
     lengths = counts.value_lengths().fill_null(0).to_numpy()
@@ -137,38 +183,62 @@ def _arrays(table: pa.Table) -> dict[str, Any]:
     row = np.repeat(np.arange(len(lengths)), lengths)
     col = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     matrix[row, col] = counts.flatten().to_numpy()
+    sums = [[None if v is None else int(v, 16) for v in table[c].to_pylist()] for c in SUMS]
     return {
         "table": table,
         "n": table["n"].to_numpy(),
-        "mean": table["mean"].to_numpy(),
-        "m2": table["m2"].to_numpy(),
+        "sums": sums,
         "counts": matrix,
         "valid": valid,
-        "lengths": lengths,
     }
 
 
+SUMS = ("sum", "sumsq")
+
+
 def _merge(acc: dict[str, Any], part: dict[str, Any]) -> dict[str, Any]:
-    """Chan et al.'s update of (n, mean, m2) and summed counts, row by row."""
-    n_a, n_b = acc["n"], part["n"]
-    n = n_a + n_b
-    delta = part["mean"] - acc["mean"]
-    mean = acc["mean"] + delta * (n_b / n)
-    m2 = acc["m2"] + part["m2"] + delta**2 * (n_a * n_b / n)
-    return {**acc, "n": n, "mean": mean, "m2": m2, "counts": acc["counts"] + part["counts"]}
+    """Add a part's runs, exact sums and counts, row by row (integers: exact)."""
+    sums = [
+        [None if a is None else a + b for a, b in zip(x, y, strict=True)]
+        for x, y in zip(acc["sums"], part["sums"], strict=True)
+    ]
+    return {
+        **acc,
+        "n": acc["n"] + part["n"],
+        "sums": sums,
+        "counts": acc["counts"] + part["counts"],
+    }
+
+
+def _moments(n: int, total: int, squares: int, scale: int) -> tuple[float, float]:
+    """Mean and standard deviation (ddof 1; 0 for one run) of ``n`` runs from the exact
+    sum of values and of squares, both integers in units of ``2**-scale``; each is one
+    correctly rounded division of integers."""
+    mean = total / (n << scale)
+    if n < 2:
+        return mean, 0.0
+    spread = (n * squares << scale) - total * total
+    return mean, math.sqrt(max(spread, 0) / ((n * (n - 1)) << (2 * scale)))
 
 
 def _publish(acc: dict[str, Any]) -> pa.Table:
     table: pa.Table = acc["table"]
     n = acc["n"]
-    std = np.sqrt(np.where(n > 1, acc["m2"] / np.maximum(n - 1, 1), 0.0))
-    keep = [c for c in table.column_names if c not in ("n", "mean", "m2", "counts")]
+    values = np.arange(acc["counts"].shape[1], dtype=np.int64)
+    totals, squares = acc["counts"] @ values, acc["counts"] @ (values * values)
+    mean, std = np.zeros(len(n)), np.zeros(len(n))
+    for i, (total, square) in enumerate(zip(*acc["sums"], strict=True)):
+        if total is None:  # an integer measure: moments from the counts
+            mean[i], std[i] = _moments(int(n[i]), int(totals[i]), int(squares[i]), 0)
+        else:
+            mean[i], std[i] = _moments(int(n[i]), total, square, SCALE)
+    keep = [c for c in table.column_names if c not in ("n", *SUMS, "counts")]
     counts = [
         list(row) if ok else None for row, ok in zip(acc["counts"], acc["valid"], strict=True)
     ]
     out = table.select(keep)
     out = out.append_column("n", pa.array(n))
-    out = out.append_column("mean", pa.array(acc["mean"]))
+    out = out.append_column("mean", pa.array(mean))
     out = out.append_column("std", pa.array(std))
     return out.append_column("counts", pa.array(counts, pa.list_(pa.int64())))
 

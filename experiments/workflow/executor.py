@@ -92,31 +92,65 @@ def run_local(
         raise error
 
 
+def check_dask(settings: Any) -> None:
+    """Refuse (one line) a SLURM cluster where jobs cannot be submitted: no ``sbatch``."""
+    import shutil
+
+    from experiments.workflow.errors import ConfigError
+
+    if settings.address or not _is_slurm(settings):
+        return
+    if shutil.which("sbatch") is None:
+        raise ConfigError(
+            "dask",
+            "dask=slurm submits SLURM jobs but 'sbatch' is not on PATH here: run it on a "
+            "SLURM login node, or use dask=local or dask.address=tcp://host:8786",
+        )
+
+
+def _is_slurm(settings: Any) -> bool:
+    from experiments.workflow.schema import DaskCluster
+
+    return DaskCluster(getattr(settings.cluster, "value", settings.cluster)) is DaskCluster.slurm
+
+
+def make_cluster(settings: Any) -> Any:
+    """The Dask cluster of ``settings`` (``None`` with ``dask.address``), not yet scaled: a
+    ``dask_jobqueue.SLURMCluster`` for ``dask.cluster=slurm``, else an embedded
+    ``LocalCluster``."""
+    if settings.address:
+        return None
+    if _is_slurm(settings):
+        from dask_jobqueue import SLURMCluster
+
+        return SLURMCluster(**dict(settings.jobqueue))
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=settings.n_workers,
+        threads_per_worker=settings.threads_per_worker,
+        processes=True,
+        dashboard_address=":8787" if settings.dashboard else None,
+    )
+
+
 @contextmanager
 def dask_client(settings: Any) -> Iterator[Any]:
     """A ``distributed.Client`` for ``settings`` (the ``dask`` config node), closed after."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     for name in ("distributed", "distributed.worker", "distributed.scheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    cluster = None
-    if settings.address:
+    check_dask(settings)
+    cluster = make_cluster(settings)
+    if cluster is None:
         client = Client(settings.address)
         log.info("dask: connected to %s", settings.address)
-    elif settings.cluster == "slurm":
-        from dask_jobqueue import SLURMCluster
-
-        cluster = SLURMCluster(**dict(settings.jobqueue))
+    elif _is_slurm(settings):
         cluster.scale(jobs=settings.jobs)
         client = Client(cluster)
         log.info("dask: SLURM cluster of %d jobs (%s)", settings.jobs, cluster.dashboard_link)
     else:
-        cluster = LocalCluster(
-            n_workers=settings.n_workers,
-            threads_per_worker=settings.threads_per_worker,
-            processes=True,
-            dashboard_address=":8787" if settings.dashboard else None,
-        )
         client = Client(cluster)
         log.info(
             "dask: local cluster of %d worker processes x %d threads",

@@ -66,8 +66,7 @@ def groups(df: pd.DataFrame, priors: dict[Any, bool] | None = None) -> list[Grou
     cols = ["job", "point", *swept, *(["overrides"] if "overrides" in df.columns else [])]
     points = df[cols].drop_duplicates(["job", "point"]).sort_values(["job", "point"])
     out: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in points.itertuples(index=False):
-        values = row._asdict()
+    for values in points.to_dict("records"):  # not itertuples: it renames dotted columns
         key = (values["job"], *(values[c] for c in shown))
         entry = out.setdefault(key, {"members": [], "sets": 0, "values": values})
         entry["members"].append((values["job"], values["point"]))

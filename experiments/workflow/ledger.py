@@ -5,10 +5,15 @@ A ledger lives in one folder and is keyed by a content hash of what is computed
 *plan*: chunks with ids, in a fixed order. Each finished chunk's tables are written as
 Parquet parts (``.parts/<table>/<chunk id>.parquet``, atomically), then one ``done`` line is
 appended to ``ledger.jsonl``; a failure appends a ``failed`` line with its error.
-Re-opening the folder with the same key skips every chunk already done; another key is
-refused. :meth:`Ledger.finalize` publishes one Parquet file per table, its parts
-concatenated in plan order (or folded by a reducer), so the published files do not depend
-on interruptions, on the order in which chunks finished, or on the executor.
+Re-opening the folder with the same key skips every chunk already done whose parts still
+hold the bytes recorded (SHA-256 in its ``done`` line; a missing or damaged part is
+recomputed); another key is refused. :meth:`Ledger.finalize` publishes one Parquet file
+per table, its parts concatenated in plan order (or folded by a reducer), so the
+published files do not depend on interruptions, on the order in which chunks finished, or
+on the executor. The
+``finalized`` line records each published file's SHA-256: :meth:`Ledger.damaged` names the
+files that no longer match, and :meth:`Ledger.invalidate` starts the computation afresh in
+the same folder (an ``invalidated`` line voids every earlier event but the key).
 
     plan = [Chunk(f"{i:05d}", {"seeds": [lo, hi]}) for i, (lo, hi) in enumerate(ranges)]
     with Ledger.open(folder, content_key(config), plan) as ledger:
@@ -108,8 +113,32 @@ def ledger_key(folder: Path) -> str | None:
 
 
 def is_finalized(folder: Path) -> bool:
-    """Whether ``folder``'s ledger published its tables."""
-    return any(e.get("event") == "finalized" for e in read_events(folder))
+    """Whether ``folder``'s ledger published its tables (and did not void them since)."""
+    return published_files(folder) is not None
+
+
+def published_files(folder: Path) -> dict[str, dict[str, Any]] | None:
+    """Name -> ``{"rows", "sha256"}`` of the files the ledger last published, or None if it
+    did not publish (or voided the publication since, with an ``invalidated`` line)."""
+    files: dict[str, dict[str, Any]] | None = None
+    for e in read_events(folder):
+        if e.get("event") == "finalized":
+            files = e.get("files") or {}
+        elif e.get("event") == "invalidated":
+            files = None
+    return files
+
+
+def damaged_files(folder: Path) -> list[Path]:
+    """Published files of ``folder`` that are missing or whose SHA-256 differs from the one
+    the ledger recorded when it published them."""
+    folder = Path(folder)
+    out = []
+    for name, record in (published_files(folder) or {}).items():
+        path = folder / name
+        if not path.is_file() or file_sha256(path) != record.get("sha256"):
+            out.append(path)
+    return out
 
 
 def check_folder(
@@ -160,6 +189,8 @@ class Ledger:
                 self._failed[chunk] = e.get("error", "")
             elif kind == "finalized":
                 self.finalized = True
+            elif kind == "invalidated":
+                self._done, self._failed, self.finalized = {}, {}, False
 
     # ------------------------------------------------------------------ opening
     @classmethod
@@ -183,6 +214,7 @@ class Ledger:
             check_folder(folder, key, key_name, events[0].get("key") if events else None)
             ledger = cls(folder, key, plan, events)
             ledger._clean_parts()
+            ledger._check_parts()
             ledger._append(
                 {
                     "event": "open",
@@ -255,6 +287,41 @@ class Ledger:
             for tmp in parts.rglob(f"*{folders.TMP_SUFFIX}"):
                 tmp.unlink(missing_ok=True)
 
+    def _check_parts(self) -> None:
+        """Forget done chunks whose parts are missing or differ from the SHA-256 recorded
+        (they are recomputed); parts recorded without a hash must at least exist."""
+        if self.finalized:
+            return
+        damaged = []
+        for chunk_id, event in list(self._done.items()):
+            hashes = event.get("sha256") or {}
+            for name in event.get("rows") or {}:
+                path = self._part(name, chunk_id)
+                expected = hashes.get(name)
+                if not path.is_file() or (expected and file_sha256(path) != expected):
+                    damaged.append(path)
+                    del self._done[chunk_id]
+                    break
+        if damaged:
+            log.warning(
+                "%d finished chunks have a missing or damaged part (first %s): recomputing them",
+                len(damaged),
+                damaged[0],
+            )
+
+    def damaged(self) -> list[Path]:
+        """Published files whose bytes differ from the SHA-256 the ledger recorded (or that
+        are missing); empty if the ledger is not finalized."""
+        if not self.finalized:
+            return []
+        return damaged_files(self.folder)
+
+    def invalidate(self, reason: str) -> None:
+        """Void every chunk and the publication: the computation starts afresh here."""
+        self._append({"event": "invalidated", "reason": reason})
+        self._done, self._failed, self.finalized = {}, {}, False
+        shutil.rmtree(self.folder / PARTS, ignore_errors=True)
+
     def record(
         self,
         chunk_id: str,
@@ -265,16 +332,19 @@ class Ledger:
         (``info`` is stored in its ``done`` line)."""
         if chunk_id not in self._index:
             raise KeyError(f"chunk {chunk_id!r} is not in the plan")
+        hashes = {}
         for name, table in tables.items():
             path = self._part(name, chunk_id)
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic.atomic_write(
                 path, lambda tmp, t=table: pq.write_table(t, tmp, compression="zstd")
             )
+            hashes[name] = file_sha256(path)
         event = {
             "event": "done",
             "chunk": chunk_id,
             "rows": {name: t.num_rows for name, t in tables.items()},
+            "sha256": hashes,
             **({"info": dict(info)} if info else {}),
         }
         self._append(event)
@@ -329,33 +399,48 @@ class Ledger:
 
 
 ROW_GROUP = 10_000
-"""Rows per row group of a published table at least (small parts are written together)."""
+"""Rows per row group of a published table (the last may hold fewer): fixed, so the file's
+bytes do not depend on how the rows were split into chunks."""
+
+
+def _reencode(table: pa.Table) -> pa.Table:
+    """Dictionary columns re-encoded from their values (entries in order of first
+    appearance), so a row group's dictionaries do not depend on the parts it came from."""
+    for i, f in enumerate(table.schema):
+        if pa.types.is_dictionary(f.type):
+            column = table.column(i).cast(f.type.value_type).combine_chunks().dictionary_encode()
+            table = table.set_column(i, f.name, column.cast(f.type))
+    return table
 
 
 def _concatenate(parts: Iterable[pa.Table], path: Path) -> int:
-    """Stream ``parts`` into one Parquet file at ``path``, small parts gathered into row
-    groups of at least :data:`ROW_GROUP` rows; return its row count."""
+    """Stream ``parts`` into one Parquet file at ``path`` in row groups of exactly
+    :data:`ROW_GROUP` rows (the last one shorter); return its row count."""
     writer: pq.ParquetWriter | None = None
     rows = 0
     batch: list[pa.Table] = []
+    held = 0
 
-    def flush() -> None:
+    def write(table: pa.Table) -> None:
         nonlocal writer
-        if not batch:
-            return
-        table = pa.concat_tables(batch) if len(batch) > 1 else batch[0]
-        if writer is None:
-            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-        writer.write_table(table, row_group_size=max(ROW_GROUP, table.num_rows))
-        batch.clear()
+        for start in range(0, max(table.num_rows, 1), ROW_GROUP):
+            group = _reencode(table.slice(start, ROW_GROUP).combine_chunks())
+            if writer is None:
+                writer = pq.ParquetWriter(path, group.schema, compression="zstd")
+            writer.write_table(group, row_group_size=ROW_GROUP)
 
     try:
         for table in parts:
             batch.append(table)
             rows += table.num_rows
-            if sum(t.num_rows for t in batch) >= ROW_GROUP:
-                flush()
-        flush()
+            held += table.num_rows
+            if held >= ROW_GROUP:
+                whole = pa.concat_tables(batch)
+                cut = held - held % ROW_GROUP
+                write(whole.slice(0, cut))
+                batch, held = [whole.slice(cut)], held - cut
+        if held or writer is None:
+            write(pa.concat_tables(batch))
     finally:
         if writer is not None:
             writer.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -88,6 +89,16 @@ def _band_handles(any_predictive: str | None) -> list[Patch]:
     return handles
 
 
+def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
+    """Every labelled line of ``axes``, once per label (a multirun's jobs may each hold
+    other strategies: the first panel alone would not list them all)."""
+    entries: dict[str, Any] = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(label, handle)
+    return list(entries.values()), list(entries)
+
+
 def _n_countries(curves: pd.DataFrame) -> int:
     return int(curves.loc[curves["measure"] == "level", "country"].nunique()) or 10
 
@@ -136,7 +147,7 @@ def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None)
         axes[row, 0].set_ylabel("ASEAN member states (count)")
     for ax in axes[-1]:
         ax.set_xlabel("date (weekly steps from 2022-02-24)")
-    handles, names = axes[0, 0].get_legend_handles_labels()
+    handles, names = _legend_entries(axes.ravel())
     space = next((s for s in spaces if s), None)
     fig.legend(
         [*handles, *_band_handles(space)],
@@ -184,7 +195,7 @@ def country_levels(curves: pd.DataFrame, priors: dict[Any, bool] | None = None) 
         axes[k // n_cols, k % n_cols].set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel("mean rung")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
+    handles, labels = _legend_entries(axes.ravel())
     fig.legend(handles, labels, loc="outside right upper", title="Japan's strategy", fontsize=9)
     n = figdata.seeds_per_point(df)
     over = f"{group.sets} accepted sets x {n} seeds" if group.sets > 1 else f"{n} seeds"
@@ -231,76 +242,131 @@ def _predictive(ax: Axes, stats: dict[str, float], y: float, color: Any) -> None
         ax.plot([stats["p_lo"], stats["p_hi"]], [y, y], ":", color=color, lw=1.1)
 
 
+def _measure_stats(
+    summary: pd.DataFrame, shown: list[Group], strategies: list[str], bounds: Any
+) -> dict[str, list[dict[str, Any]]]:
+    """Per measure: the statistics of each (group, strategy) and of its paired difference
+    from ``none`` (``diff``: None without a baseline)."""
+    keys = [k for k in ("job", "point", "seed") if k in summary.columns]
+    out: dict[str, list[dict[str, Any]]] = {m[0]: [] for m in COMPARISON_MEASURES}
+    for g, group in enumerate(shown):
+        part = figdata.select(summary, group)
+        base = part[part["strategy"] == BASELINE].set_index(keys)
+        for measure, _title, unit, _meaningful in COMPARISON_MEASURES:
+            for i, strategy in enumerate(strategies):
+                s = part[part["strategy"] == strategy].set_index(keys)
+                if s.empty:
+                    continue
+                stats = figdata.mean_ci(_values(s, measure).to_numpy(), bounds(unit))
+                diff = None
+                if strategy != BASELINE and not base.empty:
+                    values = (_values(s, measure) - _values(base, measure)).to_numpy()
+                    diff = figdata.mean_ci(values, (-np.inf, np.inf))
+                out[measure].append({"g": g, "i": i, "stats": stats, "diff": diff})
+    return out
+
+
+def _same_for_all(entries: list[dict[str, Any]]) -> bool:
+    """Whether every strategy has the same mean (within each group) and no spread."""
+    by_group: dict[int, set[float]] = {}
+    for e in entries:
+        st = e["stats"]
+        if not np.isnan(st["mean"]) and st["lo"] != st["hi"]:
+            return False
+        by_group.setdefault(e["g"], set()).add(round(float(st["mean"]), 9))
+    return all(len(v) == 1 for v in by_group.values())
+
+
+def _value_text(entries: list[dict[str, Any]]) -> str:
+    values = sorted({round(float(e["stats"]["mean"]), 3) for e in entries})
+    shown = [("never" if np.isnan(v) else f"{v:g}") for v in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown)} depending on the point"
+
+
 def strategy_comparison(
     summary: pd.DataFrame,
     priors: dict[Any, bool] | None = None,
     n_countries: int = 10,
     n_steps: int = 53,
 ) -> Figure:
-    """Outcome measures per strategy (left of each pair) and their paired difference from
-    ``none`` on the same seeds (right): mean, 95% CI of the mean, and the predictive band
-    where the run samples the plausible space; one marker per group of points."""
+    """Outcome measures per strategy and, when the run holds ``none``, their paired
+    difference from it on the same seeds: mean, 95% CI of the mean, and the predictive
+    band where the run samples the plausible space; one marker per group of points. A
+    measure equal for every strategy gets a line of text instead of panels; without
+    ``none`` the figure says why there are no difference panels."""
     strategies = _strategies(summary)
     colors = strategy_colors(strategies)
     shown, note = _shown(figdata.groups(summary, priors), "strategy_comparison")
     markers = "os^Dv<>p*h"
-    keys = [k for k in ("job", "point", "seed") if k in summary.columns]
+    spaces = {figdata.predictive(group) for group in shown}
+    space = next((s for s in spaces if s), None)
+    stats = _measure_stats(
+        summary, shown, strategies, lambda unit: _bounds(unit, n_countries, n_steps)
+    )
+    titles = {m[0]: m[1] for m in COMPARISON_MEASURES}
+    same = [m for m in stats if stats[m] and _same_for_all(stats[m])]
+    kept = [m for m in COMPARISON_MEASURES if m[0] not in same] or list(COMPARISON_MEASURES[:1])
+    paired = BASELINE in strategies and len(strategies) > 1
+    per_row = min(2 if paired else 3, len(kept))
+    n_rows = -(-len(kept) // per_row)
     height = 0.3 * len(strategies) + 1.3
-    fig = Figure(figsize=(20, 3 * height + 1.4), layout="constrained")
-    axes = fig.subplots(3, 4, squeeze=False)
+    fig = Figure(figsize=(20 if paired else 16, n_rows * height + 2.0), layout="constrained")
+    axes = fig.subplots(n_rows, per_row * (2 if paired else 1), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_visible(False)
     y = np.arange(len(strategies))
     offsets = (np.arange(len(shown)) - (len(shown) - 1) / 2) * (0.6 / max(len(shown), 1))
-    spaces = set()
-    for g, group in enumerate(shown):
-        part = figdata.select(summary, group)
-        space = figdata.predictive(group)
-        spaces.add(space)
-        base = part[part["strategy"] == BASELINE].set_index(keys)
-        marker = markers[g % len(markers)]
-        for m, (measure, _title, unit, _meaningful) in enumerate(COMPARISON_MEASURES):
-            level_ax, diff_ax = axes[m // 2, (m % 2) * 2], axes[m // 2, (m % 2) * 2 + 1]
-            bounds = _bounds(unit, n_countries, n_steps)
-            for i, strategy in enumerate(strategies):
-                s = part[part["strategy"] == strategy].set_index(keys)
-                if s.empty:
-                    continue
-                stats = figdata.mean_ci(_values(s, measure).to_numpy(), bounds)
-                _interval(level_ax, stats, y[i] + offsets[g], colors[strategy], marker)
-                if space and unit != "share":
-                    _predictive(level_ax, stats, y[i] + offsets[g], colors[strategy])
-                if strategy == BASELINE or base.empty:
-                    continue
-                diff = (_values(s, measure) - _values(base, measure)).to_numpy()
-                stats = figdata.mean_ci(diff, (-np.inf, np.inf))
-                _interval(diff_ax, stats, y[i] + offsets[g], colors[strategy], marker)
+    for k, (measure, title, unit, meaningful) in enumerate(kept):
+        row, col = divmod(k, per_row)
+        level_ax = axes[row, col * (2 if paired else 1)]
+        diff_ax = axes[row, col * 2 + 1] if paired else None
+        for e in stats[measure]:
+            g, i = e["g"], e["i"]
+            color, marker, at = colors[strategies[i]], markers[g % len(markers)], y[i] + offsets[g]
+            _interval(level_ax, e["stats"], at, color, marker)
+            if space and unit != "share":
+                _predictive(level_ax, e["stats"], at, color)
+            if diff_ax is not None and e["diff"] is not None:
+                _interval(diff_ax, e["diff"], at, color, marker)
                 if space:
-                    _predictive(diff_ax, stats, y[i] + offsets[g], colors[strategy])
-    for m, (measure, title, unit, meaningful) in enumerate(COMPARISON_MEASURES):
-        level_ax, diff_ax = axes[m // 2, (m % 2) * 2], axes[m // 2, (m % 2) * 2 + 1]
+                    _predictive(diff_ax, e["diff"], at, color)
         lo, hi = _bounds(unit, n_countries, n_steps)
+        level_ax.set_visible(True)
         level_ax.set_xlim(lo, hi if np.isfinite(hi) else max(1.0, level_ax.get_xlim()[1] * 1.05))
         level_ax.set_title(title, fontsize=10)
         level_ax.set_yticks(y, strategies, fontsize=9)
-        half = max(2 * meaningful, max(abs(v) for v in diff_ax.get_xlim()) if diff_ax.lines else 0)
-        diff_ax.set_xlim(-half, half)
-        diff_ax.axvspan(-meaningful, meaningful, color="0.88", zorder=0)
-        diff_ax.axvline(0, color="0.3", lw=0.8)
-        diff_ax.set_title(f"difference from 'none' (same seeds), {unit}", fontsize=10)
-        diff_ax.set_yticks(y, [])
-        for ax in (level_ax, diff_ax):
+        panels = [level_ax]
+        if diff_ax is not None:
+            diff_ax.set_visible(True)
+            half = max(
+                2 * meaningful, max(abs(v) for v in diff_ax.get_xlim()) if diff_ax.lines else 0
+            )
+            diff_ax.set_xlim(-half, half)
+            diff_ax.axvspan(-meaningful, meaningful, color="0.88", zorder=0)
+            diff_ax.axvline(0, color="0.3", lw=0.8)
+            diff_ax.set_title(f"difference from 'none' (same seeds), {unit}", fontsize=10)
+            diff_ax.set_yticks(y, [])
+            panels.append(diff_ax)
+        for ax in panels:
             ax.set_ylim(len(strategies) - 0.5, -0.5)
             ax.grid(True, axis="x", alpha=0.3)
-        if summary["weeks_to_first_adoption"].isna().all() and measure.startswith("weeks"):
+        if measure.startswith("weeks") and summary["weeks_to_first_adoption"].isna().all():
             level_ax.text(
-                0.5,
-                0.5,
-                "no adoption in any run",
-                transform=level_ax.transAxes,
-                ha="center",
-                va="center",
-                color="0.4",
-            )
-    handles = _band_handles(next((s for s in spaces if s), None))
+                0.5, 0.5, "no adoption in any run", transform=level_ax.transAxes,
+                ha="center", va="center", color="0.4",
+            )  # fmt: skip
+    notes = []
+    if same:
+        notes.append(
+            "same for every strategy, so not drawn: "
+            + "; ".join(f"{titles[m]}: {_value_text(stats[m])}" for m in same)
+        )
+    if not paired:
+        notes.append(
+            "no 'none' in this run: differences from doing nothing are not drawn "
+            "(add none to strategies for them)"
+        )
+    handles = _band_handles(space)
     if len(shown) > 1:
         handles += [
             matplotlib.lines.Line2D(
@@ -312,10 +378,11 @@ def strategy_comparison(
     n = figdata.seeds_per_point(summary)
     sets = max(g.sets for g in shown)
     over = f"{sets} accepted sets x {n} seeds" if sets > 1 else f"{n} seeds"
+    grey = "grey zone: differences too small to matter (plot.COMPARISON_MEASURES); "
     fig.suptitle(
         f"Outcomes by strategy: mean over {over} per marker{note}\n"
-        "grey zone: differences too small to matter (plot.COMPARISON_MEASURES); "
-        f"{BUDGET_UNIT}",
+        f"{grey if paired else ''}{BUDGET_UNIT}"
+        + "".join(f"\n{textwrap.fill(line, 140 if paired else 110)}" for line in notes),
         fontsize=12,
     )
     return fig

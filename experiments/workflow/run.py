@@ -17,7 +17,6 @@ finished chunks are not recomputed, and the tables are those of an uninterrupted
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import sys
 import time
@@ -32,7 +31,17 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from experiments.workflow import atomic, cli, curves, errors, executor, folders, manifest, outputs
+from experiments.workflow import (
+    atomic,
+    cli,
+    countries,
+    curves,
+    errors,
+    executor,
+    folders,
+    manifest,
+    outputs,
+)
 from experiments.workflow.convert import (
     ExperimentPoint,
     as_plain,
@@ -45,7 +54,7 @@ from experiments.workflow.ledger import (
     content_key,
     file_sha256,
     ledger_key,
-    read_events,
+    published_files,
 )
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, ROOT, resolve
 from experiments.workflow.resources import (
@@ -192,6 +201,9 @@ def check(cfg: DictConfig, folder: Path) -> RunPlan:
     plan = plan_run(cfg)
     check_time(plan.size, as_plain(cfg).engine.value)
     check_run(plan.size, folder)
+    c = as_plain(cfg)
+    if c.executor is Executor.dask:
+        executor.check_dask(c.dask)
     return plan
 
 
@@ -222,11 +234,6 @@ def _compute(plan: RunPlan, ledger: Ledger, c: Any) -> None:
             executor.run_dask(pending, c.dask, plan.key, on_done, on_failed)
         else:
             executor.run_local(pending, c.workers, on_done, on_failed)
-
-
-def _finalized_files(folder: Path) -> dict[str, dict[str, Any]]:
-    events = [e for e in read_events(folder) if e.get("event") == "finalized"]
-    return events[-1]["files"] if events else {}
 
 
 def _log_results(folder: Path) -> None:
@@ -338,9 +345,20 @@ def run_experiment(
     meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(output_dir, plan.key, [ch for ch, _ in plan.chunks], meta) as ledger:
         manifest_path = output_dir / manifest.MANIFEST
-        if ledger.finalized and manifest_path.exists():
+        damaged = ledger.damaged()
+        if damaged:  # nothing is built on a file that is not the one published
+            log.warning(
+                "%s differs from the file the run published (SHA-256 in ledger.jsonl): "
+                "recomputing the run in %s",
+                ", ".join(p.name for p in damaged),
+                output_dir,
+            )
+            manifest_path.unlink(missing_ok=True)
+            ledger.invalidate("damaged: " + ", ".join(p.name for p in damaged))
+        complete = cli.complete_manifest(output_dir) if ledger.finalized else None
+        if complete is not None:
             log.info("already complete (nothing recomputed): %s", output_dir)
-            return json.loads(manifest_path.read_text())
+            return complete
         folders.remove_abandoned(output_dir.parent, max_depth=2)
         log.info("to simulate: %s", describe(plan.size, c.engine.value, c.workers))
         log.info(
@@ -356,7 +374,7 @@ def run_experiment(
         )
         t1 = time.perf_counter()
         if ledger.finalized:
-            files = _finalized_files(output_dir)
+            files = published_files(output_dir) or {}
         else:
             _compute(plan, ledger, c)
             files = ledger.finalize(
@@ -364,6 +382,8 @@ def run_experiment(
                 reducers={outputs.CURVES: curves.reduce},
             )
             executor.release_memory()
+        derived, rows = countries.write_countries(output_dir)  # from the published curves
+        files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
         t_simulate = time.perf_counter() - t1
         t2 = time.perf_counter()
         figures: list[str] = []
@@ -381,6 +401,7 @@ def run_experiment(
             {
                 "chunks": {"planned": len(plan.chunks), "records": sum(ledger.records().values())},
                 "figures": figures,
+                "figure_sha256": {name: file_sha256(output_dir / name) for name in figures},
                 "started": started,
                 "finished": manifest.now_iso(),
                 "timings_s": {
