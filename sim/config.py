@@ -64,9 +64,14 @@ class Instrument:
     target: str = "country"
     leverage: str | None = None
     requires: str | None = None
+    material: float = 0.0
+    """Share of its effect that acts on the material track (sim.material), the rest on the
+    stance, 0-1."""
 
     def __post_init__(self) -> None:
         key = f"instruments.{self.name}"
+        if not (isinstance(self.material, int | float) and 0.0 <= self.material <= 1.0):
+            raise ValueError(f"{key}.material: must be a number in [0, 1], got {self.material!r}")
         _finite(f"{key}.cost", self.cost, 0.0, strict=True)
         _finite(f"{key}.effect", self.effect, 0.0)
         _finite(f"{key}.visibility", self.visibility, 0.0)
@@ -85,7 +90,7 @@ class Instrument:
 
 
 DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0),
+    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0, material=0.1),
     Instrument(
         "two_plus_two",
         cost=1.5,
@@ -93,8 +98,9 @@ DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
         visibility=0.7,
         leverage="security_partner",
         requires="security_partner",
+        material=0.6,
     ),
-    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage"),
+    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage", material=0.6),
     Instrument("g7_coordination", cost=1.0, effect=1.0, visibility=0.2, target="global"),
     Instrument("asean_channel", cost=1.0, effect=0.6, visibility=0.1, target="asean"),
 )

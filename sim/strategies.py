@@ -53,7 +53,7 @@ Observation = namedtuple(
 )
 """What Japan sees at the start of a week (one run)."""
 
-InstrumentSpec = namedtuple("InstrumentSpec", ["efficiency", "visibility", "kind"])
+InstrumentSpec = namedtuple("InstrumentSpec", ["efficiency", "visibility", "kind", "material"])
 """Instruments as arrays over ``K``: effect per budget unit, visibility per budget unit and
 kind (0 country, 1 ASEAN channel, 2 global)."""
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from sim import japan, rng, rules
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
+from sim.material import material_week, start_material
 from sim.numerics import block_sum, generate_rule, rule
 from sim.rules import Signals
 from sim.state import (
@@ -50,7 +51,7 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
         np.empty((k, n), np.bool_), wanted, np.empty((k, n)), np.empty(k),
-        np.empty((3, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        np.empty((4, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
         wanted.view(np.uint64), np.empty((k, n), np.uint64), np.empty(1, RUN_DTYPE),
     )  # fmt: skip
 
@@ -161,6 +162,7 @@ def start_run(world, p, key, run, jp, countries, w, first):  # noqa: ANN001, ANN
     Japan and the run's signals."""
     reset_state(countries, jp, run)
     prepare_countries(world, p, key, countries, w, first)
+    start_material(countries)
     lad, n = world.lad, world.member.shape[0]
     run.institution = world.institution
     run.coalition = p.coalition_base
@@ -262,7 +264,7 @@ def respond(world, p, key, run, c, i, week):  # noqa: ANN001, ANN201
 def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """6. End of week: the levels are read (synchronous update); Japan's domestic pressure
     follows the members' moves; the coalition share, ASEAN's collective level and share
-    and leakage are updated."""
+    and leakage (also when a material step moved) are updated."""
     lad, n = world.lad, w.levels.shape[0]
     moved = False
     for i in range(n):
@@ -280,6 +282,8 @@ def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
         run.share = rules.regional_share(w.levels, world.member, lad)
         run.collective = rules.collective_level(w.levels, world.member)
         run.leakage = total_leakage(p, countries, w.leak, run.coalition, lad)
+    elif run.material_moved:  # leakage follows the material track too
+        run.leakage = total_leakage(p, countries, w.leak, run.coalition, lad)
 
 
 @rule
@@ -292,4 +296,5 @@ def step(world, p, key, run, jp, countries, w, week):  # noqa: ANN001, ANN201
         perceive(world, p, run, countries[i], i, w.levels)
     for i in range(w.levels.shape[0]):
         respond(world, p, key, run, countries[i], i, week)
+    material_week(p, key, run, jp, countries, w.flows, week)
     end_of_week(world, p, run, jp, countries, w, week)

@@ -80,6 +80,7 @@ def _instrument_arrays(config: SimulationConfig) -> tuple:
         efficiency=np.array([i.effect / i.cost for i in config.instruments]),
         visibility=np.array([float(i.visibility) for i in config.instruments]),
         kind=np.array([INSTRUMENT_KINDS[i.target] for i in config.instruments], dtype=np.int64),
+        material=np.array([float(i.material) for i in config.instruments]),
     )
     index = InstrumentIndex(
         *(names.index(f) if f in names else -1 for f in InstrumentIndex._fields)

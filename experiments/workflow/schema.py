@@ -103,6 +103,7 @@ class InstrumentConf:
     target: str = "country"
     leverage: str | None = None
     requires: str | None = None
+    material: float = 0.0  # share of the effect on the material track (sim.material)
 
 
 @dataclass
