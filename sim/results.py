@@ -21,8 +21,9 @@ class Trajectories:
     country that week), ``material`` (observed step of the material track, 0 deepening ..
     4 sanctions, :func:`sim.observe.material_steps`). Per run ``(R, T + 1)``:
     ``asean_level`` (collective statement, lowest common level of members), ``leakage``
-    (USD bn/yr of Russian trade through non-adopters), ``spent`` and ``available`` (Japan's budget), ``pressure`` (Japan's
-    domestic pressure, 0-1), ``coalition`` (coalition share).
+    (USD bn/yr of Russian trade through non-adopters), ``spent`` and ``available``
+    (Japan's budget), ``pressure`` (Japan's domestic pressure, 0-1), ``coalition``
+    (coalition share).
     """
 
     seeds: np.ndarray
