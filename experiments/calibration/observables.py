@@ -125,6 +125,15 @@ def reached_material(code: str, step: int, until: dt.date | None = None) -> PerR
     return per_run
 
 
+def at_least_at_end(code: str, step: int) -> PerRun:
+    """1 where ``code``'s material step is ``step`` or beyond at the last step."""
+
+    def per_run(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
+        return (traj.material[:, -1, config.countries.index(code)] >= step).astype(float)
+
+    return per_run
+
+
 def deepening_at_end(codes: tuple[str, ...]) -> PerRun:
     """1 where every member of ``codes`` is deepening its ties at the last step."""
 

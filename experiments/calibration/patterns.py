@@ -28,7 +28,7 @@ from experiments.calibration.facts import (
 )
 from sim.config import SimulationConfig
 from sim.ladder import CONDEMN_LEVEL, SANCTION_LEVEL
-from sim.material import DISTANCING
+from sim.material import DISTANCING, STATUS_QUO
 from sim.results import Trajectories
 from sim.votes import VOTES, VoteRule, vote_shares
 
@@ -318,11 +318,12 @@ def _observable_patterns() -> list[Pattern]:
         ))  # fmt: skip
     for code in sets["partial"]:
         out.append(Pattern(
-            f"material_{code}_partial",
-            f"{code} reaches `distancing` at some step of the horizon (share of runs)",
-            "partly (one state bank dropped Mir cards, the joint bank kept them; C: V via "
-            "secondary reports)",
-            ">= 0.25", obs.reached_material(code, DISTANCING), "mean", *_at_least(0.25), 0.1,
+            f"material_{code}_not_deepening",
+            f"{code} is at the status quo or beyond on the material track at the last step, "
+            "unlike the members with the same ties that deepened (share of runs)",
+            "status quo and distancing at once (one state bank dropped Mir cards, the joint "
+            "bank kept them; C: V via secondary reports): one track reads it as not deepening",
+            ">= 0.50", obs.at_least_at_end(code, STATUS_QUO), "mean", *_at_least(0.5), 0.1,
         ))  # fmt: skip
     out.append(Pattern(
         "material_deepening",
