@@ -11,7 +11,7 @@ from typing import Any
 from sim.countries import ATTRIBUTE_NAMES, CountryTable
 from sim.ladder import Ladder
 from sim.params import ModelParams
-from sim.strategies import get_strategy, make_options
+from sim.strategies import ELIGIBILITY, get_strategy, make_options
 
 INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 1.0}
 """Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
@@ -188,6 +188,8 @@ class SimulationConfig:
     budget: float = 4.0
     institution: str = "none"
     sample_priors: bool = False
+    eligibility: str = "not_at_ask"  # the strategies' shared eligibility rule (ELIGIBILITY)
+    restrictions: tuple[tuple[str, str], ...] = ()  # (country, instrument) pairs not usable
 
     def __post_init__(self) -> None:
         get_strategy(self.strategy)
@@ -211,9 +213,21 @@ class SimulationConfig:
             raise ValueError(
                 f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"
             )
+        if self.eligibility not in ELIGIBILITY:
+            raise ValueError(
+                f"eligibility: unknown {self.eligibility!r}; allowed: {', '.join(ELIGIBILITY)}"
+            )
         names = [i.name for i in self.instruments]
         if len(set(names)) != len(names):
             raise ValueError(f"instruments: duplicate names in {names}")
+        country_instruments = [i.name for i in self.instruments if i.target == "country"]
+        for code, instrument in self.restrictions:
+            self.countries.index(code)
+            if instrument not in country_instruments:
+                raise ValueError(
+                    f"restrictions.{code}: unknown country instrument {instrument!r}; "
+                    f"allowed: {', '.join(country_instruments)}"
+                )
         for e in self.calendar.events:
             if e.country is not None:
                 self.countries.index(e.country)

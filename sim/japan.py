@@ -134,14 +134,16 @@ def outreach_flows(spend, totals, inst, leverage, member_share, flows):  # noqa:
 
 
 @rule
-def instrument_reach(attrs, lev_row, req_row, kind, leverage, usable):  # noqa: ANN001, ANN201
+def instrument_reach(attrs, lev_row, req_row, kind, allowed, leverage, usable):  # noqa: ANN001, ANN201
     """Fill ``leverage`` ``(K, N)``, each instrument's effect multiplier on each country
     (issue linkage): the attribute in row ``lev_row[k]`` of ``attrs`` (1 if none), times 0
-    where the attribute in row ``req_row[k]`` is below 0.5; and ``usable``: where spending
-    is possible (country instruments need a non-zero multiplier)."""
+    where the attribute in row ``req_row[k]`` is below 0.5 or ``allowed[k, i]`` is 0 (a
+    feasibility restriction); and ``usable``: where spending is possible (country
+    instruments need a non-zero multiplier)."""
     for k in range(leverage.shape[0]):
         for i in range(leverage.shape[1]):
             value = attrs[lev_row[k], i] if lev_row[k] >= 0 else 1.0
+            value = value * allowed[k, i]
             if req_row[k] >= 0:
                 value = value * (1.0 if attrs[req_row[k], i] >= 0.5 else 0.0)
             leverage[k, i] = value

@@ -133,7 +133,13 @@ def prepare_countries(world, p, key, countries, w, first):  # noqa: ANN001, ANN2
                     w.attrs[a, i] = world.values[a, i]
         set_attributes(countries, w.attrs)
         japan.instrument_reach(
-            w.attrs, world.lev_row, world.req_row, world.inst.kind, w.leverage, w.usable
+            w.attrs,
+            world.lev_row,
+            world.req_row,
+            world.inst.kind,
+            world.allowed,
+            w.leverage,
+            w.usable,
         )
         for i in range(n):
             c = countries[i]
@@ -200,7 +206,8 @@ def start_of_week(world, run, week):  # noqa: ANN001, ANN201
 @rule
 def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """2. Japan allocates: it observes every country and its strategy spends the week's
-    budget (raised by domestic pressure), trimmed to what is usable and available."""
+    budget (raised by domestic pressure), trimmed to what is usable and available (a
+    replay, ``historical``, spends its dated amounts whatever the budget)."""
     jp.week = week
     jp.visibility_mult = japan.visibility_multiplier(p, jp.pressure)
     jp.available = japan.budget_available(p, world.budget, jp.pressure)
@@ -219,11 +226,14 @@ def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN
         world.lad,
         p,
         w.work,
+        world.eligibility,
     )  # fmt: skip (the one place Japan's view is built)
     allocate(world.strategy, obs, world.options, w.wanted)
     changed = request_changed(w.wanted_bits, w.last_bits)
-    if changed or week == 0 or jp.available != run.bought_with:  # else last week's purchase
-        japan.enforce_budget(w.wanted, w.usable, jp.available, w.spend, w.totals)
+    rebudget = world.capped and jp.available != run.bought_with
+    if changed or week == 0 or rebudget:  # else last week's purchase
+        limit = jp.available if world.capped else np.inf  # a replay is never scaled down
+        japan.enforce_budget(w.wanted, w.usable, limit, w.spend, w.totals)
         run.g7_flow, jp.spent = japan.outreach_flows(
             w.spend, w.totals, world.inst, w.leverage, world.member_share, w.flows
         )

@@ -17,6 +17,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from sim import INSTITUTIONS, ModelParams
+from sim.strategies import ELIGIBILITY
 from sim.votes import KINDS, VoteRule
 
 Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
@@ -24,6 +25,9 @@ Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
 
 Institution = enum.Enum("Institution", {name: name for name in INSTITUTIONS})
 """Institutional backing of the sanctions from the start: none, g7, unga, unsc."""
+
+Eligibility = enum.Enum("Eligibility", {name: name for name in ELIGIBILITY})
+"""The strategies' shared eligibility rule: not_at_ask | not_heading."""
 
 VoteKind = enum.Enum("VoteKind", {name: name for name in KINDS})
 """Kind of a UN General Assembly resolution: principle or punitive."""
@@ -68,6 +72,7 @@ class ScenarioConf:
     countries: dict[str, Any] = MISSING  # code -> {name, attribute: {value, range, C, source}}
     default_tie: float = 0.0
     ties: list[Any] = field(default_factory=list)
+    restrictions: dict[str, Any] = field(default_factory=dict)  # code -> {instruments, ...}
 
 
 @dataclass
@@ -139,6 +144,8 @@ class ExperimentConf:
     budget: float = 4.0
     institution: Institution = Institution.none
     sample_priors: bool = False
+    eligibility: Eligibility = Eligibility.not_at_ask
+    feasibility: bool = True  # apply the scenario's feasibility restrictions
     sweep: dict[str, Any] = field(default_factory=dict)  # path -> list (nested keys allowed)
     k_adoptions: int = 3
     countries: list[str] | None = None
