@@ -77,9 +77,11 @@ class ModelParams:
         "inertia of declared positions (Kuik 2016: hedgers keep fallback positions)", DYN,
     )  # fmt: skip
     hysteresis: float = param(
-        0.0, 0.0, 0.3,
+        0.0, 0.0, 0.5,
         "stance margin past a rung edge before the level changes (rungs)",
-        "assumption: statements are sticky", DYN,
+        "assumption: statements are sticky; at most half a rung, since beyond it a state"
+        " would keep a rung while its stance sat past the middle of the next one (its words"
+        " would read one rung off its position); was capped at 0.3 without a reason", DYN,
     )  # fmt: skip
     # --- 1 exposure costs -------------------------------------------------------------------
     exposure_trade: float = param(

@@ -36,6 +36,11 @@ from experiments.calibration.model_report import (
     reach_markdown,
     reach_table,
 )
+from experiments.calibration.observables_report import (
+    material_markdown,
+    spillover_markdown,
+    spillover_table,
+)
 from experiments.calibration.patterns import score, vote_fit
 from experiments.calibration.validation_tables import (
     accuracy,
@@ -100,6 +105,7 @@ def build_report(
     set_seeds: int = 50,
     max_sets: int = 60,
     reach_plausible: dict[str, float] | None = None,
+    spillover: tuple[str, float, dict[str, float]] | None = None,
 ) -> tuple[str, dict[str, Figure], dict[str, object]]:
     """The Markdown report, its figures, and a summary of the numbers."""
     config = config or historical_config()
@@ -142,6 +148,15 @@ def build_report(
             f"range is plausible (`reach_plausible` in `conf/validate.yaml`):\n\n"
             + reach_markdown(reach_table(plausible, few, strategies), f"with {values}")  # fmt: skip
         )
+    material = material_markdown(traj, null_traj, config)
+    spill = "No spillover point configured (`spillover_point` in `conf/validate.yaml`)."
+    if spillover:
+        target, budget, point = spillover
+        values = ", ".join(f"`{k}` = {v:g}" for k, v in point.items())
+        spill = spillover_markdown(
+            spillover_table(config, few, target, budget, point), target, budget,
+            f"the installed values with {values}, 200 seeds",
+        )  # fmt: skip
     mandate = mandate_markdown(
         mandate_table(config, few, MANDATE_VALUES), config.params.mandate_compliance
     )
@@ -212,6 +227,19 @@ leaders' visit) that holds its mean level above the `none` run's (same seeds) fo
 consecutive weeks at one rung or more, at the installed values, 200 seeds.
 
 {reach}
+
+## The material track
+
+Share of runs at each step of the material track at the end of the horizon (strategy
+`historical`, the report's seeds; step definitions: `data/asean_2022.yaml`
+`observables_2022_2023.definitions.material_track`; `sanctions` is the ladder's top rung).
+The last column is the share at `distancing` or beyond with no outreach (`none`).
+
+{material}
+
+## Peer spillover to a member Japan does not visit
+
+{spill}
 
 ## A UN Security Council mandate (counterfactual)
 
@@ -319,7 +347,11 @@ def _task(cfg: DictConfig) -> None:
     with errors.reporting(ValidateConf):
         c = settings(cfg)
         text, figures, summary = build_report(
-            c.n_seeds, c.seed, c.n_boot, reach_plausible=dict(c.reach_plausible)
+            c.n_seeds,
+            c.seed,
+            c.n_boot,
+            reach_plausible=dict(c.reach_plausible),
+            spillover=(c.spillover_target, float(c.spillover_budget), dict(c.spillover_point)),
         )
         out = Path(HydraConfig.get().runtime.output_dir)
         write_report(text, figures, resolve(c.report), resolve(c.figures_dir))

@@ -179,6 +179,10 @@ class ValidateConf:
     figures_dir: str = MISSING
     # a point of the plausible range for the second reach table: not-identified parameters
     reach_plausible: dict[str, float] = field(default_factory=dict)
+    # peer spillover: weekly visits to one member only, at a named point of the range
+    spillover_target: str = "ID"
+    spillover_budget: float = 4.0
+    spillover_point: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
