@@ -259,8 +259,11 @@ class ModelParams:
         "Schneider, Finke & Bailer 2010; Ipsos 2023", LEGIT,
     )  # fmt: skip
     norm_strength: float = param(
-        0.0, 0.0, 30.0, "pull toward 'sanction' per unit of small-state norm weight",
-        "data: SG rationale ('might is right' an existential threat)", LEGIT,
+        0.0, 0.0, 60.0, "pull toward 'sanction' per unit of small-state norm weight",
+        "data: SG rationale ('might is right' an existential threat); it acts only where"
+        " statements cite the norm (Singapore), whose sanctions within days are a datum: the"
+        " upper bound only says how far the norm may outweigh the other forces on it (up to"
+        " about 60, six times the largest other weight); was 30, where the fit piled up", LEGIT,
     )  # fmt: skip
     # --- measurement: what the stance is observed as (sim.observe) -------------------------
     joint_drafting: float = param(
