@@ -79,25 +79,25 @@ def test_small_state_norm_acts_only_where_statements_cite_it() -> None:
 
 
 def test_peer_influence_spreads_outreach_to_a_member_japan_does_not_visit() -> None:
-    """At the named point of conf/validate.yaml (within the documented ranges), weekly
-    visits to one member move another one; with peers off, nobody else moves at all."""
+    """At the named point of conf/validate.yaml (plausible: checked by the validation's
+    check_reach_point), weekly visits to one member move another one; with peers off,
+    nobody else moves at all."""
     import yaml
 
     from experiments.calibration.facts import historical_config
     from experiments.calibration.observables_report import spillover_table
+    from experiments.calibration.validate import check_reach_point
     from experiments.workflow.paths import ROOT
     from sim.rng import replicate_seeds
 
     conf = yaml.safe_load((ROOT / "conf" / "validate.yaml").read_text())
     point = conf["spillover_point"]
-    for name, value in point.items():
-        lo, hi = _range(ModelParams, name)
-        assert lo <= value <= hi, name
+    check_reach_point(point, "spillover_point")
     config = historical_config()
     target = conf["spillover_target"]
     table = spillover_table(
         config, replicate_seeds(5, 120), target, conf["spillover_budget"], point
     ).drop(index=target)
     assert table["lift peers off"].abs().max() == 0.0
-    assert table["lift with peers"].abs().max() > 0.01
+    assert table["lift with peers"].abs().max() > 0.02
     assert table["level differs with peers"].max() > 0.0

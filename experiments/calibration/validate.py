@@ -93,7 +93,39 @@ def _identification_text() -> str:
         + ", ".join(f"`{n}`" for n in deep)
         + ".\n\n"
         + identification_markdown(rows)
+        + _edge_text(rows)
     )
+
+
+EDGE_REASONS: dict[str, str] = {
+    "coalition_return": "a share: the threshold cannot fall by more than the whole coalition",
+    "hedge_point": "a hedger's anchor stays below 'condemn' (3) by definition: naming Russia "
+    "is taking a side",
+    "joint_drafting": "at most 0.5 so that a joint text naming Russia implies a yes vote on a "
+    "resolution of principle (sim.observe, the ordering of the cuts)",
+    "initial_spread": "a reading of a statement onto the ladder is off by less than a third "
+    "of a rung",
+    "status_quo_weight": "the lower bound keeps inertia a force (weights are relative)",
+}
+"""Why a documented range is right where the accepted sets press on one of its ends."""
+
+
+def _edge_text(rows: list) -> str:
+    """The calibrated parameters whose accepted sets' median lies in the outer 5% of the
+    range, each with the reason its range is right, or flagged where none is recorded."""
+    edge = []
+    for r in rows:
+        width = r.high - r.low
+        if r.deep or width <= 0:
+            continue
+        if min(r.median - r.low, r.high - r.median) <= 0.05 * width:
+            why = EDGE_REASONS.get(r.name, "no reason recorded: the range is an assumption "
+                                   "the fit presses on; widen it with a source or read the "
+                                   "results as conditional on it")  # fmt: skip
+            edge.append(f"`{r.name}` (median {r.median:.3g} of [{r.low:g}, {r.high:g}]: {why})")
+    if not edge:
+        return "\nNo calibrated parameter's median lies within 5% of an end of its range.\n"
+    return "\nAt an end of the range (median within 5% of it): " + "; ".join(edge) + ".\n"
 
 
 def build_report(
@@ -318,28 +350,30 @@ def settings(cfg: DictConfig) -> ValidateConf:
             "n_boot", f"must be an integer >= 10 (bootstrap resamples), got {c.n_boot}"
         )
     check_reach_point(c.reach_plausible)
+    check_reach_point(c.spillover_point, "spillover_point")
     folders.writable("report", resolve(c.report).parent, keep=False)  # before any run
     folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     return c
 
 
-def check_reach_point(point: dict[str, float]) -> None:
-    """Each parameter of ``reach_plausible`` must be one the 2022 record does not identify,
-    at a value within its documented range."""
+def check_reach_point(point: dict[str, float], name_of: str = "reach_plausible") -> None:
+    """Each parameter of a named point must be plausible: one the 2022 record does not
+    identify, within its documented range, or one it (weakly) identifies, within the 5-95%
+    interval of the accepted sets."""
     rows = {r.name: r for r in load_identification()}
-    deep = sorted(name for name, r in rows.items() if r.deep)
     for name, value in point.items():
-        key = f"reach_plausible.{name}"
+        key = f"{name_of}.{name}"
         if name not in rows:
-            raise ConfigError(key, "unknown model parameter", deep)
+            raise ConfigError(key, "unknown model parameter", sorted(rows))
         r = rows[name]
-        if not r.deep:
+        lo, hi = (r.low, r.high) if r.deep or r.status == "sourced" else (r.q05, r.q95)
+        if r.status == "sourced":
+            raise ConfigError(key, "is set from a source, not a plausible range")
+        if not (np.isfinite(value) and lo <= value <= hi):
+            where = "documented range" if r.deep else f"accepted sets' 5-95% interval ({r.status})"
             raise ConfigError(
-                key, f"is {r.status} by the 2022 record: only a parameter it does not identify "
-                "may be set here", deep,
-            )  # fmt: skip
-        if not (np.isfinite(value) and r.low <= value <= r.high):
-            raise ConfigError(key, f"must be a number in [{r.low:g}, {r.high:g}], got {value}")
+                key, f"must be a number in [{lo:.4g}, {hi:.4g}] (its {where}), got {value}"
+            )
 
 
 @hydra.main(config_path=str(CONF_DIR), config_name="validate", version_base="1.3")
