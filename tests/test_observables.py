@@ -46,10 +46,18 @@ def test_own_naming_implies_joint_naming() -> None:
 def test_material_track_moves_with_risk_and_ties_and_leakage_follows_it() -> None:
     """A state with Western trade and security ties distances; one with arms, energy and
     party ties to Russia deepens; leakage falls short of sanctions once a state distances."""
-    p = replace(P, material_risk=30.0, material_ties=10.0, material_inertia=0.5, shock_sd=0.0)
+    p = replace(
+        P,
+        material_risk=30.0,
+        material_ties=10.0,
+        material_inertia=0.5,
+        shock_sd=0.0,
+        west_weight=0.0,
+        norm_strength=0.0,
+    )  # the stance held below 'sanction': only the material track moves
     west = {"west_trade_share": 0.6, "security_partner": 1.0, "arms_russia": 0.0,
             "energy_russia": 0.0, "initial_stance": 1.5}  # fmt: skip
-    c = table(west, {**HOSTILE, "west_trade_share": 0.0, "initial_stance": 1.5})
+    c = table(west, {**HOSTILE, "west_trade_share": 0.0, "initial_stance": 1.5, "norm_cited": 0.0})
     traj = simulate(config(c, params=p, calendar=Calendar(n_steps=20)), SEEDS[:2])
     assert np.all(traj.material[:, -1, 0] >= material.DISTANCING)
     assert np.all(traj.material[:, -1, 1] == 0)
