@@ -45,19 +45,28 @@ MATERIAL_MAX = 3.9999999999999996
 
 
 @rule
-def material_target(p, c):  # noqa: ANN001, ANN201
-    """Target position: ``sum w x anchor / sum w`` of inertia (``material_inertia``, to the
-    status quo 1.5), Russia's offers (``material_ties x russia_ties``, to 0), secondary-
-    sanction risk and security ties (``material_risk x west_trade_share x (0.5 + 0.5 x
-    security_partner)``, to distancing 2.5) and Japan's material stock (``material_outreach
-    x stock / (stock + outreach_saturation)``, to anti-circumvention 3.5)."""
+def fixed_material(p, c):  # noqa: ANN001, ANN201
+    """Sums ``(sum w x anchor, sum w)`` of the material forces set by fixed attributes (once
+    a run): inertia (``material_inertia``, to the status quo 1.5), Russia's offers
+    (``material_ties x russia_ties``, to 0), secondary-sanction risk and security ties
+    (``material_risk x west_trade_share x (0.5 + 0.5 x security_partner)``, to distancing
+    2.5)."""
     w_in = p.material_inertia
     w_ties = p.material_ties * c.russia_ties
     w_risk = p.material_risk * c.west_trade_share * (0.5 + 0.5 * c.security_partner)
+    return w_in * MATERIAL_START + w_risk * 2.5, w_in + w_ties + w_risk
+
+
+@rule
+def material_target(p, c):  # noqa: ANN001, ANN201
+    """Target position: ``sum w x anchor / sum w`` of the fixed material forces
+    (:func:`fixed_material`) and Japan's material stock (``material_outreach x stock /
+    (stock + outreach_saturation)``, to anti-circumvention 3.5)."""
     stock = c.material_stock
+    if stock == 0.0:
+        return c.material_num / c.material_den
     w_jp = p.material_outreach * stock / (stock + p.outreach_saturation)
-    num = w_in * MATERIAL_START + w_risk * 2.5 + w_jp * 3.5
-    return num / (w_in + w_ties + w_risk + w_jp)
+    return (c.material_num + w_jp * 3.5) / (c.material_den + w_jp)
 
 
 @rule
@@ -109,7 +118,10 @@ def material_week(p, key, run, jp, countries, flows, week):  # noqa: ANN001, ANN
     moved = False
     for i in range(len(countries)):
         c = countries[i]
-        c.material_stock = japan.grown_stock(c.material_stock, decay, jp.credibility, flows[3, i])
+        if c.material_stock != 0.0 or flows[3, i] != 0.0:
+            c.material_stock = japan.grown_stock(
+                c.material_stock, decay, jp.credibility, flows[3, i]
+            )
         shock = rng.centred_shock(rng.uniform(key, rng.STREAM_MATERIAL, week, i))
         x = c.material + p.adjustment_speed * (material_target(p, c) - c.material)
         x = min(max(x + p.shock_sd * shock, 0.0), MATERIAL_MAX)

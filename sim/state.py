@@ -26,6 +26,8 @@ COUNTRY_CONSTANTS: tuple[Field, ...] = (
     ("deterred", np.float64, "per-run constant (sim.rules.deterred_share)"),
     ("static_num", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
     ("static_den", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
+    ("material_num", np.float64, "fixed sums of the material track (sim.material)"),
+    ("material_den", np.float64, "fixed sums of the material track (sim.material)"),
 )
 """A country's attributes and what follows from them alone (set when they are drawn)."""
 

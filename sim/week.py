@@ -22,7 +22,7 @@ import numpy as np
 
 from sim import japan, rng, rules
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
-from sim.material import material_week, start_material
+from sim.material import fixed_material, material_week, start_material
 from sim.numerics import block_sum, generate_rule, rule
 from sim.rules import Signals
 from sim.state import (
@@ -148,6 +148,7 @@ def prepare_countries(world, p, key, countries, w, first):  # noqa: ANN001, ANN2
             c.tolerance = rules.reactance_tolerance(p, c)
             c.deterred = rules.deterred_share(p, c)
             c.static_num, c.static_den = rules.fixed_pull(p, c, lad)
+            c.material_num, c.material_den = fixed_material(p, c)
     for i in range(n):
         c = countries[i]
         c.threshold = rules.initial_threshold(p, rng.uniform(key, rng.STREAM_THRESHOLD, 0, i))
