@@ -11,7 +11,7 @@ from typing import Any
 from sim.countries import ATTRIBUTE_NAMES, CountryTable
 from sim.ladder import Ladder
 from sim.params import ModelParams
-from sim.strategies import get_strategy, make_options
+from sim.strategies import ELIGIBILITY, get_strategy, make_options
 
 INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 1.0}
 """Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
@@ -64,9 +64,14 @@ class Instrument:
     target: str = "country"
     leverage: str | None = None
     requires: str | None = None
+    material: float = 0.0
+    """Share of its effect that acts on the material track (sim.material), the rest on the
+    stance, 0-1."""
 
     def __post_init__(self) -> None:
         key = f"instruments.{self.name}"
+        if not (isinstance(self.material, int | float) and 0.0 <= self.material <= 1.0):
+            raise ValueError(f"{key}.material: must be a number in [0, 1], got {self.material!r}")
         _finite(f"{key}.cost", self.cost, 0.0, strict=True)
         _finite(f"{key}.effect", self.effect, 0.0)
         _finite(f"{key}.visibility", self.visibility, 0.0)
@@ -85,7 +90,7 @@ class Instrument:
 
 
 DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
-    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0),
+    Instrument("visit", cost=1.0, effect=1.0, visibility=1.0, material=0.1),
     Instrument(
         "two_plus_two",
         cost=1.5,
@@ -93,8 +98,9 @@ DEFAULT_INSTRUMENTS: tuple[Instrument, ...] = (
         visibility=0.7,
         leverage="security_partner",
         requires="security_partner",
+        material=0.6,
     ),
-    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage"),
+    Instrument("aid", cost=2.0, effect=3.0, visibility=0.4, leverage="aid_leverage", material=0.6),
     Instrument("g7_coordination", cost=1.0, effect=1.0, visibility=0.2, target="global"),
     Instrument("asean_channel", cost=1.0, effect=0.6, visibility=0.1, target="asean"),
 )
@@ -182,6 +188,8 @@ class SimulationConfig:
     budget: float = 4.0
     institution: str = "none"
     sample_priors: bool = False
+    eligibility: str = "not_at_ask"  # the strategies' shared eligibility rule (ELIGIBILITY)
+    restrictions: tuple[tuple[str, str], ...] = ()  # (country, instrument) pairs not usable
 
     def __post_init__(self) -> None:
         get_strategy(self.strategy)
@@ -205,9 +213,21 @@ class SimulationConfig:
             raise ValueError(
                 f"institution: unknown {self.institution!r}; allowed: {', '.join(INSTITUTIONS)}"
             )
+        if self.eligibility not in ELIGIBILITY:
+            raise ValueError(
+                f"eligibility: unknown {self.eligibility!r}; allowed: {', '.join(ELIGIBILITY)}"
+            )
         names = [i.name for i in self.instruments]
         if len(set(names)) != len(names):
             raise ValueError(f"instruments: duplicate names in {names}")
+        country_instruments = [i.name for i in self.instruments if i.target == "country"]
+        for code, instrument in self.restrictions:
+            self.countries.index(code)
+            if instrument not in country_instruments:
+                raise ValueError(
+                    f"restrictions.{code}: unknown country instrument {instrument!r}; "
+                    f"allowed: {', '.join(country_instruments)}"
+                )
         for e in self.calendar.events:
             if e.country is not None:
                 self.countries.index(e.country)

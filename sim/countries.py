@@ -36,6 +36,8 @@ ATTRIBUTES: dict[str, str] = {
     "(NaN: it follows the government)",
     "initial_stance": "declared position in the first week of the war, read onto the ladder "
     "(rungs, 0 oppose .. 4 sanction; national statements of 24 Feb - 3 Mar 2022)",
+    "norm_cited": "1 where the state's statements cite the small-state norm against conquest "
+    "as a reason to act, else 0 (the norm force acts only there)",
 }
 """Every attribute a country carries, with its meaning and unit."""
 

@@ -90,17 +90,20 @@ def enforce_budget(wanted, usable, available, spend, totals):  # noqa: ANN001, A
 def outreach_flows(spend, totals, inst, leverage, member_share, flows):  # noqa: ANN001, ANN201
     """What the week's spending buys, before credibility and visibility multipliers.
 
-    Fills ``flows`` rows 0-2 with each country's direct effect, seen pressure and budget
-    received (country instruments by target and leverage; the ASEAN channel shared by
-    members); returns the G7 coordination effect and the total spent. ``totals`` are the
-    instruments' spending (:func:`enforce_budget`).
+    Fills ``flows`` rows 0-3 with each country's direct effect on its stance, seen
+    pressure, budget received and effect on its material track (an instrument's share
+    ``inst.material`` of its effect; country instruments by target and leverage; the ASEAN
+    channel shared by members); returns the G7 coordination effect and the total spent.
+    ``totals`` are the instruments' spending (:func:`enforce_budget`).
     """
     n = spend.shape[1]
     for i in range(n):
         flows[0, i] = 0.0
         flows[1, i] = 0.0
         flows[2, i] = 0.0
+        flows[3, i] = 0.0
     asean_effect = 0.0
+    asean_material = 0.0
     asean_seen = 0.0
     g7 = 0.0
     spent = 0.0
@@ -111,11 +114,14 @@ def outreach_flows(spend, totals, inst, leverage, member_share, flows):  # noqa:
         spent += total_k
         if inst.kind[k] == 0:
             for i in range(n):
-                flows[0, i] += spend[k, i] * inst.efficiency[k] * leverage[k, i]
+                effect = spend[k, i] * inst.efficiency[k] * leverage[k, i]
+                flows[0, i] += effect * (1.0 - inst.material[k])
+                flows[3, i] += effect * inst.material[k]
                 flows[1, i] += spend[k, i] * inst.visibility[k]
                 flows[2, i] += spend[k, i]
         elif inst.kind[k] == 1:
-            asean_effect += total_k * inst.efficiency[k]
+            asean_effect += total_k * inst.efficiency[k] * (1.0 - inst.material[k])
+            asean_material += total_k * inst.efficiency[k] * inst.material[k]
             asean_seen += total_k * inst.visibility[k]
         else:
             g7 += total_k * inst.efficiency[k]
@@ -123,18 +129,21 @@ def outreach_flows(spend, totals, inst, leverage, member_share, flows):  # noqa:
         for i in range(n):
             flows[0, i] += asean_effect * member_share[i]
             flows[1, i] += asean_seen * member_share[i]
+            flows[3, i] += asean_material * member_share[i]
     return g7, spent
 
 
 @rule
-def instrument_reach(attrs, lev_row, req_row, kind, leverage, usable):  # noqa: ANN001, ANN201
+def instrument_reach(attrs, lev_row, req_row, kind, allowed, leverage, usable):  # noqa: ANN001, ANN201
     """Fill ``leverage`` ``(K, N)``, each instrument's effect multiplier on each country
     (issue linkage): the attribute in row ``lev_row[k]`` of ``attrs`` (1 if none), times 0
-    where the attribute in row ``req_row[k]`` is below 0.5; and ``usable``: where spending
-    is possible (country instruments need a non-zero multiplier)."""
+    where the attribute in row ``req_row[k]`` is below 0.5 or ``allowed[k, i]`` is 0 (a
+    feasibility restriction); and ``usable``: where spending is possible (country
+    instruments need a non-zero multiplier)."""
     for k in range(leverage.shape[0]):
         for i in range(leverage.shape[1]):
             value = attrs[lev_row[k], i] if lev_row[k] >= 0 else 1.0
+            value = value * allowed[k, i]
             if req_row[k] >= 0:
                 value = value * (1.0 if attrs[req_row[k], i] >= 0.5 else 0.0)
             leverage[k, i] = value

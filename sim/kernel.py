@@ -15,12 +15,13 @@ import numpy as np
 from numba import njit
 
 from sim import rng, week
+from sim.material import material_reading
 from sim.results import RunRecord, summarise_run
 
 TrajectoryArrays = namedtuple(
     "TrajectoryArrays",
     ["stance", "level", "outreach", "asean_level", "leakage", "spent", "available",
-     "pressure", "coalition"],
+     "pressure", "coalition", "material"],
 )  # fmt: skip
 """The kernel's view of :class:`sim.results.Trajectories` (empty arrays: not kept)."""
 
@@ -42,6 +43,9 @@ def run_one(world, p, seed, w, rec, traj, r):  # noqa: ANN001, ANN201
             week.step(world, p, key, run, jp, countries, w, t - 1)
         for i in range(n):  # record
             rec.level[t, i] = w.levels[i]
+            rec.material[t, i] = material_reading(
+                w.levels[i], countries[i].material_level, world.lad
+            )
         rec.asean_level[t] = run.collective
         rec.leakage[t] = run.leakage
         rec.spent[t] = jp.spent
@@ -64,7 +68,7 @@ def simulate_batch(world, params, seeds, traj, summary):  # noqa: ANN001, ANN201
     w = week.new_scratch(a, k, n)
     own = RunRecord(
         np.empty((steps, n), np.int8), np.empty(steps, np.int8), np.empty(steps),
-        np.empty(steps), np.empty(steps),
+        np.empty(steps), np.empty(steps), np.empty((steps, n), np.int8),
     )  # fmt: skip
     keep = traj.level.shape[0] > 0
     for r in range(seeds.shape[0]):
@@ -72,7 +76,7 @@ def simulate_batch(world, params, seeds, traj, summary):  # noqa: ANN001, ANN201
         if keep:
             rec = RunRecord(
                 traj.level[r], traj.asean_level[r], traj.leakage[r], traj.spent[r],
-                traj.pressure[r],
+                traj.pressure[r], traj.material[r],
             )  # fmt: skip
         run_one(world, p, seeds[r], w, rec, traj, r)
         summarise_run(rec, world.member, world.lad, world.k_adoptions, summary, r)

@@ -10,6 +10,20 @@ LEVEL_NAMES: tuple[str, ...] = ("oppose", "neutral", "principle", "condemn", "sa
 """Default rungs. 0 sides with Russia, 1 abstains, 2 condemns aggression without naming
 Russia, 3 names Russia, 4 imposes export controls or financial measures."""
 
+RUNG_OBSERVABLES: dict[str, str] = {
+    "oppose": "support of Russia in the state's own words (data: direction 'support')",
+    "neutral": "calls on 'all parties' only; no side taken (data: rung 1 readings)",
+    "principle": "sovereignty or UN-Charter language, or regret of the war, without naming "
+    "Russia (data: names_russia false, direction condemn)",
+    "condemn": "names Russia as the aggressor in the state's own statements (data: "
+    "names_russia true, attribution own)",
+    "sanction": "the state's own sanctions on Russian entities (data: material_measures, "
+    "step sanctions), the top step of the material track too",
+}
+"""The observable behaviour each default rung stands for, in the terms of the data's
+definitions (``observables_2022_2023.definitions``); how a rung is read off the stance,
+and the joint statements, votes and ASEAN texts it implies: :mod:`sim.observe`."""
+
 SANCTION_LEVEL = 4
 CONDEMN_LEVEL = 3
 PRINCIPLE_LEVEL = 2

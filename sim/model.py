@@ -23,6 +23,7 @@ from mesa import Agent, DataCollector, Model
 
 from sim import japan, rng, week
 from sim.config import SimulationConfig
+from sim.material import material_reading
 from sim.results import COUNTRY_MEASURES, STEP_MEASURES, Trajectories
 from sim.state import COUNTRY_FIELDS, JAPAN_STATE, RUN_STATE, as_python, declare
 from sim.world import build_world
@@ -43,6 +44,11 @@ class CountryAgent(Agent):
     @property
     def level_name(self) -> str:
         return self.model.config.ladder.name(self.level)
+
+    @property
+    def material_step(self) -> int:
+        """The observed step of the material track (:func:`sim.material.material_reading`)."""
+        return material_reading(self.level, self.material_level, self.model.lad)
 
     def perceive(self) -> None:
         """Read the week's signals (:func:`sim.week.perceive`)."""
@@ -100,6 +106,7 @@ REPORTED: dict[str, str] = {
     "stance": "stance",
     "level": "level",
     "outreach": "received",
+    "material": "material_step",
 }
 """Where the state (:mod:`sim.state`) holds each declared measure (:mod:`sim.results`) the
 DataCollector records; the member count at 'condemn' comes from the levels."""

@@ -118,7 +118,10 @@ class Replay:
     """Options of ``historical``."""
 
     background_g7: float = option(
-        0.5, "G7 coordination spent every week besides the dated visits, budget units", ">= 0"
+        0.0,
+        "G7 coordination spent every week besides the dated visits, budget units (no dated "
+        "record: 0, a counterfactual above)",
+        ">= 0",
     )
 
     def __post_init__(self) -> None:

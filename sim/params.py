@@ -43,6 +43,7 @@ ASEAN, REACT, COUNTER, LEGIT, JAPAN = (
     "12 legitimacy and norms",
     "Japan domestic pressure",
 )
+OBS, MAT = ("measurement (observables)", "13 material track")
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,11 @@ class ModelParams:
         "inertia of declared positions (Kuik 2016: hedgers keep fallback positions)", DYN,
     )  # fmt: skip
     hysteresis: float = param(
-        0.0, 0.0, 0.3,
+        0.0, 0.0, 0.5,
         "stance margin past a rung edge before the level changes (rungs)",
-        "assumption: statements are sticky", DYN,
+        "assumption: statements are sticky; at most half a rung, since beyond it a state"
+        " would keep a rung while its stance sat past the middle of the next one (its words"
+        " would read one rung off its position); was capped at 0.3 without a reason", DYN,
     )  # fmt: skip
     # --- 1 exposure costs -------------------------------------------------------------------
     exposure_trade: float = param(
@@ -256,8 +259,60 @@ class ModelParams:
         "Schneider, Finke & Bailer 2010; Ipsos 2023", LEGIT,
     )  # fmt: skip
     norm_strength: float = param(
-        0.0, 0.0, 30.0, "pull toward 'sanction' per unit of small-state norm weight",
-        "data: SG rationale ('might is right' an existential threat)", LEGIT,
+        0.0, 0.0, 60.0, "pull toward 'sanction' per unit of small-state norm weight",
+        "data: SG rationale ('might is right' an existential threat); it acts only where"
+        " statements cite the norm (Singapore), whose sanctions within days are a datum: the"
+        " upper bound only says how far the norm may outweigh the other forces on it (up to"
+        " about 60, six times the largest other weight); was 30, where the fit piled up", LEGIT,
+    )  # fmt: skip
+    # --- measurement: what the stance is observed as (sim.observe) -------------------------
+    joint_drafting: float = param(
+        0.0, 0.0, 0.5,
+        "stance margin below 'condemn' within which a joint statement with Japan still names"
+        " Russia (Japan drafts, the partner consents; own words name Russia only at 'condemn')",
+        "data: observables_2022_2023 (PH named Russia only in the 2023-02-09 joint statement"
+        " with Japan, never in its own statements); at most 0.5 so that a joint text naming"
+        " Russia implies a yes vote on a resolution of principle (sim.observe)", OBS,
+    )  # fmt: skip
+    # --- 13 material track (sim.material) ----------------------------------------------------
+    material_inertia: float = param(
+        1.0, 0.5, 10.0,
+        "pull of the material position back to the status quo (ties kept as they were)",
+        "data: observables_2022_2023.material_measures (most members kept their ties)", MAT,
+    )  # fmt: skip
+    material_ties: float = param(
+        0.0, 0.0, 10.0,
+        "pull toward deepening ties per unit of mean arms, energy and party ties to Russia"
+        " (Russia's offers of cheap fuel, arms, nuclear deals: its counter-pressure on deeds)",
+        "data: material_measures MM fuel and Rosatom deals, LA oil directive and Laros-2022;"
+        " Early (black knights)", MAT,
+    )  # fmt: skip
+    material_risk: float = param(
+        0.0, 0.0, 30.0,
+        "pull toward distancing per unit of Western trade share x (0.5 + 0.5 security"
+        " partnership): secondary-sanction risk to banks, shippers and arms buyers, and"
+        " security ties",
+        "data: PH Mi-17 cancelled for fear of US sanctions (2022-06), VN BIDV dropped Mir after"
+        " the US Treasury warning (2022-09), ID Su-35 (2021-12, context)", MAT,
+    )  # fmt: skip
+    material_outreach: float = param(
+        0.0, 0.0, 10.0,
+        "pull toward anti-circumvention from Japan's material stock (security cooperation and"
+        " aid act mostly here; leaders' visits mostly on the stance), saturating like outreach",
+        "assumption: substitutes for Russian arms and fuel (2+2 defence transfers, ODA) change"
+        " what a state buys, words change what it says; conf/instruments material shares", MAT,
+    )  # fmt: skip
+    leak_distancing: float = param(
+        0.0, 0.0, 1.0,
+        "share of a state's Russian trade flow closed once it distances (banks, shippers and"
+        " arms deals drop Russian business)",
+        "assumption (the record has no flow figures for these steps)", MAT,
+    )  # fmt: skip
+    leak_anti_circumvention: float = param(
+        0.0, 0.0, 1.0,
+        "share of a state's Russian trade flow closed under anti-circumvention controls"
+        " (never below the distancing share)",
+        "assumption: re-export and transit controls close the hub route (SG 2022-03-16)", MAT,
     )  # fmt: skip
     # --- Japan ------------------------------------------------------------------------------
     japan_pressure_initial: float = param(

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit
 
 from sim.ladder import Ladder
+from sim.material import DISTANCING
 from sim.numerics import pairwise_sum, rule
 
 
@@ -17,10 +18,12 @@ class Trajectories:
     """Recorded state of ``R`` runs over ``T + 1`` steps (step 0 = 2022-02-24).
 
     Per country ``(R, T + 1, N)``: ``stance``, ``level``, ``outreach`` (budget spent on the
-    country that week). Per run ``(R, T + 1)``: ``asean_level`` (collective statement,
-    lowest common level of members), ``leakage`` (USD bn/yr of Russian trade through
-    non-adopters), ``spent`` and ``available`` (Japan's budget), ``pressure`` (Japan's
-    domestic pressure, 0-1), ``coalition`` (coalition share).
+    country that week), ``material`` (observed step of the material track, 0 deepening ..
+    4 sanctions, :func:`sim.observe.material_steps`). Per run ``(R, T + 1)``:
+    ``asean_level`` (collective statement, lowest common level of members), ``leakage``
+    (USD bn/yr of Russian trade through non-adopters), ``spent`` and ``available``
+    (Japan's budget), ``pressure`` (Japan's domestic pressure, 0-1), ``coalition``
+    (coalition share).
     """
 
     seeds: np.ndarray
@@ -33,6 +36,7 @@ class Trajectories:
     available: np.ndarray
     pressure: np.ndarray
     coalition: np.ndarray
+    material: np.ndarray
 
     @classmethod
     def empty(cls, seeds: np.ndarray, n_steps: int, n: int) -> Trajectories:
@@ -48,6 +52,7 @@ class Trajectories:
             available=np.empty((r, t)),
             pressure=np.empty((r, t)),
             coalition=np.empty((r, t)),
+            material=np.empty((r, t, n), dtype=np.int8),
         )
 
     @property
@@ -76,7 +81,30 @@ SUMMARY_MEASURES: dict[str, Measure] = {
         np.int64, "members", "members at 'sanction' or above at the last step"
     ),
     "final_condemn_or_higher": Measure(
-        np.int64, "members", "members at 'condemn' or above at the last step"
+        np.int64,
+        "members",
+        "members at 'condemn' or above at the last step: naming Russia in their own "
+        "statements (sim.observe)",
+    ),
+    "ever_naming_russia": Measure(
+        np.int64, "members", "members naming Russia in their own statements at any step"
+    ),
+    "naming_russia_by_week18": Measure(
+        np.int64,
+        "members",
+        "members naming Russia in their own statements at any step through week 18 "
+        "(2022-06-30; the horizon if shorter)",
+    ),
+    "final_distancing_or_more": Measure(
+        np.int64,
+        "members",
+        "members at 'distancing' or beyond on the material track at the last step (cut "
+        "arms deals, banks or shippers dropping Russian business, export controls, sanctions)",
+    ),
+    "final_deepening": Measure(
+        np.int64,
+        "members",
+        "members deepening their ties with Russia (material track) at the last step",
     ),
     "max_sanctioning": Measure(
         np.int64, "members", "largest number of members at 'sanction' at any step"
@@ -129,6 +157,12 @@ COUNTRY_MEASURES: dict[str, Measure] = {
     "outreach": Measure(
         np.float32, "budget units", "Japan's budget spent on the country that week, budget units"
     ),
+    "material": Measure(
+        np.int8,
+        "step",
+        "material track: 0 deepening, 1 status quo, 2 distancing, 3 anti-circumvention, "
+        "4 sanctions",
+    ),
 }
 """Per-country, per-step measures (``trajectories.parquet``), :class:`Trajectories` fields."""
 
@@ -141,9 +175,14 @@ SUMMARY_DTYPES: dict[str, type] = {name: m.dtype for name, m in SUMMARY_MEASURES
 Summary = namedtuple("Summary", list(SUMMARY_COLUMNS))
 """Per-run outcome measures (:data:`SUMMARY_MEASURES`): arrays ``(R,)`` in the drivers."""
 
-RunRecord = namedtuple("RunRecord", ["level", "asean_level", "leakage", "spent", "pressure"])
+RunRecord = namedtuple(
+    "RunRecord", ["level", "asean_level", "leakage", "spent", "pressure", "material"]
+)
 """One run's recorded series: levels ``(T + 1, N)``, ASEAN level, leakage, spending and
-Japan's pressure ``(T + 1,)``."""
+Japan's pressure ``(T + 1,)``, material steps ``(T + 1, N)``."""
+
+WEEK_18 = 18
+"""The week of the 'by week 18' measure (2022-06-30: the end of the record's first half)."""
 
 
 def empty_summary(n_runs: int) -> Summary:
@@ -176,6 +215,18 @@ def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
     max_sanction = 0
     n_sanction = 0
     n_condemn = 0
+    ever = 0
+    by18 = 0
+    for i in range(n):
+        if member[i]:
+            named = False
+            named18 = False
+            for t in range(steps):
+                if run.level[t, i] >= condemn_level(lad):
+                    named = True
+                    named18 = named18 or t <= WEEK_18
+            ever += 1 if named else 0
+            by18 += 1 if named18 else 0
     for t in range(steps):
         n_sanction = 0
         n_condemn = 0
@@ -193,6 +244,16 @@ def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
     max_asean = run.asean_level[0]
     for t in range(1, steps):
         max_asean = max(max_asean, run.asean_level[t])
+    n_distancing = 0
+    n_deepening = 0
+    for i in range(n):
+        if member[i]:
+            n_distancing += 1 if run.material[steps - 1, i] >= DISTANCING else 0
+            n_deepening += 1 if run.material[steps - 1, i] == 0 else 0
+    out.ever_naming_russia[r] = ever
+    out.naming_russia_by_week18[r] = by18
+    out.final_distancing_or_more[r] = n_distancing
+    out.final_deepening[r] = n_deepening
     out.final_sanctioning[r] = n_sanction
     out.final_condemn_or_higher[r] = n_condemn
     out.max_sanctioning[r] = max_sanction
@@ -210,8 +271,9 @@ def summarise_run(run, member, lad, k, out, r):  # noqa: ANN001, ANN201
 def _summarise_all(runs, member, lad, k, out):  # noqa: ANN001, ANN202
     for r in range(runs.level.shape[0]):
         run = RunRecord(
-            runs.level[r], runs.asean_level[r], runs.leakage[r], runs.spent[r], runs.pressure[r]
-        )
+            runs.level[r], runs.asean_level[r], runs.leakage[r], runs.spent[r], runs.pressure[r],
+            runs.material[r],
+        )  # fmt: skip
         summarise_run(run, member, lad, k, out, r)
 
 
@@ -227,6 +289,7 @@ def summarise(
             np.ascontiguousarray(a, dtype=np.float64)
             for a in (traj.leakage, traj.spent, traj.pressure)
         ),
+        np.ascontiguousarray(traj.material, dtype=np.int8),
     )
     _summarise_all(runs, np.asarray(member, dtype=np.bool_), ladder.spec(), int(k), out)
     return out._asdict()

@@ -35,6 +35,7 @@ STREAM_THRESHOLD = 1  # per-country sanction threshold offsets
 STREAM_INITIAL = 2  # initial stance spread
 STREAM_SHOCK = 3  # weekly stance shocks
 STREAM_BACKSLIDE = 4  # weekly backsliding hazard
+STREAM_MATERIAL = 5  # weekly material-track shocks
 
 
 @rule

@@ -24,7 +24,7 @@ from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
 
-from sim import rng
+from sim import material, rng
 from sim.numerics import rule
 
 Signals = namedtuple(
@@ -160,8 +160,9 @@ def hedging(p, c, lad):  # noqa: ANN001, ANN201
 
 @force("fixed", "top of the scale", "12 legitimacy / norms", "small-state norm (SG rationale)")
 def norm(p, c, lad):  # noqa: ANN001, ANN201
-    """Small-state norm against conquest, acted on: ``norm_strength x norm_weight``."""
-    return p.norm_strength * c.norm_weight, lad.top
+    """Small-state norm against conquest, acted on only by states whose statements cite it:
+    ``norm_strength x norm_weight x norm_cited``."""
+    return p.norm_strength * c.norm_weight * c.norm_cited, lad.top
 
 
 @force("fixed", "1.5 + 2 x public_support", "12 legitimacy", "Schneider, Finke & Bailer 2010; Kuik")
@@ -268,14 +269,14 @@ def asean(p, c, s, lad):  # noqa: ANN001, ANN201
 
 @force("weekly", "min(reactance_anchor, stance)", "10 reactance", "Brehm; article")
 def reactance(p, c, s, lad):  # noqa: ANN001, ANN201
-    """Reactance to coercive, visible demands: ``reactance_weight x max(visible -
-    tolerance, 0) x gap``, where ``gap`` is the distance from the stance to the ask as a
-    share of the scale up to it. A state at the ask, or one that has already moved toward
-    it (stance above its declared position), is not provoked. It pulls toward
-    ``reactance_anchor``, never up."""
+    """Reactance to coercive, visible demands, at any time: ``reactance_weight x
+    max(visible - tolerance, 0) x gap``, where ``gap`` is what the state is being asked:
+    the distance from its stance to the ask ('sanction') as a share of the scale up to it.
+    Pressure on a state far from the ask provokes more than the same pressure on one
+    close to it; a state at the ask feels none. It pulls toward ``reactance_anchor``,
+    never up."""
     gap = max(lad.sanction_level - c.stance, 0.0) / lad.sanction_level
-    provoked = 1.0 if c.stance <= c.initial_stance else 0.0
-    weight = p.reactance_weight * max(c.visible - c.tolerance, 0.0) * gap * provoked
+    weight = p.reactance_weight * max(c.visible - c.tolerance, 0.0) * gap
     return weight, min(p.reactance_anchor, c.stance)
 
 
@@ -440,9 +441,10 @@ def sanction_boundary(p, c, coalition, institution):  # noqa: ANN001, ANN201
 def leakage_flow(p, c, coalition, lad):  # noqa: ANN001, ANN201
     """Russian trade through a non-adopter, USD bn/yr: its own trade and, for hubs, trade
     diverted as the coalition grows (Early 2015), less what secondary sanctions deter;
-    0 for a state at the sanction rung."""
+    times the share its material step leaves open (:func:`sim.material.leak_factor`: 0 at
+    the sanction rung)."""
     flow = c.russia_trade_bn * (1.0 + p.diversion * c.transit_hub * coalition) * c.deterred
-    return flow * (0.0 if c.level >= lad.sanction_level else 1.0)
+    return flow * material.leak_factor(p, material.material_reading(c.level, c.material_level, lad))
 
 
 ASEAN_FLOOR = 1

@@ -26,6 +26,8 @@ COUNTRY_CONSTANTS: tuple[Field, ...] = (
     ("deterred", np.float64, "per-run constant (sim.rules.deterred_share)"),
     ("static_num", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
     ("static_den", np.float64, "sums of the fixed forces (sim.rules.fixed_pull)"),
+    ("material_num", np.float64, "fixed sums of the material track (sim.material)"),
+    ("material_den", np.float64, "fixed sums of the material track (sim.material)"),
 )
 """A country's attributes and what follows from them alone (set when they are drawn)."""
 
@@ -41,6 +43,9 @@ COUNTRY_STATE: tuple[Field, ...] = (
     ("received", np.float64, "budget Japan spent on the country this week"),
     ("peer_mean", np.float64, "tie-weighted mean level of the neighbours"),
     ("peer_pulling", np.float64, "tie weight pulling the country"),
+    ("material", np.float64, "position on the material track (sim.material)"),
+    ("material_level", np.int64, "step of the material track (0 deepening .. 3)"),
+    ("material_stock", np.float64, "Japan's accumulated material outreach"),
 )
 """A country's state in a run (zero at the start of every run, then set by
 :func:`sim.week.start_run`); a mechanism's per-country state is a line here."""
@@ -72,6 +77,7 @@ RUN_STATE: tuple[Field, ...] = (
     ("signals_moved", np.bool_, "the signals changed this week"),
     ("bought_with", np.float64, "budget of the request last bought (-1: none)"),
     ("g7_flow", np.float64, "this week's G7 coordination flow"),
+    ("material_moved", np.bool_, "a material step changed this week"),
 )
 """The run's shared state (the Mesa ``OutreachModel`` has these attributes); like every
 state here, zero at the start of a run."""

@@ -49,15 +49,23 @@ Observation = namedtuple(
         "lad",  # sim.ladder.LadderSpec
         "p",  # model parameters
         "work",  # (8, N) scratch rows a strategy may overwrite
+        "eligibility",  # the shared eligibility rule, a value of ELIGIBILITY
     ],
 )
 """What Japan sees at the start of a week (one run)."""
 
-InstrumentSpec = namedtuple("InstrumentSpec", ["efficiency", "visibility", "kind"])
+InstrumentSpec = namedtuple("InstrumentSpec", ["efficiency", "visibility", "kind", "material"])
 """Instruments as arrays over ``K``: effect per budget unit, visibility per budget unit and
 kind (0 country, 1 ASEAN channel, 2 global)."""
 
 INSTRUMENT_KINDS = {"country": 0, "asean": 1, "global": 2}
+
+ELIGIBILITY = {"not_at_ask": 0, "not_heading": 1}
+"""The eligibility rule every targeting strategy shares (run config ``eligibility``): which
+members Japan spends on. ``not_at_ask``: every member not at Japan's ask (the sanction
+rung), what a desk officer observes; ``not_heading``: those, less the members already
+heading there on their own (last week's target at or above the sanction edge, a latent
+quantity of the model)."""
 
 InstrumentIndex = namedtuple(
     "InstrumentIndex", ["visit", "two_plus_two", "aid", "g7_coordination", "asean_channel"]
@@ -74,6 +82,7 @@ class Strategy:
     fn: Callable[..., None]
     options: type
     requires: tuple[str, ...] = ()
+    capped: bool = True  # spending is scaled down to the weekly budget (not a replay)
 
     @property
     def doc(self) -> str:
@@ -85,15 +94,16 @@ STRATEGIES: dict[str, Strategy] = {}
 
 
 def register(
-    name: str, options: type = NoOptions, requires: tuple[str, ...] = ()
+    name: str, options: type = NoOptions, requires: tuple[str, ...] = (), capped: bool = True
 ) -> Callable[[Callable], Callable]:
-    """Register a strategy rule under ``name`` with its options dataclass and the standard
-    instruments (:data:`InstrumentIndex` fields) it needs."""
+    """Register a strategy rule under ``name`` with its options dataclass, the standard
+    instruments (:data:`InstrumentIndex` fields) it needs and whether its spending is
+    capped by the weekly budget (``False``: a replay of dated spending)."""
 
     def deco(fn: Callable) -> Callable:
         compiled = rule(fn)
         values_type(options)
-        STRATEGIES[name] = Strategy(name, compiled, options, requires)
+        STRATEGIES[name] = Strategy(name, compiled, options, requires, capped)
         return compiled
 
     return deco
@@ -137,10 +147,17 @@ def resolve_options(name: str, given: dict[str, Any]) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- helpers
 @rule
-def needs_persuading(c, lad):  # noqa: ANN001, ANN201
-    """A member not at Japan's ask (the sanction rung) and not already heading there on its
-    own (last week's target below the sanction edge): strategies spend only on these."""
-    return c.member and c.level < lad.sanction_level and c.target < lad.sanction_level + c.boundary
+def eligible(obs, i, k):  # noqa: ANN001, ANN201
+    """The one eligibility rule of every targeting strategy: country ``i`` is a member not
+    at Japan's ask (the sanction rung), instrument ``k`` can reach it (``k < 0``: any) and,
+    under ``not_heading``, it is not already heading to the ask on its own (last week's
+    target below the sanction edge). Feasibility restrictions act through ``leverage``."""
+    c, lad = obs.countries[i], obs.lad
+    if not c.member or c.level >= lad.sanction_level:
+        return False
+    if k >= 0 and obs.leverage[k, i] <= 0.0:
+        return False
+    return obs.eligibility == 0 or c.target < lad.sanction_level + c.boundary
 
 
 @rule
@@ -158,16 +175,17 @@ def spread(countries, weights, k, budget, out):  # noqa: ANN001, ANN201
 
 
 @rule
-def top_k(countries, lad, score, k, chosen):  # noqa: ANN001, ANN201
-    """``chosen[i]`` = 1 for the ``k`` highest-scoring non-adopters (ties: first listed)."""
+def top_k(obs, score, k, inst, chosen):  # noqa: ANN001, ANN201
+    """``chosen[i]`` = 1 for the ``k`` highest-scoring eligible members for instrument
+    ``inst`` (ties: first listed)."""
     n = score.shape[0]
     for i in range(n):
         chosen[i] = 0.0
-        if not needs_persuading(countries[i], lad):
+        if not eligible(obs, i, inst):
             continue
         rank = 0
         for j in range(n):
-            if j != i and needs_persuading(countries[j], lad):
+            if j != i and eligible(obs, j, inst):
                 if score[j] > score[i] or (score[j] == score[i] and j < i):
                     rank += 1
         if rank < k:
@@ -175,10 +193,10 @@ def top_k(countries, lad, score, k, chosen):  # noqa: ANN001, ANN201
 
 
 @rule
-def eligible_weights(countries, lad, weights):  # noqa: ANN001, ANN201
-    """``weights[i]`` = 1 for each non-adopter, else 0."""
+def eligible_weights(obs, inst, weights):  # noqa: ANN001, ANN201
+    """``weights[i]`` = 1 for each member eligible for instrument ``inst``, else 0."""
     for i in range(weights.shape[0]):
-        weights[i] = 1.0 if needs_persuading(countries[i], lad) else 0.0
+        weights[i] = 1.0 if eligible(obs, i, inst) else 0.0
 
 
 # --------------------------------------------------------------------------- strategies
@@ -190,19 +208,19 @@ def none(obs, opts, out):  # noqa: ANN001, ANN201
 
 @register("uniform", OneInstrument)
 def uniform(obs, opts, out):  # noqa: ANN001, ANN201
-    """The same effort on every member that has not adopted sanctions."""
+    """The same effort on every eligible member."""
     w = obs.work[0]
-    eligible_weights(obs.countries, obs.lad, w)
+    eligible_weights(obs, opts.instrument, w)
     spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
 @register("receptive_first", Targeted)
 def receptive_first(obs, opts, out):  # noqa: ANN001, ANN201
-    """Concentrate on the ``k`` non-adopters whose stance is highest (closest to yes)."""
+    """Concentrate on the ``k`` eligible members whose stance is highest (closest to yes)."""
     score, w = obs.work[1], obs.work[0]
     for i in range(score.shape[0]):
         score[i] = obs.countries[i].stance
-    top_k(obs.countries, obs.lad, score, opts.k, w)
+    top_k(obs, score, opts.k, opts.instrument, w)
     spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
@@ -212,7 +230,7 @@ def hard_cases_first(obs, opts, out):  # noqa: ANN001, ANN201
     score, w = obs.work[1], obs.work[0]
     for i in range(score.shape[0]):
         score[i] = -obs.countries[i].stance
-    top_k(obs.countries, obs.lad, score, opts.k, w)
+    top_k(obs, score, opts.k, opts.instrument, w)
     spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
@@ -227,7 +245,7 @@ def hub_first(obs, opts, out):  # noqa: ANN001, ANN201
             * (0.1 + c.transit_hub)
             * (1.0 + opts.centrality_weight * obs.centrality[i])
         )
-    top_k(obs.countries, obs.lad, score, opts.k, w)
+    top_k(obs, score, opts.k, opts.instrument, w)
     spread(obs.countries, w, opts.instrument, 1.0 * obs.japan.available, out)
 
 
@@ -238,7 +256,7 @@ def security_partners(obs, opts, out):  # noqa: ANN001, ANN201
     w = obs.work[0]
     for i in range(w.shape[0]):
         c = obs.countries[i]
-        partner = obs.leverage[k2, i] > 0 and needs_persuading(c, obs.lad)
+        partner = eligible(obs, i, k2) and eligible(obs, i, obs.index.visit)
         w[i] = c.security_partner if partner else 0.0
     spread(obs.countries, w, k2, opts.dialogue_share * obs.japan.available, out)
     visits_share = 1.0 - opts.dialogue_share
@@ -251,7 +269,7 @@ def incentives(obs, opts, out):  # noqa: ANN001, ANN201
     k = obs.index.aid
     w = obs.work[0]
     for i in range(w.shape[0]):
-        w[i] = obs.leverage[k, i] if needs_persuading(obs.countries[i], obs.lad) else 0.0
+        w[i] = obs.leverage[k, i] if eligible(obs, i, k) else 0.0
     spread(obs.countries, w, k, 1.0 * obs.japan.available, out)
 
 
@@ -263,19 +281,20 @@ def asean_multilateral(obs, opts, out):  # noqa: ANN001, ANN201
 
 @register("g7_coalition", Coordination, requires=("visit", "g7_coordination"))
 def g7_coalition(obs, opts, out):  # noqa: ANN001, ANN201
-    """Coordinate with the US/EU (credibility) and visit every non-adopter."""
+    """Coordinate with the US/EU (credibility) and visit every eligible member."""
     w = obs.work[0]
-    eligible_weights(obs.countries, obs.lad, w)
+    eligible_weights(obs, obs.index.visit, w)
     visits_share = 1.0 - opts.coordination_share
     spread(obs.countries, w, obs.index.visit, visits_share * obs.japan.available, out)
     out[obs.index.g7_coordination, 0] += opts.coordination_share * obs.japan.available
 
 
 @rule
-def marginal_gain(p, c, lad, extra_stock, extra_visible, proximity, i, w):  # noqa: ANN001, ANN201
+def marginal_gain(obs, extra_stock, extra_visible, proximity, i, w):  # noqa: ANN001, ANN201
     """Country ``i``'s marginal terms for :func:`adaptive` into the work rows ``w``: the
     target gain per unit of outreach (row 3), the reactance it provokes (row 4) and the
     gain counted for the ASEAN channel (row 5, members only)."""
+    p, c = obs.p, obs.countries[i]
     w_total = max(c.weight_total, 1e-9)
     stock = c.outreach_stock + extra_stock[i]
     slope = (
@@ -283,8 +302,8 @@ def marginal_gain(p, c, lad, extra_stock, extra_visible, proximity, i, w):  # no
         * p.outreach_saturation
         / ((stock + p.outreach_saturation) * (stock + p.outreach_saturation))
     )
-    eligible = 1.0 if needs_persuading(c, lad) else 0.0
-    w[3, i] = slope * (lad.top - c.target) / w_total * proximity[i] * eligible
+    chosen = 1.0 if eligible(obs, i, -1) else 0.0
+    w[3, i] = slope * (obs.lad.top - c.target) / w_total * proximity[i] * chosen
     tolerance = p.reactance_tolerance * (0.5 + c.democracy)
     over = 1.0 if c.visible + extra_visible[i] >= tolerance else 0.0
     gap = max(c.target - p.reactance_anchor, 0.0)
@@ -300,7 +319,7 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
     stance it buys (derivative of the outreach force), weighted by closeness to the next
     rung edge, minus the reactance it provokes once visible pressure passes tolerance.
     """
-    p, inst, lad, countries = obs.p, obs.inst, obs.lad, obs.countries
+    inst, lad, countries = obs.inst, obs.lad, obs.countries
     n, kinds = obs.work.shape[1], inst.efficiency.shape[0]
     extra_stock, extra_visible = obs.work[0], obs.work[1]
     proximity, per_unit, react, on_members = obs.work[2], obs.work[3], obs.work[4], obs.work[5]
@@ -316,7 +335,7 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
         proximity[i] = 1.0 / (1.0 + 4.0 * distance * distance)
     n_members = max(n_members, 1)
     for i in range(n):
-        marginal_gain(p, countries[i], lad, extra_stock, extra_visible, proximity, i, obs.work)
+        marginal_gain(obs, extra_stock, extra_visible, proximity, i, obs.work)
     chunk = obs.japan.available / opts.chunks
     for _ in range(opts.chunks):
         shared = block_sum(on_members, 0, n)
@@ -341,15 +360,15 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
             bought = obs.japan.credibility * inst.efficiency[best_k] * obs.leverage[best_k, best_i]
             extra_stock[best_i] += bought * add
             extra_visible[best_i] += inst.visibility[best_k] * add
-            marginal_gain(
-                p, countries[best_i], lad, extra_stock, extra_visible, proximity, best_i, obs.work
-            )
+            marginal_gain(obs, extra_stock, extra_visible, proximity, best_i, obs.work)
 
 
-@register("historical", Replay, requires=("g7_coordination",))
+@register("historical", Replay, requires=("g7_coordination",), capped=False)
 def historical(obs, opts, out):  # noqa: ANN001, ANN201
-    """Replay Japan's dated 2022 outreach (``japan_visit`` events) on their dates, with
-    steady G7 coordination in the background."""
+    """Replay Japan's dated 2022 outreach (``japan_visit`` events) in full on their dates.
+
+    The weekly budget does not cap a replay; ``background_g7`` (G7 coordination every
+    week) has no dated record and is 0 unless set as a counterfactual."""
     for k in range(out.shape[0]):
         for i in range(out.shape[1]):
             out[k, i] = obs.visits[obs.japan.week, k, i]

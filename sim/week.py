@@ -22,6 +22,7 @@ import numpy as np
 
 from sim import japan, rng, rules
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
+from sim.material import fixed_material, material_week, start_material
 from sim.numerics import block_sum, generate_rule, rule
 from sim.rules import Signals
 from sim.state import (
@@ -50,7 +51,7 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
         np.empty((k, n), np.bool_), wanted, np.empty((k, n)), np.empty(k),
-        np.empty((3, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        np.empty((4, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
         wanted.view(np.uint64), np.empty((k, n), np.uint64), np.empty(1, RUN_DTYPE),
     )  # fmt: skip
 
@@ -140,7 +141,13 @@ def prepare_countries(world, p, key, countries, w, first):  # noqa: ANN001, ANN2
                     w.attrs[a, i] = world.values[a, i]
         set_attributes(countries, w.attrs)
         japan.instrument_reach(
-            w.attrs, world.lev_row, world.req_row, world.inst.kind, w.leverage, w.usable
+            w.attrs,
+            world.lev_row,
+            world.req_row,
+            world.inst.kind,
+            world.allowed,
+            w.leverage,
+            w.usable,
         )
         for i in range(n):
             c = countries[i]
@@ -149,6 +156,7 @@ def prepare_countries(world, p, key, countries, w, first):  # noqa: ANN001, ANN2
             c.tolerance = rules.reactance_tolerance(p, c)
             c.deterred = rules.deterred_share(p, c)
             c.static_num, c.static_den = rules.fixed_pull(p, c, lad)
+            c.material_num, c.material_den = fixed_material(p, c)
     for i in range(n):
         c = countries[i]
         c.threshold = rules.initial_threshold(p, rng.uniform(key, rng.STREAM_THRESHOLD, 0, i))
@@ -169,6 +177,7 @@ def start_run(world, p, key, run, jp, countries, w, first):  # noqa: ANN001, ANN
     Japan and the run's signals."""
     reset_state(countries, jp, run)
     prepare_countries(world, p, key, countries, w, first)
+    start_material(countries)
     lad, n = world.lad, world.member.shape[0]
     run.institution = world.institution
     run.coalition = p.coalition_base
@@ -206,7 +215,8 @@ def start_of_week(world, run, week):  # noqa: ANN001, ANN201
 @rule
 def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """2. Japan allocates: it observes every country and its strategy spends the week's
-    budget (raised by domestic pressure), trimmed to what is usable and available."""
+    budget (raised by domestic pressure), trimmed to what is usable and available (a
+    replay, ``historical``, spends its dated amounts whatever the budget)."""
     jp.week = week
     jp.visibility_mult = japan.visibility_multiplier(p, jp.pressure)
     jp.available = japan.budget_available(p, world.budget, jp.pressure)
@@ -225,11 +235,14 @@ def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN
         world.lad,
         p,
         w.work,
+        world.eligibility,
     )  # fmt: skip (the one place Japan's view is built)
     allocate(world.strategy, obs, world.options, w.wanted)
     changed = request_changed(w.wanted_bits, w.last_bits)
-    if changed or week == 0 or jp.available != run.bought_with:  # else last week's purchase
-        japan.enforce_budget(w.wanted, w.usable, jp.available, w.spend, w.totals)
+    rebudget = world.capped and jp.available != run.bought_with
+    if changed or week == 0 or rebudget:  # else last week's purchase
+        limit = jp.available if world.capped else np.inf  # a replay is never scaled down
+        japan.enforce_budget(w.wanted, w.usable, limit, w.spend, w.totals)
         run.g7_flow, jp.spent = japan.outreach_flows(
             w.spend, w.totals, world.inst, w.leverage, world.member_share, w.flows
         )
@@ -271,7 +284,7 @@ def respond(lad, p, key, run, c, i, week):  # noqa: ANN001, ANN201
 def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """6. End of week: the levels are read (synchronous update); Japan's domestic pressure
     follows the members' moves; the coalition share, ASEAN's collective level and share
-    and leakage are updated."""
+    and leakage (also when a material step moved) are updated."""
     lad, n = world.lad, w.levels.shape[0]
     moved = False
     for i in range(n):
@@ -289,6 +302,8 @@ def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
         run.share = rules.regional_share(w.levels, world.member, lad)
         run.collective = rules.collective_level(w.levels, world.member)
         run.leakage = total_leakage(p, countries, w.leak, run.coalition, lad)
+    elif run.material_moved:  # leakage follows the material track too
+        run.leakage = total_leakage(p, countries, w.leak, run.coalition, lad)
 
 
 @rule
@@ -305,4 +320,5 @@ def step(world, p, key, run, jp, countries, w, week):  # noqa: ANN001, ANN201
         c = countries[i]
         perceive(world.ties, p, now, c, i, w.levels)
         respond(world.lad, p, key, now, c, i, week)
+    material_week(p, key, run, jp, countries, w.flows, week)
     end_of_week(world, p, run, jp, countries, w, week)

@@ -12,7 +12,9 @@ from sim import rules
 from sim.config import INSTITUTIONS, SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES
 from sim.strategies import (
+    ELIGIBILITY,
     INSTRUMENT_KINDS,
+    STRATEGIES,
     STRATEGY_IDS,
     InstrumentIndex,
     InstrumentSpec,
@@ -36,6 +38,9 @@ World = namedtuple(
         "req_row",  # (K,) attribute row an instrument requires (>= 0.5), -1 for none
         "institution_events",  # (T,) backing from that week on, NaN without an event
         "visits",  # (T, K, N) Japan's dated visits, budget units
+        "allowed",  # (K, N) 1, or 0 where a feasibility restriction bars instrument k
+        "eligibility",  # the shared eligibility rule (sim.strategies.ELIGIBILITY)
+        "capped",  # the strategy's spending is scaled down to the budget (not a replay)
         "budget",
         "institution",  # backing from the start
         "strategy",  # position in the registry
@@ -80,6 +85,7 @@ def _instrument_arrays(config: SimulationConfig) -> tuple:
         efficiency=np.array([i.effect / i.cost for i in config.instruments]),
         visibility=np.array([float(i.visibility) for i in config.instruments]),
         kind=np.array([INSTRUMENT_KINDS[i.target] for i in config.instruments], dtype=np.int64),
+        material=np.array([float(i.material) for i in config.instruments]),
     )
     index = InstrumentIndex(
         *(names.index(f) if f in names else -1 for f in InstrumentIndex._fields)
@@ -104,6 +110,14 @@ def _calendar_arrays(config: SimulationConfig, names: tuple[str, ...]) -> tuple:
     return institution, visits
 
 
+def _allowed(config: SimulationConfig, names: tuple[str, ...]) -> np.ndarray:
+    """``(K, N)``: 0 where a feasibility restriction bars an instrument, else 1."""
+    allowed = np.ones((len(names), config.countries.n))
+    for code, instrument in config.restrictions:
+        allowed[names.index(instrument), config.countries.index(code)] = 0.0
+    return allowed
+
+
 def build_world(config: SimulationConfig, k_adoptions: int = 3) -> tuple:
     """The :data:`World` of a config, and the model parameters as a record array."""
     table = config.countries
@@ -126,6 +140,9 @@ def build_world(config: SimulationConfig, k_adoptions: int = 3) -> tuple:
         req_row=req_row,
         institution_events=institution_events,
         visits=visits,
+        allowed=_allowed(config, names),
+        eligibility=ELIGIBILITY[config.eligibility],
+        capped=STRATEGIES[config.strategy].capped,
         budget=float(config.budget),
         institution=float(INSTITUTIONS[config.institution]),
         strategy=STRATEGY_IDS[config.strategy],

@@ -52,6 +52,7 @@ BASE: dict[str, float] = {
     "un_seat_stance": float("nan"),
     "unsc_compliance": 0.7,
     "initial_stance": 1.5,
+    "norm_cited": 1.0,
 }
 """A middling Southeast Asian state: every hand-made country starts from these values."""
 
@@ -145,6 +146,7 @@ def countries_as_rules_see_them(
         c.member, c.threshold = bool(countries.member[i]), 0.0
         c.level, c.stance = int(levels[i]), float(levels[i]) + 0.5
         c.outreach_stock, c.visible = float(stocks[i]), float(seen[i])
+        c.material, c.material_level, c.material_stock = 1.5, 1, 0.0
         c.russia_ties = rules.russia_ties(c)
         c.tolerance = rules.reactance_tolerance(p, c)
         c.deterred = rules.deterred_share(p, c)
@@ -208,6 +210,7 @@ INSTRUMENTS = InstrumentSpec(
     efficiency=np.array([i.effect / i.cost for i in DEFAULT_INSTRUMENTS]),
     visibility=np.array([i.visibility for i in DEFAULT_INSTRUMENTS]),
     kind=np.array([{"country": 0, "asean": 1, "global": 2}[i.target] for i in DEFAULT_INSTRUMENTS]),
+    material=np.array([i.material for i in DEFAULT_INSTRUMENTS]),
 )
 
 
@@ -220,8 +223,9 @@ def leakage(
 
 
 def flows(spend: np.ndarray, leverage: np.ndarray, member: np.ndarray) -> np.ndarray:
-    """Rows: direct effect, seen pressure, budget received, for a ``(K, N)`` spending."""
-    out = np.empty((3, spend.shape[1]))
+    """Rows: direct effect on the stance, seen pressure, budget received, effect on the
+    material track, for a ``(K, N)`` spending."""
+    out = np.empty((4, spend.shape[1]))
     totals = spend.sum(axis=1)
     japan.outreach_flows(spend, totals, INSTRUMENTS, leverage, member / max(member.sum(), 1), out)
     return out

@@ -51,6 +51,10 @@ VARIANTS: dict[str, dict] = {
     "no_outreach": {"budget": 0.0},
     "sample_priors": {"sample_priors": True},
     "historical_calendar": {"calendar": HISTORICAL_2022},
+    "not_heading": {"eligibility": "not_heading"},
+    "myanmar_restricted": {
+        "restrictions": (("MM", "visit"), ("MM", "two_plus_two"), ("MM", "aid"))
+    },
 }
 """Scenario variants of the experiment presets (keyword changes to the default config)."""
 

@@ -134,9 +134,13 @@ def test_aid_works_more_where_aid_leverage_is_higher() -> None:
     model = model_at_week_0(c)
     spend = np.zeros((len(DEFAULT_INSTRUMENTS), 2))
     spend[2, :] = 1.0  # one unit of aid each
-    impact = flows(spend, model.japan.leverage, c.member)[0]
+    out = flows(spend, model.japan.leverage, c.member)
+    impact = out[0] + out[3]  # on the stance and on the material track
     assert impact[1] == pytest.approx(3.0 * impact[0])
     assert impact[0] == pytest.approx(0.2 * 3.0 / 2.0)
+    # aid acts mostly on the material track (its share, conf/instruments)
+    share = DEFAULT_INSTRUMENTS[2].material
+    assert share > 0.5 and out[3, 0] == pytest.approx(share * impact[0])
     model.release()
 
 
@@ -356,7 +360,7 @@ def test_asean_consensus_pulls_members_toward_the_collective() -> None:
     assert target(c, level=[3, 3], collective=1)[0] < target(c, level=[3, 3], collective=3)[0]
 
 
-def test_reactance_hits_only_states_that_resist_and_scales_with_the_gap() -> None:
+def test_reactance_fires_at_any_time_and_scales_with_the_ask() -> None:
     p = replace(P, reactance_weight=1.0, reactance_tolerance=1.0)  # pinned, not calibrated
     c = table({"norm_weight": 1.0, "democracy": 0.5, "initial_stance": 2.5})
     quiet = target(c, p, visible=0.0)[0]  # tolerance = 1.0 * (0.5 + 0.5) = 1
@@ -367,9 +371,12 @@ def test_reactance_hits_only_states_that_resist_and_scales_with_the_gap() -> Non
     # weight: (visible - tolerance) x gap to the ask, for a state at its declared stance
     gap = (4 - 2.5) / 4
     assert weight("reactance", c, p, level=2, visible=3.0)[0] == pytest.approx(2 * gap)
-    # a state that has moved toward the ask (above its declared stance) is not provoked
+    # it fires at any time: a state that has moved toward the ask (above its declared
+    # stance) is provoked as much at the same stance, and less the closer it is to the ask
     moved = table({"democracy": 0.5, "initial_stance": 1.2})
-    assert weight("reactance", moved, p, level=2, visible=3.0)[0] == 0.0
+    assert weight("reactance", moved, p, level=2, visible=3.0)[0] == pytest.approx(2 * gap)
+    closer = weight("reactance", moved, p, level=3, visible=3.0)[0]
+    assert 0.0 < closer < 2 * gap
     # nor is a state at the ask
     assert weight("reactance", c, p, level=4, visible=3.0)[0] == 0.0
     # reactance never pulls up: its anchor is at or below the stance

@@ -35,21 +35,20 @@ INVASION = dt.date(2022, 2, 24)
 PARTNERS: tuple[str, ...] = ("KH", "PH", "ID", "VN", "TH")
 """Partners Japan met in 2022 that did not sanction (data: japan_outreach)."""
 PARTNER_BANDS: dict[str, tuple[int, int]] = {
-    "KH": (2, 2),
+    "KH": (2, 3),
     "ID": (2, 2),
     "TH": (2, 2),
-    "PH": (2, 3),
+    "PH": (2, 2),
     "VN": (1, 2),
 }
 """Rungs each partner's highest level may take in the weeks after its meeting with Japan
-(data: japan_outreach): `principle` for a joint statement with generic 'no change of the
-status quo by force' language and Russia not named; `condemn` too for the Philippines
-(``named_russia: disputed``); `neutral` too for Vietnam, whose own statements read
-`neutral` (national_statements_2022) while it co-signed the generic language."""
-STATEMENT_DEADLINE = dt.date(2022, 6, 30)
-"""Through this date no member but Singapore named Russia (data: national_statements_2022)."""
-STATEMENT_MEMBERS: tuple[str, ...] = ("ID", "MY", "TH", "VN", "LA", "KH")
-"""Members whose statements verifiably did not name Russia (C: V in the data)."""
+(data: japan_outreach and observables_2022_2023.statements): `principle` for a joint
+statement with generic 'no change of the status quo by force' language and Russia not
+named; `condemn` too for Cambodia, whose Prime Minister named Russia on 2022-03-28, eight
+days after the meeting (Reuters, C: V); the Philippines' 2+2 statement of 2022-04-09 did
+not name Russia in the quoted text (C: V; the seed article agrees), so `principle` only;
+`neutral` too for Vietnam, whose own statements read `neutral` while it co-signed the
+generic language."""
 NEUTRAL_START: tuple[str, ...] = ("TH", "VN", "LA")
 """Members whose first statements read as `neutral` (data: national_statements_2022)."""
 MEETING_WINDOW = 4

@@ -43,6 +43,16 @@ MECHANISMS: dict[str, tuple[str, ...]] = {
 """Each mechanism and the parameters that switch it off when set to 0 (inertia toward the
 declared stance, the frame every other force pulls against, cannot be switched off)."""
 
+WHY_ZERO: dict[str, str] = {
+    "3 thresholds": "it only moves the edge of the `sanction` rung, and the stance (what "
+    "this table measures) does not read that edge",
+    "6 UN-legalism barrier": "it only raises the edge of the `sanction` rung, which the "
+    "stance does not read",
+    "10 reactance": "it fires only on visible pressure above a state's tolerance",
+    "4 peer influence": "neighbours pull only toward levels they hold, and no level moves",
+}
+"""Why a mechanism can contribute exactly zero to every member's stance."""
+
 REACH_BUDGETS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 REACH_WEEKS = 8
 
@@ -88,6 +98,15 @@ def mechanism_markdown(table: pd.DataFrame, threshold: float = 0.05) -> str:
             else f"Every mechanism moves at least one member by {threshold:g} rungs or more."
         )
     )
+    zero = [n for n, r in table.iterrows() if (r == 0.0).all()]
+    if zero:
+        sentence += (
+            " Exactly zero for every member: "
+            + "; ".join(
+                f"{n} ({WHY_ZERO.get(n, 'no reason recorded: a defect to look at')})" for n in zero
+            )
+            + "."
+        )
     return "\n".join(lines) + "\n" + sentence + "\n"
 
 

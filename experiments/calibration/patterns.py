@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from experiments.calibration import observables as obs
 from experiments.calibration.facts import (
     ASEAN_2022,
     INVASION,
@@ -20,15 +21,14 @@ from experiments.calibration.facts import (
     NEUTRAL_START,
     PARTNER_BANDS,
     PARTNERS,
-    STATEMENT_DEADLINE,
-    STATEMENT_MEMBERS,
     Resolution,
     meetings,
     predicted_votes,
     resolutions,
 )
 from sim.config import SimulationConfig
-from sim.ladder import CONDEMN_LEVEL, PRINCIPLE_LEVEL, SANCTION_LEVEL
+from sim.ladder import CONDEMN_LEVEL, SANCTION_LEVEL
+from sim.material import DISTANCING, STATUS_QUO
 from sim.results import Trajectories
 from sim.votes import VOTES, VoteRule, vote_shares
 
@@ -126,18 +126,6 @@ def _partner_soft(code: str) -> Callable[[Trajectories, SimulationConfig, VoteRu
     return per_run
 
 
-def _statements(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
-    """Per run, 1 when none of the members whose statements did not name Russia reaches
-    `condemn` through the deadline and the three `neutral` starters are `neutral` in the
-    first week."""
-    end = config.calendar.step_of(STATEMENT_DEADLINE)
-    quiet = (traj.level[:, : end + 1, _idx(config, STATEMENT_MEMBERS)] < CONDEMN_LEVEL).all(
-        axis=(1, 2)
-    )
-    neutral = (traj.level[:, 1, _idx(config, NEUTRAL_START)] == PRINCIPLE_LEVEL - 1).all(axis=1)
-    return (quiet & neutral).astype(float)
-
-
 def _asean_condemn(traj: Trajectories, config: SimulationConfig, rule: VoteRule) -> np.ndarray:
     return (traj.asean_level >= CONDEMN_LEVEL).any(axis=1).astype(float)
 
@@ -202,18 +190,7 @@ def patterns() -> tuple[Pattern, ...]:
             *_at_most(0.1),
             0.05,
         ),
-        Pattern(
-            "national_statements",
-            "ID, MY, TH, VN, LA and KH stay below `condemn` (do not name Russia) through "
-            f"{STATEMENT_DEADLINE}, and TH, VN, LA are `neutral` in the first week "
-            "(share of runs)",
-            "yes (national_statements_2022: only Singapore named Russia)",
-            ">= 0.80",
-            _statements,
-            "mean",
-            *_at_least(0.8),
-            0.1,
-        ),
+        *_observable_patterns(),
         Pattern(
             "asean_never_condemns",
             "ASEAN's collective level reaches `condemn` (names Russia) at any step (share of runs)",
@@ -281,6 +258,89 @@ def patterns() -> tuple[Pattern, ...]:
             )
         )
     return tuple(out)
+
+
+def _observable_patterns() -> list[Pattern]:
+    """Who named Russia, and the material steps, through 2023-03 (observables_2022_2023;
+    sets from its coverage block; :mod:`experiments.calibration.observables`)."""
+    quiet = ", ".join(obs.coverage("national", "not_named"))
+    named = [c for c in obs.coverage("national", "named") if c != "SG"]  # SG: its own pattern
+    unclear = obs.coverage("national", "unclear")
+    joint = obs.coverage("bilateral_japan", "named")
+    sets = obs.material_sets()
+    out = [
+        Pattern(
+            "names_russia_never",
+            f"{quiet} never name Russia in their own statements (stay below `condemn`) over "
+            f"the horizon, and {', '.join(NEUTRAL_START)} are `neutral` in the first week "
+            "(share of runs)",
+            "yes (observables_2022_2023.coverage national: not_named through 2023-03, C: V)",
+            ">= 0.80",
+            obs.never_named(NEUTRAL_START),
+            "mean",
+            *_at_least(0.8),
+            0.1,
+        )
+    ]
+    for code in named:
+        out.append(Pattern(
+            f"names_russia_{code}",
+            f"{code} names Russia in its own statements at some step (share of runs)",
+            "yes (observables_2022_2023.statements: own statement naming Russia, C: V)",
+            ">= 0.50", obs.ever_named(code), "mean", *_at_least(0.5), 0.1,
+        ))  # fmt: skip
+    for code in unclear:
+        out.append(Pattern(
+            f"names_russia_{code}_at_end",
+            f"{code} names Russia in its own statements at the last step (share of runs)",
+            "no (own statements: one unclear 2022-02-28, none naming Russia after it)",
+            "<= 0.50", obs.named_at_end(code), "mean", *_at_most(0.5), 0.1,
+        ))  # fmt: skip
+    for code in joint:
+        date = obs.joint_statement_date(code)
+        out.append(Pattern(
+            f"joint_japan_{code}",
+            f"{code}'s joint statement with Japan of {date} names Russia (stance within "
+            "`joint_drafting` of `condemn`, sim.observe; share of runs)",
+            "yes (bilateral_japan statement naming 'the aggression by the Russian "
+            "Federation', C: V)",
+            ">= 0.50", obs.joint_named(code, date), "mean", *_at_least(0.5), 0.1,
+        ))  # fmt: skip
+    for code in sets["distancing"]:
+        date = obs.material_date(code, "distancing")
+        out.append(Pattern(
+            f"material_{code}_distancing",
+            f"{code} reaches `distancing` or beyond on the material track by {date} "
+            "(share of runs)",
+            "yes (material_measures: distancing step, C: V)",
+            ">= 0.50", obs.reached_material(code, DISTANCING, date), "mean",
+            *_at_least(0.5), 0.1,
+        ))  # fmt: skip
+    for code in sets["partial"]:
+        out.append(Pattern(
+            f"material_{code}_not_deepening",
+            f"{code} is at the status quo or beyond on the material track at the last step, "
+            "unlike the members with the same ties that deepened (share of runs)",
+            "status quo and distancing at once (one state bank dropped Mir cards, the joint "
+            "bank kept them; C: V via secondary reports): one track reads it as not deepening",
+            ">= 0.50", obs.at_least_at_end(code, STATUS_QUO), "mean", *_at_least(0.5), 0.1,
+        ))  # fmt: skip
+    out.append(Pattern(
+        "material_deepening",
+        f"{', '.join(sets['deepening'])} are deepening their ties with Russia at the last "
+        "step (share of runs)",
+        "yes (material_measures: fuel, nuclear and military deals, C: V)",
+        ">= 0.50", obs.deepening_at_end(sets["deepening"]), "mean", *_at_least(0.5), 0.1,
+    ))  # fmt: skip
+    out.append(Pattern(
+        "material_status_quo",
+        f"{', '.join(sets['status_quo'])} stay at the material status quo at every step "
+        "(share of runs)",
+        "yes (material_measures: purchases and payment links considered, not taken up)",
+        ">= 0.50", obs.status_quo_throughout(sets["status_quo"]), "mean",
+        *_at_least(0.5), 0.1,
+    ))  # fmt: skip
+    return out
 
 
 def _summarise(pattern: Pattern, per_run: np.ndarray, res: Resolution | None) -> float:

@@ -45,10 +45,10 @@ from experiments.workflow.errors import OneLineParser
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import DEFAULT_SCENARIO, load_scenario_file
 from experiments.workflow.store import load_model_params
-from sim import japan, rng, rules, week
+from sim import japan, material, observe, rng, rules, week
 from sim.config import DEFAULT_INSTRUMENTS, INSTITUTIONS, Calendar
 from sim.countries import ATTRIBUTES
-from sim.ladder import Ladder
+from sim.ladder import RUNG_OBSERVABLES, Ladder
 from sim.model import OutreachModel
 from sim.params import ModelParams
 from sim.results import SUMMARY_COLUMNS
@@ -193,12 +193,37 @@ def _rule_functions(module: Any) -> list[Any]:
 
 def rules_list() -> str:
     out = []
-    for module in (rules, japan):
+    for module in (rules, japan, material, observe):
         for fn in _rule_functions(module):
             out.append(
                 f"- `{module.__name__.split('.')[-1]}.{fn.__name__}`: {' '.join(_doc(fn).split())}"
             )
     return "\n".join(out) + "\n"
+
+
+def observables_section() -> str:
+    """The measurement rule and the material track: their module docs and what each rung,
+    step and observable stands for (sim.ladder, sim.material, sim.observe)."""
+    rungs = _table(
+        ["rung", "observable behaviour"], [[f"`{k}`", v] for k, v in RUNG_OBSERVABLES.items()]
+    )
+    steps = _table(
+        ["material step", "observable behaviour"],
+        [[f"`{k}`", v] for k, v in material.MATERIAL_OBSERVABLES.items()],
+    )
+    observables = _table(
+        ["observable", "measurement"], [[f"`{k}`", v] for k, v in observe.OBSERVABLES.items()]
+    )
+    return "\n".join([
+        "### 7.2a Observables: the measurement rule\n",
+        _doc(observe), "", rungs, observables,
+        "### 7.2b The material track\n",
+        _doc(material), "",
+        "Japan's instruments act on the two tracks in different shares (`material share` in "
+        "the instruments table, 7.4): security cooperation (`two_plus_two`) and aid mostly on "
+        "the material track, leaders' visits mostly on the stance (conf/instruments).\n",
+        steps,
+    ])  # fmt: skip
 
 
 def params_table() -> str:
@@ -229,12 +254,15 @@ def instruments_table() -> str:
             i.target,
             i.leverage or "-",
             i.requires or "-",
+            _num(i.material),
         ]
         for i in DEFAULT_INSTRUMENTS
     ]
     return _table(
-        ["instrument", "cost", "effect", "visibility", "target", "leverage", "requires"], rows
-    )
+        ["instrument", "cost", "effect", "visibility", "target", "leverage", "requires",
+         "material share"],
+        rows,
+    )  # fmt: skip
 
 
 def strategies_table() -> str:
@@ -258,6 +286,7 @@ def rng_table() -> str:
         "STREAM_INITIAL": "initial stance spread",
         "STREAM_SHOCK": "weekly stance shocks",
         "STREAM_BACKSLIDE": "weekly backsliding events",
+        "STREAM_MATERIAL": "weekly material-track shocks",
     }
     rows = [[_num(i), f"`{k}`", uses.get(k, "")] for i, k in streams]
     formula = (
@@ -320,6 +349,7 @@ def render(scenario_path: Path = DEFAULT_SCENARIO) -> str:
         "\n" + _doc(rules.respond).split("\n\n")[-1] + "\n",
         RULES_PROSE,
         rules_list(),
+        observables_section(),
         PARAMS_PROSE,
         params_table(),
         INSTRUMENTS_PROSE,

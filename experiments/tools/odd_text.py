@@ -195,8 +195,14 @@ STRATEGIES_PROSE = """\
 
 A strategy maps Japan's observation to the budget it wants to spend on each country and
 instrument; the engine drops unusable spending and scales the rest to the available
-budget `budget * (1 + japan_budget_gain * pressure)`, so no strategy can overspend.
-Registry `sim.strategies.STRATEGIES`, in registration order:
+budget `budget * (1 + japan_budget_gain * pressure)`, so no strategy can overspend;
+only the replay `historical` spends its dated amounts in full, whatever the budget.
+Every targeting strategy spends on the members one shared rule makes eligible
+(`sim.strategies.eligible`, run config `eligibility`): members below the sanction rung
+(`not_at_ask`, default), or those less the ones whose target already heads there
+(`not_heading`); a country instrument a feasibility restriction bars
+(`scenario.restrictions`, run config `feasibility`) has zero leverage, so strategies
+pass over it. Registry `sim.strategies.STRATEGIES`, in registration order:
 """
 
 RNG_PROSE = """\

@@ -32,6 +32,7 @@ from experiments.workflow.paths import resolve
 from experiments.workflow.scenario import (
     load_scenario_file,
     load_yaml_mapping,
+    restrictions_from_mapping,
     table_from_mapping,
 )
 from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
@@ -319,10 +320,13 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
         raise ConfigError(
             "k_adoptions", f"must be <= {table.n} (the simulated countries), got {c.k_adoptions}"
         )
+    restrictions = restrictions_from_mapping(scenario, table.codes)  # checked either way
     common = {
         "countries": table,
         "instruments": _instruments(c.instruments),
         "calendar": _calendar(c.calendar, table.codes, [str(k) for k in scenario["countries"]]),
+        "eligibility": c.eligibility.value,
+        "restrictions": restrictions if c.feasibility else (),
     }
     unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys
     grid = sweep_points(c.sweep)

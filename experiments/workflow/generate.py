@@ -43,7 +43,8 @@ _OPTION_DOCS = {
     "dialogue_share": "share of the budget spent on 2+2 dialogues, [0, 1]; rest on visits",
     "coordination_share": "share of the budget spent on G7 coordination, [0, 1]",
     "chunks": "number of budget chunks reallocated greedily each week, integer >= 1",
-    "background_g7": "G7 coordination spent every week besides the dated visits, budget units",
+    "background_g7": "G7 coordination every week besides the dated visits, budget units "
+    "(no dated record: 0; above 0 a counterfactual)",
 }
 
 

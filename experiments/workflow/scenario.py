@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,9 @@ _SCENARIO_KEYS = {
     "countries",
     "default_tie",
     "ties",
+    "restrictions",
 }
+_RESTRICTION_KEYS = {"instruments", "since", "C", "source"}
 
 
 def _number(key: str, value: Any) -> float:
@@ -139,6 +141,38 @@ def table_from_mapping(
         ties[(a, b)] = _number("scenario.ties", w)  # sim checks every tie weight
     with sim_errors("scenario"):
         return CountryTable.from_profiles(profiles, ties)
+
+
+def restrictions_from_mapping(
+    scenario: Mapping[str, Any], codes: Sequence[str]
+) -> tuple[tuple[str, str], ...]:
+    """The scenario's feasibility restrictions as (country, instrument) pairs, for the
+    simulated countries ``codes`` (a restriction on a country not simulated is dropped).
+    Each entry: ``instruments`` (list), ``since`` (date), ``C`` and ``source``."""
+    data = scenario.get("countries") or {}
+    pairs: list[tuple[str, str]] = []
+    for code, spec in (scenario.get("restrictions") or {}).items():
+        where = f"scenario.restrictions.{code}"
+        if code not in data:
+            raise ConfigError("scenario.restrictions", f"unknown country {code!r}", list(data))
+        if not isinstance(spec, Mapping):
+            raise ConfigError(where, "expected a mapping with instruments, since, C, source")
+        unknown = sorted(set(spec) - _RESTRICTION_KEYS)
+        if unknown:
+            raise ConfigError(where, f"unknown key {unknown[0]!r}", sorted(_RESTRICTION_KEYS))
+        missing = sorted(_RESTRICTION_KEYS - set(spec))
+        if missing:
+            raise ConfigError(f"{where}.{missing[0]}", "missing")
+        if spec["C"] not in _CONFIDENCE:
+            raise ConfigError(f"{where}.C", f"unknown mark {spec['C']!r}", sorted(_CONFIDENCE))
+        instruments = spec["instruments"]
+        if not isinstance(instruments, list | tuple) or not instruments:
+            raise ConfigError(
+                f"{where}.instruments", f"must be a non-empty list, got {instruments!r}"
+            )
+        if code in codes:
+            pairs.extend((str(code), str(name)) for name in instruments)
+    return tuple(pairs)
 
 
 def _codes(scenario: Mapping[str, Any], key: str, data: Mapping[str, Any]) -> list[str]:

@@ -17,6 +17,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from sim import INSTITUTIONS, ModelParams
+from sim.strategies import ELIGIBILITY
 from sim.votes import FEATURES, KINDS, VoteRule
 
 Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
@@ -24,6 +25,9 @@ Engine = enum.Enum("Engine", {"compiled": "compiled", "mesa": "mesa"})
 
 Institution = enum.Enum("Institution", {name: name for name in INSTITUTIONS})
 """Institutional backing of the sanctions from the start: none, g7, unga, unsc."""
+
+Eligibility = enum.Enum("Eligibility", {name: name for name in ELIGIBILITY})
+"""The strategies' shared eligibility rule: not_at_ask | not_heading."""
 
 VoteKind = enum.Enum("VoteKind", {name: name for name in KINDS})
 """Kind of a UN General Assembly resolution: principle or punitive."""
@@ -76,6 +80,7 @@ class ScenarioConf:
     countries: dict[str, Any] = MISSING  # code -> {name, attribute: {value, range, C, source}}
     default_tie: float = 0.0
     ties: list[Any] = field(default_factory=list)
+    restrictions: dict[str, Any] = field(default_factory=dict)  # code -> {instruments, ...}
 
 
 @dataclass
@@ -111,6 +116,7 @@ class InstrumentConf:
     target: str = "country"
     leverage: str | None = None
     requires: str | None = None
+    material: float = 0.0  # share of the effect on the material track (sim.material)
 
 
 @dataclass
@@ -146,6 +152,8 @@ class ExperimentConf:
     budget: float = 4.0
     institution: Institution = Institution.none
     sample_priors: bool = False
+    eligibility: Eligibility = Eligibility.not_at_ask
+    feasibility: bool = True  # apply the scenario's feasibility restrictions
     sweep: dict[str, Any] = field(default_factory=dict)  # path -> list (nested keys allowed)
     k_adoptions: int = 3
     countries: list[str] | None = None
@@ -180,6 +188,10 @@ class ValidateConf:
     figures_dir: str = MISSING
     # a point of the plausible range for the second reach table: not-identified parameters
     reach_plausible: dict[str, float] = field(default_factory=dict)
+    # peer spillover: weekly visits to one member only, at a named point of the range
+    spillover_target: str = "ID"
+    spillover_budget: float = 4.0
+    spillover_point: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
