@@ -10,7 +10,7 @@ import pytest
 from experiments import run
 from experiments.workflow.paths import CONF_DIR
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
 CASES = [
     # (overrides, text the one-line message must contain)

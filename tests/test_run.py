@@ -18,7 +18,7 @@ from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 KEYS = ("strategy", "point", "seed")
 

@@ -13,7 +13,7 @@ import pytest
 from experiments.workflow import figdata, outputs, plot
 from experiments.workflow.run import run_experiment
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
 
 @pytest.fixture(scope="module")

@@ -340,8 +340,11 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
     }
     unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys
     _at_least("accepted_sets", c.accepted_sets, 0)
-    sets = store.load_accepted_sets() if c.accepted_sets or "accepted_set" in c.sweep else []
-    grid = sweep_points(with_accepted_sets(c.sweep, c.accepted_sets, len(sets)))
+    pooled = c.accepted_sets if not c.sweep else 0  # a sweep's grid is the user's own
+    if c.accepted_sets and c.sweep:
+        log.info("accepted_sets=%d not applied: the run has a sweep", c.accepted_sets)
+    sets = store.load_accepted_sets() if pooled or "accepted_set" in c.sweep else []
+    grid = sweep_points(with_accepted_sets(c.sweep, pooled, len(sets)))
     points = []
     for p, values in enumerate(grid):
         config = (
