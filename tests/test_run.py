@@ -77,11 +77,13 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     assert sorted(summary["budget"].unique()) == [1.0, 4.0]
     assert not list(out.glob("*.tmp"))
     curves = check_schema(out / outputs.CURVES, outputs.CURVES, ("budget",))
+    derived = {name: len(pd.read_csv(out / name)) for name in ("countries.csv", "comparison.csv")}
     assert manifest["files"] == {
         outputs.SUMMARY: len(summary),
         outputs.STEPS: len(steps),
         outputs.TRAJECTORIES: len(traj),
         outputs.CURVES: len(curves),
+        **derived,
     }
     for name, digest in manifest["sha256"].items():
         assert digest == file_sha256(out / name)

@@ -1,4 +1,4 @@
-"""The run figures as a reader needs them: accepted sets pooled with a predictive band,
+"""The run figures as a reader needs them: accepted sets pooled with their parameter spread,
 nothing left out silently, whole-scale axes, intervals within bounds, one line per job of
 a multirun."""
 
@@ -36,15 +36,20 @@ def sets_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_accepted_sets_are_pooled_with_a_predictive_band(sets_run) -> None:
+def test_accepted_sets_are_pooled_with_their_parameter_spread(sets_run) -> None:
     curves = pd.read_parquet(sets_run / outputs.CURVES)
     fig = plot.adoption_curves(curves)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2  # one group: the 10 sets pooled, none left out
     assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any("predictive" in t and "10 accepted parameter sets" in t for t in legend)
+    assert any("parameter spread" in t and "10 accepted sets" in t for t in legend)
     assert any("Monte Carlo" in t for t in legend)
+    rows = curves[(curves["strategy"] == "uniform") & (curves["measure"] == "leakage")]
+    band = figdata.pooled_curve(rows, (0.0, np.inf), spread=True)
+    last = rows[rows["step"] == rows["step"].max()]
+    expected = np.quantile(last["mean"], figdata.PREDICTIVE)  # over the sets' means
+    assert (band["p_lo"].iloc[-1], band["p_hi"].iloc[-1]) == pytest.approx(tuple(expected))
     summary = pd.read_parquet(sets_run / outputs.SUMMARY)
     fig = plot.strategy_comparison(summary)
     assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
