@@ -175,3 +175,23 @@ def test_legend_lists_every_strategy_of_a_multirun() -> None:
     fig = plot.adoption_curves(curves)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "uniform" in legend and "adaptive" in legend
+
+
+def test_country_outcomes_show_who_moves_from_the_countries_table(sets_run) -> None:
+    """Each cell is the share of runs ending at 'condemn' or higher, the sets pooled by
+    runs, as countries.csv gives it; the colour is its difference from `none`."""
+    from experiments.workflow import plot_countries
+
+    curves = pd.read_parquet(sets_run / outputs.CURVES)
+    share, group = plot_countries.pooled_shares(curves)
+    assert group.sets == 10 and list(share.columns) == ["none", "uniform"]
+    table = pd.read_csv(sets_run / "countries.csv")
+    table["upper"] = (table["share_condemn"] + table["share_sanction"]) * table["n"]
+    pooled = table.groupby(["country", "strategy"])[["upper", "n"]].sum()
+    expected = (pooled["upper"] / pooled["n"]).unstack("strategy")
+    for label, row in share.iterrows():
+        code = label.split("(")[-1].rstrip(")")
+        assert row.to_dict() == pytest.approx(expected.loc[code, row.index].to_dict())
+    fig = plot_countries.country_outcomes(curves)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == share.size and "difference from 'none'" in fig.axes[1].get_ylabel()
