@@ -171,7 +171,7 @@ def test_tables_are_byte_identical_across_chunk_sizes_and_workers(
         cfg = compose_cfg(*common, f"chunk_size={chunk}", f"workers={workers}")
         runs[chunk, workers] = run_experiment(cfg, folder)["sha256"]
     first = runs[1, 1]
-    assert set(first) == {*TABLES, "countries.csv"}
+    assert set(first) == {*TABLES, "countries.csv", "comparison.csv"}
     for key, sha in runs.items():
         assert sha == first, key
     curves = pd.read_parquet(tmp_path / "c1w1" / outputs.CURVES)
