@@ -169,6 +169,11 @@ def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
     """Convert ``cfg`` (one-line errors on bad input) and plan its chunks."""
     c = as_plain(cfg)
     points = to_simulation_configs(c)
+    log.info(
+        "budget %g units a week; Japan's 2022 effort (the calendar's dated visits): %.3f",
+        c.budget,
+        points[0].config.calendar.dated_effort(),
+    )
     tables = tuple(
         name
         for name, keep in (
