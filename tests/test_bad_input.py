@@ -59,7 +59,10 @@ CASES = [
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
     # resource guard: refused before anything is allocated, naming the estimate and what fits
-    (["n_seeds=1000000000"], ["n_seeds", "TB of disk", "free", "at most", "seeds fit"]),
+    (
+        ["n_seeds=1000000000", "accepted_sets=0"],
+        ["n_seeds", "TB of disk", "free", "at most", "seeds fit"],
+    ),
     (["n_seeds=1000000000000"], ["n_seeds", "PB of disk", "at most", "seeds fit"]),
     (
         ["n_seeds=1000000000", "keep_steps=false", "keep_trajectories=false"],
