@@ -160,6 +160,16 @@ class Calendar:
     def date(self, step: int) -> dt.date:
         return self.start + dt.timedelta(weeks=step)
 
+    def dated_effort(self) -> float:
+        """Japan's dated outreach effort: the amounts of the ``japan_visit`` events within
+        the horizon, budget units per week simulated (what ``historical`` spends)."""
+        spent = sum(
+            e.amount
+            for e in self.events
+            if e.kind == "japan_visit" and 0 <= self.step_of(e.date) < self.n_steps
+        )
+        return spent / self.n_steps
+
     def step_of(self, date: dt.date) -> int:
         """The step whose week ``[date(t), date(t+1))`` contains ``date`` (may be < 0)."""
         return (date - self.start).days // 7

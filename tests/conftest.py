@@ -14,7 +14,7 @@ from omegaconf import DictConfig
 
 from experiments.workflow.paths import CONF_DIR, ROOT
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")
 """Overrides that keep an ensemble tiny: a few seeds and weeks, no figures."""
 
 

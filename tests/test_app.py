@@ -61,7 +61,7 @@ def cli_message(overrides: list[str]) -> str:
 def test_defaults_come_from_the_main_config_and_the_calibrated_store() -> None:
     s = default_settings()
     assert s.strategies == tuple(STRATEGIES)
-    assert (s.budget, s.institution, s.n_seeds, s.seed) == (4.0, "none", 200, 20220224)
+    assert (s.budget, s.institution, s.n_seeds, s.seed) == (0.3, "none", 40, 20220224)
     assert s.model == ()
     store = load_model_params()
     for name, info in param_info().items():

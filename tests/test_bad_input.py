@@ -10,7 +10,7 @@ import pytest
 from experiments import run
 from experiments.workflow.paths import CONF_DIR
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
 CASES = [
     # (overrides, text the one-line message must contain)
@@ -59,7 +59,10 @@ CASES = [
     (["scenario_file=/nonexistent/scenario.yaml"], ["scenario_file", "cannot be read"]),
     (["scenario.data_file=data/missing.yaml"], ["scenario.data_file", "cannot be read"]),
     # resource guard: refused before anything is allocated, naming the estimate and what fits
-    (["n_seeds=1000000000"], ["n_seeds", "TB of disk", "free", "at most", "seeds fit"]),
+    (
+        ["n_seeds=1000000000", "accepted_sets=0"],
+        ["n_seeds", "TB of disk", "free", "at most", "seeds fit"],
+    ),
     (["n_seeds=1000000000000"], ["n_seeds", "PB of disk", "at most", "seeds fit"]),
     (
         ["n_seeds=1000000000", "keep_steps=false", "keep_trajectories=false"],

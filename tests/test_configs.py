@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from dataclasses import asdict, is_dataclass, replace
 
+import numpy as np
 import pytest
 import yaml
 from hydra.errors import ConfigCompositionException
@@ -53,8 +54,31 @@ def default_cfg():
 
 def test_main_job_is_every_strategy(default_cfg) -> None:
     points = to_simulation_configs(default_cfg)
-    assert [p.strategy for p in points] == list(STRATEGIES)
-    assert {p.point for p in points} == {0}
+    assert [p.strategy for p in points if p.point == 0] == list(STRATEGIES)
+    assert len(points) == len(STRATEGIES) * len({p.point for p in points})
+
+
+def test_main_job_runs_at_japans_2022_effort_over_accepted_sets(default_cfg, compose_cfg) -> None:
+    """The default budget is the calendar's dated effort rounded to 0.1 unit a week, and
+    the main job pools evenly spaced accepted calibration sets (first and last included);
+    a sweep's grid is left as given."""
+    from experiments.workflow.store import load_accepted_sets
+
+    points = to_simulation_configs(default_cfg)
+    effort = points[0].config.calendar.dated_effort()
+    assert 0 < effort < 1  # a few dated visits a year, not several a week
+    assert default_cfg.budget == round(effort, 1)
+    assert all(p.config.budget == default_cfg.budget for p in points)
+    chosen = sorted({p.params["accepted_set"] for p in points})
+    n_sets = len(load_accepted_sets())
+    assert len(chosen) == min(default_cfg.accepted_sets, n_sets) > 1
+    assert chosen[0] == 0 and chosen[-1] == n_sets - 1
+    gaps = np.diff(chosen)
+    assert gaps.max() - gaps.min() <= 1  # evenly spaced
+    single = to_simulation_configs(compose_cfg("accepted_sets=0"))
+    assert {p.point for p in single} == {0} and "accepted_set" not in single[0].params
+    swept = to_simulation_configs(compose_cfg("strategy=none", "+sweep.budget=[1,2]"))
+    assert [p.params for p in swept] == [{"budget": 1}, {"budget": 2}]
 
 
 REQUIRED_OVERRIDES = {"votes": ["date=2022-03-24", "kind=principle"]}
@@ -94,7 +118,7 @@ def test_strategy_selection_narrows_the_run(compose_cfg, name: str) -> None:
         compose_cfg(f"strategy={name}", "experiment=budget_sweep", "model.peer_weight=2.5")
     )
     assert {p.strategy for p in points} == {name}
-    assert len(points) == 4  # the preset's budget sweep is kept
+    assert len(points) == 5  # the preset's budget sweep is kept
     assert asdict(points[0].config.strategy_options) == STRATEGY_OPTIONS[name]
     assert points[0].config.params.peer_weight == 2.5  # a model override reaches sim
 

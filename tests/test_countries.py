@@ -33,7 +33,7 @@ def test_countries_table_counts_final_rungs(compose_cfg, tmp_path) -> None:
 
 def test_summaries_only_runs_have_the_countries_table(compose_cfg, tmp_path) -> None:
     cfg = compose_cfg("n_seeds=3", "calendar.n_steps=4", "strategy=uniform", "plots=false",
-                      "keep_steps=false", "keep_trajectories=false")  # fmt: skip
+                      "keep_steps=false", "keep_trajectories=false", "accepted_sets=0")  # fmt: skip
     run_experiment(cfg, tmp_path)
     table = pd.read_csv(tmp_path / countries.COUNTRIES)
     assert len(table) == 10 and (table[SHARES].sum(axis=1).round(12) == 1).all()

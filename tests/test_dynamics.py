@@ -59,11 +59,13 @@ def test_outreach_builds_a_relationship_that_outlasts_the_visits() -> None:
     assert 0 < lift[39] < lift[12]  # decays once the visits stop, but not at once
 
 
-def test_strategies_skip_states_already_heading_to_the_ask() -> None:
-    """A member whose own target already reaches the sanction edge gets no outreach."""
-    model = model_at_week_0(table({}, {}), strategy="uniform")
-    heading, other = model.countries
-    heading.target = 4.9
-    spend, _ = model.japan.allocate(0)
-    assert spend[:, 0].sum() == 0.0 and spend[:, 1].sum() > 0.0
-    model.release()
+def test_strategies_skip_states_already_heading_to_the_ask_under_not_heading() -> None:
+    """Under eligibility=not_heading a member whose own target already reaches the sanction
+    edge gets no outreach; under the default not_at_ask it does (Japan sees its level)."""
+    for eligibility, skipped in (("not_heading", True), ("not_at_ask", False)):
+        model = model_at_week_0(table({}, {}), strategy="uniform", eligibility=eligibility)
+        heading, other = model.countries
+        heading.target = 4.9
+        spend, _ = model.japan.allocate(0)
+        assert (spend[:, 0].sum() == 0.0) == skipped and spend[:, 1].sum() > 0.0
+        model.release()

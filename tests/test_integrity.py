@@ -17,7 +17,13 @@ from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import PARTS, Ledger, file_sha256
 from experiments.workflow.run import run_experiment
 
-ARGS = ("n_seeds=4", "chunk_size=2", "calendar.n_steps=5", "strategies=[none,uniform]")
+ARGS = (
+    "n_seeds=4",
+    "chunk_size=2",
+    "calendar.n_steps=5",
+    "strategies=[none,uniform]",
+    "accepted_sets=0",
+)
 TABLES = (outputs.SUMMARY, outputs.CURVES, outputs.STEPS, outputs.TRAJECTORIES)
 
 
@@ -163,14 +169,15 @@ def test_tables_are_byte_identical_across_chunk_sizes_and_workers(
     from experiments.workflow import ledger
 
     monkeypatch.setattr(ledger, "ROW_GROUP", 50)  # several row groups in this small run
-    common = ("n_seeds=23", "calendar.n_steps=6", "strategies=[none,adaptive]", "plots=false")
+    common = ("n_seeds=23", "calendar.n_steps=6", "strategies=[none,adaptive]", "plots=false",
+              "accepted_sets=0")  # fmt: skip
     runs = {}
     for chunk, workers in ((1, 1), (5, 2), (23, 2), (7, 1)):
         folder = tmp_path / f"c{chunk}w{workers}"
         cfg = compose_cfg(*common, f"chunk_size={chunk}", f"workers={workers}")
         runs[chunk, workers] = run_experiment(cfg, folder)["sha256"]
     first = runs[1, 1]
-    assert set(first) == {*TABLES, "countries.csv"}
+    assert set(first) == {*TABLES, "countries.csv", "comparison.csv"}
     for key, sha in runs.items():
         assert sha == first, key
     curves = pd.read_parquet(tmp_path / "c1w1" / outputs.CURVES)

@@ -14,7 +14,7 @@ from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR
 from experiments.workflow.run import run_experiment
 from experiments.workflow.store import load_accepted_sets
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
 
 def test_manifest_records_scenario_file_accepted_sets_and_packages(compose_cfg, tmp_path) -> None:

@@ -21,7 +21,7 @@ from experiments.workflow.manifest import MANIFEST
 from experiments.workflow.paths import ROOT
 from experiments.workflow.run import run_experiment
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 SWEEP = ("strategies=[none,uniform]", "+sweep.budget=[1,4]", "calendar.n_steps=8", "plots=false")
 
 

@@ -18,7 +18,7 @@ from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 KEYS = ("strategy", "point", "seed")
 
@@ -77,12 +77,13 @@ def test_tables_match_documented_schema(tiny_run) -> None:
     assert sorted(summary["budget"].unique()) == [1.0, 4.0]
     assert not list(out.glob("*.tmp"))
     curves = check_schema(out / outputs.CURVES, outputs.CURVES, ("budget",))
+    derived = {name: len(pd.read_csv(out / name)) for name in ("countries.csv", "comparison.csv")}
     assert manifest["files"] == {
         outputs.SUMMARY: len(summary),
         outputs.STEPS: len(steps),
         outputs.TRAJECTORIES: len(traj),
         outputs.CURVES: len(curves),
-        "countries.csv": len(pd.read_csv(out / "countries.csv")),
+        **derived,
     }
     for name, digest in manifest["sha256"].items():
         assert digest == file_sha256(out / name)

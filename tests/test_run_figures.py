@@ -1,4 +1,4 @@
-"""The run figures as a reader needs them: accepted sets pooled with a predictive band,
+"""The run figures as a reader needs them: accepted sets pooled with their parameter spread,
 nothing left out silently, whole-scale axes, intervals within bounds, one line per job of
 a multirun."""
 
@@ -13,7 +13,7 @@ import pytest
 from experiments.workflow import figdata, outputs, plot
 from experiments.workflow.run import run_experiment
 
-SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false")  # as conftest.SMALL
+SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
 
 @pytest.fixture(scope="module")
@@ -36,15 +36,20 @@ def sets_run(tmp_path_factory) -> Path:
     return out
 
 
-def test_accepted_sets_are_pooled_with_a_predictive_band(sets_run) -> None:
+def test_accepted_sets_are_pooled_with_their_parameter_spread(sets_run) -> None:
     curves = pd.read_parquet(sets_run / outputs.CURVES)
     fig = plot.adoption_curves(curves)
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2  # one group: the 10 sets pooled, none left out
     assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert any("predictive" in t and "10 accepted parameter sets" in t for t in legend)
+    assert any("parameter spread" in t and "10 accepted sets" in t for t in legend)
     assert any("Monte Carlo" in t for t in legend)
+    rows = curves[(curves["strategy"] == "uniform") & (curves["measure"] == "leakage")]
+    band = figdata.pooled_curve(rows, (0.0, np.inf), spread=True)
+    last = rows[rows["step"] == rows["step"].max()]
+    expected = np.quantile(last["mean"], figdata.PREDICTIVE)  # over the sets' means
+    assert (band["p_lo"].iloc[-1], band["p_hi"].iloc[-1]) == pytest.approx(tuple(expected))
     summary = pd.read_parquet(sets_run / outputs.SUMMARY)
     fig = plot.strategy_comparison(summary)
     assert "10 accepted sets x 3 seeds" in fig.get_suptitle()
@@ -186,3 +191,23 @@ def test_legend_lists_every_strategy_of_a_multirun() -> None:
     fig = plot.strategy_comparison(summary)  # one strategy per job: nothing to pair
     assert not any("difference from" in t for t in _comparison_titles(fig))
     assert "no 'none' with another strategy in one job" in fig.get_suptitle()
+
+
+def test_country_outcomes_show_who_moves_from_the_countries_table(sets_run) -> None:
+    """Each cell is the share of runs ending at 'condemn' or higher, the sets pooled by
+    runs, as countries.csv gives it; the colour is its difference from `none`."""
+    from experiments.workflow import plot_countries
+
+    curves = pd.read_parquet(sets_run / outputs.CURVES)
+    share, group = plot_countries.pooled_shares(curves)
+    assert group.sets == 10 and list(share.columns) == ["none", "uniform"]
+    table = pd.read_csv(sets_run / "countries.csv")
+    table["upper"] = (table["share_condemn"] + table["share_sanction"]) * table["n"]
+    pooled = table.groupby(["country", "strategy"])[["upper", "n"]].sum()
+    expected = (pooled["upper"] / pooled["n"]).unstack("strategy")
+    for label, row in share.iterrows():
+        code = label.split("(")[-1].rstrip(")")
+        assert row.to_dict() == pytest.approx(expected.loc[code, row.index].to_dict())
+    fig = plot_countries.country_outcomes(curves)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert len(texts) == share.size and "difference from 'none'" in fig.axes[1].get_ylabel()

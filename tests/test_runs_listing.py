@@ -19,8 +19,9 @@ def _ledger(folder: Path, *events: dict) -> None:
 
 def test_saved_folders_are_listed_with_their_status(tmp_path, compose_cfg, capsys) -> None:
     root = tmp_path / "outputs"
-    run_experiment(compose_cfg("n_seeds=2", "calendar.n_steps=3", "strategy=none",
-                               "plots=false"), root / "strategy_comparison" / "done")  # fmt: skip
+    cfg = compose_cfg("n_seeds=2", "calendar.n_steps=3", "strategy=none", "accepted_sets=0",
+                      "plots=false")  # fmt: skip
+    run_experiment(cfg, root / "strategy_comparison" / "done")
     _ledger(root / "budget_sweep" / "stopped", {"event": "done", "chunk": "a"})
     _ledger(root / "budget_sweep" / "broken", {"event": "failed", "chunk": "a", "error": "x"})
     analysis = root / "analyse" / "robustness" / "a1"

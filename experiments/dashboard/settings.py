@@ -146,6 +146,7 @@ class Settings:
             f"scenario.simulated=[{','.join(simulated(self.timor_leste))}]",
             f"n_seeds={int(self.n_seeds)}",
             f"seed={int(self.seed)}",
+            "accepted_sets=0",  # the dashboard's point: the calibrated store and its edits
         ]
         return out + [f"model.{name}={_number(value)}" for name, value in self.model]
 
@@ -165,6 +166,7 @@ class Settings:
             "institution": self.institution,
             "n_seeds": int(self.n_seeds),
             "seed": int(self.seed),
+            "accepted_sets": 0,
             "scenario": {"simulated": simulated(self.timor_leste)},
         }
         if self.model:

@@ -249,6 +249,16 @@ def sweep_points(sweep: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*sweep.values())]
 
 
+def with_accepted_sets(sweep: Mapping[str, Any], wanted: int, available: int) -> dict:
+    """``sweep`` with ``wanted`` accepted sets evenly spaced over the ``available`` ones
+    (all of them if fewer) as an ``accepted_set`` sweep, unless it sweeps them already."""
+    if not wanted or "accepted_set" in sweep:
+        return dict(sweep)
+    n = min(wanted, available)
+    spaced = sorted({round(k * (available - 1) / max(n - 1, 1)) for k in range(n)})
+    return {**sweep, "accepted_set": spaced}
+
+
 def _accepted_model_values(index: Any, sets: list[dict[str, float]]) -> dict[str, float]:
     """Model parameters of accepted calibration set ``index``."""
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(sets):
@@ -329,8 +339,12 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
         "restrictions": restrictions if c.feasibility else (),
     }
     unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys
-    grid = sweep_points(c.sweep)
-    sets = store.load_accepted_sets() if any("accepted_set" in v for v in grid) else []
+    _at_least("accepted_sets", c.accepted_sets, 0)
+    pooled = c.accepted_sets if not c.sweep else 0  # a sweep's grid is the user's own
+    if c.accepted_sets and c.sweep:
+        log.info("accepted_sets=%d not applied: the run has a sweep", c.accepted_sets)
+    sets = store.load_accepted_sets() if pooled or "accepted_set" in c.sweep else []
+    grid = sweep_points(with_accepted_sets(c.sweep, pooled, len(sets)))
     points = []
     for p, values in enumerate(grid):
         config = (

@@ -4,10 +4,12 @@ A *group* is what one row (or one marker) of a figure shows: a multirun job and 
 values of a point, except ``accepted_set``, over which a group pools: the sets are draws
 from the plausible parameter space, not settings a reader chooses. Two bands per line:
 
-- the 95% confidence interval of the mean (Monte Carlo error: more seeds shrink it);
-- where the run samples the plausible space (several accepted sets in a group, or country
-  priors drawn per run with ``sample_priors``), the *predictive* band: the central 90% of
-  individual runs across that space, which more seeds do not shrink.
+- Monte Carlo error: the 95% confidence interval of the mean from the seed standard error
+  within each set (more seeds shrink it);
+- with several accepted sets in a group, the *parameter spread*: the 5% and 95% quantiles
+  over sets of the per-set means (what the 2022 record cannot pin down; more seeds do not
+  shrink it); with country priors drawn per run (``sample_priors``) and one set, the
+  *predictive* band: the central 90% of individual runs.
 """
 
 from __future__ import annotations
@@ -89,13 +91,16 @@ def groups(df: pd.DataFrame, priors: dict[Any, bool] | None = None) -> list[Grou
 
 
 def predictive(group: Group) -> str | None:
-    """What the predictive band pools over, in words (None: the run does not sample it)."""
-    space = []
+    """The legend label of the dotted band (None: the run does not sample the plausible
+    space): the parameter spread over accepted sets, else the predictive band of runs."""
     if group.sets > 1:
-        space.append(f"{group.sets} accepted parameter sets")
+        priors = ", country priors drawn per run" if group.priors else ""
+        return (
+            f"parameter spread: 5-95% over {group.sets} accepted sets of the per-set means{priors}"
+        )
     if group.priors:
-        space.append("country priors drawn per run")
-    return " and ".join(space) or None
+        return "90% of runs across country priors drawn per run (predictive)"
+    return None
 
 
 def select(df: pd.DataFrame, group: Group) -> pd.DataFrame:
@@ -111,34 +116,65 @@ def quantile_from_counts(counts: np.ndarray, q: float) -> float:
     return float(np.searchsorted(cdf, q - 1e-12))
 
 
-def pooled_curve(curves: pd.DataFrame, bounds: tuple[float, float]) -> pd.DataFrame:
-    """Per date: pooled mean, its 95% CI (clipped to ``bounds``) and the predictive band,
-    from the rows of one strategy, one measure (and country) over a group's points."""
+def pooled_curve(
+    curves: pd.DataFrame, bounds: tuple[float, float], spread: bool = False
+) -> pd.DataFrame:
+    """Per date: pooled mean, its 95% CI (clipped to ``bounds``) and the dotted band, from
+    the rows of one strategy, one measure (and country) over a group's points: with
+    ``spread``, the 5-95% quantiles of the points' (sets') means, else the predictive band
+    of runs (integer measures; the mean for float measures)."""
     rows = []
     for date, part in curves.groupby("date", sort=True):
         n, mean, std = part["n"].to_numpy(), part["mean"].to_numpy(), part["std"].to_numpy()
         total = n.sum()
         m = float((n * mean).sum() / total)
         se = float(np.sqrt(((n / total) ** 2 * std**2 / np.maximum(n, 1)).sum()))
-        counts = np.sum(np.stack([np.asarray(c) for c in part["counts"]]), axis=0)
+        if spread and len(mean) > 1:
+            p_lo, p_hi = (float(q) for q in np.quantile(mean, PREDICTIVE))
+        elif part["counts"].notna().all():
+            counts = np.sum(np.stack([np.asarray(c) for c in part["counts"]]), axis=0)
+            p_lo = quantile_from_counts(counts, PREDICTIVE[0])
+            p_hi = quantile_from_counts(counts, PREDICTIVE[1])
+        else:
+            p_lo = p_hi = m
         rows.append(
             {
                 "date": pd.Timestamp(date),
                 "mean": m,
                 "lo": max(bounds[0], m - Z95 * se),
                 "hi": min(bounds[1], m + Z95 * se),
-                "p_lo": quantile_from_counts(counts, PREDICTIVE[0]),
-                "p_hi": quantile_from_counts(counts, PREDICTIVE[1]),
+                "p_lo": p_lo,
+                "p_hi": p_hi,
             }
         )
     return pd.DataFrame(rows)
 
 
-def mean_ci(values: np.ndarray, bounds: tuple[float, float]) -> dict[str, float]:
-    """Mean, 95% CI clipped to ``bounds`` and the central 90% of ``values`` (NaN skipped)."""
-    values = values[~np.isnan(values)]
+def mean_ci(
+    values: np.ndarray, bounds: tuple[float, float], sets: np.ndarray | None = None
+) -> dict[str, float]:
+    """Mean, 95% CI clipped to ``bounds`` and the central 90% of ``values`` (NaN skipped).
+    With ``sets`` (each value's accepted set, several of them), the CI comes from the seed
+    standard error within sets and the band is the 5-95% spread of the per-set means."""
+    keep = ~np.isnan(values)
+    values = values[keep]
     if len(values) == 0:
         return {"mean": np.nan, "lo": np.nan, "hi": np.nan, "p_lo": np.nan, "p_hi": np.nan}
+    if sets is not None and len(np.unique(np.asarray(sets)[keep])) > 1:
+        by_set = pd.Series(values).groupby(np.asarray(sets)[keep]).agg(["count", "mean", "var"])
+        n = by_set["count"].to_numpy(float)
+        w = n / n.sum()
+        m = float((w * by_set["mean"]).sum())
+        se = float(np.sqrt((w**2 * by_set["var"].fillna(0.0) / n).sum()))
+        p_lo, p_hi = np.quantile(by_set["mean"], PREDICTIVE)
+        return {
+            "mean": m,
+            "lo": max(bounds[0], m - Z95 * se),
+            "hi": min(bounds[1], m + Z95 * se),
+            "p_lo": float(p_lo),
+            "p_hi": float(p_hi),
+            "n": len(values),
+        }
     m = float(values.mean())
     half = Z95 * float(values.std(ddof=1)) / np.sqrt(len(values)) if len(values) > 1 else 0.0
     p_lo, p_hi = np.quantile(values, PREDICTIVE)

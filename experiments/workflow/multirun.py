@@ -63,9 +63,11 @@ class CombineSweep(Callback):  # type: ignore[misc,valid-type]
         jobs = job_dirs(sweep_dir)
         written = combine_tables(jobs, sweep_dir)
         if written:
+            from experiments.workflow.comparison import write_comparison
             from experiments.workflow.countries import write_countries
 
             written.append(write_countries(sweep_dir)[0])
+            written.append(write_comparison(sweep_dir)[0])
         log.info("combined %d jobs into %s", len(jobs), ", ".join(str(p) for p in written))
         if written and _plots_wanted(jobs):
             from experiments.workflow import plot

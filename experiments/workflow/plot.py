@@ -32,17 +32,25 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from experiments.workflow import atomic, errors, figdata, outputs  # noqa: E402
+from experiments.workflow import (  # noqa: E402
+    atomic,
+    comparison,
+    errors,
+    figdata,
+    outputs,
+    plot_countries,
+)
 from experiments.workflow.figdata import Group  # noqa: E402
 from sim.ladder import LEVEL_NAMES  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 MAX_ROWS = 8
-FIGURES = ("adoption_curves", "country_levels", "strategy_comparison")
+FIGURES = ("adoption_curves", "country_levels", "strategy_comparison", "country_outcomes")
+SETTLE_WEEKS = comparison.SETTLE_WEEKS
 BASELINE = "none"
 BUDGET_UNIT = "1 budget unit = the cost of one leaders' visit (conf/instruments)"
-MC_BAND = "95% CI of the mean (Monte Carlo error)"
+MC_BAND = "Monte Carlo error: 95% CI of the mean (1.96 seed standard errors)"
 
 
 def strategy_colors(strategies: Sequence[str]) -> dict[str, tuple]:
@@ -83,7 +91,7 @@ def _band_handles(any_predictive: str | None) -> list[Patch]:
                 facecolor="none",
                 edgecolor="0.3",
                 ls=":",
-                label=f"90% of runs across {any_predictive} (predictive)",
+                label=any_predictive,
             )
         )
     return handles
@@ -106,7 +114,9 @@ def _n_countries(curves: pd.DataFrame) -> int:
 def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None) -> Figure:
     """Mean number of members at 'sanction' and at 'condemn'-or-higher over time, one line
     per strategy, with the 95% CI of the mean and, where the run samples the plausible
-    space, the predictive band; one row per group of points (accepted sets pooled)."""
+    space, the parameter spread (or predictive band); one row per group of points
+    (accepted sets pooled). With one group, the legend gives each strategy's change of
+    members at 'condemn' or higher over the last 8 weeks (has it settled?)."""
     strategies = _strategies(curves)
     colors = strategy_colors(strategies)
     shown, note = _shown(figdata.groups(curves, priors), "adoption_curves")
@@ -129,10 +139,14 @@ def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None)
                 s = rows[rows["strategy"] == strategy]
                 if s.empty:
                     continue
-                c = figdata.pooled_curve(s, (0.0, float(top)))
+                c = figdata.pooled_curve(s, (0.0, float(top)), spread=group.sets > 1)
                 style = "--" if strategy == BASELINE else "-"
                 color = colors[strategy]
-                ax.plot(c["date"], c["mean"], style, color=color, lw=1.8, label=strategy)
+                label = strategy
+                if len(shown) == 1 and len(c) > SETTLE_WEEKS:
+                    change = c["mean"].iloc[-1] - c["mean"].iloc[-1 - SETTLE_WEEKS]
+                    label = f"_{strategy}" if col == 0 else f"{strategy} ({change:+.2f})"
+                ax.plot(c["date"], c["mean"], style, color=color, lw=1.8, label=label)
                 ax.fill_between(c["date"], c["lo"], c["hi"], color=color, alpha=0.35, lw=0)
                 if space:
                     for edge in ("p_lo", "p_hi"):
@@ -149,12 +163,17 @@ def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None)
         ax.set_xlabel("date (weekly steps from 2022-02-24)")
     handles, names = _legend_entries(axes.ravel())
     space = next((s for s in spaces if s), None)
+    settle = (
+        f" (change of members at 'condemn' or higher over the last {SETTLE_WEEKS} weeks)"
+        if len(shown) == 1
+        else ""
+    )
     fig.legend(
         [*handles, *_band_handles(space)],
         [*names, *(h.get_label() for h in _band_handles(space))],
         loc="outside lower center",
-        ncols=4,
-        title="Japan's strategy",
+        ncols=3,
+        title=f"Japan's strategy{settle}",
         fontsize=9,
     )
     n = figdata.seeds_per_point(curves)
@@ -257,11 +276,12 @@ def _measure_stats(
                 s = part[part["strategy"] == strategy].set_index(keys)
                 if s.empty:
                     continue
-                stats = figdata.mean_ci(_values(s, measure).to_numpy(), bounds(unit))
+                sets = s.index.get_level_values("point").to_numpy() if group.sets > 1 else None
+                stats = figdata.mean_ci(_values(s, measure).to_numpy(), bounds(unit), sets)
                 diff = None
                 if strategy != BASELINE and not base.empty:
                     values = (_values(s, measure) - _values(base, measure)).to_numpy()
-                    diff = figdata.mean_ci(values, (-np.inf, np.inf))
+                    diff = figdata.mean_ci(values, (-np.inf, np.inf), sets)
                 out[measure].append({"g": g, "i": i, "stats": stats, "diff": diff})
     return out
 
@@ -456,6 +476,7 @@ def _draw_all(directory: Path) -> list[Path]:
                 n_steps,
             ),
         ),
+        ("country_outcomes", lambda: plot_countries.country_outcomes(curves)),
     )
     out: list[Path] = []
     for k, (name, draw) in enumerate(figures, start=1):

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import pyarrow.parquet as pq
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
@@ -35,6 +34,7 @@ from tqdm import tqdm
 from experiments.workflow import (
     atomic,
     cli,
+    comparison,
     countries,
     curves,
     errors,
@@ -187,6 +187,11 @@ def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
 def _plan(cfg: DictConfig | ExperimentConf) -> RunPlan:
     c = as_plain(cfg)
     points = to_simulation_configs(c)
+    log.info(
+        "budget %g units a week; Japan's 2022 effort (the calendar's dated visits): %.3f",
+        c.budget,
+        points[0].config.calendar.dated_effort(),
+    )
     tables = tuple(
         name
         for name, keep in (
@@ -255,33 +260,25 @@ def _compute(plan: RunPlan, ledger: Ledger, c: Any) -> None:
 
 
 def _log_results(folder: Path) -> None:
-    """Mean outcomes per strategy and point, from the curves (bounded memory, no pandas)."""
-    rows = pq.read_table(
-        folder / outputs.CURVES,
-        columns=["strategy", "point", "step", "measure", "mean"],
-        filters=[("measure", "in", ["n_sanctioning", "n_condemn_or_higher", "leakage", "spent"])],
-    ).to_pylist()
-    last = max(r["step"] for r in rows)
-    table: dict[tuple[int, str], dict[str, float]] = {}
-    for r in rows:
-        out = table.setdefault((r["point"], r["strategy"]), {"leakage": [], "spent": 0.0})
-        if r["measure"] in ("n_sanctioning", "n_condemn_or_higher") and r["step"] == last:
-            out[r["measure"]] = r["mean"]
-        elif r["measure"] == "leakage":
-            out["leakage"].append(r["mean"])
-        elif r["measure"] == "spent":
-            out["spent"] += r["mean"]
-    head = ("point", "strategy", "sanction", "condemn+", "leakage", "spent")
-    lines = ["{:>5}  {:<20} {:>8} {:>8} {:>8} {:>8}".format(*head)]
-    for (point, strategy), out in table.items():
+    """The comparison table's main columns, per strategy and group of points."""
+    import pandas as pd
+
+    table = pd.read_csv(folder / comparison.COMPARISON)
+    m = "final_condemn_or_higher"
+    head = ("strategy", "condemn+", "5-95% sets", "MC se", "leakage", "spent", "+/100u", "settled")
+    lines = ["{:<20} {:>8} {:>11} {:>6} {:>8} {:>7} {:>7} {:>7}".format(*head)]
+    for r in table.to_dict("records"):
+        spread = f"{r[m + '_p05']:.2f}-{r[m + '_p95']:.2f}" if r["sets"] > 1 else "-"
         lines.append(
-            f"{point:>5}  {strategy:<20} {out['n_sanctioning']:8.2f} "
-            f"{out['n_condemn_or_higher']:8.2f} {sum(out['leakage']) / len(out['leakage']):8.2f} "
-            f"{out['spent']:8.1f}"
+            f"{r['strategy']:<20} {r[m]:8.2f} {spread:>11} {r[m + '_mc_se']:6.3f} "
+            f"{r['mean_leakage']:8.2f} {r['budget_spent']:7.1f} "
+            f"{r['condemn_gain_per_100']:7.2f} {'yes' if r['settled'] else 'NO':>7}"
         )
     log.info(
-        "mean outcomes per strategy and point (members at the end; mean leakage, USD bn/yr; "
-        "budget spent, budget units):\n%s",
+        "outcomes per strategy (comparison.csv: members at 'condemn' or higher at the end, "
+        "spread over accepted sets, Monte Carlo error; mean leakage, USD bn/yr; budget spent, "
+        "budget units; members gained over none per 100 units; settled over the last 8 "
+        "weeks):\n%s",
         "\n".join(lines),
     )
 
@@ -400,8 +397,9 @@ def run_experiment(
                 reducers={outputs.CURVES: curves.reduce},
             )
             executor.release_memory()
-        derived, rows = countries.write_countries(output_dir)  # from the published curves
-        files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
+        for write in (countries.write_countries, comparison.write_comparison):
+            derived, rows = write(output_dir)  # from the published tables
+            files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
         t_simulate = time.perf_counter() - t1
         t2 = time.perf_counter()
         figures: list[str] = []

@@ -154,6 +154,7 @@ class ExperimentConf:
     sample_priors: bool = False
     eligibility: Eligibility = Eligibility.not_at_ask
     feasibility: bool = True  # apply the scenario's feasibility restrictions
+    accepted_sets: int = 0  # without a sweep: this many evenly spaced accepted sets (0: none)
     sweep: dict[str, Any] = field(default_factory=dict)  # path -> list (nested keys allowed)
     k_adoptions: int = 3
     countries: list[str] | None = None

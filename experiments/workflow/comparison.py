@@ -1,0 +1,157 @@
+"""The strategy comparison table (``comparison.csv``): per strategy and group of points
+(accepted calibration sets pooled), each outcome's mean with its two uncertainties kept
+apart, the outcome bought per 100 budget units, and whether the outcome has settled by
+the end of the horizon.
+
+- Monte Carlo error: the seed standard error of the pooled mean (more seeds shrink it);
+- parameter spread: the 5% and 95% quantiles over accepted sets of the per-set means
+  (what the 2022 record cannot pin down; more seeds do not shrink it; NaN with one set).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from experiments.workflow import atomic, figdata, outputs
+
+COMPARISON = "comparison.csv"
+BASELINE = "none"
+REPLAY = "historical"
+SPREAD = (0.05, 0.95)
+SETTLE_WEEKS = 8
+"""Weeks before the end over which an outcome's change is measured."""
+SETTLED: dict[str, float] = {"n_condemn_or_higher": 0.1, "leakage": 0.1}
+"""Largest change over the last :data:`SETTLE_WEEKS` weeks (members; USD bn/yr) of a
+settled outcome."""
+MEASURES: dict[str, str] = {
+    "final_condemn_or_higher": "members at 'condemn' or higher at the end",
+    "final_sanctioning": "members at 'sanction' at the end",
+    "mean_leakage": "mean leakage over the horizon, USD bn/yr",
+    "budget_spent": "Japan's outreach spending over the horizon, budget units",
+}
+
+COLUMNS: dict[str, tuple[str, str]] = {
+    "job": ("integer", "multirun job (sweep folder roots only)"),
+    "strategy": ("string", "Japan's strategy"),
+    "<swept parameter>": ("as swept", "one column per `sweep` key but accepted_set: its value"),
+    "sets": ("integer", "accepted calibration sets pooled (1: the calibrated point only)"),
+    "seeds": ("integer", "seeds per set"),
+    **{
+        column: spec
+        for m, what in MEASURES.items()
+        for column, spec in (
+            (m, ("float", f"mean {what}, pooled over sets and seeds")),
+            (f"{m}_mc_se", ("float", f"Monte Carlo error of `{m}`: seed standard error")),
+            (f"{m}_p05", ("float", f"parameter spread of `{m}`: 5% over sets of the set means")),
+            (f"{m}_p95", ("float", f"parameter spread of `{m}`: 95% over sets of the set means")),
+        )
+    },
+    "condemn_gain_per_100": (
+        "float",
+        "members at 'condemn' or higher above `none`, per 100 budget units spent",
+    ),
+    "leakage_cut_per_100": (
+        "float",
+        "mean leakage below `none` (USD bn/yr), per 100 budget units spent",
+    ),
+    "spend_vs_historical": ("float", "spending as a multiple of the `historical` replay's"),
+    "condemn_change_last_8w": (
+        "float",
+        "change of the mean members at 'condemn' or higher over the last 8 weeks",
+    ),
+    "leakage_change_last_8w": ("float", "change of the mean leakage over the last 8 weeks"),
+    "settled": ("boolean", "both changes within 0.1 (members; USD bn/yr): the outcome has settled"),
+}
+
+
+def _set_stats(part: pd.DataFrame, measure: str) -> dict[str, float]:
+    """Pooled mean, seed standard error and spread over sets (points) of ``measure``."""
+    by_set = part.groupby("point")[measure].agg(["count", "mean", "var"])
+    n, means, var = by_set["count"].to_numpy(float), by_set["mean"].to_numpy(), by_set["var"]
+    var = var.fillna(0.0).to_numpy()
+    total = n.sum()
+    se = float(np.sqrt(((n / total) ** 2 * var / np.maximum(n, 1)).sum()))
+    lo, hi = np.quantile(means, SPREAD) if len(means) > 1 else (np.nan, np.nan)
+    return {
+        measure: float((n * means).sum() / total),
+        f"{measure}_mc_se": se,
+        f"{measure}_p05": float(lo),
+        f"{measure}_p95": float(hi),
+    }
+
+
+def _settling(curves: pd.DataFrame, keys: dict[str, Any], points: list[Any]) -> dict[str, Any]:
+    """Change of the pooled mean of each run-level series over the last weeks."""
+    out: dict[str, Any] = {}
+    rows = curves[curves["strategy"].astype(str) == keys["strategy"]]
+    rows = rows[rows["point"].isin(points)]
+    if "job" in keys:
+        rows = rows[rows["job"] == keys["job"]]
+    settled = True
+    for measure, name in (("n_condemn_or_higher", "condemn"), ("leakage", "leakage")):
+        r = rows[rows["measure"].astype(str) == measure]
+        last = int(r["step"].max())
+        means = []
+        for step in (last - SETTLE_WEEKS, last):
+            at = r[r["step"] == max(step, 0)]
+            means.append(float((at["n"] * at["mean"]).sum() / at["n"].sum()))
+        change = means[1] - means[0]
+        out[f"{name}_change_last_8w"] = change
+        settled = settled and abs(change) <= SETTLED[measure]
+    out["settled"] = settled
+    return out
+
+
+def comparison_table(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """One row per (job,) strategy and group of points, accepted sets pooled."""
+    swept = [c for c in figdata.swept_columns(summary) if c not in ("job", "overrides")]
+    shown = [c for c in swept if c != figdata.SETS]
+    keys = [*(["job"] if "job" in summary.columns else []), "strategy", *shown]
+    rows = []
+    for values, part in summary.groupby(keys, sort=False, observed=True):
+        key = dict(zip(keys, values if isinstance(values, tuple) else (values,), strict=True))
+        key["strategy"] = str(key["strategy"])
+        row: dict[str, Any] = {**key, "sets": part["point"].nunique()}
+        row["seeds"] = int(part.groupby("point")["seed"].nunique().max())
+        for measure in MEASURES:
+            row.update(_set_stats(part, measure))
+        row.update(_settling(curves, key, sorted(part["point"].unique())))
+        rows.append(row)
+    table = pd.DataFrame(rows).assign(_all=0)
+    others = [*(k for k in keys if k != "strategy"), "_all"]
+    for name, baseline in ((BASELINE, "base"), (REPLAY, "replay")):
+        ref = table[table["strategy"] == name]
+        cols = {"final_condemn_or_higher": f"{baseline}_condemn"}
+        cols |= {"mean_leakage": f"{baseline}_leakage", "budget_spent": f"{baseline}_spent"}
+        table = table.merge(ref[[*others, *cols]].rename(columns=cols), on=others, how="left")
+    spent = table["budget_spent"].where(table["budget_spent"] > 0)
+    gain = table["final_condemn_or_higher"] - table["base_condemn"]
+    table["condemn_gain_per_100"] = 100 * gain / spent
+    table["leakage_cut_per_100"] = 100 * (table["base_leakage"] - table["mean_leakage"]) / spent
+    table["spend_vs_historical"] = table["budget_spent"] / table["replay_spent"].where(
+        table["replay_spent"] > 0
+    )
+    order = [c for c in COLUMNS if c in table.columns and c != "<swept parameter>"]
+    return table[[*order[:2], *shown, *order[2:]]] if shown else table[order]
+
+
+def write_comparison(directory: Path) -> tuple[Path, int]:
+    """Write ``comparison.csv`` in ``directory`` from its summary and curves; (path, rows)."""
+    directory = Path(directory)
+    schema = pq.read_schema(directory / outputs.SUMMARY)
+    wanted = ["strategy", "point", "seed", *MEASURES]
+    extra = [c for c in schema.names if c not in outputs.SCHEMAS[outputs.SUMMARY]]
+    summary = pq.read_table(directory / outputs.SUMMARY, columns=[*wanted, *extra]).to_pandas()
+    measures = list(SETTLED)
+    curves = pq.read_table(
+        directory / outputs.CURVES, filters=[("measure", "in", measures)]
+    ).to_pandas()
+    table = comparison_table(summary, curves)
+    path = directory / COMPARISON
+    atomic.atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))
+    return path, len(table)

@@ -1,0 +1,72 @@
+"""The strategy comparison table of the main job (``comparison.csv``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiments.workflow import comparison, outputs
+from experiments.workflow.run import run_experiment
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):  # noqa: ANN201
+    from hydra import compose, initialize_config_dir
+
+    from experiments.workflow.paths import CONF_DIR
+
+    folder = tmp_path_factory.mktemp("comparison")
+    overrides = ["n_seeds=6", "calendar.n_steps=12", "strategies=[none,uniform,historical]",
+                 "accepted_sets=3", "plots=false", "budget=2"]  # fmt: skip
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("config", overrides=overrides)
+    record = run_experiment(cfg, folder)
+    return folder, record
+
+
+def test_comparison_keeps_parameter_spread_apart_from_monte_carlo_error(small_run) -> None:
+    folder, record = small_run
+    table = pd.read_csv(folder / comparison.COMPARISON).set_index("strategy")
+    assert record["files"][comparison.COMPARISON] == len(table) == 3
+    summary = pd.read_parquet(folder / outputs.SUMMARY)
+    m = "final_condemn_or_higher"
+    for strategy, row in table.iterrows():
+        runs = summary[summary["strategy"] == strategy]
+        per_set = runs.groupby("point")[m]
+        assert row["sets"] == 3 and row["seeds"] == 6
+        assert row[m] == pytest.approx(runs[m].mean())
+        se = np.sqrt((per_set.var().fillna(0) / per_set.count()).sum() / 9)
+        assert row[f"{m}_mc_se"] == pytest.approx(se, abs=1e-6)
+        lo, hi = np.quantile(per_set.mean(), [0.05, 0.95])
+        assert (row[f"{m}_p05"], row[f"{m}_p95"]) == pytest.approx((lo, hi), abs=1e-6)
+    none, uniform = table.loc["none"], table.loc["uniform"]
+    gain = 100 * (uniform[m] - none[m]) / uniform["budget_spent"]
+    assert uniform["condemn_gain_per_100"] == pytest.approx(gain, abs=1e-5)
+    assert np.isnan(none["condemn_gain_per_100"])  # spends nothing
+    ratio = uniform["budget_spent"] / table.loc["historical", "budget_spent"]
+    assert uniform["spend_vs_historical"] == pytest.approx(ratio, abs=1e-5)
+
+
+def test_comparison_says_whether_outcomes_settled(small_run) -> None:
+    folder, _ = small_run
+    table = pd.read_csv(folder / comparison.COMPARISON)
+    curves = pd.read_parquet(folder / outputs.CURVES)
+    for row in table.itertuples(index=False):
+        c = curves[(curves["strategy"] == row.strategy)
+                   & (curves["measure"] == "n_condemn_or_higher")]  # fmt: skip
+        pooled = c.groupby("step").apply(lambda d: (d["n"] * d["mean"]).sum() / d["n"].sum())
+        change = pooled.iloc[-1] - pooled.iloc[-1 - comparison.SETTLE_WEEKS]
+        assert row.condemn_change_last_8w == pytest.approx(change, abs=1e-6)
+        settled = (
+            abs(change) <= comparison.SETTLED["n_condemn_or_higher"]
+            and abs(row.leakage_change_last_8w) <= comparison.SETTLED["leakage"]
+        )
+        assert bool(row.settled) == settled
+
+
+def test_readme_documents_the_comparison_columns(project_root) -> None:
+    readme = (project_root / "README.md").read_text()
+    assert f"#### `{comparison.COMPARISON}`" in readme
+    for column, (kind, _doc) in comparison.COLUMNS.items():
+        assert f"| `{column}` | {kind} |" in readme, column
