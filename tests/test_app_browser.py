@@ -357,18 +357,32 @@ def test_text_that_is_not_a_number_shows_the_cli_s_one_line(
     shown(page, view)
 
 
-def test_single_run_view_shows_a_bad_budget_in_one_line(page: Page, server: str) -> None:
-    """The settings are per session: a bad budget on the Compare view reaches the Single
-    run view as the command line's line; a good one steps again."""
+def test_single_run_view_shows_a_bad_budget_or_replicate_in_one_line(
+    page: Page, server: str
+) -> None:
+    """A bad budget or replicate on the Single run view: one line, no traceback; a good
+    one (also a replicate far beyond the Compare view's seeds) steps again."""
     page.goto(f"{server}/single-run")
-    expect(page.locator(".week-status")).to_contain_text("week 0 of 53", timeout=FIRST_LOAD_MS)
+    status = page.locator(".week-status")
+    expect(status).to_contain_text("week 0 of 53", timeout=FIRST_LOAD_MS)
     type_into(page, ".budget-input", "-2")
     expect(page.locator(".view-error")).to_have_text(cli_line({"budget": -2.0}))
     no_traceback(page)
     type_into(page, ".budget-input", "2")
     expect(page.locator(".view-error")).to_have_count(0)
+    for bad in ("-1", str(2**62)):
+        type_into(page, ".replicate-input", bad)
+        expect(page.locator(".view-error")).to_have_text(
+            f"replicate: must be an integer in [0, 2**62), got {bad}"
+        )
+        no_traceback(page)
+    far = 10**12  # one seed drawn, not a trillion
+    type_into(page, ".replicate-input", str(far))
+    seed = run_spec(replace(DEFAULTS, budget=2.0), "adaptive", far).seed
+    expect(page.get_by_text(f"seed {seed}, from the root seed")).to_be_visible()
+    expect(page.locator(".view-error")).to_have_count(0)
     page.get_by_role("button", name="Step").click()
-    expect(page.locator(".week-status")).to_contain_text("week 1 of 53")
+    expect(status).to_contain_text("week 1 of 53")
 
 
 @pytest.mark.parametrize("path", ["/etc", "/nonexistent/run", "README.md", "   "])
