@@ -50,6 +50,9 @@ FLAGS = [
 ]  # fmt: skip
 FIRST_LOAD_MS = 180_000  # the first view may wait for the kernel to compile (cold cache)
 UPDATE_MS = 60_000
+DEFAULTS = default_settings()  # the main config's values the pages open with
+OPENING = f"{len(DEFAULTS.strategies)} strategies x {DEFAULTS.n_seeds} seeds"
+BUDGET = f"budget {DEFAULTS.budget:g} budget units"
 
 
 def _free_port() -> int:
@@ -187,7 +190,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     page.on("request", lambda r: urls.append(r.url))
     page.on("requestfailed", lambda r: failed.append(r.url))
     page.goto(server)
-    shown(page, "11 strategies x 200 seeds", timeout=FIRST_LOAD_MS)
+    shown(page, OPENING, timeout=FIRST_LOAD_MS)
     offline = [u for u in urls if not u.startswith((server, "ws://127.0.0.1", "data:", "blob:"))]
     assert not offline and not failed, (offline, failed)  # everything served locally
     page.get_by_text("model parameters (calibrated values)").click()  # drawing the sliders
@@ -203,12 +206,12 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     page.get_by_role("button", name="reset to the calibrated values").click()
     shown(page, "calibrated parameters")
     type_into(page, ".seeds-input", "500")
-    shown(page, "11 strategies x 500 seeds")
+    shown(page, f"{len(DEFAULTS.strategies)} strategies x 500 seeds")
     timings, computed = [], []
     for seed in (1, 2, 3):  # 500 seeds x every strategy, fresh seeds each time
         type_into(page, ".root-seed-input", str(seed))
         t0 = time.perf_counter()
-        text = shown(page, f"11 strategies x 500 seeds (root seed {seed})")
+        text = shown(page, f"{len(DEFAULTS.strategies)} strategies x 500 seeds (root seed {seed})")
         timings.append(time.perf_counter() - t0)
         computed.append(float(text.rsplit("computed in ", 1)[1].split(" s")[0]))
     load = os.getloadavg()[0]
@@ -221,7 +224,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     page.screenshot(path=tmp_path / "compare_500_seeds.png", full_page=True)
 
     choose(page, ".strategy-select", "historical")  # deselect one strategy
-    shown(page, "10 strategies x 500 seeds")
+    shown(page, f"{len(DEFAULTS.strategies) - 1} strategies x 500 seeds")
     type_into(page, ".budget-input", "2")
     shown(page, "budget 2 budget units per week")
     args = shlex.split(page.locator("pre.copy-command").inner_text())
@@ -245,9 +248,9 @@ def test_single_run_view_steps_the_mesa_model(page: Page, server: str, tmp_path:
         if strategy != "adaptive":
             choose(page, ".run-strategy", strategy)
             expect(status).to_contain_text("week 0 of 53")
-        for _ in range(weeks):
+        for week in range(1, weeks + 1):  # each step shown before the next click
             page.get_by_role("button", name="Step").click()
-        expect(status).to_contain_text(f"week {weeks} of 53")
+            expect(status).to_contain_text(f"week {week} of 53")
         spec = run_spec(default_settings(), strategy, 0)
         traj = simulate(spec.config, np.array([spec.seed]))
         member = spec.config.countries.member
@@ -288,18 +291,121 @@ def test_results_browser_reads_a_sweep_point(page: Page, server: str, tmp_path: 
     expect(page.locator(".view-error")).to_contain_text("folder: ", timeout=20_000)
 
 
+def cli_line(settings_changes: dict | None = None, overrides: list[str] | None = None) -> str:
+    """The one line ``python -m experiments.run`` prints (without ``error:``) for the
+    default view changed by ``settings_changes``, or for extra raw ``overrides``."""
+    bad = replace(default_settings(), **(settings_changes or {})).overrides()
+    with pytest.raises(BAD_INPUT) as info:
+        precheck("config", to_simulation_configs, [*bad, *(overrides or [])])
+    return one_line(info.value, ExperimentConf)
+
+
+def no_traceback(page: Page) -> None:
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    expect(page.get_by_text("internal error")).to_have_count(0)
+
+
+BAD_SETTINGS = [
+    (".budget-input", "-1", {"budget": -1.0}),
+    (".budget-input", "1e308", {"budget": 1e308}),
+    (".budget-input", "inf", {"budget": float("inf")}),
+    (".budget-input", "nan", {"budget": float("nan")}),
+    (".seeds-input", "0", {"n_seeds": 0}),
+    (".root-seed-input", "-1", {"seed": -1}),
+]
+
+
 def test_bad_input_shows_the_cli_s_one_line_and_no_traceback(
     page: Page, server: str, tmp_path: Path
 ) -> None:
+    """Each bad value typed into the Compare view: the command line's line, no traceback;
+    the default value typed back shows the default view again."""
     page.goto(server)
-    shown(page, "strategies x", timeout=FIRST_LOAD_MS)
-    type_into(page, ".budget-input", "-1")
-    bad = replace(default_settings(), budget=-1.0).overrides()
-    with pytest.raises(BAD_INPUT) as info:
-        precheck("config", to_simulation_configs, bad)
-    expect(page.locator(".view-error")).to_have_text(one_line(info.value, ExperimentConf))
-    expect(page.get_by_text("Traceback")).to_have_count(0)
-    page.screenshot(path=tmp_path / "bad_input.png", full_page=True)
+    good = shown(page, "strategies x", timeout=FIRST_LOAD_MS).split("; computed in")[0]
+    defaults = default_settings()
+    for css, text, changes in BAD_SETTINGS:
+        type_into(page, css, text)
+        expect(page.locator(".view-error")).to_have_text(cli_line(changes))
+        no_traceback(page)
+        if text == "-1" and css == ".budget-input":
+            page.screenshot(path=tmp_path / "bad_input.png", full_page=True)
+        key = next(iter(changes))
+        type_into(page, css, str(getattr(defaults, key)))
+        expect(page.locator(".view-error")).to_have_count(0)
+        shown(page, good)
+
+
+@pytest.mark.parametrize(
+    ("css", "key", "text", "fixed", "view"),
+    [(".budget-input", "budget", "abc", "3", "budget 3 budget units"),
+     (".root-seed-input", "seed", "abc", "7", "(root seed 7)"),
+     (".seeds-input", "n_seeds", "1.5", "12", "x 12 seeds")],
+    ids=["budget", "root seed", "n_seeds"],
+)  # fmt: skip
+def test_text_that_is_not_a_number_shows_the_cli_s_one_line(
+    page: Page, server: str, css: str, key: str, text: str, fixed: str, view: str
+) -> None:
+    """Text that is no number: the command line's line under the field, no traceback; a
+    good value typed into the field afterwards clears it and updates the view."""
+    page.goto(server)
+    shown(page, BUDGET, timeout=FIRST_LOAD_MS)
+    type_into(page, css, text)
+    expect(page.locator(css)).to_contain_text(cli_line(overrides=[f"{key}={text}"]))
+    no_traceback(page)
+    type_into(page, css, fixed)
+    expect(page.locator(css)).not_to_contain_text(f"{key}: ")
+    shown(page, view)
+
+
+def test_single_run_view_shows_a_bad_budget_or_replicate_in_one_line(
+    page: Page, server: str
+) -> None:
+    """A bad budget or replicate on the Single run view: one line, no traceback; a good
+    one (also a replicate far beyond the Compare view's seeds) steps again."""
+    page.goto(f"{server}/single-run")
+    status = page.locator(".week-status")
+    expect(status).to_contain_text("week 0 of 53", timeout=FIRST_LOAD_MS)
+    type_into(page, ".budget-input", "-2")
+    expect(page.locator(".view-error")).to_have_text(cli_line({"budget": -2.0}))
+    no_traceback(page)
+    type_into(page, ".budget-input", "2")
+    expect(page.locator(".view-error")).to_have_count(0)
+    for bad in ("-1", str(2**62)):
+        type_into(page, ".replicate-input", bad)
+        expect(page.locator(".view-error")).to_have_text(
+            f"replicate: must be an integer in [0, 2**62), got {bad}"
+        )
+        no_traceback(page)
+    far = 10**12  # one seed drawn, not a trillion
+    type_into(page, ".replicate-input", str(far))
+    seed = run_spec(replace(DEFAULTS, budget=2.0), "adaptive", far).seed
+    expect(page.get_by_text(f"seed {seed}, from the root seed")).to_be_visible()
+    expect(page.locator(".view-error")).to_have_count(0)
+    page.get_by_role("button", name="Step").click()
+    expect(status).to_contain_text("week 1 of 53")
+
+
+@pytest.mark.parametrize("path", ["/etc", "/nonexistent/run", "README.md", "   "])
+def test_results_browser_rejects_a_folder_that_is_not_a_run(
+    page: Page, server: str, tmp_path: Path, path: str
+) -> None:
+    """Not a results folder: one line naming ``folder``, no traceback; a real run after it
+    opens. Blank text is no folder at all: the prompt again."""
+    page.goto(f"{server}/results")
+    expect(page.locator(".folder-input input")).to_be_visible(timeout=FIRST_LOAD_MS)
+    type_into(page, ".folder-input", path)
+    if path.strip():
+        error = page.locator(".view-error")
+        expect(error).to_contain_text("folder: ")
+        assert "\n" not in error.inner_text().strip()
+    else:
+        expect(page.get_by_text("choose a run folder")).to_be_visible()
+    no_traceback(page)
+    folder = tmp_path / "run"
+    direct_run(["strategies=[none,uniform]", "n_seeds=5"], folder)
+    type_into(page, ".folder-input", str(folder))
+    expect(page.locator(".view-error")).to_have_count(0)
+    shown(page, "point 0")
 
 
 def test_each_session_keeps_its_own_settings(browser: Browser, server: str) -> None:
@@ -308,16 +414,16 @@ def test_each_session_keeps_its_own_settings(browser: Browser, server: str) -> N
         a, b = (c.new_page() for c in contexts)
         for p in (a, b):
             p.goto(server)
-            shown(p, "budget 4 budget units", timeout=FIRST_LOAD_MS)
+            shown(p, BUDGET, timeout=FIRST_LOAD_MS)
         type_into(a, ".budget-input", "3")
         shown(a, "budget 3 budget units")
         b.wait_for_timeout(1000)
-        assert "budget 4 budget units" in b.locator(".view-status").inner_text()
-        assert b.locator(".budget-input input").input_value() == "4.0"
+        assert BUDGET in b.locator(".view-status").inner_text()
+        assert b.locator(".budget-input input").input_value() == str(DEFAULTS.budget)
         contexts.append(browser.new_context())
         late = contexts[2].new_page()  # a new session after the change starts from defaults
         late.goto(server)
-        shown(late, "budget 4 budget units", timeout=FIRST_LOAD_MS)
+        shown(late, BUDGET, timeout=FIRST_LOAD_MS)
     finally:
         for c in contexts:
             c.close()

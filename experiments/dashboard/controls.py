@@ -22,6 +22,7 @@ from experiments.dashboard.settings import (
     Settings,
     param_info,
 )
+from experiments.dashboard.views import typed_error
 from sim.strategies import STRATEGIES
 
 CAPTION = "font-size: 12px; color: #616161; line-height: 1.3; margin: 2px 0 10px 0"
@@ -65,15 +66,35 @@ def StrategySelect(settings: solara.Reactive[Settings]) -> None:
 
 
 @solara.component
+def NumberInput(
+    settings: solara.Reactive[Settings], key: str, label: str, parse: Callable, css: str
+) -> None:
+    """A numeric setting typed in: a value that reads as a number goes to the settings
+    (the views check its range); any other text shows the command line's one line."""
+    text, set_text = solara.use_state(str(getattr(settings.value, key)))
+
+    def error_of(typed: str) -> str | None:
+        try:
+            parse(typed)
+        except ValueError:
+            return typed_error(settings.value, key, typed)
+        return None
+
+    error = solara.use_memo(lambda: error_of(text), [text])
+
+    def on_text(typed: str) -> None:
+        set_text(typed)
+        if error_of(typed) is None:
+            _update(settings, **{key: parse(typed)})
+
+    solara.InputText(label, value=text, on_value=on_text, error=error or False, classes=[css])
+
+
+@solara.component
 def ScenarioControls(settings: solara.Reactive[Settings]) -> None:
     """Budget, institutional backing and members."""
     s = settings.value
-    solara.InputFloat(
-        "budget (budget units per week)",
-        value=s.budget,
-        on_value=lambda v: _update(settings, budget=float(v)),
-        classes=["budget-input"],
-    )
+    NumberInput(settings, "budget", "budget (budget units per week)", float, "budget-input")
     Caption("1 budget unit = one leaders' visit per week; 0 = no outreach")
     solara.Select(
         "institutional backing from the start",
@@ -92,19 +113,9 @@ def ScenarioControls(settings: solara.Reactive[Settings]) -> None:
 @solara.component
 def SeedControls(settings: solara.Reactive[Settings]) -> None:
     """Replicates per strategy and the root seed."""
-    s = settings.value
-    solara.InputInt(
-        f"replicates per strategy (n_seeds, 1-{MAX_SEEDS})",
-        value=s.n_seeds,
-        on_value=lambda v: _update(settings, n_seeds=int(v)),
-        classes=["seeds-input"],
-    )
-    solara.InputInt(
-        "root seed",
-        value=s.seed,
-        on_value=lambda v: _update(settings, seed=int(v)),
-        classes=["root-seed-input"],
-    )
+    label = f"replicates per strategy (n_seeds, 1-{MAX_SEEDS})"
+    NumberInput(settings, "n_seeds", label, int, "seeds-input")
+    NumberInput(settings, "seed", "root seed", int, "root-seed-input")
     Caption("every strategy runs on the same replicate seeds (common random numbers)")
 
 

@@ -22,11 +22,13 @@ from experiments.dashboard.settings import Settings, compose
 from experiments.dashboard.views import png, report
 from experiments.dashboard.week import ladder_figure, network_figure, snapshot, spending_figure
 from experiments.workflow.convert import as_plain, to_simulation_configs
+from experiments.workflow.errors import ConfigError
 from sim import SimulationConfig, replicate_seeds
 from sim.model import OutreachModel
 from sim.strategies import STRATEGIES
 
 DEFAULT_STRATEGY = "adaptive"
+MAX_REPLICATE = 2**62  # replicate seeds are counted in 63 bits
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,12 @@ def run_spec(settings: Settings, strategy: str, replicate: int) -> RunSpec:
     """The config of one strategy under ``settings`` and the seed of replicate
     ``replicate`` (0-based) of the root seed: the same run as in the Compare view."""
     try:
-        if replicate < 0:
-            raise ValueError("replicate: must be an integer >= 0")
-        one = replace(settings, strategies=(strategy,), n_seeds=replicate + 1)
+        if not 0 <= replicate < MAX_REPLICATE:
+            raise ConfigError("replicate", f"must be an integer in [0, 2**62), got {replicate}")
+        one = replace(settings, strategies=(strategy,), n_seeds=1)
         c = as_plain(compose(one.overrides()))
         config = to_simulation_configs(c)[0].config
-        seed = int(replicate_seeds(c.seed, replicate + 1)[replicate])
+        seed = int(replicate_seeds(c.seed, 1, start=replicate)[0])  # that replicate's only
         return RunSpec(config, seed)
     except Exception as exc:  # every error becomes a message in the page
         return RunSpec(None, 0, report(exc))
@@ -116,7 +118,11 @@ def SingleRunPage() -> None:
             solara.Select(
                 "strategy", values=list(STRATEGIES), value=strategy, classes=["run-strategy"]
             )
-            solara.InputInt("replicate (0 = the first seed of the Compare view)", value=replicate)
+            solara.InputInt(
+                "replicate (0 = the first seed of the Compare view)",
+                value=replicate,
+                classes=["replicate-input"],
+            )
             Caption(f"seed {spec.seed}, from the root seed {settings.value.seed}")
         with solara.Card("Scenario (shared with Compare)"):
             ScenarioControls(settings)

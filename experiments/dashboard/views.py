@@ -21,6 +21,8 @@ from experiments.dashboard import figures, stats
 from experiments.dashboard.ensemble import Tables, run_view
 from experiments.dashboard.saved import SavedRun, Slice
 from experiments.dashboard.settings import Settings
+from experiments.workflow.cli import precheck
+from experiments.workflow.convert import to_simulation_configs
 from experiments.workflow.errors import BAD_INPUT, one_line
 from experiments.workflow.schema import ExperimentConf
 
@@ -127,6 +129,17 @@ def _render(title: str, tables: Tables, t0: float) -> View:
 def default_baseline(strategies: Sequence[str]) -> str:
     """``none`` if it is compared, else the first strategy."""
     return stats.BASELINE if stats.BASELINE in strategies else strategies[0]
+
+
+def typed_error(settings: Settings, key: str, text: str) -> str:
+    """The command line's one line for ``key=text`` typed into a numeric field where it
+    does not read as a number (the view keeps the last good value)."""
+    kept = [o for o in settings.overrides() if not o.startswith(f"{key}=")]
+    try:
+        precheck("config", to_simulation_configs, [*kept, f"{key}={text.strip()}"])
+    except Exception as exc:  # the message the command line prints
+        return report(exc)
+    return f"{key}: not a number: {text!r}"
 
 
 def describe(settings: Settings) -> str:
