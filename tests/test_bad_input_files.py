@@ -34,6 +34,7 @@ def _many(n: int) -> Callable[[dict], None]:
         sg = data["countries"]["SG"]
         for i in range(n - len(data["countries"])):
             data["countries"][f"Z{i:03d}"] = copy.deepcopy(sg)
+            data["simulated"].append(f"Z{i:03d}")  # simulated by default, as the file says
 
     return change
 
@@ -90,7 +91,7 @@ def test_a_non_utf8_scenario_file(capsys, tmp_path: Path) -> None:
 
 
 def test_a_scenario_file_of_other_countries_runs_them(tmp_path: Path) -> None:
-    """Without ``countries=``, a file's own countries run (not silently the default ten)."""
+    """Without ``countries=``, the countries the file simulates run (not silently the ten)."""
     from experiments.workflow.convert import to_simulation_configs
     from experiments.workflow.schema import ExperimentConf  # noqa: F401  (registers)
     from tests.conftest import CONF_DIR
