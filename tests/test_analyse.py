@@ -265,6 +265,7 @@ def test_a_folder_of_another_analysis_is_refused(capsys, tmp_path: Path) -> None
     assert (folder / LEDGER).read_bytes() == before
 
 
+@pytest.mark.slow  # a timed pilot of the analysis (and the workbench imported)
 def test_dry_run_prints_runs_time_and_disk(capsys, tmp_path: Path) -> None:
     out = tmp_path / "never"
     main(["--dry-run", *TINY, "pilot_points=2", f"hydra.run.dir={out}"])

@@ -102,6 +102,7 @@ def aliases(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow  # a real analysis, end to end
 def test_aliases_of_one_strategy_are_indistinguishable_in_a_real_analysis(aliases) -> None:
     runs = pq.read_table(aliases / tables.RUNS).to_pandas()
     wide = runs.pivot_table(index=["design", "point", "seed"], columns="strategy",
@@ -231,6 +232,7 @@ def test_effort_table_gain_per_100_units_and_the_cheapest_band() -> None:
     assert cheapest(table, target, "none", 0.75) is None  # no band reaches 75% of worlds
 
 
+@pytest.mark.slow  # the same real analysis
 def test_the_opening_answer_is_computed_from_the_tables(aliases) -> None:
     report = (aliases / "analysis.md").read_text()
     opening = report.split("\n\n")[2]

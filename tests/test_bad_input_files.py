@@ -91,7 +91,7 @@ def test_a_non_utf8_scenario_file(capsys, tmp_path: Path) -> None:
 
 
 def test_a_scenario_file_of_other_countries_runs_them(tmp_path: Path) -> None:
-    """Without ``countries=``, a file's own countries run (not silently the default ten)."""
+    """Without ``countries=``, the countries the file simulates run (not silently the ten)."""
     from experiments.workflow.convert import to_simulation_configs
     from experiments.workflow.schema import ExperimentConf  # noqa: F401  (registers)
     from tests.conftest import CONF_DIR

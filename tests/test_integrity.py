@@ -60,14 +60,18 @@ def _check_complete(folder: Path, tables: dict[str, pd.DataFrame], record: dict)
     assert cli.complete_manifest(folder) == json.loads(json.dumps(record, default=str))
 
 
+SLOW = pytest.mark.slow  # each row reruns a whole run or analysis: a few kept in test-fast
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        *TABLES,
-        outputs.MANIFEST,
-        "countries.csv",
+        outputs.SUMMARY,
+        *[pytest.param(t, marks=SLOW) for t in TABLES[1:]],
+        pytest.param(outputs.MANIFEST, marks=SLOW),
+        pytest.param("countries.csv", marks=SLOW),
         "adoption_curves.png",
-        "strategy_comparison.svg",
+        pytest.param("strategy_comparison.svg", marks=SLOW),
         "ledger.jsonl",
     ],  # fmt: skip
 )
@@ -130,6 +134,7 @@ def analysis(tmp_path_factory) -> tuple[Path, dict]:
     return out, run_analysis(compose_analyse(), out)
 
 
+@pytest.mark.slow  # an analysis rebuilt per row (about 7 s each)
 @pytest.mark.parametrize(
     "name",
     [
@@ -161,6 +166,7 @@ def test_a_truncated_file_of_an_analysis_is_rebuilt(analysis, tmp_path, name) ->
         assert again["chunks"]["records"] == 2 * record["chunks"]["records"]
 
 
+@pytest.mark.slow  # four runs, two of them with worker processes
 def test_tables_are_byte_identical_across_chunk_sizes_and_workers(
     compose_cfg, tmp_path, monkeypatch
 ) -> None:

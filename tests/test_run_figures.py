@@ -94,6 +94,7 @@ def test_multirun_root_draws_one_line_per_job(tmp_path, run_cli) -> None:
     assert "3 seeds per line" in fig.get_suptitle()
 
 
+@pytest.mark.slow  # a grid of runs with every figure
 def test_model_parameter_grid_draws_its_figures(tmp_path, compose_cfg) -> None:
     """A ``model.<field>`` sweep (dotted column names) publishes figures and its manifest."""
     cfg = compose_cfg(
