@@ -238,12 +238,22 @@ def effort_section(
         found = cheapest(effort, t, reference, reach)
         sign = ">=" if t.direction == "higher" else "<="
         if found is None:
-            rows = effort[(effort["design"] == "explore") & (effort["outcome"] == t.name)]
+            rows = effort[effort["outcome"] == t.name]  # budget bands, else the effort budgets
+            if (rows["design"] == "explore").any():
+                rows = rows[rows["design"] == "explore"]
+            if rows.empty:
+                lines.append(f"- {_what(t)} {sign} {t.target:g}: no budget in this analysis.")
+                continue
             top = rows.sort_values("share_meeting", ascending=False, kind="stable").iloc[0]
+            if not top.share_meeting > 0:
+                lines.append(f"- {_what(t)} {sign} {t.target:g}: met in no world of this analysis.")
+                continue
+            band = (f"{top.budget_low:g}" if top.budget_low == top.budget_high
+                    else f"{top.budget_low:g}-{top.budget_high:g}")  # fmt: skip
             lines.append(
                 f"- {_what(t)} {sign} {t.target:g}: no strategy meets it in {pct(reach)} of "
-                f"the worlds of any budget band; the most is `{top.strategy}`'s "
-                f"{pct(top.share_meeting)} at {top.budget_low:g}-{top.budget_high:g} units a week."
+                f"the worlds of any budget; the most is `{top.strategy}`'s "
+                f"{pct(top.share_meeting)} at {band} units a week."
             )
             continue
         pick, ref = found
