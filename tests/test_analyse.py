@@ -39,7 +39,7 @@ TINY = (
     "sensitivity.n_boot=20",
 )
 """A few seconds: 179 points x 3 strategies x 3 seeds over 8 weeks."""
-D = 35  # accepted_set, 28 deep uncertainties, budget, timor_leste, 4 strategy design choices
+D = 16  # accepted_set, 8 deep uncertainties, budget, timor_leste, eligibility, 4 design choices
 N_POINTS = 24 + 3 * 2 + 4 + 2 * (D + 1) + 2 * (D + 2)
 
 
@@ -117,7 +117,7 @@ def test_csv_and_json_outputs_follow_their_schemas(tiny) -> None:
     discovery = json.loads((out / tables.DISCOVERY).read_text())
     cases = {(c["case"], c["strategy"]) for c in discovery["cases"]}
     assert cases == {
-        ("condemn_cascade", "all"), ("cascade", "all"),
+        ("naming_cascade", "all"), ("distancing_cascade", "all"),
         *(("beats_reference", s) for s in STRATEGIES[1:]),
     }  # fmt: skip
     for case in discovery["cases"]:
@@ -290,7 +290,7 @@ BAD = [
     (["uncertainty.levers.institution.values=[none,nato]"],
      ["uncertainty.levers.institution", "unsc"]),
     (["+uncertainty.fixed.peer_weight=1"],
-     ["uncertainty.fixed.peer_weight", "not a dimension", "model.outreach_weight"]),
+     ["uncertainty.fixed.peer_weight", "not a dimension", "eligibility"]),
     (["+uncertainty.fixed.budget=99"], ["uncertainty.fixed.budget", "outside its range"]),
     (["uncertainty.deeep=false"], ["uncertainty.deeep", "unknown key", "allowed:", "deep"]),
     (["uncertainty=nonesuch"], ["uncertainty", "allowed:", "as_in_2022", "default"]),
@@ -300,8 +300,8 @@ BAD = [
     (["+outcomes.final_sanctoning={direction:higher}"],
      ["outcomes.final_sanctoning", "not an outcome", "final_sanctioning"]),
     (["sensitivity.outcomes=[budget_spnt]"], ["sensitivity.outcomes", "budget_spnt"]),
-    (["discovery.cases.cascade.strategy=nonesuch"],
-     ["discovery.cases.cascade.strategy", "allowed:", "each"]),
+    (["discovery.cases.naming_cascade.strategy=nonesuch"],
+     ["discovery.cases.naming_cascade.strategy", "allowed:", "each"]),
     (["n_seeds=0"], ["n_seeds", ">= 1"]),
     (["model.peer_weight=99"], ["model.peer_weight", "[0.0, 8.0]"]),
     (["decision.headline=[final_sanctoning]"],

@@ -5,6 +5,7 @@ regimes' coverage statement."""
 from __future__ import annotations
 
 import datetime as dt
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from experiments.analysis.design import Dimension, UncertaintySpace
 from experiments.analysis.discovery import discover
 from experiments.analysis.effort import budget_bands
 from experiments.analysis.pairwise import pairwise_table
-from experiments.analysis.report_decision import coverage_statement
+from experiments.analysis.report_decision import choice_split, coverage_statement
 from experiments.analysis.robustness import Outcome
 from experiments.analysis.runner import make_designs
 from experiments.analysis.settings import settings
@@ -127,7 +128,9 @@ def test_historical_effort_is_read_off_the_calendar(project_root: Path) -> None:
     weeks = {e["date"]: (dt.date.fromisoformat(e["date"]) - start).days // 7 for e in raw["events"]}
     visits = [e for e in raw["events"]
               if e["kind"] == "japan_visit" and weeks[e["date"]] < raw["n_steps"]]  # fmt: skip
-    expected = sum(e.get("amount", 1.0) for e in visits) / raw["n_steps"] + 0.5
+    replay = yaml.safe_load((project_root / "conf" / "strategy" / "historical.yaml").read_text())
+    background = replay["strategy_options"]["historical"]["background_g7"]
+    expected = sum(e.get("amount", 1.0) for e in visits) / raw["n_steps"] + background
     assert s.effort.per_week == pytest.approx(expected) and s.effort.n_dated == len(visits)
     short = settings(compose_analyse("calendar.n_steps=6", "designs.morris_trajectories=0",
                                      "designs.sobol_n=0"))  # fmt: skip
@@ -244,3 +247,27 @@ def test_the_opening_answer_is_computed_from_the_tables(aliases) -> None:
     assert f"({best.budget_low:.2f} budget units a week), `{best.strategy}`: " in opening
     assert f"{best.gain:+.2f} members against `none`" in opening
     assert "What would change the answer:" in opening
+
+
+def _planted_choice(flip: bool) -> pd.DataFrame:
+    """Effort-design rows at budgets 1 and 4: `a` beats `b` under `not_at_ask`; under
+    `not_heading` `b` beats `a` when ``flip``, else `a` still wins."""
+    rows = []
+    for budget, rule, point in product([1.0, 4.0], ["not_at_ask", "not_heading"], range(5)):
+        a, b = (1.0, 3.0) if flip and rule == "not_heading" else (3.0, 2.0)
+        for strategy, value in (("none", 0.0), ("a", a + point), ("b", b + point)):
+            rows.append({"design": "effort", "budget": budget, "eligibility": rule,
+                         "strategy": strategy, "o": value})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_the_eligibility_rule_is_named_when_it_decides_the_pick() -> None:
+    flipped = choice_split(_planted_choice(True), HIGHER, "none", [1.0, 4.0], "eligibility")
+    assert flipped.startswith(" The eligibility rule (`eligibility`, a strategy design choice)")
+    assert "under `not_at_ask` `a` (+5.00 members)" in flipped
+    assert "under `not_heading` `b` (+5.00 members)" in flipped
+    kept = choice_split(_planted_choice(False), HIGHER, "none", [1.0, 4.0], "eligibility")
+    assert kept.startswith(" The recommendation survives the eligibility rule")
+    assert kept.count("`a` is best under both") == 2
+    one_rule = _planted_choice(False).query("eligibility == 'not_at_ask'")
+    assert choice_split(one_rule, HIGHER, "none", [1.0], "eligibility") == ""

@@ -32,13 +32,15 @@ def default():
 CHOICES = ["strategy.k", "strategy.instrument", "strategy.dialogue_share",
            "strategy.coordination_share"]  # fmt: skip
 """Strategy design choices of conf/uncertainty/default.yaml."""
+LEVERS = ["budget", "institution", "timor_leste", "eligibility"]
+"""Scenario levers and the shared eligibility rule of conf/uncertainty/default.yaml."""
 
 
 def test_default_space_follows_the_identification(default) -> None:
     _, space, _ = default
     rows = load_identification()
     deep = [f"model.{r.name}" for r in rows if r.deep]
-    assert space.names == [ACCEPTED_SET, *deep, "budget", "institution", "timor_leste", *CHOICES]
+    assert space.names == [ACCEPTED_SET, *deep, *LEVERS, *CHOICES]
     assert space.space.fixed == {"institution": "none"}  # the world Japan faced
     identified = [r.name for r in rows if r.status in ("identified", "weakly identified")]
     assert list(space.from_set) == identified
@@ -90,7 +92,7 @@ def test_fixed_dimensions_and_explicit_ranges() -> None:
 def test_without_accepted_sets_the_store_supplies_the_identified_values() -> None:
     c = _conf("uncertainty.accepted_sets=false", "uncertainty.deep=false")
     space = build_space(c.uncertainty)
-    assert space.names == ["budget", "institution", "timor_leste", *CHOICES]
+    assert space.names == [*LEVERS, *CHOICES]
     assert not space.sets and not space.from_set
     config = PointConfigs(c, space).at({"budget": 2.0, "institution": "none", "timor_leste": False})
     assert config[0][1].params == load_model_params()
@@ -99,4 +101,27 @@ def test_without_accepted_sets_the_store_supplies_the_identified_values() -> Non
 def test_a_missing_calibration_is_a_one_line_error(tmp_path) -> None:
     c = _conf(f"uncertainty.calibration_dir={tmp_path}")
     with pytest.raises(ConfigError, match=r"^uncertainty\.accepted_sets: .*accepted\.parquet"):
+        build_space(c.uncertainty)
+
+
+def test_the_eligibility_rule_is_an_input_and_feasibility_a_switch(default) -> None:
+    c, space, configs = default
+    dims = {d.name: d for d in space.space.dimensions}
+    assert dims["eligibility"].values == ("not_at_ask", "not_heading")
+    assert space.origin["eligibility"] == "strategy design choice"
+    row = {ACCEPTED_SET: 0, "budget": 1.0, "timor_leste": False}
+    for rule in ("not_at_ask", "not_heading"):
+        assert {cfg.eligibility for _, cfg in configs.at({**row, "eligibility": rule})} == {rule}
+    assert c.feasibility  # on by default: no outreach to Myanmar's junta
+    on = configs.at(row)[0][1].restrictions
+    assert on and all(code == "MM" for code, _ in on)
+    off = _conf("feasibility=false", "eligibility=not_heading")
+    bases = PointConfigs(off, build_space(off.uncertainty)).at(row)
+    assert all(cfg.restrictions == () for _, cfg in bases)
+    assert {cfg.eligibility for _, cfg in bases} == {"not_heading"}
+
+
+def test_a_bad_eligibility_lever_is_a_one_line_error() -> None:
+    c = _conf("uncertainty.levers.eligibility.values=[not_at_ask,nearest]")
+    with pytest.raises(ConfigError, match=r"^uncertainty\.levers\.eligibility: .*nearest.*"):
         build_space(c.uncertainty)

@@ -264,6 +264,8 @@ def _meta(
         "n_steps": c.calendar.n_steps,
         "k_adoptions": c.k_adoptions,
         "sample_priors": c.sample_priors,
+        "feasibility": c.feasibility,
+        "restrictions": [list(r) for r in next(iter(s.configs.bases.values()))[0][1].restrictions],
         "decision": {
             "mandate": c.decision.mandate,
             "multiples": list(c.decision.effort_multiples),

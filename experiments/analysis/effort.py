@@ -40,8 +40,13 @@ class Effort:
         return (
             f"{self.per_week:.2f} budget units a week: {self.n_dated} dated visits worth "
             f"{self.dated_total:g} units over {self.n_steps} weeks "
-            f"({self.dated_total / self.n_steps:.2f} a week), plus {self.background:g} a week "
-            f"of G7 coordination (`{self.strategy}`'s `background_g7`)"
+            f"({self.dated_total / self.n_steps:.2f} a week), "
+            + (
+                f"plus {self.background:g} a week of G7 coordination"
+                if self.background
+                else "no steady G7 coordination spending"
+            )
+            + f" (`{self.strategy}`'s `background_g7`)"
         )
 
 

@@ -182,7 +182,7 @@ def build_report(inputs: ReportInputs) -> tuple[str, dict[str, Figure]]:
         figs.update(case_figs)
         sections.append("## Where each strategy fails\n\n" + text)
     first = answer(inputs.effort, inputs.pairwise, every, headlines, inputs.effort_info, meta,
-                   labels)  # fmt: skip
+                   labels, inputs.scenarios)  # fmt: skip
     top = (
         first
         + "\n\n"
@@ -289,7 +289,7 @@ def _space_lines(space: AnalysisSpace, meta: Mapping[str, Any]) -> str:
             + "."
         )
     for d in space.space.dimensions:
-        if d.name in free and space.origin.get(d.name) in ("scenario lever", "uncertainty.model"):
+        if d.name in free and space.origin.get(d.name) in LISTED:
             span = (
                 "{" + ", ".join(str(v).lower() for v in d.values) + "}"
                 if d.kind == "categorical"
@@ -298,9 +298,23 @@ def _space_lines(space: AnalysisSpace, meta: Mapping[str, Any]) -> str:
             lines.append(f"- `{d.name}` ({space.origin[d.name]}): {span}.")
     for name, value in space.space.fixed.items():
         lines.append(f"- `{name}` held at {str(value).lower()}.")
+    lines.append(
+        "- Constraints a desk officer would impose: "
+        + (
+            "the scenario's feasibility restrictions apply (`feasibility` true: "
+            + (", ".join(f"no {i} to {c}" for c, i in meta["restrictions"]) or "none listed")
+            + "); `feasibility=false` lifts them."
+            if meta["feasibility"]
+            else "none: `feasibility=false`, every instrument reaches every member."
+        )
+        + " Indonesia's G20 bridge role as a cost of naming Russia is not modelled: the "
+        "model has no term for it, so no strategy pays for it here."
+    )
     return "\n".join(lines)
 
 
+LISTED = ("scenario lever", "uncertainty.model", "strategy design choice")
+"""Origins of the dimensions listed one by one in "What was run"."""
 PARAM_DOCS = {f"model.{f.name}": f.metadata["doc"] for f in fields(ModelParams)}
 LEVER_DOCS = {
     "accepted_set": "which accepted calibration set supplies the identified parameters",
@@ -308,6 +322,8 @@ LEVER_DOCS = {
     "institution": "backing from the start: `none` (as in 2022; UNGA backing from "
     "2022-03-02) or `unsc` (a UN Security Council mandate, counterfactual)",
     "timor_leste": "Timor-Leste simulated as an eleventh member",
+    "eligibility": "the targeting strategies' shared eligibility rule: `not_at_ask` (members "
+    "not yet at the asked rung) or `not_heading` (also not heading there)",
     "strategy": "Japan's strategy",
 }
 

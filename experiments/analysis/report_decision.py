@@ -102,9 +102,11 @@ def answer(
     info: Effort | None,
     meta: Mapping[str, Any],
     labels: Mapping[str, str],
+    scenarios: pd.DataFrame | None = None,
 ) -> str:
     """The opening paragraph: what Japan should have done with its 2022 effort and with
-    more, in the world without a mandate, and the assumption that changes the answer."""
+    more, in the world without a mandate, and the assumption that changes the answer
+    (including, from the per-point ``scenarios``, the design choice ``eligibility``)."""
     if effort is None or info is None or pairwise is None or "effort" not in set(effort["design"]):
         return "No effort design in this analysis: no answer at Japan's 2022 effort."
     o, reference = headline[0], meta["reference"]
@@ -135,8 +137,52 @@ def answer(
             )
     if extra:
         text += " At the 2022 effort, " + "; ".join(extra) + "."
+    if scenarios is not None:
+        text += choice_split(scenarios, o, reference, budgets, CHOICE)
     text += f" Japan's 2022 effort, read off the calendar: {info.words()}."
     return text + _mandate_change(robustness, o, picks, d["mandate"])
+
+
+CHOICE = "eligibility"
+"""The strategy design choice the opening paragraph tests the recommendation against."""
+
+
+def choice_split(
+    scenarios: pd.DataFrame, o: Outcome, reference: str, budgets: Sequence[float], choice: str
+) -> str:
+    """Whether the best strategy (by mean over the effort design's worlds) at each budget
+    is the same under every value of the design choice ``choice``, or which it depends on."""
+    rows = scenarios[scenarios["design"] == "effort"]
+    if choice not in rows.columns or rows[choice].nunique() < 2:
+        return ""
+    out = []
+    for budget in budgets:
+        at = rows[np.isclose(rows["budget"].astype(float), budget)]
+        means = at.groupby([choice, at["strategy"].astype(str)], observed=True)[o.name].mean()
+        picks = {}
+        for value, sub in means.groupby(level=0, observed=True):
+            sub = sub.droplevel(0)
+            ref = sub.get(reference, np.nan)
+            sub = sub.drop(reference, errors="ignore")
+            best = sub.idxmax() if o.direction == "higher" else sub.idxmin()
+            picks[str(value)] = (best, sub[best] - ref)
+        names = {b for b, _ in picks.values()}
+        each = " and ".join(f"`{v}` ({_num(g, o)} against `{reference}`)" if len(names) == 1
+                            else f"under `{v}` `{b}` ({_num(g, o)})"
+                            for v, (b, g) in picks.items())  # fmt: skip
+        if len(names) == 1:
+            every = "both" if len(picks) == 2 else "each"
+            out.append(f"at {budget:.2f} a week `{names.pop()}` is best under {every}, {each}")
+        else:
+            out.append(f"at {budget:.2f} a week the pick depends on it: {each}")
+    survives = all(" depends on it" not in t for t in out)
+    head = (
+        f" The recommendation survives the eligibility rule (`{choice}`, a strategy design "
+        "choice varied over the worlds)"
+        if survives
+        else f" The eligibility rule (`{choice}`, a strategy design choice) decides the pick"
+    )
+    return f"{head}: " + "; ".join(out) + "."
 
 
 def _mandate_change(
@@ -192,12 +238,22 @@ def effort_section(
         found = cheapest(effort, t, reference, reach)
         sign = ">=" if t.direction == "higher" else "<="
         if found is None:
-            rows = effort[(effort["design"] == "explore") & (effort["outcome"] == t.name)]
+            rows = effort[effort["outcome"] == t.name]  # budget bands, else the effort budgets
+            if (rows["design"] == "explore").any():
+                rows = rows[rows["design"] == "explore"]
+            if rows.empty:
+                lines.append(f"- {_what(t)} {sign} {t.target:g}: no budget in this analysis.")
+                continue
             top = rows.sort_values("share_meeting", ascending=False, kind="stable").iloc[0]
+            if not top.share_meeting > 0:
+                lines.append(f"- {_what(t)} {sign} {t.target:g}: met in no world of this analysis.")
+                continue
+            band = (f"{top.budget_low:g}" if top.budget_low == top.budget_high
+                    else f"{top.budget_low:g}-{top.budget_high:g}")  # fmt: skip
             lines.append(
                 f"- {_what(t)} {sign} {t.target:g}: no strategy meets it in {pct(reach)} of "
-                f"the worlds of any budget band; the most is `{top.strategy}`'s "
-                f"{pct(top.share_meeting)} at {top.budget_low:g}-{top.budget_high:g} units a week."
+                f"the worlds of any budget; the most is `{top.strategy}`'s "
+                f"{pct(top.share_meeting)} at {band} units a week."
             )
             continue
         pick, ref = found

@@ -5,8 +5,9 @@ dimension ``accepted_set`` (an index into the calibration's accepted sets, which
 every parameter the 2022 record identifies), one ``model.<name>`` dimension per parameter
 the record does not identify (its whole documented range; statuses from
 :func:`experiments.calibration.identification.load_identification`), the ``model``
-entries of the file, and the scenario levers ``budget``, ``institution`` and
-``timor_leste``. :class:`PointConfigs` turns a design row into one
+entries of the file, the scenario levers ``budget``, ``institution`` and
+``timor_leste``, the shared ``eligibility`` rule and ``strategy.<option>`` design choices.
+:class:`PointConfigs` turns a design row into one
 :class:`sim.SimulationConfig` per strategy: the default composed config (calibrated store,
 default calendar from 2022-02-24) with ``dataclasses.replace`` of the parameters, budget,
 institution and members.
@@ -36,14 +37,15 @@ from experiments.workflow.schema import (
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
 from sim.config import MAX_BUDGET
-from sim.strategies import STRATEGY_OPTIONS, make_options
+from sim.strategies import ELIGIBILITY, STRATEGY_OPTIONS, make_options
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACCEPTED_SET = "accepted_set"
-LEVERS = ("budget", "institution", "timor_leste")
-"""Scenario levers an uncertainty space may vary (besides model parameters)."""
+LEVERS = ("budget", "institution", "timor_leste", "eligibility")
+"""Levers an uncertainty space may vary (besides model parameters): scenario levers and the
+strategies' shared eligibility rule (a design choice of every targeting strategy)."""
 STRATEGY_PREFIX = "strategy."
 """Levers ``strategy.<option>``: a strategy design choice (e.g. targeting depth ``k`` or the
 ``instrument``) varied as an input, applied to every strategy that has the option."""
@@ -150,6 +152,11 @@ def _lever_dimension(name: str, entry: Any) -> Dimension:
             raise ConfigError(
                 key, f"must be categorical over institutions, got {bad}", INSTITUTIONS
             )
+    elif name == "eligibility":
+        bad = [v for v in dim.values if v not in ELIGIBILITY]
+        if dim.kind != "categorical" or bad:
+            raise ConfigError(key, f"must be categorical over eligibility rules, got {bad}",
+                              list(ELIGIBILITY))  # fmt: skip
     elif dim.kind != "categorical" or any(not isinstance(v, bool) for v in dim.values):
         raise ConfigError(key, "must be categorical over [false, true]")
     return dim
@@ -203,9 +210,8 @@ def build_space(u: UncertaintyConf) -> AnalysisSpace:
             from_set.remove(name)
     for name, entry in _flat(u.levers, "uncertainty.levers").items():
         dims.append(_lever_dimension(name, entry))
-        origin[name] = (
-            "strategy design choice" if name.startswith(STRATEGY_PREFIX) else "scenario lever"
-        )
+        design = name.startswith(STRATEGY_PREFIX) or name == "eligibility"
+        origin[name] = "strategy design choice" if design else "scenario lever"
     names = [d.name for d in dims]
     fixed = _flat(u.fixed, "uncertainty.fixed")
     for key in fixed:
@@ -248,6 +254,8 @@ def experiment_conf(c: AnalyseConf, timor_leste: bool | None = None) -> Experime
         budget=c.budget,
         institution=c.institution,
         sample_priors=c.sample_priors,
+        eligibility=c.eligibility,
+        feasibility=c.feasibility,
         sweep={},
         k_adoptions=c.k_adoptions,
         plots=False,
@@ -323,6 +331,8 @@ class PointConfigs:
             changes["budget"] = float(row["budget"])
         if "institution" in row:
             changes["institution"] = str(row["institution"])
+        if "eligibility" in row:
+            changes["eligibility"] = str(row["eligibility"])
         choices = {d.name: _plain(d, row[d.name]) for d in self.choices if d.name in row}
         with sim_errors():
             if choices:

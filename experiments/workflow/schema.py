@@ -347,6 +347,8 @@ class AnalyseConf:
     budget: float = 4.0
     institution: Institution = Institution.none
     sample_priors: bool = True
+    eligibility: Eligibility = Eligibility.not_at_ask  # where the space does not vary it
+    feasibility: bool = True  # the scenario's feasibility restrictions (no outreach to the junta)
     dry_run: bool = False
     pilot_points: int = 4
     publish: bool = False
