@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from experiments.calibration.facts import (
     historical_calendar,
@@ -155,7 +156,8 @@ def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_ro
     vote_before = store.read_store(store.VOTE_RULE, vote_file)
     digests = _digests(copy)
     original = {p: p.read_text() for p in (store.MODEL.path, store.VOTE_RULE.path)}
-    start = ",".join(f"{k}:{model_before[k]!r}" for k in MODEL_PARAMS)  # a passing point
+    searched = yaml.safe_load((copy / "conf/calibrate.yaml").read_text())["model_params"]
+    start = ",".join(f"{k}:{model_before[k]!r}" for k in searched)  # a passing point
     settings = [f"{k}={v}" for k, v in TINY.items()]
     run = tmp_path / "run"
     proc = subprocess.run(

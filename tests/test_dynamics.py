@@ -55,7 +55,7 @@ def test_outreach_builds_a_relationship_that_outlasts_the_visits() -> None:
     off = simulate(config(c, params=p, strategy="none", calendar=cal), SEEDS[:4]).stance[0, :, 0]
     lift = on - off
     assert lift[1] < lift[5] < lift[10]  # builds week after week
-    assert lift[10] > 0.1
+    assert lift[10] > 0.05  # (a visit acts mostly, not only, on the rhetorical track)
     assert 0 < lift[39] < lift[12]  # decays once the visits stop, but not at once
 
 

@@ -28,7 +28,7 @@ def sets_run(tmp_path_factory) -> Path:
             overrides=[
                 *SMALL,
                 "strategies=[none,uniform]",
-                "+sweep.accepted_set=[0,13,26,39,52,65,78,91,104,117]",
+                "+sweep.accepted_set=[0,7,14,21,28,35,42,49,56,63]",
             ],
         )
     out = tmp_path_factory.mktemp("sets")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -149,7 +150,10 @@ def test_g7_coalition_splits_coordination_and_visits() -> None:
 
 def test_adaptive_spends_the_budget_on_the_best_marginal_gain() -> None:
     c = table({}, {}, {})
-    cfg, spend = allocate(c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4])
+    no_reactance = replace(P, reactance_weight=0.0)  # the proximity term alone
+    cfg, spend = allocate(
+        c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4], params=no_reactance
+    )
     available = japan.budget_available(P, cfg.budget, P.japan_pressure_initial)
     assert spend.sum() == pytest.approx(available)
     per_country = spend.sum(axis=1)

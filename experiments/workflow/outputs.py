@@ -69,6 +69,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "level": _COUNTRY["level"],
         "level_name": ("dictionary<string>", "name of the rung"),
         "outreach": _COUNTRY["outreach"],
+        "material": _COUNTRY["material"],
     },
     STEPS: {**_KEY_COLUMNS, **_STEP_COLUMNS, **_columns(STEP_MEASURES)},
     SUMMARY: {**_KEY_COLUMNS, **_columns(SUMMARY_MEASURES)},

@@ -187,11 +187,6 @@ def plan_run(cfg: DictConfig | ExperimentConf) -> RunPlan:
 def _plan(cfg: DictConfig | ExperimentConf) -> RunPlan:
     c = as_plain(cfg)
     points = to_simulation_configs(c)
-    log.info(
-        "budget %g units a week; Japan's 2022 effort (the calendar's dated visits): %.3f",
-        c.budget,
-        points[0].config.calendar.dated_effort(),
-    )
     tables = tuple(
         name
         for name, keep in (
@@ -376,6 +371,11 @@ def run_experiment(
             return complete
         folders.remove_abandoned(output_dir.parent, max_depth=2)
         log.info("to simulate: %s", describe(plan.size, c.engine.value, c.workers))
+        log.info(
+            "budget %g units a week; Japan's 2022 effort (the calendar's dated visits): %.3f",
+            c.budget,
+            plan.points[0].config.calendar.dated_effort(),
+        )
         log.info(
             "%s: %d strategies x %d points x %d seeds = %d chunks (%s engine, %s executor) -> %s",
             c.experiment,
