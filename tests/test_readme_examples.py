@@ -10,6 +10,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from experiments.workflow.paths import ROOT
@@ -25,6 +26,9 @@ TINY_ANALYSE = {
     "chunk_points": "16",
 }
 TINY_VOTES = {"n_seeds": "4"}
+TINY_NESTED = ["n_samples=20", "n_seeds=4", "generations=1", "proposals=20", "smc_seeds=4",
+               "final_max=5", "final_seeds=8", "check_seeds=8", "votes.set_seeds=4",
+               "votes.max_sets=2", "votes.n_noise=3"]  # fmt: skip
 ONLY_COMPOSED = ("install=true", "publish=true", "dask.address=", "dask=slurm", "launcher=slurm")
 
 
@@ -34,7 +38,7 @@ def readme_commands() -> list[tuple[str, list[str]]]:
     found = []
     for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S):
         for line in re.sub(r"\\\n\s*", " ", block).splitlines():
-            m = re.match(r"\s*(?:\.venv/bin/)?python -m (experiments\.\w+)(.*)", line)
+            m = re.match(r"\s*(?:\.venv/bin/)?python -m (experiments(?:\.\w+)+)(.*)", line)
             if m:
                 args = shlex.split(m.group(2).split(" #")[0])
                 found.append((m.group(1), args))
@@ -50,6 +54,8 @@ def _merge(args: list[str], tiny: dict[str, str]) -> list[str]:
 def shrunk(module: str, args: list[str], folder: Path) -> tuple[list[str], str]:
     """The arguments to run and what the run is checked for (``ran`` or ``composed``)."""
     multirun = "-m" in args
+    if module == "experiments.calibration.votenested":  # tiny settings, its own publish_dir
+        return [*args, *TINY_NESTED, f"publish_dir={folder}", f"hydra.run.dir={folder}"], "ran"
     if module in ("experiments.calibrate", "experiments.validate") or any(
         flag in a for a in args for flag in ONLY_COMPOSED
     ):
@@ -61,6 +67,8 @@ def shrunk(module: str, args: list[str], folder: Path) -> tuple[list[str], str]:
     if module == "experiments.analyse":
         args = [a for a in args if not a.startswith("hydra.run.dir=")]
         return [*_merge(args, TINY_ANALYSE), f"hydra.run.dir={folder}"], "ran"
+    if module == "experiments.votes" and args[:1] == ["score"]:
+        return ["score", f"forecast={folder}/forecast.json", f"votes={folder}/votes.csv"], "scored"
     if module == "experiments.votes":
         return [*_merge(args, TINY_VOTES), f"hydra.run.dir={folder}"], "ran"
     args = [a for a in args if not a.startswith("resume=")]  # a folder of the README's machine
@@ -85,6 +93,12 @@ def test_the_readme_has_commands() -> None:
 def test_a_readme_command_runs(module: str, args: list[str], tmp_path, run_cli) -> None:
     folder = tmp_path / "out"
     argv, what = shrunk(module, args, folder)
+    if what == "scored":  # the README's placeholder: a tiny sealed forecast, then made-up votes
+        tiny = ["date=2022-09-01", "kind=principle", "n_seeds=4", f"hydra.run.dir={folder}"]
+        made = run_cli(tiny, module=module)
+        assert made.returncode == 0, made.stderr[-3000:]
+        members = pd.read_csv(folder / "votes.csv")["country"]
+        pd.DataFrame({"country": members, "vote": "Y"}).to_csv(folder / "votes.csv", index=False)
     proc = run_cli(argv, module=module)
     assert proc.returncode == 0, (argv, proc.stderr[-3000:])
     assert "Traceback" not in proc.stderr

@@ -294,7 +294,7 @@ def test_multirun_checks_every_job_before_any_runs(tmp_path, run_cli) -> None:
     proc = run_cli([*args, f"hydra.sweep.dir={sweep}"])
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert proc.stderr.strip().splitlines() == [
-        "error: budget: must be a finite number >= 0, got -1.0"
+        "error: budget: must be a finite number >= 0 and <= 1000, got -1.0"
     ]
     assert not sweep.exists()
 
