@@ -25,7 +25,7 @@ from experiments.calibration.facts import (
 from experiments.calibration.patterns import score
 from experiments.calibration.results import installed_values, write_results
 from experiments.calibration.search import SearchSettings, calibrate
-from experiments.calibration.space import MODEL_PARAMS, VOTE_PARAMS, parameter_space
+from experiments.calibration.space import VOTE_PARAMS, parameter_space
 from experiments.calibration.votefit import fit_vote_rule
 from experiments.workflow import store
 from experiments.workflow.paths import CALIBRATION_DIR
@@ -173,7 +173,7 @@ def test_calibrate_install_writes_the_yaml_store_only(tmp_path: Path, project_ro
     assert _digests(copy) == digests  # no Python file was edited
     summary = json.loads((copy / "data/calibration/calibration.json").read_text())
     values = installed_values(summary)
-    assert set(values["model"]) == set(MODEL_PARAMS)
+    assert set(values["model"]) == set(searched)  # the searched parameters (conf)
     model_after = store.read_store(store.MODEL, model_file)
     assert model_after == {**model_before, **values["model"]}  # unsearched values kept
     vote_after = store.read_store(store.VOTE_RULE, vote_file)
