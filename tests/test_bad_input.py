@@ -213,6 +213,13 @@ ENTRY_CASES = [
         ["n_seeds", "memory", "at most"],
     ),
     ("validate", ["n_seed=5"], ["n_seed", "unknown key", "allowed:", "n_seeds"]),
+    # issue 19: the edge probe's settings
+    ("validate", ["edge_probe.factor=0.5"], ["edge_probe.factor", "> 1"]),
+    (
+        "validate",
+        ["edge_probe.strategies=[uniform,nonesuch]"],
+        ["edge_probe.strategies", "nonesuch", "allowed:", "g7_coalition"],
+    ),
     ("calibrate", ["foo=1"], ["foo", "unknown key", "allowed:", "n_samples"]),
     # issue 17
     ("validate", ["n_boot=-1"], ["n_boot", ">= 10"]),
@@ -386,3 +393,31 @@ def test_config_command_help_and_unknown_name(capsys) -> None:
     assert exc.value.code == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "config: unknown name 'rocket'; allowed: model" in lines[0]
+
+
+@pytest.mark.parametrize("entry", ["votes", "validate"])
+def test_vote_cuts_out_of_order_with_the_statements_are_refused(
+    capsys, monkeypatch, tmp_path: Path, entry: str
+) -> None:
+    """Issue 19: the vote command and the validation check the store's vote cuts against
+    the statements' (sim.observe.check_cut_order) when they load them. Within the
+    documented ranges the order always holds (tests/test_observables.py), so the check is
+    shown by moving the 'condemn' rung down to 2: a yes cut of 2.0 then lies above the
+    lowest stance at which a statement names Russia."""
+    import sim.observe
+
+    main = importlib.import_module(f"experiments.{entry}").main
+    out = tmp_path / "out"
+    if entry == "votes":  # the composed rule, with a yes cut of 2.0
+        monkeypatch.setattr(sim.observe, "CONDEMN_LEVEL", 2)
+        argv, words = ["date=2022-03-02", "kind=principle", "rule.principle_yes=2.0"], "2.0"
+    else:  # the store's rule (principle_yes 1.588) against a 'condemn' rung at 1
+        monkeypatch.setattr(sim.observe, "CONDEMN_LEVEL", 1)
+        argv, words = [f"report={tmp_path / 'v.md'}"], "vote_rule.principle_yes"
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, f"hydra.run.dir={out}"])
+    assert exc.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    assert words in lines[0] and "names Russia" in lines[0], lines
+    assert not (tmp_path / "v.md").exists() and not out.exists()

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.calibration.facts import ASEAN_2022
+from experiments.calibration.identification import Identification
 from sim.config import Calendar, Event, SimulationConfig
 from sim.engine import simulate
 from sim.material import MATERIAL_STEPS
@@ -104,6 +105,93 @@ def spillover_markdown(table: pd.DataFrame, target: str, budget: float, where: s
         f"member Japan does not visit is on {best}: {others.loc[best, 'lift with peers']:+.3f} "
         f"rungs of mean stance, and {others.loc[best, 'level differs with peers']:.2f} of runs "
         f"end at another level. With peer influence off the largest such effect is {off:.3f} "
-        "rungs: the spillover runs through peers."
+        "rungs"
+        + (
+            ": the spillover runs through peers."
+            if off < 0.0005
+            else ": part of the spillover runs through other channels than peers."
+        )
+    )
+    return "\n".join(lines) + "\n"
+
+
+SPREAD_LIFT = 0.1
+"""Mean stance lift (rungs) of an unvisited member that counts as a spread effect."""
+SPREAD_SHARE = 0.05
+"""Share of an unvisited member's runs ending at another level that counts as a spread."""
+
+
+def spillover_points(
+    rows: list[Identification], base: dict[str, float]
+) -> list[tuple[str, dict[str, float]]]:
+    """Named points of peer influence, strongest within what is plausible and within what is
+    documented: ``base`` (the configured point's other values) with `peer_weight` at the 95th
+    percentile of the accepted sets, then at the top of its documented range; each with
+    `peer_reinforcement` at the bottom of its range (the least reinforcement needed for the
+    full pull; not identified, so its whole range is plausible)."""
+    by = {r.name: r for r in rows}
+    w, k = by["peer_weight"], by["peer_reinforcement"]
+    pw95 = w.high if w.deep else w.q95
+    return [
+        (
+            f"`peer_weight` at the 95th percentile of the accepted sets ({pw95:.3g}), "
+            f"`peer_reinforcement` at the bottom of its range ({k.low:g})",
+            {**base, "peer_weight": pw95, "peer_reinforcement": k.low},
+        ),
+        (
+            f"`peer_weight` at the top of its documented range ({w.high:g}, outside the "
+            f"accepted sets' interval [{w.q05:.3g}, {w.q95:.3g}]), `peer_reinforcement` "
+            f"{k.low:g}",
+            {**base, "peer_weight": w.high, "peer_reinforcement": k.low},
+        ),
+    ]
+
+
+def spillover_range_markdown(
+    tables: list[tuple[str, pd.DataFrame]], target: str, others: dict[str, float]
+) -> str:
+    """Per named point: the most affected member Japan does not visit (by mean stance lift)
+    and the member with the largest share of runs ending at another level, with peers off
+    as the control."""
+    kept = ", ".join(f"`{k}` = {v:g}" for k, v in others.items()) or "the installed values"
+    lines = [
+        "| point | most lifted unvisited member | lift (rungs), peers on / off | most "
+        "changed final level | share of runs at another level, peers on / off |",
+        "|---|---|---|---|---|",
+    ]
+    tops = []
+    for k, (label, t) in enumerate(tables):
+        o = t.drop(index=target)
+        a = str(o["lift with peers"].abs().idxmax())
+        b = str(o["level differs with peers"].idxmax())
+        lines.append(
+            f"| {k + 1}: {label} | {a} | {o.loc[a, 'lift with peers']:+.3f} / "
+            f"{o.loc[a, 'lift peers off']:+.3f} | {b} | "
+            f"{o.loc[b, 'level differs with peers']:.3f} / "
+            f"{o.loc[b, 'level differs peers off']:.3f} |"
+        )
+        lift, share = o["lift with peers"].abs().max(), o["level differs with peers"].max()
+        tops.append((float(lift), float(share)))
+    moved = [lift > SPREAD_LIFT or share > SPREAD_SHARE for lift, share in tops]
+    verdict = (
+        "peer influence spreads an effect to a member Japan does not visit within the "
+        "plausible range (the first point)"
+        if moved[0]
+        else "peer influence spreads an effect to a member Japan does not visit only at the "
+        "top of the documented range, outside the accepted sets"
+        if moved[-1]
+        else "even at the top of the documented range peer influence moves no member Japan "
+        "does not visit"
+    )
+    lines.append(
+        f"\nThe same weekly visits to {target} only ({kept} kept), with peer influence off as "
+        f"the control. Largest effect on a member Japan does not visit: "
+        + "; ".join(
+            f"{lift:.3f} rungs of mean stance and {share:.3f} of runs at another level at point "
+            f"{k + 1}"
+            for k, (lift, share) in enumerate(tops)
+        )
+        + f". Counting an effect of more than {SPREAD_LIFT:g} rungs or more than "
+        f"{SPREAD_SHARE:.0%} of runs as a spread, {verdict}."
     )
     return "\n".join(lines) + "\n"

@@ -18,6 +18,8 @@ from hydra.core.hydra_config import HydraConfig
 from matplotlib.figure import Figure
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.calibration.comovement import comovement_markdown
+from experiments.calibration.edges import Edge, edge_text, edges, probe_markdown, probe_table
 from experiments.calibration.facts import historical_config, load_facts
 from experiments.calibration.identification import (
     IDENTIFIED_BELOW,
@@ -39,6 +41,8 @@ from experiments.calibration.model_report import (
 from experiments.calibration.observables_report import (
     material_markdown,
     spillover_markdown,
+    spillover_points,
+    spillover_range_markdown,
     spillover_table,
 )
 from experiments.calibration.patterns import score, vote_fit
@@ -70,7 +74,7 @@ from experiments.calibration.votestep import load_record
 from experiments.workflow import atomic, cli, errors, folders, store
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.paths import CALIBRATION_DIR, CONF_DIR, resolve
-from experiments.workflow.schema import ValidateConf
+from experiments.workflow.schema import EdgeProbeConf, ValidateConf
 from sim.config import SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES
 from sim.engine import simulate
@@ -84,7 +88,7 @@ MANDATE_VALUES = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 """Values of ``mandate_compliance`` the UN-mandate table spans (its documented range)."""
 
 
-def _identification_text() -> str:
+def _identification_text(edge_probes: dict[str, str] | None = None) -> str:
     rows = load_identification()
     statuses = ("identified", "weakly identified", "not identified", "not calibrated", "sourced")
     counts = {s: sum(r.status == s for r in rows) for s in statuses}
@@ -105,39 +109,36 @@ def _identification_text() -> str:
         + ", ".join(f"`{n}`" for n in deep)
         + ".\n\n"
         + identification_markdown(rows)
-        + _edge_text(rows)
+        + edge_text(edges(rows), edge_probes or {})
     )
 
 
-EDGE_REASONS: dict[str, str] = {
-    "coalition_return": "a share: the threshold cannot fall by more than the whole coalition",
-    "hedge_point": "a hedger's anchor stays below 'condemn' (3) by definition: naming Russia "
-    "is taking a side",
-    "joint_drafting": "at most 0.5 so that a joint text naming Russia implies a yes vote on a "
-    "resolution of principle (sim.observe, the ordering of the cuts)",
-    "initial_spread": "a reading of a statement onto the ladder is off by less than a third "
-    "of a rung",
-    "status_quo_weight": "the lower bound keeps inertia a force (weights are relative)",
-}
-"""Why a documented range is right where the accepted sets press on one of its ends."""
-
-
-def _edge_text(rows: list) -> str:
-    """The calibrated parameters whose accepted sets' median lies in the outer 5% of the
-    range, each with the reason its range is right, or flagged where none is recorded."""
-    edge = []
-    for r in rows:
-        width = r.high - r.low
-        if r.deep or width <= 0:
-            continue
-        if min(r.median - r.low, r.high - r.median) <= 0.05 * width:
-            why = EDGE_REASONS.get(r.name, "no reason recorded: the range is an assumption "
-                                   "the fit presses on; widen it with a source or read the "
-                                   "results as conditional on it")  # fmt: skip
-            edge.append(f"`{r.name}` (median {r.median:.3g} of [{r.low:g}, {r.high:g}]: {why})")
-    if not edge:
-        return "\nNo calibrated parameter's median lies within 5% of an end of its range.\n"
-    return "\nAt an end of the range (median within 5% of it): " + "; ".join(edge) + ".\n"
+def _edge_probes(
+    config: SimulationConfig, found: list[Edge], probe: EdgeProbeConf, seed: int
+) -> dict[str, str]:
+    """For each parameter at an upper end with no recorded reason: the main job's outcomes
+    with it at ``probe.factor`` x its bound, over evenly spaced accepted sets."""
+    try:
+        sets = store.load_accepted_sets()
+    except ConfigError:
+        sets = []
+    rows = np.unique(np.linspace(0, len(sets) - 1, probe.sets).astype(int)) if sets else []
+    chosen = [sets[k] for k in rows]
+    cfg = replace(config, budget=float(probe.budget))
+    seeds = replicate_seeds(seed + 3, probe.seeds)
+    where = (
+        f"the main job's settings (budget {cfg.budget:g} units a week, `historical` replaying "
+        f"its calendar), {len(chosen)} evenly spaced accepted sets x {probe.seeds} seeds, each "
+        "set at its own values ('sets') and with this one parameter past its bound ('probe'), "
+        "at the end of the horizon"
+    )
+    out = {}
+    for e in found:
+        if e.reason is None and e.end == "high":
+            value = probe.factor * e.bound
+            table = probe_table(cfg, chosen, probe.strategies, seeds, e.row.name, value)
+            out[e.row.name] = probe_markdown(e, value, table, where)
+    return out
 
 
 def build_report(
@@ -150,10 +151,12 @@ def build_report(
     max_sets: int = 60,
     reach_plausible: dict[str, float] | None = None,
     spillover: tuple[str, float, dict[str, float]] | None = None,
+    edge_probe: EdgeProbeConf | None = None,
 ) -> tuple[str, dict[str, Figure], dict[str, object]]:
     """The Markdown report, its figures, and a summary of the numbers."""
     config = config or historical_config()
     rule = rule or store.load_vote_rule()
+    store.check_vote_cuts(rule, config.params)
     seeds = replicate_seeds(seed, n_seeds)
     traj = simulate(config, seeds)
     null_cfg = config.with_strategy("none")
@@ -202,6 +205,12 @@ def build_report(
             spillover_table(config, few, target, budget, point), target, budget,
             f"the installed values with {values}, 200 seeds",
         )  # fmt: skip
+        others = {k: v for k, v in point.items() if not k.startswith("peer_")}
+        tables = [
+            (label, spillover_table(config, few, target, budget, p))
+            for label, p in spillover_points(load_identification(), others)
+        ]
+        spill += "\n" + spillover_range_markdown(tables, target, others)
     mandate = mandate_markdown(
         mandate_table(config, few, MANDATE_VALUES), config.params.mandate_compliance
     )
@@ -236,6 +245,10 @@ def build_report(
             vote_section(loo, votes),
         ]
     )
+    probes = (
+        _edge_probes(config, edges(load_identification()), edge_probe, seed) if edge_probe else {}
+    )
+    identification = _identification_text(probes)
     text = f"""# Validation against 2022
 
 Generated by `python -m experiments.validate` (n_seeds={n_seeds}, seed={seed}, bootstrap
@@ -267,7 +280,7 @@ it there.
 
 ## What the 2022 record identifies
 
-{_identification_text()}
+{identification}
 
 ## What each mechanism does at the installed values
 
@@ -303,6 +316,11 @@ The last column is the share at `distancing` or beyond with no outreach (`none`)
 
 {spill}
 
+## Peer influence against co-movement in 2022
+
+Strategy `historical`, the report's seeds; UN votes up to 2022-04-07 only:
+
+{comovement_markdown(traj, config, rule, seeds)}
 ## A UN Security Council mandate (counterfactual)
 
 `mandate_compliance` is not calibrated: no mandate existed in 2022 (Russia's veto). Share of
@@ -380,11 +398,29 @@ def settings(cfg: DictConfig) -> ValidateConf:
         raise ConfigError(
             "n_boot", f"must be an integer >= 10 (bootstrap resamples), got {c.n_boot}"
         )
+    check_edge_probe(c.edge_probe)
+    store.check_vote_cuts(store.load_vote_rule(), store.load_model_params())
     check_reach_point(c.reach_plausible)
     check_reach_point(c.spillover_point, "spillover_point")
     folders.writable("report", resolve(c.report).parent, keep=False)  # before any run
     folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     return c
+
+
+def check_edge_probe(probe: EdgeProbeConf) -> None:
+    """The edge probe's settings: past the bound, known strategies, at least one set/seed."""
+    if not (np.isfinite(probe.factor) and probe.factor > 1.0):
+        raise ConfigError("edge_probe.factor", f"must be a number > 1, got {probe.factor}")
+    if not (np.isfinite(probe.budget) and probe.budget >= 0):
+        raise ConfigError("edge_probe.budget", f"must be a number >= 0, got {probe.budget}")
+    for key in ("sets", "seeds"):
+        if getattr(probe, key) < 1:
+            raise ConfigError(f"edge_probe.{key}", f"must be >= 1, got {getattr(probe, key)}")
+    unknown = [s for s in probe.strategies if s not in STRATEGIES]
+    if unknown or not probe.strategies:
+        raise ConfigError(
+            "edge_probe.strategies", f"unknown {unknown or 'empty list'}", sorted(STRATEGIES)
+        )
 
 
 def check_reach_point(point: dict[str, float], name_of: str = "reach_plausible") -> None:
@@ -417,6 +453,7 @@ def _task(cfg: DictConfig) -> None:
             c.n_boot,
             reach_plausible=dict(c.reach_plausible),
             spillover=(c.spillover_target, float(c.spillover_budget), dict(c.spillover_point)),
+            edge_probe=c.edge_probe,
         )
         out = Path(HydraConfig.get().runtime.output_dir)
         write_report(text, figures, resolve(c.report), resolve(c.figures_dir))

@@ -139,6 +139,7 @@ def request_from_config(cfg: DictConfig | VotesConf) -> VoteRequest:
         config = replace(config, calendar=replace(config.calendar, n_steps=step))
     with sim_errors("rule", sim_root="votes"):
         rule = VoteRule(**asdict(c.rule))
+    store.check_vote_cuts(rule, config.params, "rule")
     sets: tuple[Mapping[str, float], ...] = ()
     if c.propagate_uncertainty:
         sets, sample_priors = propagated_sets(resolve(c.calibration_dir), rule)
@@ -202,6 +203,7 @@ def predict(request: VoteRequest) -> pd.DataFrame:
             seeds = request.seeds[k::n_sets]
             if len(seeds):
                 params, rule = store.split_point(point, config.params, request.rule)
+                store.check_vote_cuts(rule, params, f"calibration_dir.accepted_sets[{k}].votes")
                 blocks.append((replace(config, params=params), rule, seeds))
     else:
         blocks.append((config, request.rule, request.seeds))

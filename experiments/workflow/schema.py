@@ -179,6 +179,20 @@ class VotesConf(ExperimentConf):
 
 
 @dataclass
+class EdgeProbeConf:
+    """``edge_probe`` of ``conf/validate.yaml``: the main job's outcomes with a parameter
+    at an upper end of its range (and no recorded reason) past its bound."""
+
+    factor: float = 1.5  # the probe sets the parameter to factor x its upper bound (> 1)
+    budget: float = 0.3  # weekly budget units, as the main job (conf/config.yaml)
+    sets: int = 10  # evenly spaced accepted calibration sets
+    seeds: int = 40  # common seeds per set
+    strategies: list[str] = field(
+        default_factory=lambda: ["none", "uniform", "adaptive", "historical", "g7_coalition"]
+    )
+
+
+@dataclass
 class ValidateConf:
     """``conf/validate.yaml``: the validation report against 2022."""
 
@@ -193,6 +207,7 @@ class ValidateConf:
     spillover_target: str = "ID"
     spillover_budget: float = 4.0
     spillover_point: dict[str, float] = field(default_factory=dict)
+    edge_probe: EdgeProbeConf = field(default_factory=EdgeProbeConf)
 
 
 @dataclass

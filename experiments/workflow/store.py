@@ -26,6 +26,7 @@ from experiments.workflow import atomic, paths
 from experiments.workflow.errors import ConfigError, one_line, sim_errors
 from experiments.workflow.schema import ModelConf, VoteRuleConf
 from sim import ModelParams
+from sim.observe import check_cut_order
 from sim.votes import VoteRule
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,16 @@ def load_model_params(path: Path | None = None) -> ModelParams:
 def load_vote_rule(path: Path | None = None) -> VoteRule:
     """The fitted UN vote rule: every field from ``conf/vote_rule/default.yaml``."""
     return _build(VOTE_RULE, read_store(VOTE_RULE, path))
+
+
+def check_vote_cuts(rule: VoteRule, params: ModelParams, key: str = "vote_rule") -> None:
+    """The vote rule's cuts ordered against the statements' (:func:`sim.observe.
+    check_cut_order`): a state naming Russia must vote yes on a resolution of principle.
+    One-line ``ConfigError`` at ``<key>.principle_yes`` otherwise."""
+    try:
+        check_cut_order(rule.principle_yes, params.hysteresis, params.joint_drafting)
+    except ValueError as exc:
+        raise ConfigError(f"{key}.principle_yes", str(exc).partition(": ")[2]) from None
 
 
 def _number(value: float) -> str:
