@@ -1,6 +1,7 @@
 """The validation report (``docs/validation.md``): patterns and what they discriminate,
 what the record identifies, what each mechanism does, the reach of outreach, the UN
-mandate counterfactual, outcomes over the plausible space, and the votes.
+mandate counterfactual, outcomes over the plausible space, peer spillover and co-movement,
+parameters at an end of their range, and the votes.
 
 Every number is simulated when the report is built; every sentence is computed from them.
 """
