@@ -102,7 +102,7 @@ def _why_shown_zero(name: str, row: pd.Series, attrs: dict) -> str:
         return (
             head + f"; it moves only the edge of the `sanction` rung, and members other than "
             f"Singapore sit at `condemn` or above in {attrs['near_sanction']:.1%} of "
-            "member-weeks, the only place that edge is in reach"
+            "member-weeks, the rung just below that edge"
         )
     if name == "7 backsliding":
         return (
