@@ -178,6 +178,10 @@ def test_a_mechanism_showing_zero_gets_a_computed_reason() -> None:
         "near_sanction": 0.03,
         "slip": 0.01,
         "tolerance": np.array([2.0, 4.0]),
+        "max_outreach": 1.5,
+        "above_tolerance": 0.0,
+        "reactance_weight": 0.0,
+        "outreach_weight": 12.9,
     }
     text = mechanism_markdown(table)
     assert "exactly zero: 10 reactance" in text
@@ -186,6 +190,8 @@ def test_a_mechanism_showing_zero_gets_a_computed_reason() -> None:
         in text
     )
     assert "here 2.00 to 4.00 budget units a week" in text
+    assert "one member in a week is 1.50 units" in text and "in 0.00% of member-weeks" in text
+    assert "weight of at most 0.00 against up to 12.9" in text
     assert "7 backsliding: at most 1.0e-03 rungs" in text and "slip of 0.0067 rungs" in text
     assert "1 exposure costs:" not in text
 

@@ -78,14 +78,25 @@ def mechanism_table(config: SimulationConfig, seeds: np.ndarray) -> pd.DataFrame
         differs[name] = float((end != end_off).any(axis=1).mean())
         named[name] = float((end >= cut).sum(1).mean() - (end_off >= cut).sum(1).mean())
     table = pd.DataFrame(rows, index=list(ASEAN_2022)).T
+    p = config.params
+    tolerance = p.reactance_tolerance * (
+        0.5 + config.countries.attributes(None)["democracy"][0, cols]
+    )
+    # an upper bound of the visible pressure: all of the week's outreach, at its visibility
+    seen = full.outreach[:, 1:, cols] * (1.0 + p.japan_visibility_gain * full.pressure[:, 1:, None])
+    gap = np.maximum(lad.sanction_level - full.stance[:, 1:, cols], 0.0) / lad.sanction_level
+    weight = p.reactance_weight * np.maximum(seen - tolerance, 0.0) * gap
     table.attrs = {
         "differs": differs,
         "named": named,
         "at_principle": float((level >= lad.principle_level).mean()),
         "near_sanction": float((level[:, :, not_sg] >= cut).mean()),
         "slip": config.params.backslide_hazard * config.params.backslide_drop,
-        "tolerance": config.params.reactance_tolerance
-        * (0.5 + config.countries.attributes(None)["democracy"][0, cols]),
+        "tolerance": tolerance,
+        "max_outreach": float(full.outreach[:, 1:, cols].max()),
+        "above_tolerance": float((seen > tolerance).mean()),
+        "reactance_weight": float(weight.max()),
+        "outreach_weight": p.outreach_weight,
     }
     return table
 
@@ -115,7 +126,12 @@ def _why_shown_zero(name: str, row: pd.Series, attrs: dict) -> str:
         return (
             head + "; it fires only in a week when the visible outreach to a member exceeds "
             f"its tolerance, here {tol.min():.2f} to {tol.max():.2f} budget units a week "
-            "(reactance_tolerance x (0.5 + democracy))"
+            "(reactance_tolerance x (0.5 + democracy)); the most Japan spends on one member in "
+            f"a week is {attrs['max_outreach']:.2f} units, and all of a week's outreach at its "
+            f"visibility exceeds the tolerance in {attrs['above_tolerance']:.2%} of "
+            f"member-weeks, giving reactance a weight of at most "
+            f"{attrs['reactance_weight']:.2f} against up to {attrs['outreach_weight']:.3g} for "
+            "the outreach it reacts to"
         )
     return head
 
