@@ -20,7 +20,7 @@ from experiments.analysis.settings import settings as analysis_settings
 from experiments.dashboard.ensemble import run_view
 from experiments.dashboard.settings import MAX_SEEDS, default_settings
 from experiments.dashboard.verdict_panel import verdict_view
-from experiments.dashboard.verdicts import bands_html, rules, verdicts, verdicts_html
+from experiments.dashboard.verdicts import bands_html, rules, verdict_text, verdicts, verdicts_html
 from experiments.dashboard.views import compare_view
 from experiments.workflow import outputs
 from experiments.workflow.comparison import COMPARISON
@@ -138,3 +138,25 @@ def test_the_dashboard_caps_sets_times_seeds() -> None:
     view = compare_view(view_settings(n_seeds=MAX_SEEDS // 6 + 1))
     assert view.error is not None
     assert view.error.startswith("accepted_sets: the dashboard runs at most"), view.error
+
+
+def test_a_pair_is_read_from_the_side_of_the_strategy_against_the_reference() -> None:
+    row = pd.Series(
+        {"strategy_a": "none", "strategy_b": "uniform", "verdict": "depends",
+         "share_a_better": 0.1, "share_b_better": 0.6, "mean_difference": -1.5, "better": "",
+         "decider": "model.peer_weight", "decider_rule": ">= 0.5",
+         "share_a_better_in": 0.0, "share_b_better_in": 0.9,
+         "share_a_better_out": 0.3, "share_b_better_out": 0.2}
+    )  # fmt: skip
+    assert verdict_text(row, "uniform", "none") == (
+        "depends on peer_weight",
+        "uniform better in 60%, none in 10% of sets; uniform better in 90% of sets with "
+        "peer_weight >= 0.5, in 20% of the others",
+    )
+    won = row.copy()
+    won[["verdict", "better", "share_b_better"]] = ["distinguishable", "uniform", 0.97]
+    assert verdict_text(won, "uniform", "none") == (
+        "uniform better",
+        "uniform better in 97%, none in 10% of sets; mean difference +1.50",
+    )
+    assert verdict_text(won, "none", "uniform")[1].endswith("mean difference -1.50")

@@ -8,6 +8,7 @@ and week (from the per-country trajectories, which are not kept in memory).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -20,7 +21,13 @@ import pyarrow as pa
 
 from experiments.dashboard.settings import MAX_SEEDS, Settings, compose
 from experiments.workflow import outputs
-from experiments.workflow.convert import ExperimentPoint, as_plain, replicate, to_simulation_configs
+from experiments.workflow.convert import (
+    ExperimentPoint,
+    as_plain,
+    check_seeds,
+    replicate,
+    to_simulation_configs,
+)
 from experiments.workflow.errors import ConfigError
 from sim.engine import iter_chunks
 
@@ -99,6 +106,16 @@ def _levels(points: list[ExperimentPoint], sums: list[np.ndarray], n: int) -> pd
     return pd.concat(frames, ignore_index=True)
 
 
+SEED_KEYS = ("seed=", "n_seeds=")
+
+
+@functools.lru_cache(maxsize=16)
+def _points(overrides: tuple[str, ...]) -> list[ExperimentPoint]:
+    """The points of ``overrides`` (without the seeds, which no point depends on): a new
+    root seed or number of seeds reuses them (converting 25 accepted sets takes ~1 s)."""
+    return to_simulation_configs(compose(overrides))
+
+
 def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
     """Run the ensemble of ``settings`` (every strategy on the same seeds, at each accepted
     set run), in memory.
@@ -121,7 +138,8 @@ def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
             f"n_seeds), got {c.accepted_sets} x {c.n_seeds} (fewer sets or seeds, or "
             "python -m experiments.run)",
         )
-    points = to_simulation_configs(c)
+    check_seeds(c)
+    points = _points(tuple(o for o in settings.overrides() if not o.startswith(SEED_KEYS)))
     seeds = replicate(c)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda ep: _simulate_point(ep, seeds, c.k_adoptions), points))

@@ -71,50 +71,51 @@ def _explanation(v: Verdicts) -> str:
 def VerdictPanel(settings: Settings, view: View, stale: bool) -> None:
     """Pair verdicts against a chosen strategy and the parameter bands, headline outcomes."""
     task = solara.lab.use_task(lambda: verdict_view(settings, view), dependencies=[view])
-    strategies = list(view.tables.strategies) if view.tables is not None else []
-    reference = solara.use_reactive(default_baseline(strategies) if strategies else "")
+    reference = solara.use_reactive("")
     solara.Style(PANEL_CSS)
-    Heading("Pair verdicts on the headline outcomes (the report's rules)")
-    if task.pending:
-        solara.ProgressLinear(True)
-        solara.Text("computing the pair verdicts", classes=["verdict-running"])
-    v = task.latest
-    if v is None:
-        return
-    if isinstance(v, str):
-        solara.Error(v, classes=["verdict-error"])
-        return
-    chosen = reference.value if reference.value in strategies else default_baseline(strategies)
-    style = {"opacity": "0.45"} if stale or task.pending else {}
-    with solara.Column(style=style):
-        Caption(_explanation(v))
-        if v.n_sets == 1:
+    with solara.Column(classes=["verdict-panel"]):
+        Heading("Pair verdicts on the headline outcomes (the report's rules)")
+        if task.pending:
+            solara.ProgressLinear(True)
+            solara.Text("computing the pair verdicts", classes=["verdict-running"])
+        v = task.latest
+        if v is None:
+            return
+        if isinstance(v, str):
+            solara.Error(v, classes=["verdict-error"])
+            return
+        strategies = list(dict.fromkeys(v.bands["strategy"]))  # those of the verdicts shown
+        chosen = reference.value if reference.value in strategies else default_baseline(strategies)
+        style = {"opacity": "0.45"} if stale or task.pending else {}
+        with solara.Column(style=style):
+            Caption(_explanation(v))
+            if v.n_sets == 1:
+                Caption(
+                    "one world only: each verdict is all or nothing and there is no parameter "
+                    "band; run accepted sets (sidebar) for verdicts over what 2022 leaves open"
+                )
+            if len(strategies) < 2:
+                solara.Info("choose at least two strategies to compare them")
+            else:
+                solara.Select(
+                    "against", values=strategies, value=chosen, on_value=reference.set,
+                    classes=["verdict-reference"],
+                )  # fmt: skip
+                solara.HTML(unsafe_innerHTML=verdicts_html(v, chosen))
+                solara.FileDownload(
+                    lambda: v.pairs.to_csv(index=False, float_format="%.6g"),
+                    filename="pairwise.csv", label="every pair (CSV, pairwise.csv's columns)",
+                    mime_type="text/csv",
+                )  # fmt: skip
+            Heading("Parameter bands apart from Monte Carlo error")
             Caption(
-                "one world only: each verdict is all or nothing and there is no parameter "
-                "band; run accepted sets (sidebar) for verdicts over what 2022 leaves open"
+                "mean over sets and seeds ± Monte Carlo error (seed standard error: more seeds "
+                "shrink it); parameter band: 5% and 95% quantiles over accepted sets of the "
+                "per-set means (what the 2022 record cannot pin down: more seeds do not shrink "
+                f"it). Computed in {v.seconds:.2f} s."
             )
-        if len(strategies) < 2:
-            solara.Info("choose at least two strategies to compare them")
-        else:
-            solara.Select(
-                "against", values=strategies, value=chosen, on_value=reference.set,
-                classes=["verdict-reference"],
-            )  # fmt: skip
-            solara.HTML(unsafe_innerHTML=verdicts_html(v, chosen))
+            solara.HTML(unsafe_innerHTML=bands_html(v))
             solara.FileDownload(
-                lambda: v.pairs.to_csv(index=False, float_format="%.6g"),
-                filename="pairwise.csv", label="every pair (CSV, pairwise.csv's columns)",
-                mime_type="text/csv",
+                lambda: v.bands.to_csv(index=False, float_format="%.6g"),
+                filename="bands.csv", label="bands (CSV)", mime_type="text/csv",
             )  # fmt: skip
-        Heading("Parameter bands apart from Monte Carlo error")
-        Caption(
-            "mean over sets and seeds ± Monte Carlo error (seed standard error: more seeds "
-            "shrink it); parameter band: 5% and 95% quantiles over accepted sets of the "
-            "per-set means (what the 2022 record cannot pin down: more seeds do not shrink "
-            f"it). Computed in {v.seconds:.2f} s."
-        )
-        solara.HTML(unsafe_innerHTML=bands_html(v))
-        solara.FileDownload(
-            lambda: v.bands.to_csv(index=False, float_format="%.6g"),
-            filename="bands.csv", label="bands (CSV)", mime_type="text/csv",
-        )  # fmt: skip

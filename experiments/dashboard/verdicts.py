@@ -144,11 +144,13 @@ def verdict_text(row: pd.Series, strategy: str, reference: str) -> tuple[str, st
     decider = str(row["decider"] or "")
     if not decider or decider == "nan":
         return "depends", shares
-    inside = row["share_b_better_in"] if flip else row["share_a_better_in"]
+    side = "b" if flip else "a"
+    inside, outside = row[f"share_{side}_better_in"], row[f"share_{side}_better_out"]
+    name = decider.removeprefix("model.")
     return (
-        f"depends on {decider.removeprefix('model.')}",
-        f"{shares}; where {decider.removeprefix('model.')} {row['decider_rule']}: "
-        f"{strategy} better in {_pct(inside)}",
+        f"depends on {name}",
+        f"{shares}; {strategy} better in {_pct(inside)} of sets with {name} "
+        f"{row['decider_rule']}, in {_pct(outside)} of the others",
     )
 
 
