@@ -45,8 +45,11 @@ from sim.model import OutreachModel
 
 
 def small(**changes: object) -> Settings:
-    """A quick view: three strategies, a few seeds."""
-    base = replace(default_settings(), strategies=("none", "uniform", "adaptive"), n_seeds=12)
+    """A quick view: three strategies, a few seeds, the calibrated point."""
+    base = replace(
+        default_settings(), strategies=("none", "uniform", "adaptive"), n_seeds=12,
+        accepted_sets=0,
+    )  # fmt: skip
     return replace(base, **changes)
 
 
@@ -62,6 +65,7 @@ def test_defaults_come_from_the_main_config_and_the_calibrated_store() -> None:
     s = default_settings()
     assert s.strategies == tuple(STRATEGIES)
     assert (s.budget, s.institution, s.n_seeds, s.seed) == (0.3, "none", 40, 20220224)
+    assert s.accepted_sets == 25 and "accepted_sets=25" in s.overrides()
     assert s.model == ()
     store = load_model_params()
     for name, info in param_info().items():

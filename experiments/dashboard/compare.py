@@ -1,4 +1,5 @@
-"""The Compare view: every chosen strategy on the same seeds, rerun on each change.
+"""The Compare view: every chosen strategy on the same seeds (and accepted calibration
+sets), rerun on each change, with the report's pair verdicts and parameter bands.
 
 The ensemble runs in a background task (the page stays responsive and keeps showing the
 last result, dimmed, until the new one arrives); results live in the component, per
@@ -22,6 +23,7 @@ from experiments.dashboard.controls import (
     StrategySelect,
 )
 from experiments.dashboard.stats import DEFAULT_DIFFERENCE, OUTCOME_BY_NAME, OUTCOMES
+from experiments.dashboard.verdict_panel import SetsInput, VerdictPanel
 from experiments.dashboard.views import (
     View,
     compare_view,
@@ -144,8 +146,8 @@ def ComparePage() -> None:
     """Compare strategies live."""
     settings = state.settings
     s = settings.value
-    task = solara.lab.use_task(lambda: compare_view(s), dependencies=[s])
-    view = task.latest
+    task = solara.lab.use_task(lambda: (s, compare_view(s)), dependencies=[s])
+    computed, view = task.latest or (s, None)  # the settings the view was computed with
     solara.Style(TABLE_CSS)
     with solara.Sidebar():
         with solara.Card("Strategies"):
@@ -155,9 +157,11 @@ def ComparePage() -> None:
             ModelControls(settings)
         with solara.Card("Replicates"):
             SeedControls(settings)
+            SetsInput(settings)
     with solara.Column():
         Heading("Compare strategies", 2)
         Status(view, task.pending, describe(s))
         if view is not None and view.tables is not None:
             Results(view, stale=task.pending)
+            VerdictPanel(computed, view, stale=task.pending)
         CommandBox(s.command(), s.yaml())

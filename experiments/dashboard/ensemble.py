@@ -8,6 +8,7 @@ and week (from the per-country trajectories, which are not kept in memory).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Sequence
@@ -20,7 +21,13 @@ import pyarrow as pa
 
 from experiments.dashboard.settings import MAX_SEEDS, Settings, compose
 from experiments.workflow import outputs
-from experiments.workflow.convert import ExperimentPoint, as_plain, replicate, to_simulation_configs
+from experiments.workflow.convert import (
+    ExperimentPoint,
+    as_plain,
+    check_seeds,
+    replicate,
+    to_simulation_configs,
+)
 from experiments.workflow.errors import ConfigError
 from sim.engine import iter_chunks
 
@@ -75,27 +82,43 @@ def _simulate_point(ep: ExperimentPoint, seeds: np.ndarray, k_adoptions: int) ->
 
 
 def _levels(points: list[ExperimentPoint], sums: list[np.ndarray], n: int) -> pd.DataFrame:
+    """Each member's mean rung per strategy and week, over every point (accepted set) and
+    seed of the strategy (``n`` runs per point)."""
     cal = points[0].config.calendar
     codes = points[0].config.countries.codes
     t = sums[0].shape[0]
     dates = pd.to_datetime([cal.date(k) for k in range(t)])
+    pooled: dict[str, list[np.ndarray]] = {}
+    for ep, level_sum in zip(points, sums, strict=True):
+        pooled.setdefault(ep.strategy, []).append(level_sum)
     frames = [
         pd.DataFrame(
             {
-                "strategy": ep.strategy,
+                "strategy": strategy,
                 "country": np.tile(codes, t),
                 "step": np.repeat(np.arange(t), len(codes)),
                 "date": np.repeat(dates, len(codes)),
-                "level": (level_sum / n).ravel(),
+                "level": (np.sum(parts, axis=0) / (n * len(parts))).ravel(),
             }
         )
-        for ep, level_sum in zip(points, sums, strict=True)
+        for strategy, parts in pooled.items()
     ]
     return pd.concat(frames, ignore_index=True)
 
 
+SEED_KEYS = ("seed=", "n_seeds=")
+
+
+@functools.lru_cache(maxsize=16)
+def _points(overrides: tuple[str, ...]) -> list[ExperimentPoint]:
+    """The points of ``overrides`` (without the seeds, which no point depends on): a new
+    root seed or number of seeds reuses them (converting 25 accepted sets takes ~1 s)."""
+    return to_simulation_configs(compose(overrides))
+
+
 def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
-    """Run the ensemble of ``settings`` (every strategy on the same seeds), in memory.
+    """Run the ensemble of ``settings`` (every strategy on the same seeds, at each accepted
+    set run), in memory.
 
     Raises ``ConfigError`` or OmegaConf's errors on bad input, with the messages of
     ``python -m experiments.run``.
@@ -108,13 +131,21 @@ def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
             f"the dashboard runs at most {MAX_SEEDS} replicates, got {c.n_seeds} "
             "(run larger ensembles with python -m experiments.run)",
         )
-    points = to_simulation_configs(c)
+    if c.accepted_sets * c.n_seeds > MAX_SEEDS:
+        raise ConfigError(
+            "accepted_sets",
+            f"the dashboard runs at most {MAX_SEEDS} runs per strategy (accepted_sets x "
+            f"n_seeds), got {c.accepted_sets} x {c.n_seeds} (fewer sets or seeds, or "
+            "python -m experiments.run)",
+        )
+    check_seeds(c)
+    points = _points(tuple(o for o in settings.overrides() if not o.startswith(SEED_KEYS)))
     seeds = replicate(c)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda ep: _simulate_point(ep, seeds, c.k_adoptions), points))
     table = points[0].config.countries
     tables = Tables(
-        strategies=tuple(ep.strategy for ep in points),
+        strategies=tuple(dict.fromkeys(ep.strategy for ep in points)),
         steps=_frame([t for steps, _, _ in results for t in steps]),
         summary=_frame([t for _, summaries, _ in results for t in summaries]),
         levels=_levels(points, [s for _, _, s in results], len(seeds)),
@@ -122,5 +153,5 @@ def run_view(settings: Settings, workers: int = WORKERS) -> Tables:
         n_seeds=len(seeds),
         seconds=time.perf_counter() - t0,
     )
-    log.info("%d strategies x %d seeds in %.2f s", len(points), len(seeds), tables.seconds)
+    log.info("%d points x %d seeds in %.2f s", len(points), len(seeds), tables.seconds)
     return tables

@@ -60,6 +60,37 @@ def time_open(folder: str) -> str:
     )
 
 
+def time_compare(repeats: int = 3) -> str:
+    """One line: the time of a Compare update at the default settings (the ensemble over
+    the accepted sets, figures and tables, then the pair verdicts and parameter bands),
+    after one untimed update that loads the kernel; each timed update on a new root seed."""
+    import time
+
+    from experiments.dashboard.settings import default_settings
+    from experiments.dashboard.verdict_panel import verdict_view
+    from experiments.dashboard.views import compare_view
+
+    s = default_settings()
+    verdict_view(s, compare_view(s))
+    views, panels = [], []
+    for k in range(1, repeats + 1):
+        changed = replace(s, seed=s.seed + k)
+        t0 = time.perf_counter()
+        view = compare_view(changed)
+        t1 = time.perf_counter()
+        verdicts = verdict_view(changed, view)
+        panels.append(time.perf_counter() - t1)
+        views.append(t1 - t0)
+        if view.error or isinstance(verdicts, str):
+            return f"error: {view.error or verdicts}"
+    return (
+        f"Compare update at the defaults ({len(s.strategies)} strategies x {s.accepted_sets} "
+        f"accepted sets x {s.n_seeds} seeds, budget {s.budget:g}): view "
+        f"{', '.join(f'{x:.2f}' for x in views)} s, then verdicts and bands "
+        f"{', '.join(f'{x:.2f}' for x in panels)} s (load average {os.getloadavg()[0]:.1f})"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the options and run Solara's server until interrupted."""
     parser = OneLineParser(prog="python -m experiments.app", description=__doc__)
@@ -76,7 +107,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="print how long the Results browser takes to open FOLDER (its first point, every "
         "strategy: tables read, figures and tables rendered), then exit",
     )
+    parser.add_argument(
+        "--time-compare",
+        action="store_true",
+        help="print how long a Compare update takes at the default settings (ensemble, "
+        "figures and tables, pair verdicts and parameter bands), then exit",
+    )
     args = parser.parse_args(argv)
+    if args.time_compare:
+        sys.stdout.write(time_compare() + "\n")
+        return
     if args.time_open:
         sys.stdout.write(time_open(args.time_open) + "\n")
         return

@@ -125,6 +125,13 @@ class Settings:
     n_seeds: int
     seed: int
     model: tuple[tuple[str, float], ...] = field(default=())  # changed parameters only
+    accepted_sets: int = 0  # accepted calibration sets run (0: the calibrated point)
+
+    def sets_run(self) -> int:
+        """Accepted sets the view runs: none once a model parameter is changed (a set
+        supplies every parameter it holds, which would overwrite the change); the changed
+        values then apply to the calibrated point."""
+        return 0 if self.model else int(self.accepted_sets)
 
     def param(self, name: str) -> float:
         """The value of model parameter ``name`` in this view (the store's unless changed)."""
@@ -146,7 +153,7 @@ class Settings:
             f"scenario.simulated=[{','.join(simulated(self.timor_leste))}]",
             f"n_seeds={int(self.n_seeds)}",
             f"seed={int(self.seed)}",
-            "accepted_sets=0",  # the dashboard's point: the calibrated store and its edits
+            f"accepted_sets={self.sets_run()}",
         ]
         return out + [f"model.{name}={_number(value)}" for name, value in self.model]
 
@@ -166,7 +173,7 @@ class Settings:
             "institution": self.institution,
             "n_seeds": int(self.n_seeds),
             "seed": int(self.seed),
-            "accepted_sets": 0,
+            "accepted_sets": self.sets_run(),
             "scenario": {"simulated": simulated(self.timor_leste)},
         }
         if self.model:
@@ -222,6 +229,7 @@ def default_settings() -> Settings:
         timor_leste=simulated(False) == simulated(True),
         n_seeds=int(base.n_seeds),
         seed=int(base.seed),
+        accepted_sets=int(base.accepted_sets),
     )
 
 

@@ -41,12 +41,13 @@ class RunSpec:
 
 
 def run_spec(settings: Settings, strategy: str, replicate: int) -> RunSpec:
-    """The config of one strategy under ``settings`` and the seed of replicate
-    ``replicate`` (0-based) of the root seed: the same run as in the Compare view."""
+    """The config of one strategy under ``settings`` at the calibrated point (no accepted
+    set) and the seed of replicate ``replicate`` (0-based) of the root seed: the same run as
+    in the Compare view with ``accepted_sets=0``."""
     try:
         if not 0 <= replicate < MAX_REPLICATE:
             raise ConfigError("replicate", f"must be an integer in [0, 2**62), got {replicate}")
-        one = replace(settings, strategies=(strategy,), n_seeds=1)
+        one = replace(settings, strategies=(strategy,), n_seeds=1, accepted_sets=0)
         c = as_plain(compose(one.overrides()))
         config = to_simulation_configs(c)[0].config
         seed = int(replicate_seeds(c.seed, 1, start=replicate)[0])  # that replicate's only

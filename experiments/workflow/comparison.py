@@ -69,7 +69,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _set_stats(part: pd.DataFrame, measure: str) -> dict[str, float]:
+def set_stats(part: pd.DataFrame, measure: str) -> dict[str, float]:
     """Pooled mean, seed standard error and spread over sets (points) of ``measure``."""
     by_set = part.groupby("point")[measure].agg(["count", "mean", "var"])
     n, means, var = by_set["count"].to_numpy(float), by_set["mean"].to_numpy(), by_set["var"]
@@ -119,7 +119,7 @@ def comparison_table(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFram
         row: dict[str, Any] = {**key, "sets": part["point"].nunique()}
         row["seeds"] = int(part.groupby("point")["seed"].nunique().max())
         for measure in MEASURES:
-            row.update(_set_stats(part, measure))
+            row.update(set_stats(part, measure))
         row.update(_settling(curves, key, sorted(part["point"].unique())))
         rows.append(row)
     table = pd.DataFrame(rows).assign(_all=0)
