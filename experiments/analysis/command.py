@@ -84,7 +84,6 @@ def compute_tables(s: Settings, runs: pd.DataFrame) -> dict[str, Any]:
     c = s.c
     runs = tables.censor(runs, c.calendar.n_steps)
     scenarios = tables.scenarios_table(runs, s.designs, s.space, s.outcomes)
-    scenarios.attrs["order"] = s.strategies
     out: dict[str, Any] = {"scenarios": scenarios, "robustness": None, "sensitivity": None}
     out["cases"] = []
     worlds = [d for d in ("explore", "mandate") if d in s.designs]
@@ -107,6 +106,8 @@ def compute_tables(s: Settings, runs: pd.DataFrame) -> dict[str, Any]:
             runs, s.designs, s.strategies, c.sensitivity.outcomes, reference,
             c.sensitivity.n_boot, c.seed,
         )  # fmt: skip
+    # set last: pandas deep-copies a frame's attrs into every frame derived from it
+    scenarios.attrs["order"] = s.strategies
     return out
 
 

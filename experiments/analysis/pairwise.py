@@ -43,36 +43,69 @@ def _gini(counts: np.ndarray) -> np.ndarray:
     return 1.0 - (p**2).sum(axis=-1)
 
 
-def best_split(inputs: pd.DataFrame, sign: np.ndarray) -> Split | None:
-    """The input (and split) that best separates ``sign`` (-1, 0, +1 per world), or None when
-    the sign is constant."""
-    onehot = np.stack([sign == v for v in (-1, 0, 1)], axis=1).astype(float)
-    total = onehot.sum(axis=0)
-    base = _gini(total)
-    if base <= 0:
-        return None
-    n = len(sign)
-    best: Split | None = None
+@dataclass(frozen=True)
+class _Input:
+    """One input prepared for splitting: a numeric one sorted once (order, sorted values,
+    where a cut may fall), a categorical one as strings."""
+
+    name: str
+    x: np.ndarray
+    order: np.ndarray | None = None
+    xs: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    values: pd.Series | None = None
+    codes: np.ndarray | None = None
+    labels: pd.Index | None = None
+
+
+def prepare_inputs(inputs: pd.DataFrame) -> list[_Input]:
+    """The inputs of :func:`best_split`, prepared once for many signs on the same worlds."""
+    out = []
     for name in inputs.columns:
         x = inputs[name].to_numpy()
         if x.dtype.kind in "biuf":
             order = np.argsort(x, kind="stable")
             xs = x[order].astype(float)
-            left = np.cumsum(onehot[order], axis=0)[:-1]
-            valid = xs[:-1] < xs[1:]
+            out.append(_Input(name, x, order, xs, xs[:-1] < xs[1:]))
+        else:
+            values = pd.Series(x).astype(str)
+            labels, codes = np.unique(values.to_numpy(), return_inverse=True)  # groupby's order
+            out.append(_Input(name, x, values=values, codes=codes,
+                              labels=pd.Index(labels.tolist(), dtype=object)))  # fmt: skip
+    return out
+
+
+def best_split(inputs: pd.DataFrame | list[_Input], sign: np.ndarray) -> Split | None:
+    """The input (and split) that best separates ``sign`` (-1, 0, +1 per world), or None when
+    the sign is constant. ``inputs``: a frame, or :func:`prepare_inputs` of it."""
+    onehot = np.stack([sign == v for v in (-1, 0, 1)], axis=1).astype(float)
+    total = onehot.sum(axis=0)
+    base = _gini(total)
+    if base <= 0:
+        return None
+    prepared = prepare_inputs(inputs) if isinstance(inputs, pd.DataFrame) else inputs
+    n = len(sign)
+    k = np.arange(1, n)
+    best: Split | None = None
+    for column in prepared:
+        name, x = column.name, column.x
+        if column.values is None:
+            xs, valid = column.xs, column.valid
             if not valid.any():
                 continue
-            k = np.arange(1, n)
+            left = np.cumsum(onehot[column.order], axis=0)[:-1]
             impurity = (k * _gini(left) + (n - k) * _gini(total - left)) / n
             impurity = np.where(valid, impurity, np.inf)
             j = int(np.argmin(impurity))
             cut = (xs[j] + xs[j + 1]) / 2
             score, rule, inside = 1 - impurity[j] / base, f">= {cut:.3g}", x >= cut
         else:
-            values = pd.Series(x).astype(str)
-            counts = pd.DataFrame(onehot).groupby(values.to_numpy()).sum()
-            if len(counts) < 2:
+            values, labels = column.values, column.labels
+            if len(labels) < 2:
                 continue
+            sums = np.zeros((len(labels), 3))
+            np.add.at(sums, column.codes, onehot)  # counts: exact in any order
+            counts = pd.DataFrame(sums, index=labels)
             sizes = counts.sum(axis=1).to_numpy()
             impurity = float((sizes * _gini(counts.to_numpy())).sum() / n)
             score = 1 - impurity / base
@@ -95,10 +128,14 @@ def world_signs(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pair_verdict(
-    diff: np.ndarray, inputs: pd.DataFrame, share: float = 0.95, min_separated: float = 0.1
+    diff: np.ndarray,
+    inputs: pd.DataFrame | list[_Input],
+    share: float = 0.95,
+    min_separated: float = 0.1,
 ) -> dict[str, object]:
     """Verdict on one pair from its per-seed differences ``a - b`` (worlds x seeds, already
-    signed so that positive means ``a`` is better) and the worlds' inputs."""
+    signed so that positive means ``a`` is better) and the worlds' inputs (a frame, or
+    :func:`prepare_inputs` of it)."""
     mean, sign = world_signs(diff)
     a_share, b_share = float((sign > 0).mean()), float((sign < 0).mean())
     row: dict[str, object] = {
@@ -166,11 +203,12 @@ def pairwise_table(
     ``runs``: per-seed rows (``point``, ``strategy``, ``seed``, outcomes) of one set of
     worlds; ``inputs``: one row per point (sorted by point), the inputs to score."""
     rows = []
+    prepared = prepare_inputs(inputs)
     for outcome in outcomes:
         cube = seed_cube(runs, strategies, outcome.name)
         for i, j in combinations(range(len(strategies)), 2):
             diff = (cube[:, i, :] - cube[:, j, :]) * outcome.sign
-            row = pair_verdict(diff, inputs, share, min_separated)
+            row = pair_verdict(diff, prepared, share, min_separated)
             row["mean_difference"] = float(row["mean_difference"]) * outcome.sign  # a - b
             better = {"a": strategies[i], "b": strategies[j], "": ""}[str(row["better"])]
             rows.append(
