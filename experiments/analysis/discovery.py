@@ -77,11 +77,22 @@ class PrimResult:
 
 
 def _import_prim() -> ModuleType:
-    """``ema_workbench.analysis.prim``, imported on first use (the import takes 3-4 s)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
-        warnings.filterwarnings("ignore", message="altair based", category=ImportWarning)
-        from ema_workbench.analysis import prim
+    """``ema_workbench.analysis.prim``, imported on first use. The workbench's method
+    logger asks ``inspect.getouterframes`` for its caller's name when each class is defined,
+    with a line of source per frame: finding the source scans every loaded module for each
+    frame of the import (seconds in a process that has loaded pandas, Hydra and
+    matplotlib), so the frames are read without source lines while it imports."""
+    getouterframes = inspect.getouterframes
+    inspect.getouterframes = lambda frame, context=1: getouterframes(frame, 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="ipyparallel not installed", category=UserWarning
+            )
+            warnings.filterwarnings("ignore", message="altair based", category=ImportWarning)
+            from ema_workbench.analysis import prim
+    finally:
+        inspect.getouterframes = getouterframes
     return prim
 
 

@@ -45,37 +45,53 @@ def _gini(counts: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Input:
-    """One input prepared for splitting: a numeric one sorted once (order, sorted values,
-    where a cut may fall), a categorical one as strings."""
+    """One input prepared for splitting: a numeric one sorted once (its row in the
+    :class:`Prepared` stacks, sorted values), a categorical one as codes of its values
+    (as strings, in sorted order)."""
 
     name: str
     x: np.ndarray
-    order: np.ndarray | None = None
+    row: int = -1
     xs: np.ndarray | None = None
-    valid: np.ndarray | None = None
-    values: pd.Series | None = None
     codes: np.ndarray | None = None
     labels: pd.Index | None = None
 
 
-def prepare_inputs(inputs: pd.DataFrame) -> list[_Input]:
-    """The inputs of :func:`best_split`, prepared once for many signs on the same worlds."""
-    out = []
+@dataclass(frozen=True)
+class Prepared:
+    """The inputs of :func:`best_split`, prepared once for many signs on the same worlds:
+    the numeric ones' sort orders and where a cut may fall stacked (inputs x worlds)."""
+
+    columns: list[_Input]
+    orders: np.ndarray
+    valid: np.ndarray
+
+
+def prepare_inputs(inputs: pd.DataFrame) -> Prepared:
+    """:class:`Prepared` of the worlds' inputs (one row per world)."""
+    columns, orders, valid = [], [], []
     for name in inputs.columns:
         x = inputs[name].to_numpy()
         if x.dtype.kind in "biuf":
             order = np.argsort(x, kind="stable")
             xs = x[order].astype(float)
-            out.append(_Input(name, x, order, xs, xs[:-1] < xs[1:]))
+            columns.append(_Input(name, x, row=len(orders), xs=xs))
+            orders.append(order)
+            valid.append(xs[:-1] < xs[1:])
         else:
             values = pd.Series(x).astype(str)
             labels, codes = np.unique(values.to_numpy(), return_inverse=True)  # groupby's order
-            out.append(_Input(name, x, values=values, codes=codes,
-                              labels=pd.Index(labels.tolist(), dtype=object)))  # fmt: skip
-    return out
+            index = pd.Index(labels.tolist(), dtype=object)
+            columns.append(_Input(name, x, codes=codes, labels=index))
+    n = len(inputs)
+    return Prepared(
+        columns,
+        np.array(orders, dtype=np.intp).reshape(len(orders), n),
+        np.array(valid, dtype=bool).reshape(len(valid), max(n - 1, 0)),
+    )
 
 
-def best_split(inputs: pd.DataFrame | list[_Input], sign: np.ndarray) -> Split | None:
+def best_split(inputs: pd.DataFrame | Prepared, sign: np.ndarray) -> Split | None:
     """The input (and split) that best separates ``sign`` (-1, 0, +1 per world), or None when
     the sign is constant. ``inputs``: a frame, or :func:`prepare_inputs` of it."""
     onehot = np.stack([sign == v for v in (-1, 0, 1)], axis=1).astype(float)
@@ -86,21 +102,23 @@ def best_split(inputs: pd.DataFrame | list[_Input], sign: np.ndarray) -> Split |
     prepared = prepare_inputs(inputs) if isinstance(inputs, pd.DataFrame) else inputs
     n = len(sign)
     k = np.arange(1, n)
+    # every numeric input at once: the impurity of each cut (inputs x cuts)
+    left = np.cumsum(onehot[prepared.orders], axis=1)[:, :-1]
+    impurities = (k * _gini(left) + (n - k) * _gini(total - left)) / n
+    impurities = np.where(prepared.valid, impurities, np.inf)
+    cuts = np.argmin(impurities, axis=1)
     best: Split | None = None
-    for column in prepared:
+    for column in prepared.columns:
         name, x = column.name, column.x
-        if column.values is None:
-            xs, valid = column.xs, column.valid
-            if not valid.any():
+        if column.codes is None:
+            if not prepared.valid[column.row].any():
                 continue
-            left = np.cumsum(onehot[column.order], axis=0)[:-1]
-            impurity = (k * _gini(left) + (n - k) * _gini(total - left)) / n
-            impurity = np.where(valid, impurity, np.inf)
-            j = int(np.argmin(impurity))
-            cut = (xs[j] + xs[j + 1]) / 2
-            score, rule, inside = 1 - impurity[j] / base, f">= {cut:.3g}", x >= cut
+            j = int(cuts[column.row])
+            cut = (column.xs[j] + column.xs[j + 1]) / 2
+            score = 1 - impurities[column.row, j] / base
+            rule, inside = f">= {cut:.3g}", x >= cut
         else:
-            values, labels = column.values, column.labels
+            labels = column.labels
             if len(labels) < 2:
                 continue
             sums = np.zeros((len(labels), 3))
@@ -111,7 +129,8 @@ def best_split(inputs: pd.DataFrame | list[_Input], sign: np.ndarray) -> Split |
             score = 1 - impurity / base
             better = counts[2] / sizes - counts[0] / sizes  # a's net share by value
             chosen = sorted(better[better > better.median()].index) or [better.idxmax()]
-            rule, inside = f"in {{{', '.join(chosen)}}}", values.isin(chosen).to_numpy()
+            rule = f"in {{{', '.join(chosen)}}}"
+            inside = np.isin(column.codes, labels.get_indexer(chosen))
         if best is None or score > best.score + 1e-12:
             best = Split(name, rule, float(score), np.asarray(inside, bool))
     return best
@@ -129,7 +148,7 @@ def world_signs(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def pair_verdict(
     diff: np.ndarray,
-    inputs: pd.DataFrame | list[_Input],
+    inputs: pd.DataFrame | Prepared,
     share: float = 0.95,
     min_separated: float = 0.1,
 ) -> dict[str, object]:
