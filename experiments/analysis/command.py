@@ -127,7 +127,7 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
     c, plan = s.c, s.plan
     ledger_meta = {"experiment": c.experiment, "overrides": list(overrides)}
     with Ledger.open(out, fingerprint(s), plan.ledger_chunks(), ledger_meta) as ledger:
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         damaged = ledger.damaged()
         if damaged:  # nothing is built on a runs table that is not the one published
             log.warning(
@@ -145,9 +145,9 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
         names = dict.fromkeys([*(o.name for o in s.outcomes), SPENT])
         needed = ["design", "point", "strategy", "seed", *names]
         runs = pq.read_table(out / tables.RUNS, columns=needed).to_pandas()
-        t_simulate = time.perf_counter() - t1
+        t_simulate, c_simulate = time.perf_counter() - t1, time.process_time() - c1
 
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         result = compute_tables(s, runs)
         files = {tables.RUNS: len(runs)}
         _write_table(out / tables.SCENARIOS, _scenarios_for_parquet(result["scenarios"]))
@@ -163,9 +163,9 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
             records = [case.as_dict() for case in result["cases"]]
             atomic.write_json(out / tables.DISCOVERY, {"cases": records})
             files[tables.DISCOVERY] = len(records)
-        t_tables = time.perf_counter() - t2
+        t_tables, c_tables = time.perf_counter() - t2, time.process_time() - c2
 
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         meta = _meta(s, overrides, plan.n_runs, t_simulate, t_tables, resumed)
         inputs = ReportInputs(meta, s.space, s.outcomes, result["scenarios"], result["robustness"],
                               result["sensitivity"], result["cases"], result["pairwise"],
@@ -177,7 +177,7 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
             _write_figures(figs, resolve(c.figures_dir))
             atomic.write_text(resolve(c.report), text)
             log.info("published %s and %d figures in %s", c.report, len(figs), c.figures_dir)
-        t_report = time.perf_counter() - t3
+        t_report, c_report = time.perf_counter() - t3, time.process_time() - c3
 
         manifest = {
             "experiment": c.experiment,
@@ -218,9 +218,21 @@ def run_analysis(cfg: DictConfig, out: Path, overrides: Sequence[str] = ()) -> d
                 "report": round(t_report, 3),
                 "total": round(time.perf_counter() - t0, 3),
             },
+            "cpu_s": {  # CPU of every thread of the process (the machine may be shared)
+                "simulate": round(c_simulate, 3),
+                "tables": round(c_tables, 3),
+                "report": round(c_report, 3),
+                "process": round(time.process_time(), 3),  # since the process started
+            },
         }
         atomic.write_json(out / MANIFEST, manifest, default=str)
-        log.info("done in %s: %s", _duration(manifest["timings_s"]["total"]), out)
+        wall, cpu = manifest["timings_s"], manifest["cpu_s"]
+        log.info(
+            "done in %s: %s (wall / CPU s: simulate %.1f / %.1f, tables %.1f / %.1f, "
+            "report %.1f / %.1f)",
+            _duration(wall["total"]), out, wall["simulate"], cpu["simulate"],
+            wall["tables"], cpu["tables"], wall["report"], cpu["report"],
+        )  # fmt: skip
         return manifest
 
 
