@@ -76,3 +76,12 @@ def test_the_prepared_stump_splits_as_the_reference(seed: int, decider: str) -> 
         assert np.array_equal(got.inside, expected[3])
     if seed % 3 == 0:  # no noise: the planted input decides
         assert expected[0] == decider
+
+
+def test_no_world_or_one_world_has_no_numeric_cut() -> None:
+    inputs = pd.DataFrame({"x": [0.5], "kind": ["aid"]})
+    assert best_split(inputs, np.array([1])) is None  # a constant sign: nothing to split
+    assert best_split(inputs.iloc[:0], np.array([], dtype=int)) is None  # no world at all
+    two = pd.DataFrame({"x": [0.5, 0.5], "kind": ["aid", "visit"]})
+    split = best_split(two, np.array([1, -1]))  # tied x: only the categorical splits
+    assert split is not None and split.input == "kind" and split.rule == "in {aid}"

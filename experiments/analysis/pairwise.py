@@ -106,7 +106,7 @@ def best_split(inputs: pd.DataFrame | Prepared, sign: np.ndarray) -> Split | Non
     left = np.cumsum(onehot[prepared.orders], axis=1)[:, :-1]
     impurities = (k * _gini(left) + (n - k) * _gini(total - left)) / n
     impurities = np.where(prepared.valid, impurities, np.inf)
-    cuts = np.argmin(impurities, axis=1)
+    cuts = np.argmin(impurities, axis=1) if impurities.shape[1] else None  # no cut: skipped
     best: Split | None = None
     for column in prepared.columns:
         name, x = column.name, column.x
