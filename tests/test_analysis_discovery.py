@@ -137,3 +137,29 @@ def test_prune_lifts_restrictions_that_do_not_matter() -> None:
     assert cases[pruned.in_box].sum() / cases.sum() == pytest.approx(pruned.coverage)
     assert pruned.coverage >= raw.coverage and pruned.density >= 0.8
     assert prune(discover(inputs, np.zeros(len(inputs), bool)), inputs, cases).found is False
+
+
+def test_prim_without_quasi_p_peels_as_the_workbench() -> None:
+    """Leaving out the quasi-p-values (and the inputs' attrs) changes no step of the
+    trajectory: the workbench's own run, quasi-p-values computed, gives the same boxes."""
+    from experiments.analysis.discovery import _import_prim, _prepare_inputs, _quiet
+
+    inputs, cases = _planted(n=800, flip=0.05)
+    inputs["kind"] = np.random.default_rng(1).choice(["aid", "visit", "two_plus_two"], 800)
+    inputs.attrs["order"] = ["none", "uniform"]  # as the scenarios table carries
+    result = discover(inputs, cases, threshold=0.8)
+    prim = _import_prim()
+    algorithm = _quiet(prim.Prim, _prepare_inputs(inputs), cases.astype(int), threshold=0.8)
+    box = _quiet(algorithm.find_box)
+    assert prim.PrimBox._calculate_quasi_p.__name__ == "_calculate_quasi_p"  # restored
+    assert len(box.qp) == len(box.box_lims) and all(box.qp[1:])  # computed, this time
+    expected = box.peeling_trajectory
+    for column in ("coverage", "density", "mass", "res_dim", "n", "k"):
+        assert result.trajectory[column].tolist() == expected[column].tolist(), column
+    step = result.box_index
+    numeric = result.limits[result.limits["kind"] == "numeric"].set_index("dimension")
+    lims = box.box_lims[step]
+    for name in numeric.index:
+        assert numeric.loc[name, ["lower", "upper"]].tolist() == lims[name].tolist(), name
+    kept = result.limits.set_index("dimension").loc["kind", "values"]
+    assert set(kept) == set(lims.loc[0, "kind"])

@@ -15,7 +15,8 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 
@@ -76,12 +77,41 @@ class PrimResult:
 
 
 def _import_prim() -> ModuleType:
-    """``ema_workbench.analysis.prim``, imported on first use (the import takes 3-4 s)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
-        warnings.filterwarnings("ignore", message="altair based", category=ImportWarning)
-        from ema_workbench.analysis import prim
+    """``ema_workbench.analysis.prim``, imported on first use. The workbench's method
+    logger asks ``inspect.getouterframes`` for its caller's name when each class is defined,
+    with a line of source per frame: finding the source scans every loaded module for each
+    frame of the import (seconds in a process that has loaded pandas, Hydra and
+    matplotlib), so the frames are read without source lines while it imports."""
+    getouterframes = inspect.getouterframes
+    inspect.getouterframes = lambda frame, context=1: getouterframes(frame, 0)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message="ipyparallel not installed", category=UserWarning
+            )
+            warnings.filterwarnings("ignore", message="altair based", category=ImportWarning)
+            from ema_workbench.analysis import prim
+    finally:
+        inspect.getouterframes = getouterframes
     return prim
+
+
+@contextmanager
+def _without_quasi_p(prim: ModuleType) -> Iterator[None]:
+    """The workbench computes the quasi-p-values of every box of the trajectory as it peels
+    (a third of its time); nothing here reads them (:func:`prune` computes its own for the
+    chosen box), so they are left out while a box is found (not thread-safe: the class is
+    patched for the duration)."""
+    box = prim.PrimBox
+    original = box.__dict__.get("_calculate_quasi_p")
+    if original is None:
+        yield
+        return
+    box._calculate_quasi_p = lambda self, *args, **kwargs: {}
+    try:
+        yield
+    finally:
+        box._calculate_quasi_p = original
 
 
 def _quiet(call: Callable, *args, **kwargs):
@@ -98,6 +128,7 @@ def _prepare_inputs(inputs: pd.DataFrame) -> pd.DataFrame:
     """Numeric inputs as float64 / int64 (the workbench peels only those dtypes); anything
     else is left to be treated as categorical."""
     frame = inputs.reset_index(drop=True).copy()
+    frame.attrs = {}  # pandas would deep-copy them into every box limit the workbench makes
     for column in frame.columns:
         dtype = frame[column].dtype
         if pd.api.types.is_bool_dtype(dtype):
@@ -244,7 +275,8 @@ def discover(
         mass_min=mass_min,
         **own,
     )
-    box = _quiet(algorithm.find_box)
+    with _without_quasi_p(prim):
+        box = _quiet(algorithm.find_box)
     if box is None or box.mean < threshold:
         return _no_box(frame, flags, f"PRIM found no box with density >= {threshold}")
     trajectory = _trajectory(box.peeling_trajectory)

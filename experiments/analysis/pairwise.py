@@ -43,42 +43,94 @@ def _gini(counts: np.ndarray) -> np.ndarray:
     return 1.0 - (p**2).sum(axis=-1)
 
 
-def best_split(inputs: pd.DataFrame, sign: np.ndarray) -> Split | None:
-    """The input (and split) that best separates ``sign`` (-1, 0, +1 per world), or None when
-    the sign is constant."""
-    onehot = np.stack([sign == v for v in (-1, 0, 1)], axis=1).astype(float)
-    total = onehot.sum(axis=0)
-    base = _gini(total)
-    if base <= 0:
-        return None
-    n = len(sign)
-    best: Split | None = None
+@dataclass(frozen=True)
+class _Input:
+    """One input prepared for splitting: a numeric one sorted once (its row in the
+    :class:`Prepared` stacks, sorted values), a categorical one as codes of its values
+    (as strings, in sorted order)."""
+
+    name: str
+    x: np.ndarray
+    row: int = -1
+    xs: np.ndarray | None = None
+    codes: np.ndarray | None = None
+    labels: pd.Index | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The inputs of :func:`best_split`, prepared once for many signs on the same worlds:
+    the numeric ones' sort orders and where a cut may fall stacked (inputs x worlds)."""
+
+    columns: list[_Input]
+    orders: np.ndarray
+    valid: np.ndarray
+
+
+def prepare_inputs(inputs: pd.DataFrame) -> Prepared:
+    """:class:`Prepared` of the worlds' inputs (one row per world)."""
+    columns, orders, valid = [], [], []
     for name in inputs.columns:
         x = inputs[name].to_numpy()
         if x.dtype.kind in "biuf":
             order = np.argsort(x, kind="stable")
             xs = x[order].astype(float)
-            left = np.cumsum(onehot[order], axis=0)[:-1]
-            valid = xs[:-1] < xs[1:]
-            if not valid.any():
-                continue
-            k = np.arange(1, n)
-            impurity = (k * _gini(left) + (n - k) * _gini(total - left)) / n
-            impurity = np.where(valid, impurity, np.inf)
-            j = int(np.argmin(impurity))
-            cut = (xs[j] + xs[j + 1]) / 2
-            score, rule, inside = 1 - impurity[j] / base, f">= {cut:.3g}", x >= cut
+            columns.append(_Input(name, x, row=len(orders), xs=xs))
+            orders.append(order)
+            valid.append(xs[:-1] < xs[1:])
         else:
             values = pd.Series(x).astype(str)
-            counts = pd.DataFrame(onehot).groupby(values.to_numpy()).sum()
-            if len(counts) < 2:
+            labels, codes = np.unique(values.to_numpy(), return_inverse=True)  # groupby's order
+            index = pd.Index(labels.tolist(), dtype=object)
+            columns.append(_Input(name, x, codes=codes, labels=index))
+    n = len(inputs)
+    return Prepared(
+        columns,
+        np.array(orders, dtype=np.intp).reshape(len(orders), n),
+        np.array(valid, dtype=bool).reshape(len(valid), max(n - 1, 0)),
+    )
+
+
+def best_split(inputs: pd.DataFrame | Prepared, sign: np.ndarray) -> Split | None:
+    """The input (and split) that best separates ``sign`` (-1, 0, +1 per world), or None when
+    the sign is constant. ``inputs``: a frame, or :func:`prepare_inputs` of it."""
+    onehot = np.stack([sign == v for v in (-1, 0, 1)], axis=1).astype(float)
+    total = onehot.sum(axis=0)
+    base = _gini(total)
+    if base <= 0:
+        return None
+    prepared = prepare_inputs(inputs) if isinstance(inputs, pd.DataFrame) else inputs
+    n = len(sign)
+    k = np.arange(1, n)
+    # every numeric input at once: the impurity of each cut (inputs x cuts)
+    left = np.cumsum(onehot[prepared.orders], axis=1)[:, :-1]
+    impurities = (k * _gini(left) + (n - k) * _gini(total - left)) / n
+    impurities = np.where(prepared.valid, impurities, np.inf)
+    cuts = np.argmin(impurities, axis=1) if impurities.shape[1] else None  # no cut: skipped
+    best: Split | None = None
+    for column in prepared.columns:
+        name, x = column.name, column.x
+        if column.codes is None:
+            if not prepared.valid[column.row].any():
                 continue
+            j = int(cuts[column.row])
+            cut = (column.xs[j] + column.xs[j + 1]) / 2
+            score = 1 - impurities[column.row, j] / base
+            rule, inside = f">= {cut:.3g}", x >= cut
+        else:
+            labels = column.labels
+            if len(labels) < 2:
+                continue
+            sums = np.zeros((len(labels), 3))
+            np.add.at(sums, column.codes, onehot)  # counts: exact in any order
+            counts = pd.DataFrame(sums, index=labels)
             sizes = counts.sum(axis=1).to_numpy()
             impurity = float((sizes * _gini(counts.to_numpy())).sum() / n)
             score = 1 - impurity / base
             better = counts[2] / sizes - counts[0] / sizes  # a's net share by value
             chosen = sorted(better[better > better.median()].index) or [better.idxmax()]
-            rule, inside = f"in {{{', '.join(chosen)}}}", values.isin(chosen).to_numpy()
+            rule = f"in {{{', '.join(chosen)}}}"
+            inside = np.isin(column.codes, labels.get_indexer(chosen))
         if best is None or score > best.score + 1e-12:
             best = Split(name, rule, float(score), np.asarray(inside, bool))
     return best
@@ -95,10 +147,14 @@ def world_signs(diff: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pair_verdict(
-    diff: np.ndarray, inputs: pd.DataFrame, share: float = 0.95, min_separated: float = 0.1
+    diff: np.ndarray,
+    inputs: pd.DataFrame | Prepared,
+    share: float = 0.95,
+    min_separated: float = 0.1,
 ) -> dict[str, object]:
     """Verdict on one pair from its per-seed differences ``a - b`` (worlds x seeds, already
-    signed so that positive means ``a`` is better) and the worlds' inputs."""
+    signed so that positive means ``a`` is better) and the worlds' inputs (a frame, or
+    :func:`prepare_inputs` of it)."""
     mean, sign = world_signs(diff)
     a_share, b_share = float((sign > 0).mean()), float((sign < 0).mean())
     row: dict[str, object] = {
@@ -166,11 +222,12 @@ def pairwise_table(
     ``runs``: per-seed rows (``point``, ``strategy``, ``seed``, outcomes) of one set of
     worlds; ``inputs``: one row per point (sorted by point), the inputs to score."""
     rows = []
+    prepared = prepare_inputs(inputs)
     for outcome in outcomes:
         cube = seed_cube(runs, strategies, outcome.name)
         for i, j in combinations(range(len(strategies)), 2):
             diff = (cube[:, i, :] - cube[:, j, :]) * outcome.sign
-            row = pair_verdict(diff, inputs, share, min_separated)
+            row = pair_verdict(diff, prepared, share, min_separated)
             row["mean_difference"] = float(row["mean_difference"]) * outcome.sign  # a - b
             better = {"a": strategies[i], "b": strategies[j], "": ""}[str(row["better"])]
             rows.append(

@@ -5,7 +5,8 @@ pairwise verdicts and scenario discovery; ``effort``: a Latin hypercube run at e
 few fixed budgets; ``mandate``: a Latin hypercube with a counterfactual institution;
 ``morris``: Morris trajectories; ``sobol``: Saltelli's Sobol' design) from one root
 seed. :func:`run_plan` runs every point of every design for every strategy on the same
-replicate seeds (``sim.engine.run_ensemble``, summaries only), in chunks of points
+replicate seeds (the compiled kernel, summaries only: one call per point and strategy on a
+world built from a template, :mod:`experiments.analysis.worlds`), in chunks of points
 recorded in the run ledger (:mod:`experiments.workflow.ledger`, one ``done`` line per
 finished chunk, a ``failed`` line with the error of a chunk that raised), with a progress
 bar over points. Points run on ``workers`` threads (the compiled kernel releases the GIL);
@@ -19,7 +20,8 @@ import io
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,12 +42,12 @@ from experiments.analysis.design import (
 )
 from experiments.analysis.space import PointConfigs
 from experiments.analysis.tables import RUNS
+from experiments.analysis.worlds import WorldCache
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import Chunk, Ledger
 from experiments.workflow.schema import DesignsConf
 from sim import SUMMARY_COLUMNS
-from sim.engine import run_ensemble
-from sim.results import SUMMARY_DTYPES
+from sim.results import SUMMARY_DTYPES, Summary, empty_summary
 
 log = logging.getLogger(__name__)
 
@@ -173,69 +175,88 @@ class Plan:
 
 
 def _run_point(
-    configs: PointConfigs, design: Design, point: int, seeds: np.ndarray, k: int
-) -> list[tuple[str, dict[str, np.ndarray]]]:
-    row = design.values.iloc[point].to_dict()
-    return [
-        (strategy, run_ensemble(cfg, seeds, chunk_size=len(seeds), keep_trajectories=False,
-                                k_adoptions=k)[1])
-        for strategy, cfg in configs.at(row)
-    ]  # fmt: skip
+    configs: PointConfigs,
+    worlds: WorldCache,
+    row: Mapping[str, Any],
+    seeds: np.ndarray,
+    out: Summary,
+) -> None:
+    """Every strategy at design row ``row``, into ``out`` (strategy by strategy, then seed):
+    one kernel call per strategy on the world of its template."""
+    n = len(seeds)
+    for j, (_, cfg) in enumerate(configs.at(row)):
+        worlds.simulate(cfg, seeds, Summary(*(a[j * n : (j + 1) * n] for a in out)))
 
 
 def runs_table(
     design: str,
-    results: list[tuple[int, list[tuple[str, dict[str, np.ndarray]]]]],
+    points: Sequence[int],
     strategies: tuple[str, ...],
     seeds: np.ndarray,
+    summary: Mapping[str, np.ndarray],
 ) -> pa.Table:
-    """Per-run rows (see ``tables.SCHEMAS['runs.parquet']``) of points' results."""
-    n = len(seeds)
-    index = {s: i for i, s in enumerate(strategies)}
-    points, codes, parts = [], [], {name: [] for name in SUMMARY_COLUMNS}
-    for point, by_strategy in results:
-        for strategy, summary in by_strategy:
-            points.append(np.full(n, point, np.int32))
-            codes.append(np.full(n, index[strategy], np.int32))
-            for name in SUMMARY_COLUMNS:
-                parts[name].append(np.asarray(summary[name]).astype(SUMMARY_DTYPES[name]))
-    rows = len(points) * n
+    """Per-run rows (see ``tables.SCHEMAS['runs.parquet']``) of points' results:
+    ``summary`` holds one value per point, strategy and seed, in that order."""
+    n, k = len(seeds), len(strategies)
+    rows = len(points) * k * n
     cols: dict[str, pa.Array] = {
         "design": pa.DictionaryArray.from_arrays(
             pa.array(np.zeros(rows, np.int32)), pa.array([design])
         ),
-        "point": pa.array(np.concatenate(points)),
+        "point": pa.array(np.repeat(np.asarray(points, np.int32), k * n)),
         "strategy": pa.DictionaryArray.from_arrays(
-            pa.array(np.concatenate(codes)), pa.array(list(strategies))
+            pa.array(np.tile(np.repeat(np.arange(k, dtype=np.int32), n), len(points))),
+            pa.array(list(strategies)),
         ),
-        "seed": pa.array(np.tile(np.asarray(seeds, np.int64), len(points))),
+        "seed": pa.array(np.tile(np.asarray(seeds, np.int64), len(points) * k)),
     }
     for name in SUMMARY_COLUMNS:
-        cols[name] = pa.array(np.concatenate(parts[name]))
+        cols[name] = pa.array(np.asarray(summary[name]).astype(SUMMARY_DTYPES[name]))
     return pa.table(cols)
 
 
 def run_points(
     configs: PointConfigs,
     design: Design,
-    points: range,
+    points: Sequence[int],
     seeds: np.ndarray,
     k: int,
     workers: int,
     on_point: Callable[[], None] | None = None,
-) -> list[tuple[int, list[tuple[str, dict[str, np.ndarray]]]]]:
-    """Every strategy at each of ``points`` of ``design``, in point order."""
+) -> dict[str, np.ndarray]:
+    """Every strategy at each of ``points`` of ``design``: the per-run summaries, one
+    value per point, strategy and seed (in that order), each point written into its own
+    slice by one of ``workers`` threads (the kernel releases the GIL)."""
+    seeds = np.asarray(seeds, dtype=np.int64)
+    per_point = len(configs.strategies) * len(seeds)
+    summary = empty_summary(len(points) * per_point)
+    worlds = _world_cache(configs, k)
+    rows = design.values.iloc[list(points)].to_dict("records")
 
-    def job(point: int) -> tuple[int, list[tuple[str, dict[str, np.ndarray]]]]:
-        result = _run_point(configs, design, point, seeds, k)
+    def job(i: int) -> None:
+        part = Summary(*(a[i * per_point : (i + 1) * per_point] for a in summary))
+        _run_point(configs, worlds, rows[i], seeds, part)
         if on_point is not None:
             on_point()
-        return point, result
 
-    if workers == 1:
-        return [job(p) for p in points]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(job, points))
+    if workers == 1 or len(rows) <= 1:
+        for i in range(len(rows)):
+            job(i)
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(job, range(len(rows))))
+    return summary._asdict()
+
+
+_WORLDS: weakref.WeakKeyDictionary[PointConfigs, dict[int, WorldCache]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _world_cache(configs: PointConfigs, k: int) -> WorldCache:
+    """The world templates of ``configs`` (built once per analysis, shared by its chunks)."""
+    by_k = _WORLDS.setdefault(configs, {})
+    return by_k.setdefault(k, WorldCache(k))
 
 
 def run_plan(
@@ -262,10 +283,10 @@ def run_plan(
             name, points = chunks[chunk.id]
             bar.set_postfix_str(chunk.id)
             try:
-                results = run_points(
+                summary = run_points(
                     configs, plan.designs[name], points, plan.seeds, k, workers, bar.update
                 )
-                table = runs_table(name, results, plan.strategies, plan.seeds)
+                table = runs_table(name, points, plan.strategies, plan.seeds, summary)
             except Exception as exc:
                 ledger.fail(chunk.id, exc)
                 log.error("chunk %s failed: %s: %s", chunk.id, type(exc).__name__, exc)
@@ -298,7 +319,7 @@ def pilot(plan: Plan, configs: PointConfigs, n_points: int, k: int, workers: int
     compressed size of their rows."""
     t0 = time.perf_counter()
     design = next(iter(plan.designs.values()))
-    _run_point(configs, design, 0, plan.seeds, k)
+    run_points(configs, design, [0], plan.seeds, k, 1)
     warmup = time.perf_counter() - t0
     picks: list[tuple[str, int]] = []
     names = list(plan.designs)
@@ -311,8 +332,8 @@ def pilot(plan: Plan, configs: PointConfigs, n_points: int, k: int, workers: int
     for name in names:
         points = [p for n, p in picks if n == name]
         if points:
-            results = run_points(configs, plan.designs[name], points, plan.seeds, k, workers)
-            tables.append(runs_table(name, results, plan.strategies, plan.seeds))
+            summary = run_points(configs, plan.designs[name], points, plan.seeds, k, workers)
+            tables.append(runs_table(name, points, plan.strategies, plan.seeds, summary))
     seconds = time.perf_counter() - t1
     table = pa.concat_tables(tables)
     return Pilot(table.num_rows, seconds, bytes_per_row(table), warmup, table)
