@@ -33,6 +33,14 @@ log = logging.getLogger(__name__)
 rule = register_jitable
 """Decorator for a model equation: plain Python from Python, compiled inside the kernel."""
 
+
+def hot_rule(fn: Any) -> Any:
+    """A :func:`rule` that numba inlines into its caller (a phase of the week, or a rule a
+    phase calls once per country): the compiled week runs without calls, and arguments
+    such as the world's arrays are not passed through the stack every week."""
+    return register_jitable(inline="always")(fn)
+
+
 MASK64 = 0xFFFFFFFFFFFFFFFF
 
 
