@@ -48,7 +48,7 @@ Observation = namedtuple(
         "index",  # InstrumentIndex
         "lad",  # sim.ladder.LadderSpec
         "p",  # model parameters
-        "work",  # (8, N) scratch rows a strategy may overwrite
+        "work",  # (8, N) scratch rows a strategy may overwrite (row 7: top_k's)
         "eligibility",  # the shared eligibility rule, a value of ELIGIBILITY
     ],
 )
@@ -177,17 +177,19 @@ def spread(countries, weights, k, budget, out):  # noqa: ANN001, ANN201
 @rule
 def top_k(obs, score, k, inst, chosen):  # noqa: ANN001, ANN201
     """``chosen[i]`` = 1 for the ``k`` highest-scoring eligible members for instrument
-    ``inst`` (ties: first listed)."""
+    ``inst`` (ties: first listed). Eligibility is read once per country (work row 7)."""
     n = score.shape[0]
+    able = obs.work[7]
+    for i in range(n):
+        able[i] = 1.0 if eligible(obs, i, inst) else 0.0
     for i in range(n):
         chosen[i] = 0.0
-        if not eligible(obs, i, inst):
+        if able[i] == 0.0:
             continue
         rank = 0
         for j in range(n):
-            if j != i and eligible(obs, j, inst):
-                if score[j] > score[i] or (score[j] == score[i] and j < i):
-                    rank += 1
+            if able[j] != 0.0 and (score[j] > score[i] or (score[j] == score[i] and j < i)):
+                rank += 1  # (j == i counts neither: its score is not above its own)
         if rank < k:
             chosen[i] = 1.0
 
