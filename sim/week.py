@@ -51,7 +51,7 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
         np.empty((k, n), np.bool_), wanted, np.empty((k, n)), np.empty(k),
-        np.empty((4, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        np.empty((4, n)), np.empty((8 + k, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
         wanted.view(np.uint64), np.empty((k, n), np.uint64), np.empty(1, RUN_DTYPE),
     )  # fmt: skip
 
