@@ -168,8 +168,8 @@ class CountryTable:
             raise ValueError(f"countries: duplicate country codes in {list(codes)}")
         if len(codes) > rngmod.MAX_COUNTRIES:
             raise ValueError(
-                f"countries: at most {rngmod.MAX_COUNTRIES} countries (the random streams "
-                f"number countries in 8 bits), got {len(codes)}"
+                f"countries: at most {rngmod.MAX_COUNTRIES} countries (the tie matrix "
+                f"grows with the square), got {len(codes)}"
             )
         a, n = len(ATTRIBUTE_NAMES), len(codes)
         values = np.empty((a, n))

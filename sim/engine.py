@@ -34,7 +34,24 @@ def _announce_compilation() -> None:
         return
     _COMPILED.append(True)
     if not any(jit_cache_dir().rglob("kernel.simulate_batch-*.nbi")):
-        log.info("compiling the ensemble kernel (once after each change of sim/, about 30 s)")
+        log.info(
+            "compiling the ensemble kernel (once after each change of its sources, about 30 s)"
+        )
+
+
+def _compile_count() -> int:
+    """Kernel versions numba has compiled (not read from its cache) in this process."""
+    return sum(simulate_batch.stats.cache_misses.values())
+
+
+def _log_first_call(took: float, misses_before: int) -> None:
+    """After a kernel call: say how long compiling took if numba compiled for it."""
+    if _compile_count() > misses_before:
+        log.info(
+            "compiled the ensemble kernel in %.1f s (cached in %s for later runs)",
+            took,
+            jit_cache_dir(),
+        )
 
 
 def _kernel_views(traj: Trajectories | None) -> TrajectoryArrays:
@@ -52,7 +69,9 @@ def _run_into(
     summary: Summary,
 ) -> None:
     """Simulate ``seeds`` into the given (possibly sliced) output arrays."""
+    misses, t0 = _compile_count(), time.perf_counter()
     simulate_batch(world, params, seeds, _kernel_views(traj), summary)
+    _log_first_call(time.perf_counter() - t0, misses)
 
 
 def _slice(traj: Trajectories | None, summary: Summary, part: slice) -> tuple:

@@ -15,7 +15,7 @@ short of sanctions.
 from __future__ import annotations
 
 from sim import japan, rng
-from sim.numerics import rule
+from sim.numerics import hot_rule, rule
 
 MATERIAL_STEPS: tuple[str, ...] = (
     "deepening",
@@ -109,7 +109,7 @@ def start_material(countries):  # noqa: ANN001, ANN201
         countries[i].material_level = STATUS_QUO
 
 
-@rule
+@hot_rule
 def material_week(p, key, run, jp, countries, flows, week):  # noqa: ANN001, ANN201
     """The week on the material track: Japan's material stock decays and grows (row 3 of
     ``flows``, with its credibility), each position moves toward its target with a shock

@@ -8,15 +8,16 @@
   masked; numba uses ``uint64``), for the counter-based random numbers.
 - :func:`pairwise_sum` adds an array in NumPy's pairwise order, so that sums in the
   kernel equal ``ndarray.sum`` of the same numbers.
-- :func:`jit_cache_dir` keys numba's on-disk cache by a hash of every ``sim`` source file:
-  numba only checks the file of the compiled function itself, so an edited rule would
-  otherwise run stale compiled code.
+- :func:`jit_cache_dir` keys numba's on-disk cache by a hash of the ``sim`` source files
+  compiled code is built from (:func:`compiled_sources`): numba only checks the file of
+  the compiled function itself, so an edited rule would otherwise run stale compiled code.
 - :func:`generate_rule` writes the few rules that only repeat a declared list (a record
   built field by field, the dispatch over registered strategies).
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import logging
 import os
@@ -32,6 +33,14 @@ log = logging.getLogger(__name__)
 
 rule = register_jitable
 """Decorator for a model equation: plain Python from Python, compiled inside the kernel."""
+
+
+def hot_rule(fn: Any) -> Any:
+    """A :func:`rule` that numba inlines into its caller (a phase of the week, or a rule a
+    phase calls once per country): the compiled week runs without calls, and arguments
+    such as the world's arrays are not passed through the stack every week."""
+    return register_jitable(inline="always")(fn)
+
 
 MASK64 = 0xFFFFFFFFFFFFFFFF
 
@@ -117,10 +126,41 @@ def pairwise_sum(x, start, n):  # noqa: ANN001, ANN201
             return value
 
 
+COMPILED_ROOT = "kernel"
+"""The module whose compiled functions import, directly or not, every compiled rule."""
+
+
+def _sim_imports(module: str) -> set[str]:
+    """The ``sim`` modules that ``sim/<module>.py`` imports (read from its source)."""
+    folder = Path(__file__).parent
+    found: set[str] = set()
+    for node in ast.walk(ast.parse((folder / f"{module}.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module == "sim":
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sim."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("sim."))
+    return {m for m in found if (folder / f"{m}.py").is_file()}
+
+
+def compiled_sources() -> list[Path]:
+    """The ``sim`` files compiled code is built from: ``sim/kernel.py`` and every ``sim``
+    module it imports, directly or not (a rule can only reach the kernel by an import).
+    Every ``@njit`` function of the package lives in one of them."""
+    seen, todo = {COMPILED_ROOT}, [COMPILED_ROOT]
+    while todo:
+        for module in _sim_imports(todo.pop()) - seen:
+            seen.add(module)
+            todo.append(module)
+    return sorted(Path(__file__).parent / f"{m}.py" for m in seen)
+
+
 def sim_source_hash() -> str:
-    """SHA-256 (first 16 hex digits) of every ``sim/*.py`` file, in name order."""
+    """SHA-256 (first 16 hex digits) of the :func:`compiled_sources`, in name order: an
+    edit elsewhere in ``sim`` (the Mesa model, the vote rule) keeps the compiled kernel."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in compiled_sources():
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

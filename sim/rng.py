@@ -2,7 +2,11 @@
 
 Each run owns a 64-bit key derived from its seed. The uniform number for stream ``s``,
 step ``t`` and index ``i`` (a country, or an attribute row for prior draws) is
-``splitmix64(key + GOLDEN * ((s * 2**24 + t) * 2**8 + i))`` mapped to ``[0, 1)``. A run
+``splitmix64(key + GOLDEN * counter)`` mapped to ``[0, 1)``, with ``counter = (s * 2**24 +
+t) * 2**8 + i % 2**8 + (i // 2**8) * 2**40``: for the first 256 countries the last term is
+0 (the layout of the first kernels, so their numbers are unchanged), and each further block
+of 256 countries has its own range of counters above ``2**40`` (distinct while ``s <
+2**8``). A run
 therefore sees the same numbers whether it is simulated alone (the Mesa model), in a
 batch of a million, in any chunk, on any worker: this is what makes the drivers
 bit-identical. SplitMix64 (Steele, Lea & Flood 2014) seeds Java's ``SplittableRandom``
@@ -26,7 +30,13 @@ _SEED_SALT = 0xD1B54A32D192ED03
 _TWO_M53 = 2.0**-53
 
 MAX_STEPS = 2**24
-MAX_COUNTRIES = 2**8
+COUNTRY_BLOCK = 2**8
+"""Countries numbered within a block of the counter (``i % COUNTRY_BLOCK``)."""
+BLOCK_STRIDE = 2**40
+"""Counter offset of each further block of countries (above every in-block counter)."""
+MAX_COUNTRIES = 2**16
+"""Countries a run may simulate: the counter layout allows 2**32; this limit keeps the
+``(N, N)`` tie matrix of the peer signal below 35 GB."""
 MAX_SEED = 2**63 - 1
 
 # Streams, in the documented order of the ODD ("Submodels: random numbers").
@@ -57,7 +67,9 @@ def run_key(seed):  # noqa: ANN001, ANN201
 @rule
 def uniform(key, stream, step, index):  # noqa: ANN001, ANN201
     """The uniform number in ``[0, 1)`` of a run for one stream, step and index."""
-    counter = (u64(stream) * u64(MAX_STEPS) + u64(step)) * u64(MAX_COUNTRIES) + u64(index)
+    block, within = divmod(index, COUNTRY_BLOCK)  # block 0 for the first 256 countries
+    counter = (u64(stream) * u64(MAX_STEPS) + u64(step)) * u64(COUNTRY_BLOCK) + u64(within)
+    counter = counter + u64(block) * u64(BLOCK_STRIDE)
     z = mix64((u64(key) + u64(GOLDEN) * counter) & u64(MASK64))
     return float(z >> u64(11)) * _TWO_M53
 

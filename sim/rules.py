@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim import material, rng
-from sim.numerics import rule
+from sim.numerics import hot_rule, rule
 
 Signals = namedtuple(
     "Signals",
@@ -291,7 +291,7 @@ def un_compliance(p, c, s, lad):  # noqa: ANN001, ANN201
     return p.mandate_compliance * c.unsc_compliance * binding, lad.top
 
 
-@rule
+@hot_rule
 def weekly_pull(p, c, s, lad):  # noqa: ANN001, ANN201
     """Sums ``(sum w x anchor, sum w)`` of every force, the fixed ones from the run's
     ``c.static_num`` and ``c.static_den``."""
@@ -344,7 +344,7 @@ def rungs_below(stance, boundary, lad):  # noqa: ANN001, ANN201
     return count
 
 
-@rule
+@hot_rule
 def next_level(p, stance, level, boundary, lad):  # noqa: ANN001, ANN201
     """Level with hysteresis: it moves only once the stance is past an edge by
     ``hysteresis``, to the nearest rung consistent with the stance."""
@@ -372,7 +372,7 @@ def next_stance(p, stance, target, shock, slip, lad):  # noqa: ANN001, ANN201
     return min(max(new, 0.0), lad.stance_max)
 
 
-@rule
+@hot_rule
 def respond(p, c, s, d, lad):  # noqa: ANN001, ANN201
     """A country's response: sets its new stance and level, and the week's target stance
     and total force weight (``c.stance``, ``c.level``, ``c.target``, ``c.weight_total``).
@@ -402,7 +402,7 @@ TIE_RESOLUTION = 1000
 """Tie weights count in thousandths, so peer sums are exact integers in any order."""
 
 
-@rule
+@hot_rule
 def peer_signal(ties, i, levels):  # noqa: ANN001, ANN201
     """Tie-weighted mean level of country ``i``'s neighbours, and the tie weight of those on
     the side they pull it (above its level if the mean is at or above it, else below).

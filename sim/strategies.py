@@ -48,7 +48,8 @@ Observation = namedtuple(
         "index",  # InstrumentIndex
         "lad",  # sim.ladder.LadderSpec
         "p",  # model parameters
-        "work",  # (8, N) scratch rows a strategy may overwrite
+        "work",  # (8 + K, N) scratch rows a strategy may overwrite (row 7: top_k's;
+        # rows 8 + k: adaptive's gain of instrument k)
         "eligibility",  # the shared eligibility rule, a value of ELIGIBILITY
     ],
 )
@@ -177,17 +178,19 @@ def spread(countries, weights, k, budget, out):  # noqa: ANN001, ANN201
 @rule
 def top_k(obs, score, k, inst, chosen):  # noqa: ANN001, ANN201
     """``chosen[i]`` = 1 for the ``k`` highest-scoring eligible members for instrument
-    ``inst`` (ties: first listed)."""
+    ``inst`` (ties: first listed). Eligibility is read once per country (work row 7)."""
     n = score.shape[0]
+    able = obs.work[7]
+    for i in range(n):
+        able[i] = 1.0 if eligible(obs, i, inst) else 0.0
     for i in range(n):
         chosen[i] = 0.0
-        if not eligible(obs, i, inst):
+        if able[i] == 0.0:
             continue
         rank = 0
         for j in range(n):
-            if j != i and eligible(obs, j, inst):
-                if score[j] > score[i] or (score[j] == score[i] and j < i):
-                    rank += 1
+            if able[j] != 0.0 and (score[j] > score[i] or (score[j] == score[i] and j < i)):
+                rank += 1  # (j == i counts neither: its score is not above its own)
         if rank < k:
             chosen[i] = 1.0
 
@@ -337,6 +340,8 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
     for i in range(n):
         marginal_gain(obs, extra_stock, extra_visible, proximity, i, obs.work)
     chunk = obs.japan.available / opts.chunks
+    gains = obs.work  # row 8 + k: the gain of instrument k per country, kept between chunks
+    moved = -1  # the country whose marginal terms the last chunk changed (-1: first chunk)
     for _ in range(opts.chunks):
         shared = block_sum(on_members, 0, n)
         best_i, best_k, best = 0, 0, -np.inf
@@ -344,7 +349,7 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
             for k in range(kinds):
                 if i == 0 and inst.kind[k] == 1:
                     gain = shared * obs.japan.credibility * inst.efficiency[k] / n_members * 1.0
-                else:
+                elif moved < 0 or i == moved:  # else as in the last chunk
                     gain = (
                         per_unit[i]
                         * obs.japan.credibility
@@ -352,11 +357,16 @@ def adaptive(obs, opts, out):  # noqa: ANN001, ANN201
                         * obs.leverage[k, i]
                         - react[i] * inst.visibility[k] * obs.japan.visibility_mult
                     ) * (1.0 if inst.kind[k] == 0 else 0.0)
+                    gains[8 + k, i] = gain
+                else:
+                    gain = gains[8 + k, i]
                 if gain > best:
                     best_i, best_k, best = i, k, gain
         add = chunk if best > 0 else 0.0
         out[best_k, best_i] += add
+        moved = n  # no country's terms changed
         if inst.kind[best_k] == 0:  # only this country's marginal terms change
+            moved = best_i
             bought = obs.japan.credibility * inst.efficiency[best_k] * obs.leverage[best_k, best_i]
             extra_stock[best_i] += bought * add
             extra_visible[best_i] += inst.visibility[best_k] * add

@@ -23,7 +23,7 @@ import numpy as np
 from sim import japan, rng, rules
 from sim.countries import ATTRIBUTE_NAMES, sample_attribute
 from sim.material import fixed_material, material_week, start_material
-from sim.numerics import block_sum, generate_rule, rule
+from sim.numerics import block_sum, generate_rule, hot_rule, rule
 from sim.rules import Signals
 from sim.state import (
     COUNTRY_DTYPE,
@@ -51,7 +51,7 @@ def new_scratch(a, k, n):  # noqa: ANN001, ANN201
     return Scratch(
         np.empty((a, n)), np.empty(n, COUNTRY_DTYPE), np.empty(n, np.int64), np.empty((k, n)),
         np.empty((k, n), np.bool_), wanted, np.empty((k, n)), np.empty(k),
-        np.empty((4, n)), np.empty((8, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
+        np.empty((4, n)), np.empty((8 + k, n)), np.empty(n), np.empty(1, JAPAN_DTYPE),
         wanted.view(np.uint64), np.empty((k, n), np.uint64), np.empty(1, RUN_DTYPE),
     )  # fmt: skip
 
@@ -90,7 +90,7 @@ RunNow = namedtuple(
 as plain values."""
 
 
-@rule
+@hot_rule
 def signals(run, c):  # noqa: ANN001, ANN201
     """What country ``c`` perceives this week (:data:`sim.rules.Signals`)."""
     return Signals(
@@ -99,7 +99,7 @@ def signals(run, c):  # noqa: ANN001, ANN201
     )  # fmt: skip
 
 
-@rule
+@hot_rule
 def request_changed(bits, last):  # noqa: ANN001, ANN201
     """Whether Japan's request (its bits ``bits``, a view of ``wanted``) differs from the
     last one ``last`` in any bit; ``last`` becomes the request. Within a run, spending and
@@ -115,7 +115,7 @@ def request_changed(bits, last):  # noqa: ANN001, ANN201
     return changed
 
 
-@rule
+@hot_rule
 def total_leakage(p, countries, leak, coalition, lad):  # noqa: ANN001, ANN201
     """Russian trade through non-adopters, summed over countries."""
     for i in range(leak.shape[0]):
@@ -201,7 +201,7 @@ def start_run(world, p, key, run, jp, countries, w, first):  # noqa: ANN001, ANN
 
 
 # --------------------------------------------------------------------------- the week
-@rule
+@hot_rule
 def start_of_week(world, run, week):  # noqa: ANN001, ANN201
     """1. Calendar: dated institutional events of the week take effect (never below the
     configured backing)."""
@@ -212,7 +212,7 @@ def start_of_week(world, run, week):  # noqa: ANN001, ANN201
         run.institution = event
 
 
-@rule
+@hot_rule
 def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """2. Japan allocates: it observes every country and its strategy spends the week's
     budget (raised by domestic pressure), trimmed to what is usable and available (a
@@ -249,7 +249,7 @@ def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN
         run.bought_with = jp.available
 
 
-@rule
+@hot_rule
 def outreach_lands(p, run, jp, countries, flows, lad):  # noqa: ANN001, ANN201
     """3. Outreach lands: stocks decay and grow with credibility; visible pressure is felt
     by states not yet doing what Japan asks; G7 coordination builds Japan's stock."""
@@ -263,7 +263,7 @@ def outreach_lands(p, run, jp, countries, flows, lad):  # noqa: ANN001, ANN201
         c.received = flows[2, i]
 
 
-@rule
+@hot_rule
 def perceive(ties, p, run, c, i, levels):  # noqa: ANN001, ANN201
     """4. Country ``i`` perceives: its neighbours' levels and its sanction boundary, from
     the week's levels ``levels``."""
@@ -273,14 +273,14 @@ def perceive(ties, p, run, c, i, levels):  # noqa: ANN001, ANN201
         c.boundary = rules.sanction_boundary(p, c, run.perceived, run.institution)
 
 
-@rule
+@hot_rule
 def respond(lad, p, key, run, c, i, week):  # noqa: ANN001, ANN201
     """5. Country ``i`` responds: its stance moves toward its target, its level follows."""
     d = rules.weekly_draws(key, week, i, c.level, lad)
     rules.respond(p, c, signals(run, c), d, lad)
 
 
-@rule
+@hot_rule
 def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """6. End of week: the levels are read (synchronous update); Japan's domestic pressure
     follows the members' moves; the coalition share, ASEAN's collective level and share
@@ -306,7 +306,7 @@ def end_of_week(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
         run.leakage = total_leakage(p, countries, w.leak, run.coalition, lad)
 
 
-@rule
+@hot_rule
 def step(world, p, key, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """The week ``week -> week + 1``, phase by phase (both drivers run exactly this)."""
     start_of_week(world, run, week)

@@ -69,3 +69,28 @@ def test_workflow_status_is_ok_only_within_its_target() -> None:
     assert bench_workflow.status(5.0, 299.0, 0, max_mb=300) == "ok"
     assert bench_workflow.status(5.0, float("nan"), 0, max_mb=300) == "no peak reported"
     assert bench_workflow.status(5.0, 100.0, 1, max_mb=300) == "exit 1"
+
+
+def test_synthetic_countries_are_drawn_from_the_scenario_priors() -> None:
+    from experiments.workflow.scenario import default_table
+
+    base = default_table()
+    table = bench.synthetic_table(base, 25)
+    src = np.arange(25) % base.n
+    assert table.n == 25 and len(set(table.codes)) == 25 and table.member.all()
+    finite = ~np.isnan(table.values)
+    assert np.all(table.values[finite] >= table.lower[finite])
+    assert np.all(table.values[finite] <= table.upper[finite])
+    uncertain = base.upper[:, src] > base.lower[:, src]
+    assert uncertain.any() and not np.array_equal(
+        table.values[uncertain], base.values[:, src][uncertain]
+    )
+    np.testing.assert_array_equal(table.values[~uncertain], base.values[:, src][~uncertain])
+    assert table.network[0, base.n] == 0.0 and table.network[0, 1] == base.network[0, 1]
+
+
+def test_country_rows_report_cost_per_country_week() -> None:
+    row = bench.measure_countries("uniform", 30, 200, chunk_size=64)
+    assert row.runs == 200 and row.engine == "compiled, 30 countries"
+    assert row.extra["ns_per_step"] == pytest.approx(row.extra["ns_per_country_week"] * 30)
+    assert row.extra["ns_per_step"] > 0

@@ -96,3 +96,39 @@ def test_one_draw_rule_for_python_and_compiled_code() -> None:
         for i in range(12):
             python = rng.uniform(int(key), rng.STREAM_SHOCK, 9, i)
             assert python == table[r, i] == _compiled_uniform(key, rng.STREAM_SHOCK, 9, i)
+
+
+def _first_layout(key: int, stream: int, step: int, index: int) -> float:
+    """The counter layout of the first kernels (at most 256 countries), written out."""
+    counter = ((stream * 2**24 + step) * 2**8 + index) & rng.MASK64
+    z = rng.mix64((key + rng.GOLDEN * counter) & rng.MASK64)
+    return float(z >> 11) * 2.0**-53
+
+
+def test_the_first_256_countries_keep_the_numbers_of_the_first_layout() -> None:
+    """Lifting the 256-country cap changed no stored number: below 256 the counter is the
+    old one."""
+    keys = rng.run_keys(np.array([3, 2**40 + 5]))
+    for key in keys:
+        for stream, step, i in ((rng.STREAM_SHOCK, 52, 255), (rng.STREAM_PRIORS, 0, 0),
+                                (rng.STREAM_MATERIAL, 2**24 - 1, 17)):  # fmt: skip
+            old = _first_layout(int(key), stream, step, i)
+            assert rng.uniform(int(key), stream, step, i) == old
+            assert _compiled_uniform(key, stream, step, i) == old
+
+
+def test_countries_beyond_256_draw_their_own_numbers() -> None:
+    """Country 256 + i is not country i (nor the next step's country i); 1,000 countries
+    draw 1,000 distinct, uniform-looking numbers, alike in Python and compiled."""
+    keys = rng.run_keys(np.arange(200))
+    u = rng.uniforms(keys, rng.STREAM_SHOCK, 4, 1000)
+    assert u.shape == (200, 1000) and len(np.unique(u)) == u.size
+    assert not np.array_equal(u[:, :256], u[:, 256:512])
+    nxt = rng.uniforms(keys, rng.STREAM_SHOCK, 5, 256)
+    assert not np.array_equal(u[:, 256:512], nxt)
+    assert abs(np.corrcoef(u[:, 3], u[:, 259])[0, 1]) < 0.25  # 200 pairs: s.e. 0.07
+    assert abs(u.mean() - 0.5) < 0.005
+    key = int(keys[7])
+    for i in (256, 511, 999):
+        assert rng.uniform(key, rng.STREAM_SHOCK, 4, i) == u[7, i]
+        assert _compiled_uniform(keys[7], rng.STREAM_SHOCK, 4, i) == u[7, i]

@@ -30,6 +30,11 @@ wall time includes waiting for a core, CPU time does not, so the ratios use CPU 
 (``--child``), whose ``VmHWM`` (peak resident set) is the memory a summaries-only user
 pays.
 
+- countries: the summaries-only engine (one thread) on 50 and 200 synthetic countries
+  (:func:`synthetic_table`: the scenario's countries repeated, each copy's uncertain
+  attributes drawn in their priors), with the cost per replicate-step and per country-week.
+- ``--all-strategies``: ``ns_per_replicate_step`` of every strategy (each as below).
+
 The last two lines are ``ns_per_replicate_step: <n>`` (compiled engine, 100,000 replicates,
 summaries only, one thread, CPU time per replicate and week; measured three times before
 any other row, the median; its table row is that median run) and
@@ -53,12 +58,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from experiments.tools import bench_workflow
 from experiments.workflow.errors import OneLineParser, int_in
 from experiments.workflow.paths import ROOT
 from experiments.workflow.scenario import default_table
 from experiments.workflow.store import load_model_params
 from sim.config import SimulationConfig
+from sim.countries import CountryTable
 from sim.engine import run_ensemble
 from sim.rng import replicate_seeds
 
@@ -66,6 +74,8 @@ log = logging.getLogger(__name__)
 MB = 1024.0 * 1024.0
 ROOT_SEED = 20220224
 PAGE = os.sysconf("SC_PAGE_SIZE")
+COUNTRY_ROWS = ((50, 20_000), (200, 2_000))
+"""(countries, replicates) of the rows on synthetic countries."""
 
 
 def _rss_mb() -> float:
@@ -135,10 +145,48 @@ def measured(row: dict) -> Iterator[None]:
         row["peak_rss_mb"] = max(peak[0], _rss_mb())
 
 
-def bench_config(strategy: str) -> SimulationConfig:
+def bench_config(strategy: str, countries: CountryTable | None = None) -> SimulationConfig:
     return SimulationConfig(
-        countries=default_table(), params=load_model_params(), strategy=strategy, budget=4.0
+        countries=default_table() if countries is None else countries,
+        params=load_model_params(),
+        strategy=strategy,
+        budget=4.0,
     )
+
+
+def synthetic_table(base: CountryTable, n: int, seed: int = ROOT_SEED) -> CountryTable:
+    """``n`` countries for the scale rows: country ``j`` is a copy of the scenario's country
+    ``j % N`` (code suffixed with ``j // N``), its uncertain attributes drawn uniformly in
+    their prior ranges (``seed``), all members; ties as between the originals (none
+    between copies of one country)."""
+    src = np.arange(n) % base.n
+    lower, upper = base.lower[:, src], base.upper[:, src]
+    draw = lower + np.random.default_rng(seed).random(lower.shape) * (upper - lower)
+    values = np.where(upper > lower, draw, base.values[:, src])
+    network = base.network[np.ix_(src, src)] * (src[:, None] != src[None, :])
+    codes = tuple(f"{base.codes[b]}{j // base.n}" for j, b in enumerate(src))
+    names = tuple(f"{base.names[b]} {j // base.n}" for j, b in enumerate(src))
+    return CountryTable(codes, names, values, lower, upper, network, np.ones(n, dtype=bool))
+
+
+def measure_countries(strategy: str, n: int, runs: int, chunk_size: int) -> Row:
+    """The summaries-only engine, one thread, on ``n`` synthetic countries; ``extra``
+    holds the CPU cost per replicate-step and per country-week in nanoseconds."""
+    config = bench_config(strategy, synthetic_table(default_table(), n))
+    run_ensemble(config, replicate_seeds(ROOT_SEED, 10), keep_trajectories=False)
+    row, _ = measure_compiled(config, runs, keep=False, chunk_size=chunk_size)
+    per_step = row.cpu_s / (runs * config.calendar.n_steps) * 1e9
+    row.engine = f"compiled, {n} countries"
+    row.extra = {"ns_per_step": per_step, "ns_per_country_week": per_step / n}
+    return row
+
+
+def per_step_ns(config: SimulationConfig, runs: int, chunk_size: int) -> float:
+    """CPU nanoseconds per replicate-step, summaries only, one thread: median of three."""
+    rows = [measure_compiled(config, runs, keep=False, chunk_size=chunk_size)[0]
+            for _ in range(3)]  # fmt: skip
+    cpu = sorted(r.cpu_s for r in rows)[1]
+    return cpu / (runs * config.calendar.n_steps) * 1e9
 
 
 def measure_mesa(config: SimulationConfig, runs: int) -> Row:
@@ -257,6 +305,11 @@ def main(argv: list[str] | None = None) -> None:
         "a 20,000-seed run)",
     )
     ap.add_argument("--plot-seeds", type=int_in(1), default=20_000, help="seeds of the plotted run")
+    ap.add_argument(
+        "--all-strategies",
+        action="store_true",
+        help="also ns per replicate-step of every strategy (100,000 replicates each)",
+    )
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -296,7 +349,18 @@ def main(argv: list[str] | None = None) -> None:
         )[0]  # fmt: skip
     )
     rows.append(measure_child(args.strategy, args.million, args.workers, args.chunk_size))
-    emit(_table(rows))
+    scale = [measure_countries(args.strategy, n, runs, args.chunk_size) for n, runs in COUNTRY_ROWS]
+    emit(_table(rows + scale))
+    for row in scale:
+        emit(f"{row.engine}: {row.extra['ns_per_step']:,.0f} ns per replicate-step, "
+             f"{row.extra['ns_per_country_week']:.1f} ns per country-week "
+             f"(against {config.countries.n} countries in the line below)")  # fmt: skip
+    if args.all_strategies:
+        from sim.strategies import STRATEGIES
+
+        for name in STRATEGIES:
+            ns = per_step_ns(bench_config(name), 100_000, args.chunk_size)
+            emit(f"ns_per_replicate_step[{name}]: {ns:.0f}")
     if not args.no_tune:
         _tune(config, 100_000, emit)
     if not args.no_workflow:

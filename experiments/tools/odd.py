@@ -291,7 +291,8 @@ def rng_table() -> str:
     rows = [[_num(i), f"`{k}`", uses.get(k, "")] for i, k in streams]
     formula = (
         f"Counter formula: `u = (splitmix64(key + GOLDEN * index) >> 11) * 2**-53` with "
-        f"`index = (stream * {rng.MAX_STEPS} + step) * {rng.MAX_COUNTRIES} + country` and "
+        f"`index = (stream * {rng.MAX_STEPS} + step) * {rng.COUNTRY_BLOCK} + country % "
+        f"{rng.COUNTRY_BLOCK} + (country // {rng.COUNTRY_BLOCK}) * 2**40` and "
         f"`GOLDEN = 0x{int(rng.GOLDEN):X}`; the run key is `splitmix64(seed ^ salt)`.\n\n"
     )
     return formula + _table(["stream", "name", "draws"], rows) + "\n" + _doc(rng) + "\n"

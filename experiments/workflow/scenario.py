@@ -93,7 +93,7 @@ def table_from_mapping(
         raise ConfigError(
             "scenario.countries",
             f"{len(countries)} countries; at most {MAX_COUNTRIES} can be simulated (the "
-            "random streams number countries in 8 bits): list the ones to run in countries=[..]",
+            "tie matrix grows with the square): list the ones to run in countries=[..]",
         )
     profiles = []
     for code in countries:
