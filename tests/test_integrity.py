@@ -34,7 +34,7 @@ def finished(tmp_path_factory) -> tuple[Path, dict]:
     from experiments.workflow.paths import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=[*ARGS, "plots=true"])
+        cfg = compose("config", overrides=[*ARGS, "plots=true", "plot_formats=[png,svg]"])
     folder = tmp_path_factory.mktemp("finished") / "run"
     record = run_experiment(cfg, folder)
     tables = {name: pd.read_parquet(folder / name) for name in TABLES}

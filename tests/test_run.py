@@ -142,10 +142,15 @@ def test_figures_have_one_line_per_strategy(tiny_run) -> None:
 @pytest.mark.slow
 def test_plot_entry_point_redraws_from_tables(tiny_run) -> None:
     out, _ = tiny_run
-    plot.main([str(out)])
     for name in plot.FIGURES:
         for ext in ("png", "svg"):
-            assert (out / f"{name}.{ext}").stat().st_size > 1000
+            (out / f"{name}.{ext}").unlink(missing_ok=True)
+    plot.main([str(out)])  # the run's plot_formats: png by default
+    assert all((out / f"{name}.png").stat().st_size > 1000 for name in plot.FIGURES)
+    assert not list(out.glob("*.svg"))
+    plot.main([str(out), "--format", "svg"])  # another format on request, drawn once
+    for name in plot.FIGURES:
+        assert (out / f"{name}.svg").stat().st_size > 1000
 
 
 def test_mesa_engine_gives_the_same_tables(compose_cfg, tmp_path: Path) -> None:

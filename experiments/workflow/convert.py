@@ -35,7 +35,7 @@ from experiments.workflow.scenario import (
     restrictions_from_mapping,
     table_from_mapping,
 )
-from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
+from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf, PlotFormat
 from sim import Calendar, Event, Instrument, ModelParams, SimulationConfig, replicate_seeds
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, make_options
 
@@ -319,6 +319,12 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
     _at_least("chunk_size", c.chunk_size, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
     _dask(c.dask)
+    if c.plots and not c.plot_formats:
+        raise ConfigError(
+            "plot_formats",
+            "names no format: give one or more, or plots=false",
+            list(PlotFormat.__members__),
+        )
     names = strategy_names(c.strategies)
     for name in c.strategy_options:
         if name not in STRATEGIES:

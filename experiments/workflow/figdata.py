@@ -204,6 +204,29 @@ def priors_by_job(directory: Path) -> dict[Any, bool]:
     return out
 
 
+FORMATS = ("png", "svg")
+"""File formats of the run figures (config ``plot_formats``)."""
+
+
+def run_formats(directory: Path) -> list[str]:
+    """The ``plot_formats`` the run in ``directory`` (or a job of a multirun root) was
+    started with, from its manifest; png if none says."""
+    folders = [Path(directory)]
+    multirun = Path(directory) / "multirun.json"
+    try:
+        if multirun.exists():
+            folders += [Path(j["dir"]) for j in json.loads(multirun.read_text())["jobs"]]
+    except (OSError, KeyError, TypeError, ValueError):
+        pass
+    for folder in folders:
+        try:
+            config = json.loads((folder / MANIFEST).read_text())["config"]
+            return [str(f) for f in config["plot_formats"]]
+        except (OSError, KeyError, TypeError, ValueError):
+            continue
+    return ["png"]
+
+
 def seeds_per_point(df: pd.DataFrame) -> int:
     """Seeds behind each point (the largest count, in a curves or summary table)."""
     if "n" in df.columns:

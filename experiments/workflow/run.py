@@ -73,7 +73,9 @@ from sim import replicate_seeds
 
 log = logging.getLogger(__name__)
 
-NON_RESULT_KEYS = ("workers", "chunk_size", "plots", "executor", "dask", "resume")
+NON_RESULT_KEYS = (
+    "workers", "chunk_size", "plots", "plot_formats", "executor", "dask", "resume",
+)  # fmt: skip
 """Keys that do not change a run's tables (left out of its ledger key)."""
 RESULT_CODE = (
     "sim",
@@ -406,7 +408,8 @@ def run_experiment(
         if c.plots:  # drawn from the published tables only
             from experiments.workflow import plot
 
-            figures = [p.name for p in plot.draw_all(output_dir)]
+            formats = [f.value for f in c.plot_formats]
+            figures = [p.name for p in plot.draw_all(output_dir, formats)]
         t_plot = time.perf_counter() - t2
         record = _manifest(
             c,
