@@ -14,7 +14,7 @@ import pytest
 
 from experiments.workflow import cli, folders, outputs
 from experiments.workflow.errors import ConfigError
-from experiments.workflow.ledger import PARTS, Ledger, file_sha256
+from experiments.workflow.ledger import PART_SUFFIX, PARTS, Ledger, file_sha256
 from experiments.workflow.run import run_experiment
 
 ARGS = (
@@ -104,7 +104,7 @@ def test_a_damaged_part_of_a_stopped_run_is_recomputed(finished, tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         run_experiment(run["cfg"], folder)
     monkeypatch.undo()
-    parts = sorted((folder / PARTS / outputs.SUMMARY).glob("*.parquet"))
+    parts = sorted((folder / PARTS / outputs.SUMMARY).glob(f"*{PART_SUFFIX}"))
     assert len(parts) == 4
     _truncate(parts[1])
     (folder / PARTS / outputs.STEPS / parts[2].name).unlink()

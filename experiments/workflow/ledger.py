@@ -3,7 +3,8 @@
 A ledger lives in one folder and is keyed by a content hash of what is computed
 (:func:`content_key` of the resolved config, the code and the input files). Work is a
 *plan*: chunks with ids, in a fixed order. Each finished chunk's tables are written as
-Parquet parts (``.parts/<table>/<chunk id>.parquet``, atomically), then one ``done`` line is
+Arrow IPC parts (``.parts/<table>/<chunk id>.arrow``, lz4, atomically: neither encoded nor
+decoded, so the published Parquet file is the one Parquet encoding), then one ``done`` line is
 appended to ``ledger.jsonl``; a failure appends a ``failed`` line with its error.
 Re-opening the folder with the same key skips every chunk already done whose parts still
 hold the bytes recorded (SHA-256 in its ``done`` line; a missing or damaged part is
@@ -55,6 +56,9 @@ log = logging.getLogger(__name__)
 
 LEDGER = "ledger.jsonl"
 PARTS = ".parts"
+PART_SUFFIX = ".arrow"
+"""A part is an Arrow IPC file (buffers lz4-compressed where available)."""
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 Reducer = Callable[[Iterator[pa.Table]], pa.Table]
 """Folds the parts of one table, in plan order, into the published table."""
 
@@ -275,7 +279,7 @@ class Ledger:
                 os.close(fd)
 
     def _part(self, table: str, chunk_id: str) -> Path:
-        return self.folder / PARTS / table / f"{chunk_id}.parquet"
+        return self.folder / PARTS / table / f"{chunk_id}{PART_SUFFIX}"
 
     def _clean_parts(self) -> None:
         """Remove temporary part files of an interrupted attempt (and all parts if the
@@ -336,10 +340,9 @@ class Ledger:
         for name, table in tables.items():
             path = self._part(name, chunk_id)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic.atomic_write(
-                path, lambda tmp, t=table: pq.write_table(t, tmp, compression="zstd")
-            )
-            hashes[name] = file_sha256(path)
+            data = _ipc_bytes(table)
+            atomic.atomic_write(path, lambda tmp, d=data: tmp.write_bytes(memoryview(d)))
+            hashes[name] = hashlib.sha256(memoryview(data)).hexdigest()
         event = {
             "event": "done",
             "chunk": chunk_id,
@@ -362,7 +365,7 @@ class Ledger:
         for chunk in self.plan:
             path = self._part(table, chunk.id)
             if path.exists():
-                yield pq.read_table(path)
+                yield _read_part(path)
 
     def finalize(
         self, outputs: Mapping[str, Path], reducers: Mapping[str, Reducer] | None = None
@@ -396,6 +399,20 @@ class Ledger:
         self.finalized = True
         shutil.rmtree(self.folder / PARTS, ignore_errors=True)
         return files
+
+
+def _ipc_bytes(table: pa.Table) -> pa.Buffer:
+    """``table`` as the bytes of an Arrow IPC file."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=_IPC) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _read_part(path: Path) -> pa.Table:
+    """A part written by :meth:`Ledger.record`."""
+    with pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 ROW_GROUP = 10_000
