@@ -111,7 +111,8 @@ def _option(args: Sequence[str], *names: str) -> str | None:
 
 
 def show_jobs(config_name: str, args: Sequence[str]) -> None:
-    """``-m ... --cfg job [--resolve]``: print the composed config of every job."""
+    """``-m ... --cfg job [--resolve]``: print the composed config of every job (inside
+    an initialized Hydra, see :func:`run_cli`)."""
     what = _option(args, "--cfg", "-c")
     if what != "job":
         raise ConfigError(
@@ -119,11 +120,10 @@ def show_jobs(config_name: str, args: Sequence[str]) -> None:
         )
     skip = {"--cfg", "-c", "job", "--resolve", *MULTIRUN}
     overrides = [a for a in args if a not in skip and not a.startswith(("--cfg=", "-c="))]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for n, job in enumerate(expand_jobs(overrides)):
-            cfg, _ = _compose(config_name, job)
-            sys.stdout.write(f"# job {n}: {' '.join(job)}\n")
-            sys.stdout.write(OmegaConf.to_yaml(cfg, resolve="--resolve" in args))
+    for n, job in enumerate(expand_jobs(overrides)):
+        cfg, _ = _compose(config_name, job)
+        sys.stdout.write(f"# job {n}: {' '.join(job)}\n")
+        sys.stdout.write(OmegaConf.to_yaml(cfg, resolve="--resolve" in args))
 
 
 def _quote(path: Path) -> str:
