@@ -294,3 +294,20 @@ def test_curves_merged_over_chunks(compose_cfg, tmp_path: Path) -> None:
         np.testing.assert_allclose(got["mean"], expected.mean().loc[got.index], rtol=1e-12)
         np.testing.assert_allclose(got["std"], expected.std().loc[got.index], atol=1e-9)
         assert (got["n"] == 7).all()
+
+
+def test_curve_sums_by_counting_values_equal_the_binned_exact_sums() -> None:
+    from experiments.workflow import curves as C
+
+    rng = np.random.default_rng(7)
+    few = rng.choice([0.0, -0.0, 0.3, 22.75, -1.5, 1e-3, 7e5], size=(500, 9))
+    many = rng.normal(0, 30, (200, 6))  # every value distinct
+    for x in (few, many, np.zeros((3, 2)), few[:1]):
+        counted = C._value_sums(x)
+        assert counted is not None
+        assert counted == (C.exact_sums(x), C.exact_sums(C._square_terms(x)))
+    assert C._value_sums(np.array([[1e-200, 1.0]])) is None  # outside [TINY, HUGE]: binned
+    levels = rng.integers(0, 9, (50, 6, 4)).astype(np.int8)
+    expected = np.stack([(levels == b).sum(axis=0) for b in range(9)], axis=-1)
+    assert np.array_equal(C._value_counts(levels, 9), expected)
+    assert np.array_equal(C._value_counts(levels, 5), expected[..., :5])  # out of bins: left out
