@@ -252,6 +252,9 @@ def prepare(
         if multirun and _option(overrides, "--cfg", "-c") is not None:
             show_jobs(config_name, args)
             raise SystemExit(0)
+        if any(a in HELP for a in args) and "--hydra-help" not in args:
+            show_help(config_name, args)
+            raise SystemExit(0)
         return Prepared(args, None)  # --help, --cfg, --info ...: Hydra's own
     for key in ("hydra.run.dir", "hydra.sweep.dir"):
         given = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
@@ -295,6 +298,60 @@ def prepare(
         folder = folders.claim(sweep, "hydra.sweep.dir")
     folders.hold(folder, "hydra.sweep.dir")
     return Prepared([*args, f"hydra.sweep.dir={_quote(folder.absolute())}"], folder)
+
+
+HELP = ("--help", "-h")
+
+
+def show_help(config_name: str, args: Sequence[str]) -> None:
+    """``--help``: the text of Hydra's own app help (same template, groups and config),
+    with the config groups listed from one copy of the config repository (Hydra copies
+    it once per group and option kind: seconds with our schemas)."""
+    import string
+
+    from hydra._internal.config_repository import CachingConfigRepository
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.object_type import ObjectType
+    from hydra.types import RunMode
+
+    parsed = get_args_parser().parse_args(list(args))
+    hydra = GlobalHydra.instance().hydra
+    assert hydra is not None
+    cfg = hydra.compose_config(
+        config_name, parsed.overrides, run_mode=RunMode.RUN, with_log_configuration=True
+    )
+    HydraConfig.instance().set_config(cfg)
+    repo = CachingConfigRepository(hydra.config_loader.repository)
+
+    def groups(parent: str = "") -> list[str]:
+        found = []
+        for group in repo.get_group_options(parent, ObjectType.GROUP):
+            name = f"{parent}/{group}" if parent else group
+            if repo.get_group_options(name, ObjectType.CONFIG):
+                found.append(name)
+            if repo.get_group_options(name, ObjectType.GROUP):
+                found.extend(groups(name))
+        return found
+
+    every = groups()
+
+    def listed(hydra_groups: bool) -> str:
+        chosen = [g for g in every if (g.startswith("hydra/") or g == "hydra") == hydra_groups]
+        return "".join(
+            f"{g}: {', '.join(sorted(repo.get_group_options(g, ObjectType.CONFIG)))}\n"
+            for g in sorted(chosen)
+        )
+
+    clean = hydra.get_sanitized_cfg(copy.deepcopy(cfg), "job")
+    text = string.Template(cfg.hydra.help.template).substitute(
+        FLAGS_HELP=hydra.format_args_help(get_args_parser()),
+        HYDRA_CONFIG_GROUPS=listed(True),
+        APP_CONFIG_GROUPS=listed(False),
+        CONFIG=OmegaConf.to_yaml(clean, resolve=parsed.resolve),
+    )
+    sys.stdout.write(text + "\n")
 
 
 def job_name(task: Callable[..., Any]) -> str:
