@@ -31,11 +31,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from experiments.workflow import (
+from experiments.workflow import (  # comparison, countries (pandas): where used
     atomic,
     cli,
-    comparison,
-    countries,
     curves,
     errors,
     executor,
@@ -260,6 +258,8 @@ def _log_results(folder: Path) -> None:
     """The comparison table's main columns, per strategy and group of points."""
     import pandas as pd
 
+    from experiments.workflow import comparison
+
     table = pd.read_csv(folder / comparison.COMPARISON)
     m = "final_condemn_or_higher"
     head = ("strategy", "condemn+", "5-95% sets", "MC se", "leakage", "spent", "+/100u", "settled")
@@ -399,6 +399,8 @@ def run_experiment(
                 reducers={outputs.CURVES: curves.reduce},
             )
             executor.release_memory()
+        from experiments.workflow import comparison, countries
+
         for write in (countries.write_countries, comparison.write_comparison):
             derived, rows = write(output_dir)  # from the published tables
             files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
