@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from experiments.workflow import outputs, plot
 from experiments.workflow.ledger import file_sha256, read_events
 from experiments.workflow.manifest import MANIFEST
-from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.paths import CONF_DIR, ROOT
 from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
@@ -311,3 +313,17 @@ def test_curve_sums_by_counting_values_equal_the_binned_exact_sums() -> None:
     expected = np.stack([(levels == b).sum(axis=0) for b in range(9)], axis=-1)
     assert np.array_equal(C._value_counts(levels, 9), expected)
     assert np.array_equal(C._value_counts(levels, 5), expected[..., :5])  # out of bins: left out
+
+
+def test_help_is_hydras_own_text_from_one_composition(run_cli) -> None:
+    """``--help`` lists groups from one copy of the config repository: Hydra's text."""
+    ours = run_cli(["--help", "budget=3"])
+    hydra_own = "import sys; from experiments.workflow.run import _task; _task()"
+    theirs = subprocess.run(
+        [sys.executable, "-c", hydra_own, "--help", "budget=3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ours.returncode == 0 and theirs.returncode == 0, theirs.stderr[-2000:]
+    assert "== Configuration groups ==" in ours.stdout and "budget: 3.0" in ours.stdout
+    assert "strategy: adaptive, asean_multilateral" in ours.stdout
+    assert ours.stdout == theirs.stdout

@@ -8,7 +8,7 @@
 A run is a plan of chunks (a strategy at a point over a range of seeds), kept in a ledger
 (:mod:`experiments.workflow.ledger`) keyed by a content hash of the resolved config, the
 input files and the code. Chunks run on the local or the Dask executor and are recorded as
-Parquet parts; when all are done, the tables are published (parts in plan order), then the
+Arrow parts; when all are done, the tables are published (parts in plan order), then the
 figures are drawn from them, then ``manifest.json`` is written: the mark of a complete run.
 An interrupted run is finished by running the same command again (or ``resume=<folder>``):
 finished chunks are not recomputed, and the tables are those of an uninterrupted run.
