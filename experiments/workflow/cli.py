@@ -88,11 +88,17 @@ def check_empty_merges(cfg: DictConfig, job: Sequence[str]) -> None:
             )
 
 
-def _compose(config_name: str, job: Sequence[str]) -> tuple[DictConfig, DictConfig]:
-    """(task config, whole config with its ``hydra`` node) of one job, its keys checked
-    against the schema: the job's one composition (a single run is run from it)."""
+def _compose(
+    config_name: str, job: Sequence[str], keep: bool = False
+) -> tuple[DictConfig, DictConfig]:
+    """(task config, its ``hydra`` node) of one job, its keys checked against the schema:
+    the job's one composition. ``keep``: (task config, the whole config, ``hydra`` node
+    included), for a single run to be run from it."""
     whole = compose(config_name, overrides=list(job), return_hydra_config=True)
-    cfg = copy.deepcopy(whole)
+    if keep:
+        cfg = copy.deepcopy(whole)
+    else:
+        cfg, whole = whole, whole.hydra
     with open_dict(cfg):
         del cfg["hydra"]
     check_keys(cfg)
@@ -261,7 +267,7 @@ def prepare(
         if given and not given[-1].strip().strip("'\""):
             raise ConfigError(key, "empty; give a folder (e.g. outputs/my_run) or leave it out")
     jobs = expand_jobs(overrides)
-    composed = [_compose(config_name, job) for job in jobs]
+    composed = [_compose(config_name, job, keep=not multirun) for job in jobs]
     for cfg, _ in composed:
         (run.plan if run is not None else convert)(cfg)
     if not multirun:
@@ -275,9 +281,9 @@ def prepare(
             folder = folders.hold(folders.claim(Path(str(whole.hydra.run.dir)).absolute()))
         given = f"hydra.run.dir={_quote(folder.absolute())}"
         return Prepared([*args, given], folder, whole, [*jobs[0], given])
-    cfg, whole = composed[0]
+    cfg, hydra_cfg = composed[0]
     resume = str(cfg.get("resume", "auto"))
-    sweep = Path(str(whole.hydra.sweep.dir)).absolute()
+    sweep = Path(str(hydra_cfg.sweep.dir)).absolute()
     if resume not in ("auto", "never"):
         sweep = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
         if not sweep.is_dir():
