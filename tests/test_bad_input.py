@@ -25,6 +25,8 @@ CASES = [
     (["institution=nato"], ["institution", "unsc"]),
     (["eligibility=everyone"], ["eligibility", "not_at_ask", "not_heading"]),
     (["feasibility=maybe"], ["feasibility", "'maybe'"]),
+    (["plot_formats=[png,jpg]"], ["plot_formats", "'jpg'", "svg"]),
+    (["plot_formats=[]", "plots=true"], ["plot_formats", "no format", "allowed:", "svg"]),
     (
         ["scenario.restrictions.MM.instruments=[visit,g7_coordination]"],
         ["restrictions.MM", "g7_coordination", "allowed:", "aid"],

@@ -52,13 +52,13 @@ def test_workflow_rows_report_the_child_s_own_peak_memory() -> None:
     """The child's VmHWM, not the parent's: this process holds 400 MB, the children do not."""
     held = bytearray(400 << 20)
     held[:: 1 << 12] = b"x" * len(held[:: 1 << 12])  # touch every page
-    _, idle, code = bench_workflow.measure(["-c", "pass"])
+    _, idle, code, _ = bench_workflow.measure(["-c", "pass"])
     assert code == 0 and idle < 100
-    _, busy, code = bench_workflow.measure(
+    _, busy, code, _ = bench_workflow.measure(
         ["-c", "a = bytearray(300 << 20); a[::4096] = b'x' * len(a[::4096])"]
     )
     assert code == 0 and 300 < busy < 400
-    _, _, code = bench_workflow.measure(["-c", "import sys; sys.exit(3)"])
+    _, _, code, _ = bench_workflow.measure(["-c", "import sys; sys.exit(3)"])
     assert code == 3
     del held
 

@@ -14,7 +14,7 @@ import pytest
 
 from experiments.workflow import cli, folders, outputs
 from experiments.workflow.errors import ConfigError
-from experiments.workflow.ledger import PARTS, Ledger, file_sha256
+from experiments.workflow.ledger import PART_SUFFIX, PARTS, Ledger, file_sha256
 from experiments.workflow.run import run_experiment
 
 ARGS = (
@@ -34,7 +34,7 @@ def finished(tmp_path_factory) -> tuple[Path, dict]:
     from experiments.workflow.paths import CONF_DIR
 
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("config", overrides=[*ARGS, "plots=true"])
+        cfg = compose("config", overrides=[*ARGS, "plots=true", "plot_formats=[png,svg]"])
     folder = tmp_path_factory.mktemp("finished") / "run"
     record = run_experiment(cfg, folder)
     tables = {name: pd.read_parquet(folder / name) for name in TABLES}
@@ -104,7 +104,7 @@ def test_a_damaged_part_of_a_stopped_run_is_recomputed(finished, tmp_path, monke
     with pytest.raises(KeyboardInterrupt):
         run_experiment(run["cfg"], folder)
     monkeypatch.undo()
-    parts = sorted((folder / PARTS / outputs.SUMMARY).glob("*.parquet"))
+    parts = sorted((folder / PARTS / outputs.SUMMARY).glob(f"*{PART_SUFFIX}"))
     assert len(parts) == 4
     _truncate(parts[1])
     (folder / PARTS / outputs.STEPS / parts[2].name).unlink()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from experiments.workflow import outputs, plot
 from experiments.workflow.ledger import file_sha256, read_events
 from experiments.workflow.manifest import MANIFEST
-from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.paths import CONF_DIR, ROOT
 from experiments.workflow.run import run_experiment
 from experiments.workflow.scenario import load_scenario_file
 from sim import SUMMARY_COLUMNS, replicate_seeds
@@ -142,10 +144,15 @@ def test_figures_have_one_line_per_strategy(tiny_run) -> None:
 @pytest.mark.slow
 def test_plot_entry_point_redraws_from_tables(tiny_run) -> None:
     out, _ = tiny_run
-    plot.main([str(out)])
     for name in plot.FIGURES:
         for ext in ("png", "svg"):
-            assert (out / f"{name}.{ext}").stat().st_size > 1000
+            (out / f"{name}.{ext}").unlink(missing_ok=True)
+    plot.main([str(out)])  # the run's plot_formats: png by default
+    assert all((out / f"{name}.png").stat().st_size > 1000 for name in plot.FIGURES)
+    assert not list(out.glob("*.svg"))
+    plot.main([str(out), "--format", "svg"])  # another format on request, drawn once
+    for name in plot.FIGURES:
+        assert (out / f"{name}.svg").stat().st_size > 1000
 
 
 def test_mesa_engine_gives_the_same_tables(compose_cfg, tmp_path: Path) -> None:
@@ -289,3 +296,34 @@ def test_curves_merged_over_chunks(compose_cfg, tmp_path: Path) -> None:
         np.testing.assert_allclose(got["mean"], expected.mean().loc[got.index], rtol=1e-12)
         np.testing.assert_allclose(got["std"], expected.std().loc[got.index], atol=1e-9)
         assert (got["n"] == 7).all()
+
+
+def test_curve_sums_by_counting_values_equal_the_binned_exact_sums() -> None:
+    from experiments.workflow import curves as C
+
+    rng = np.random.default_rng(7)
+    few = rng.choice([0.0, -0.0, 0.3, 22.75, -1.5, 1e-3, 7e5], size=(500, 9))
+    many = rng.normal(0, 30, (200, 6))  # every value distinct
+    for x in (few, many, np.zeros((3, 2)), few[:1]):
+        counted = C._value_sums(x)
+        assert counted is not None
+        assert counted == (C.exact_sums(x), C.exact_sums(C._square_terms(x)))
+    assert C._value_sums(np.array([[1e-200, 1.0]])) is None  # outside [TINY, HUGE]: binned
+    levels = rng.integers(0, 9, (50, 6, 4)).astype(np.int8)
+    expected = np.stack([(levels == b).sum(axis=0) for b in range(9)], axis=-1)
+    assert np.array_equal(C._value_counts(levels, 9), expected)
+    assert np.array_equal(C._value_counts(levels, 5), expected[..., :5])  # out of bins: left out
+
+
+def test_help_is_hydras_own_text_from_one_composition(run_cli) -> None:
+    """``--help`` lists groups from one copy of the config repository: Hydra's text."""
+    ours = run_cli(["--help", "budget=3"])
+    hydra_own = "import sys; from experiments.workflow.run import _task; _task()"
+    theirs = subprocess.run(
+        [sys.executable, "-c", hydra_own, "--help", "budget=3"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ours.returncode == 0 and theirs.returncode == 0, theirs.stderr[-2000:]
+    assert "== Configuration groups ==" in ours.stdout and "budget: 3.0" in ours.stdout
+    assert "strategy: adaptive, asean_multilateral" in ours.stdout
+    assert ours.stdout == theirs.stdout

@@ -1,30 +1,37 @@
-"""Workflow benchmark: memory of a summaries-only run, plotting a large run.
+"""Workflow benchmark: the main job, start-up, a summaries-only run, plotting a large run.
 
     python -m experiments.bench_workflow                 # make bench-workflow
     python -m experiments.bench_workflow --replicates 200000 --plot-seeds 2000
+    python -m experiments.bench_workflow --only-main     # the first two rows only
 
 Prints measured figures only (nothing is asserted): each measurement runs the real
 command in a child process (``python -m experiments.run`` / ``experiments.plot``) and
-reports its wall time and peak resident memory (``VmHWM`` of the child's process image,
-threads included, read at its exit):
+reports its wall time, its CPU time (user + system, every thread) and peak resident memory
+(``VmHWM`` of the child's process image, threads included, read at its exit):
 
-1. ``--replicates`` replicates (default 1,000,000), one strategy, summaries only
-   (``keep_steps=false keep_trajectories=false plots=false``), default chunks, 2 workers;
-   for reference, the same ensemble through ``sim.engine.iter_chunks`` alone.
-2. a ``--plot-seeds`` run (default 20,000 seeds x 11 strategies, ``keep_trajectories=false``),
-   then ``python -m experiments.plot`` on it.
+1. ``python -m experiments.run --help``.
+2. the main job as ``make run`` runs it (default config, figures included), warm: after a
+   tiny run has read the compiled kernel's cache; ``--main-repeats`` times, the median.
+3. ``--replicates`` replicates (default 1,000,000) at the calibrated point
+   (``accepted_sets=0``), one strategy, summaries only (``keep_steps=false
+   keep_trajectories=false plots=false``), default chunks, 2 workers; for reference, the
+   same ensemble through ``sim.engine.iter_chunks`` alone.
+4. a ``--plot-seeds`` run (default 20,000 seeds x 11 strategies at the calibrated point,
+   ``keep_trajectories=false``), then ``python -m experiments.plot`` on it.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from experiments.workflow.errors import OneLineParser, int_in
 from experiments.workflow.paths import ROOT
@@ -67,9 +74,20 @@ the parent's peak into a child forked (or vforked) and exec'd, so a child of a l
 process would report the parent's peak."""
 
 
-def measure(args: Sequence[str]) -> tuple[float, float, int]:
-    """(seconds, peak resident memory in MB, exit status) of ``python args`` in a child
-    process (``args`` starts with ``-m module`` or ``-c code``)."""
+class Measured(NamedTuple):
+    """One child process: wall seconds, peak resident memory (MB), exit status, CPU seconds."""
+
+    seconds: float
+    peak_mb: float
+    code: int
+    cpu_s: float
+
+
+def measure(args: Sequence[str]) -> Measured:
+    """Wall seconds, peak resident memory in MB, exit status and CPU seconds (user +
+    system) of ``python args`` in a child process (``args`` starts with ``-m module`` or
+    ``-c code``)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench_peak_") as tmp:
         peak_file = Path(tmp) / "vmhwm_kb"
@@ -84,10 +102,12 @@ def measure(args: Sequence[str]) -> tuple[float, float, int]:
         err = proc.communicate()[1] or ""
         seconds = time.perf_counter() - t0
         text = peak_file.read_text().strip() if peak_file.exists() else ""
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     code = proc.returncode
     if code != 0:
         sys.stderr.write(err[-2000:])
-    return seconds, (int(text) / 1024 if text else float("nan")), code
+    return Measured(seconds, int(text) / 1024 if text else float("nan"), code, cpu)
 
 
 def status(
@@ -108,16 +128,26 @@ def status(
 
 
 def _row(
-    what: str, args: Sequence[str], max_s: float | None = None, max_mb: float | None = None
+    what: str,
+    args: Sequence[str] | Callable[[int], Sequence[str]],
+    max_s: float | None = None,
+    max_mb: float | None = None,
+    repeats: int = 1,
 ) -> str:
-    """Measure ``python args`` in a child process; one line of the table."""
-    seconds, peak, code = measure(args)
+    """Measure ``python args`` in a child process (``repeats`` times, the run of median
+    wall time reported; ``args`` may be a function of the repeat); one line of the table."""
+    runs = sorted(
+        (measure(args(k) if callable(args) else args) for k in range(repeats)),
+        key=lambda m: m.seconds,
+    )
+    seconds, peak, code, cpu = runs[len(runs) // 2]
+    code = next((m.code for m in runs if m.code != 0), code)
     target = " ".join(
         [*([f"< {max_s:g} s"] if max_s else []), *([f"peak < {max_mb:g} MB"] if max_mb else [])]
     )
     target = target or ("(reference)" if what.startswith("engine") else "")
     return (
-        f"{what:<58} {seconds:8.1f} {peak:9.0f}   {target:<22} "
+        f"{what:<58} {seconds:8.2f} {cpu:8.2f} {peak:9.0f}   {target:<22} "
         f"{status(seconds, peak, code, max_s, max_mb)}"
     )
 
@@ -128,18 +158,39 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--replicates", type=int_in(1), default=1_000_000)
     parser.add_argument("--plot-seeds", type=int_in(1), default=20_000)
+    parser.add_argument("--main-repeats", type=int_in(1), default=3,
+                        help="runs of the main job (the median is reported)")  # fmt: skip
     parser.add_argument("--skip-engine", action="store_true", help="skip the engine-only row")
+    parser.add_argument("--only-main", action="store_true",
+                        help="only the --help and main-job rows")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    rows = [f"{'measurement':<58} {'seconds':>8} {'peak_MB':>9}   {'target':<22} status"]
+    rows = [
+        f"{'measurement':<58} {'seconds':>8} {'cpu_s':>8} {'peak_MB':>9}   {'target':<22} status"
+    ]
     n, m = args.replicates, args.plot_seeds
     run = ["-m", "experiments.run", "plots=false", "workers=2", "keep_trajectories=false"]
     with tempfile.TemporaryDirectory(prefix="bench_workflow_") as tmp:
+        log.info("python -m experiments.run --help ...")
+        rows.append(_row("help: python -m experiments.run --help",
+                         ["-m", "experiments.run", "--help"], 1, repeats=3))  # fmt: skip
+        log.info("the main job (make run), warm, %d times ...", args.main_repeats)
+        tiny = ["n_seeds=1", "calendar.n_steps=2", "accepted_sets=0", "strategy=none"]
+        measure(["-m", "experiments.run", *tiny, f"hydra.run.dir={Path(tmp) / 'warm'}"])
+
+        def main_job(k: int) -> list[str]:
+            return ["-m", "experiments.run", f"hydra.run.dir={Path(tmp) / f'main{k}'}"]
+
+        rows.append(_row("main job: python -m experiments.run (make run), warm", main_job, 5,
+                         repeats=args.main_repeats))  # fmt: skip
+        if args.only_main:
+            _print(rows)
+            return
         log.info("running %d replicates, summaries only ...", n)
-        summaries = [*run, "strategy=uniform", f"n_seeds={n}", "keep_steps=false",
-                     f"hydra.run.dir={Path(tmp) / 'summaries'}"]  # fmt: skip
+        summaries = [*run, "strategy=uniform", f"n_seeds={n}", "accepted_sets=0",
+                     "keep_steps=false", f"hydra.run.dir={Path(tmp) / 'summaries'}"]  # fmt: skip
         rows.append(_row(f"run: {n} replicates, summaries only, 2 workers", summaries,
-                         max_mb=300))  # fmt: skip
+                         20, 300))  # fmt: skip
         if not args.skip_engine:
             log.info("the same ensemble through sim.engine.iter_chunks alone ...")
             rows.append(_row(f"engine only: iter_chunks, {n} replicates",
@@ -147,12 +198,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         plot_dir = Path(tmp) / "plot"
         log.info("running %d seeds x 11 strategies for the plot ...", m)
         rows.append(_row(f"run: {m} seeds x 11 strategies (no figures)",
-                         [*run, f"n_seeds={m}", f"hydra.run.dir={plot_dir}"]))  # fmt: skip
+                         [*run, f"n_seeds={m}", "accepted_sets=0",
+                          f"hydra.run.dir={plot_dir}"]))  # fmt: skip
         log.info("plotting it ...")
         rows.append(_row(f"plot: python -m experiments.plot, {m} seeds",
                          ["-m", "experiments.plot", str(plot_dir)], 10, 1024))  # fmt: skip
+    _print(rows)
+
+
+def _print(rows: Sequence[str]) -> None:
     sys.stdout.write("\n".join(rows) + "\n")
     sys.stdout.write(
+        f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (shared: wall times "
+        "grow with it; cpu_s much less). "
         "seconds: wall clock of the child process (Python start and imports included); "
+        "cpu_s: its CPU time, user + system, every thread; "
         "peak_MB: its peak resident set size (VmHWM at exit).\n"
     )

@@ -12,6 +12,7 @@ finish (``resume=auto``), or the folder given; the folder is held while the app 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import sys
@@ -87,15 +88,22 @@ def check_empty_merges(cfg: DictConfig, job: Sequence[str]) -> None:
             )
 
 
-def _compose(config_name: str, job: Sequence[str]) -> tuple[DictConfig, DictConfig]:
-    """(task config, hydra config) of one job, its keys checked against the schema."""
-    cfg = compose(config_name, overrides=list(job), return_hydra_config=True)
-    hydra_cfg = cfg.hydra
+def _compose(
+    config_name: str, job: Sequence[str], keep: bool = False
+) -> tuple[DictConfig, DictConfig]:
+    """(task config, its ``hydra`` node) of one job, its keys checked against the schema:
+    the job's one composition. ``keep``: (task config, the whole config, ``hydra`` node
+    included), for a single run to be run from it."""
+    whole = compose(config_name, overrides=list(job), return_hydra_config=True)
+    if keep:
+        cfg = copy.deepcopy(whole)
+    else:
+        cfg, whole = whole, whole.hydra
     with open_dict(cfg):
         del cfg["hydra"]
     check_keys(cfg)
     check_empty_merges(cfg, job)
-    return cfg, hydra_cfg
+    return cfg, whole
 
 
 def _option(args: Sequence[str], *names: str) -> str | None:
@@ -109,7 +117,8 @@ def _option(args: Sequence[str], *names: str) -> str | None:
 
 
 def show_jobs(config_name: str, args: Sequence[str]) -> None:
-    """``-m ... --cfg job [--resolve]``: print the composed config of every job."""
+    """``-m ... --cfg job [--resolve]``: print the composed config of every job (inside
+    an initialized Hydra, see :func:`run_cli`)."""
     what = _option(args, "--cfg", "-c")
     if what != "job":
         raise ConfigError(
@@ -117,11 +126,10 @@ def show_jobs(config_name: str, args: Sequence[str]) -> None:
         )
     skip = {"--cfg", "-c", "job", "--resolve", *MULTIRUN}
     overrides = [a for a in args if a not in skip and not a.startswith(("--cfg=", "-c="))]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        for n, job in enumerate(expand_jobs(overrides)):
-            cfg, _ = _compose(config_name, job)
-            sys.stdout.write(f"# job {n}: {' '.join(job)}\n")
-            sys.stdout.write(OmegaConf.to_yaml(cfg, resolve="--resolve" in args))
+    for n, job in enumerate(expand_jobs(overrides)):
+        cfg, _ = _compose(config_name, job)
+        sys.stdout.write(f"# job {n}: {' '.join(job)}\n")
+        sys.stdout.write(OmegaConf.to_yaml(cfg, resolve="--resolve" in args))
 
 
 def _quote(path: Path) -> str:
@@ -225,71 +233,185 @@ def precheck(
             convert(_compose(config_name, job)[0])
 
 
+@dataclass
+class Prepared:
+    """What :func:`prepare` decided: Hydra's arguments, the folder held (None when Hydra
+    only prints, e.g. ``--help`` or ``--cfg``) and, for a single run, its composed config."""
+
+    args: list[str]
+    folder: Path | None
+    job: DictConfig | None = None  # the single run's whole config (``hydra`` node included)
+    overrides: list[str] = dataclasses.field(default_factory=list)  # its overrides
+
+
 def prepare(
     config_name: str,
     convert: Callable[[DictConfig], Any],
     args: list[str],
     run: RunHooks | None,
-) -> tuple[list[str], Path | None]:
-    """Check every job; choose, create and hold the output folder. Returns Hydra's
-    arguments and the folder (None when Hydra only prints, e.g. ``--help`` or ``--cfg``)."""
+) -> Prepared:
+    """Check every job; choose, create and hold the output folder (inside an initialized
+    Hydra, see :func:`run_cli`)."""
     multirun = any(a in MULTIRUN for a in args)
     overrides = [a for a in args if a not in MULTIRUN]
     if any(a.startswith("-") for a in overrides):
         if multirun and _option(overrides, "--cfg", "-c") is not None:
             show_jobs(config_name, args)
             raise SystemExit(0)
-        return args, None  # --help, --cfg, --info ...: Hydra's own
+        if any(a in HELP for a in args) and "--hydra-help" not in args:
+            show_help(config_name, args)
+            raise SystemExit(0)
+        return Prepared(args, None)  # --help, --cfg, --info ...: Hydra's own
     for key in ("hydra.run.dir", "hydra.sweep.dir"):
         given = [o.split("=", 1)[1] for o in overrides if o.startswith(f"{key}=")]
         if given and not given[-1].strip().strip("'\""):
             raise ConfigError(key, "empty; give a folder (e.g. outputs/my_run) or leave it out")
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        jobs = expand_jobs(overrides)
-        composed = [_compose(config_name, job) for job in jobs]
-        for cfg, _ in composed:
-            (run.plan if run is not None else convert)(cfg)
-        if not multirun:
-            cfg, hydra_cfg = composed[0]
-            if run is not None:
-                folder = _run_folder(cfg, hydra_cfg, jobs[0], run)
-            elif _given(jobs[0], "hydra.run.dir"):
-                folder = folders.writable("hydra.run.dir", Path(str(hydra_cfg.run.dir)))
-                folders.hold(folder)
-            else:
-                folder = folders.hold(folders.claim(Path(str(hydra_cfg.run.dir)).absolute()))
-            return [*args, f"hydra.run.dir={_quote(folder.absolute())}"], folder
-        cfg, hydra_cfg = composed[0]
-        resume = str(cfg.get("resume", "auto"))
-        sweep = Path(str(hydra_cfg.sweep.dir)).absolute()
-        if resume not in ("auto", "never"):
-            sweep = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
-            if not sweep.is_dir():
-                raise ConfigError("resume", f"{sweep} is not a sweep folder")
-        folders.writable("hydra.sweep.dir", sweep, keep=False)
+    jobs = expand_jobs(overrides)
+    composed = [_compose(config_name, job, keep=not multirun) for job in jobs]
+    for cfg, _ in composed:
+        (run.plan if run is not None else convert)(cfg)
+    if not multirun:
+        cfg, whole = composed[0]
         if run is not None:
-            checked = [(cfg, run.check(cfg, sweep)) for cfg, _ in composed]
-            if run.seconds is not None:
-                seconds = sum(run.seconds(cfg, plan) for cfg, plan in checked)
-                seconds *= len(jobs) / len(checked)  # later jobs like the checked ones
-                sys.stderr.write(
-                    f"multirun: {len(jobs):,} jobs, about {seconds / 60:,.1f} min to simulate "
-                    "(each job logs its own estimate)\n"
-                )
-        if _given(overrides, "hydra.sweep.dir") or resume not in ("auto", "never"):
-            folder = folders.writable("hydra.sweep.dir", sweep)
+            folder = _run_folder(cfg, whole.hydra, jobs[0], run)
+        elif _given(jobs[0], "hydra.run.dir"):
+            folder = folders.writable("hydra.run.dir", Path(str(whole.hydra.run.dir)))
+            folders.hold(folder)
         else:
-            folder = folders.claim(sweep, "hydra.sweep.dir")
-        folders.hold(folder, "hydra.sweep.dir")
-        return [*args, f"hydra.sweep.dir={_quote(folder.absolute())}"], folder
+            folder = folders.hold(folders.claim(Path(str(whole.hydra.run.dir)).absolute()))
+        given = f"hydra.run.dir={_quote(folder.absolute())}"
+        return Prepared([*args, given], folder, whole, [*jobs[0], given])
+    cfg, hydra_cfg = composed[0]
+    resume = str(cfg.get("resume", "auto"))
+    sweep = Path(str(hydra_cfg.sweep.dir)).absolute()
+    if resume not in ("auto", "never"):
+        sweep = resolve(resume) if not Path(resume).is_absolute() else Path(resume)
+        if not sweep.is_dir():
+            raise ConfigError("resume", f"{sweep} is not a sweep folder")
+    folders.writable("hydra.sweep.dir", sweep, keep=False)
+    if run is not None:
+        checked = [(cfg, run.check(cfg, sweep)) for cfg, _ in composed]
+        if run.seconds is not None:
+            seconds = sum(run.seconds(cfg, plan) for cfg, plan in checked)
+            seconds *= len(jobs) / len(checked)  # later jobs like the checked ones
+            sys.stderr.write(
+                f"multirun: {len(jobs):,} jobs, about {seconds / 60:,.1f} min to simulate "
+                "(each job logs its own estimate)\n"
+            )
+    if _given(overrides, "hydra.sweep.dir") or resume not in ("auto", "never"):
+        folder = folders.writable("hydra.sweep.dir", sweep)
+    else:
+        folder = folders.claim(sweep, "hydra.sweep.dir")
+    folders.hold(folder, "hydra.sweep.dir")
+    return Prepared([*args, f"hydra.sweep.dir={_quote(folder.absolute())}"], folder)
 
 
-def _write_manifest(
-    config_name: str, args: Sequence[str], folder: Path, started: str, t0: float
-) -> None:
-    overrides = [a for a in args if a not in MULTIRUN and not a.startswith("hydra.")]
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg, _ = _compose(config_name, overrides)
+HELP = ("--help", "-h")
+
+
+def show_help(config_name: str, args: Sequence[str]) -> None:
+    """``--help``: the text of Hydra's own app help (same template, groups and config),
+    with the config groups listed from one copy of the config repository (Hydra copies
+    it once per group and option kind: seconds with our schemas)."""
+    import string
+
+    from hydra._internal.config_repository import CachingConfigRepository
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.core.object_type import ObjectType
+    from hydra.types import RunMode
+
+    parsed = get_args_parser().parse_args(list(args))
+    hydra = GlobalHydra.instance().hydra
+    assert hydra is not None
+    cfg = hydra.compose_config(
+        config_name, parsed.overrides, run_mode=RunMode.RUN, with_log_configuration=True
+    )
+    HydraConfig.instance().set_config(cfg)
+    repo = CachingConfigRepository(hydra.config_loader.repository)
+
+    def groups(parent: str = "") -> list[str]:
+        found = []
+        for group in repo.get_group_options(parent, ObjectType.GROUP):
+            name = f"{parent}/{group}" if parent else group
+            if repo.get_group_options(name, ObjectType.CONFIG):
+                found.append(name)
+            if repo.get_group_options(name, ObjectType.GROUP):
+                found.extend(groups(name))
+        return found
+
+    every = groups()
+
+    def listed(hydra_groups: bool) -> str:
+        chosen = [g for g in every if (g.startswith("hydra/") or g == "hydra") == hydra_groups]
+        return "".join(
+            f"{g}: {', '.join(sorted(repo.get_group_options(g, ObjectType.CONFIG)))}\n"
+            for g in sorted(chosen)
+        )
+
+    clean = hydra.get_sanitized_cfg(copy.deepcopy(cfg), "job")
+    text = string.Template(cfg.hydra.help.template).substitute(
+        FLAGS_HELP=hydra.format_args_help(get_args_parser()),
+        HYDRA_CONFIG_GROUPS=listed(True),
+        APP_CONFIG_GROUPS=listed(False),
+        CONFIG=OmegaConf.to_yaml(clean, resolve=parsed.resolve),
+    )
+    sys.stdout.write(text + "\n")
+
+
+def job_name(task: Callable[..., Any]) -> str:
+    """``hydra.job.name`` of a Hydra app (as ``hydra.main`` names it: its module's last part)."""
+    from hydra._internal.utils import (
+        detect_calling_file_or_module_from_task_function,
+        detect_task_name,
+    )
+
+    return detect_task_name(*detect_calling_file_or_module_from_task_function(task))
+
+
+def run_job(task: Callable[..., Any], config_name: str, prepared: Prepared) -> None:
+    """Run the single job ``prepared`` composed, as ``hydra.main`` would (its folder, saved
+    config, logging, callbacks, error report) without composing it again."""
+    from hydra._internal.callbacks import Callbacks
+    from hydra._internal.utils import run_and_report
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.utils import configure_log
+    from hydra.core.utils import run_job as hydra_run_job
+    from hydra.types import HydraContext, RunMode
+
+    whole = prepared.job
+    assert whole is not None and prepared.folder is not None
+    given = prepared.overrides[-1]  # hydra.run.dir=<the folder chosen>
+    with open_dict(whole):
+        whole.hydra.run.dir = str(prepared.folder.absolute())
+        whole.hydra.mode = RunMode.RUN
+        whole.hydra.overrides.hydra.extend([given, "hydra.mode=RUN"])
+    configure_log(whole.hydra.hydra_logging, whole.hydra.verbose)
+
+    def go() -> None:
+        callbacks = Callbacks(whole)
+        callbacks.on_run_start(config=whole, config_name=config_name)
+        loader = GlobalHydra.instance().config_loader()
+        ret = hydra_run_job(
+            hydra_context=HydraContext(config_loader=loader, callbacks=callbacks),
+            task_function=task,
+            config=whole,
+            job_dir_key="hydra.run.dir",
+            job_subdir_key=None,
+        )
+        callbacks.on_run_end(config=whole, config_name=config_name, job_return=ret)
+        _ = ret.return_value  # raises the job's error
+
+    run_and_report(go)
+
+
+def _write_manifest(config_name: str, prepared: Prepared, started: str, t0: float) -> None:
+    assert prepared.job is not None and prepared.folder is not None
+    overrides = [a for a in prepared.overrides if not a.startswith("hydra.")]
+    cfg = copy.deepcopy(prepared.job)
+    with open_dict(cfg):
+        del cfg["hydra"]
     config = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     inputs = {}
     if "calibration_dir" in config:
@@ -299,9 +421,9 @@ def _write_manifest(
     if data_file:
         inputs["data_file"] = resolve(data_file)
     record = manifest.app_manifest(
-        config_name, config, overrides, folder, inputs, started, time.perf_counter() - t0
+        config_name, config, overrides, prepared.folder, inputs, started, time.perf_counter() - t0
     )
-    atomic.write_json(folder / manifest.MANIFEST, record, default=str)
+    atomic.write_json(prepared.folder / manifest.MANIFEST, record, default=str)
 
 
 def run_cli(
@@ -314,20 +436,30 @@ def run_cli(
     write_manifest: bool = True,
 ) -> None:
     """Check every job and choose its folder (one-line report, exit 2, on bad input), then
-    run the Hydra app ``task`` there. ``run``: ledger hooks of ``experiments.run``;
-    ``write_manifest``: write a generic ``manifest.json`` after a successful single run
-    (``experiments.run`` writes its own)."""
+    run the Hydra app ``task`` there: a single run from the config composed for the check
+    (one composition per job), a multirun or a printing flag through ``hydra.main``.
+    ``run``: ledger hooks of ``experiments.run``; ``write_manifest``: write a generic
+    ``manifest.json`` after a successful single run (``experiments.run`` writes its own)."""
     args = list(sys.argv[1:] if argv is None else argv)
     started, t0 = manifest.now_iso(), time.perf_counter()
-    with reporting(schema):
-        args, folder = prepare(config_name, convert, args, run)
-    sys.argv = [sys.argv[0], *args]
-    if folder is None:
+    with initialize_config_dir(
+        config_dir=str(CONF_DIR), version_base="1.3", job_name=job_name(task)
+    ):
+        with reporting(schema):
+            prepared = prepare(config_name, convert, args, run)
+        sys.argv = [sys.argv[0], *prepared.args]
+        if prepared.job is not None and prepared.folder is not None:
+            try:  # prepare holds the folder while the app runs
+                run_job(task, config_name, prepared)
+                if write_manifest:
+                    _write_manifest(config_name, prepared, started, t0)
+            finally:
+                folders.release(prepared.folder)
+            return
+    if prepared.folder is None:
         task()
         return
-    try:  # prepare holds the folder while the app runs
+    try:  # a multirun: Hydra launches each job
         task()
-        if write_manifest and not any(a in MULTIRUN for a in args):
-            _write_manifest(config_name, args, folder, started, t0)
     finally:
-        folders.release(folder)
+        folders.release(prepared.folder)

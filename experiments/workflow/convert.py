@@ -13,6 +13,7 @@ the same checks as the plain key.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import itertools
 import logging
@@ -35,7 +36,7 @@ from experiments.workflow.scenario import (
     restrictions_from_mapping,
     table_from_mapping,
 )
-from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf
+from experiments.workflow.schema import CalendarConf, ExperimentConf, InstrumentConf, PlotFormat
 from sim import Calendar, Event, Instrument, ModelParams, SimulationConfig, replicate_seeds
 from sim.strategies import STRATEGIES, STRATEGY_OPTIONS, make_options
 
@@ -270,13 +271,21 @@ def _accepted_model_values(index: Any, sets: list[dict[str, float]]) -> dict[str
     return {k.removeprefix("model."): v for k, v in sets[index].items() if k.startswith("model.")}
 
 
-def _point_values(c: Any, values: Mapping[str, Any], sets: list[dict[str, float]]) -> Any:
-    """The swept keys at one point, assigned through their schema types (a ``SweepPoint``)."""
-    node = OmegaConf.structured(
+def _plain_point(c: Any) -> DictConfig:
+    """The plain keys a sweep may change, as a typed ``SweepPoint`` node."""
+    return OmegaConf.structured(
         SweepPoint(
             budget=c.budget, institution=c.institution, sample_priors=c.sample_priors, model=c.model
         )
     )
+
+
+def _point_values(
+    c: Any, values: Mapping[str, Any], sets: list[dict[str, float]], plain: DictConfig | None = None
+) -> Any:
+    """The swept keys at one point, assigned through their schema types (a ``SweepPoint``;
+    ``plain``: :func:`_plain_point` of ``c``, built once, copied here)."""
+    node = copy.deepcopy(plain) if plain is not None else _plain_point(c)
     updates = [(path, value) for path, value in values.items() if path != "accepted_set"]
     if "accepted_set" in values:
         accepted = _accepted_model_values(values["accepted_set"], sets)
@@ -319,6 +328,12 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
     _at_least("chunk_size", c.chunk_size, 1)
     _at_least("k_adoptions", c.k_adoptions, 1)
     _dask(c.dask)
+    if c.plots and not c.plot_formats:
+        raise ConfigError(
+            "plot_formats",
+            "names no format: give one or more, or plots=false",
+            list(PlotFormat.__members__),
+        )
     names = strategy_names(c.strategies)
     for name in c.strategy_options:
         if name not in STRATEGIES:
@@ -345,10 +360,11 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
         log.info("accepted_sets=%d not applied: the run has a sweep", c.accepted_sets)
     sets = store.load_accepted_sets() if pooled or "accepted_set" in c.sweep else []
     grid = sweep_points(with_accepted_sets(c.sweep, pooled, len(sets)))
+    plain = _plain_point(c) if grid != [{}] else None
     points = []
     for p, values in enumerate(grid):
         config = (
-            _simulation_config(_point_values(c, values, sets), "sweep", common)
+            _simulation_config(_point_values(c, values, sets, plain), "sweep", common)
             if values
             else unswept
         )

@@ -68,6 +68,36 @@ SCALE = OFFSET + 53
 """Exact sums are integers in units of ``2**-SCALE``."""
 
 
+FEW_VALUES = 4096
+"""Distinct values up to which :func:`_value_sums` sums exactly by counting them."""
+TINY, HUGE = 2.0**-400, 2.0**400
+"""Magnitudes between which a square is exact in units of ``2**-SCALE`` (and Dekker's
+split of :func:`_square_terms` is exact too)."""
+
+
+def _value_sums(x: np.ndarray) -> tuple[list[int], list[int]] | None:
+    """The exact sums of ``x`` (R, C) and of its squares per column, as :func:`exact_sums`
+    gives them, by counting how many rows of a column hold each distinct value (one
+    integer per distinct value); None when ``x`` holds too many distinct values or a
+    magnitude outside [TINY, HUGE] (then :func:`exact_sums` is used)."""
+    values, inverse = np.unique(x, return_inverse=True)
+    size = np.abs(values)
+    if len(values) > FEW_VALUES or ((size != 0) & ((size < TINY) | (size > HUGE))).any():
+        return None
+    cols = x.shape[1]
+    at = inverse.reshape(x.shape) + (np.arange(cols) * len(values))[None, :]
+    counts = np.bincount(at.ravel(), minlength=cols * len(values)).reshape(cols, len(values))
+    ratios = [float(v).as_integer_ratio() for v in values]
+    units = [n << (SCALE - d.bit_length() + 1) for n, d in ratios]
+    squares = [(n * n) << (SCALE - 2 * (d.bit_length() - 1)) for n, d in ratios]
+    sums, sq = [], []
+    for row in counts:
+        used = np.flatnonzero(row)
+        sums.append(sum(int(row[j]) * units[j] for j in used))
+        sq.append(sum(int(row[j]) * squares[j] for j in used))
+    return sums, sq
+
+
 def exact_sums(x: np.ndarray) -> list[int]:
     """The exact sum over axis 0 of each column of float64 ``x`` (R, C), as integers in
     units of ``2**-SCALE``: each value is split into its 53-bit integer mantissa (two
@@ -112,11 +142,31 @@ def _stats(values: np.ndarray, bins: int | None) -> tuple[Any, ...]:
     shape = values.shape[1:]
     if bins is None:
         flat = values.reshape(n, -1).astype(np.float64, copy=False)
-        sums = np.array([hex(v) for v in exact_sums(flat)], dtype=object).reshape(shape)
-        squares = np.array([hex(v) for v in exact_sums(_square_terms(flat))], dtype=object)
+        if not np.isfinite(flat).all():
+            raise ValueError("curves: a float measure is not finite")
+        if n >= 1 << 26:
+            raise ValueError("curves: at most 2**26 runs per chunk")
+        both = _value_sums(flat) or (exact_sums(flat), exact_sums(_square_terms(flat)))
+        sums = np.array([hex(v) for v in both[0]], dtype=object).reshape(shape)
+        squares = np.array([hex(v) for v in both[1]], dtype=object)
         return np.full(shape, n, np.int64), sums, squares.reshape(shape), None
-    counts = np.stack([(values == b).sum(axis=0) for b in range(bins)], axis=-1).astype(np.int64)
-    return np.full(shape, n, np.int64), None, None, counts
+    return np.full(shape, n, np.int64), None, None, _value_counts(values, bins)
+
+
+def _value_counts(values: np.ndarray, bins: int) -> np.ndarray:
+    """Runs at each value ``0 .. bins - 1`` over axis 0 of integer ``values`` (R, ...):
+    one ``bincount`` (values outside the bins are not counted)."""
+    n, shape = values.shape[0], values.shape[1:]
+    cells = int(np.prod(shape))
+    flat = values.reshape(n, cells)
+    if n == 0 or cells == 0:
+        return np.zeros((*shape, bins), np.int64)
+    if flat.min() < 0 or flat.max() >= bins:
+        counts = np.stack([(values == b).sum(axis=0) for b in range(bins)], axis=-1)
+        return counts.astype(np.int64)
+    at = flat.astype(np.int64) * cells + np.arange(cells)[None, :]
+    counts = np.bincount(at.ravel(), minlength=bins * cells).reshape(bins, cells)
+    return np.ascontiguousarray(counts.T).reshape(*shape, bins).astype(np.int64)
 
 
 def _dict(index: np.ndarray, labels: list[str]) -> pa.DictionaryArray:

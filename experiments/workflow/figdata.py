@@ -123,23 +123,28 @@ def pooled_curve(
     the rows of one strategy, one measure (and country) over a group's points: with
     ``spread``, the 5-95% quantiles of the points' (sets') means, else the predictive band
     of runs (integer measures; the mean for float measures)."""
+    dates = curves["date"].to_numpy()
+    order = np.argsort(dates, kind="stable")  # by date, rows in table order within a date
+    dates = dates[order]
+    columns = {c: curves[c].to_numpy()[order] for c in ("n", "mean", "std", "counts")}
+    bounds_at = np.flatnonzero(np.r_[True, dates[1:] != dates[:-1], True])
     rows = []
-    for date, part in curves.groupby("date", sort=True):
-        n, mean, std = part["n"].to_numpy(), part["mean"].to_numpy(), part["std"].to_numpy()
+    for start, stop in zip(bounds_at[:-1], bounds_at[1:], strict=True):
+        n, mean, std, counts = (columns[c][start:stop] for c in ("n", "mean", "std", "counts"))
         total = n.sum()
         m = float((n * mean).sum() / total)
         se = float(np.sqrt(((n / total) ** 2 * std**2 / np.maximum(n, 1)).sum()))
         if spread and len(mean) > 1:
             p_lo, p_hi = (float(q) for q in np.quantile(mean, PREDICTIVE))
-        elif part["counts"].notna().all():
-            counts = np.sum(np.stack([np.asarray(c) for c in part["counts"]]), axis=0)
-            p_lo = quantile_from_counts(counts, PREDICTIVE[0])
-            p_hi = quantile_from_counts(counts, PREDICTIVE[1])
+        elif pd.notna(counts).all():
+            pooled = np.sum(np.stack([np.asarray(c) for c in counts]), axis=0)
+            p_lo = quantile_from_counts(pooled, PREDICTIVE[0])
+            p_hi = quantile_from_counts(pooled, PREDICTIVE[1])
         else:
             p_lo = p_hi = m
         rows.append(
             {
-                "date": pd.Timestamp(date),
+                "date": pd.Timestamp(dates[start]),
                 "mean": m,
                 "lo": max(bounds[0], m - Z95 * se),
                 "hi": min(bounds[1], m + Z95 * se),
@@ -202,6 +207,29 @@ def priors_by_job(directory: Path) -> dict[Any, bool]:
         except (OSError, KeyError, TypeError, ValueError):
             out[job] = False
     return out
+
+
+FORMATS = ("png", "svg")
+"""File formats of the run figures (config ``plot_formats``)."""
+
+
+def run_formats(directory: Path) -> list[str]:
+    """The ``plot_formats`` the run in ``directory`` (or a job of a multirun root) was
+    started with, from its manifest; png if none says."""
+    folders = [Path(directory)]
+    multirun = Path(directory) / "multirun.json"
+    try:
+        if multirun.exists():
+            folders += [Path(j["dir"]) for j in json.loads(multirun.read_text())["jobs"]]
+    except (OSError, KeyError, TypeError, ValueError):
+        pass
+    for folder in folders:
+        try:
+            config = json.loads((folder / MANIFEST).read_text())["config"]
+            return [str(f) for f in config["plot_formats"]]
+        except (OSError, KeyError, TypeError, ValueError):
+            continue
+    return ["png"]
 
 
 def seeds_per_point(df: pd.DataFrame) -> int:

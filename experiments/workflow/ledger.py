@@ -3,7 +3,8 @@
 A ledger lives in one folder and is keyed by a content hash of what is computed
 (:func:`content_key` of the resolved config, the code and the input files). Work is a
 *plan*: chunks with ids, in a fixed order. Each finished chunk's tables are written as
-Parquet parts (``.parts/<table>/<chunk id>.parquet``, atomically), then one ``done`` line is
+Arrow IPC parts (``.parts/<table>/<chunk id>.arrow``, lz4, atomically: neither encoded nor
+decoded, so the published Parquet file is the one Parquet encoding), then one ``done`` line is
 appended to ``ledger.jsonl``; a failure appends a ``failed`` line with its error.
 Re-opening the folder with the same key skips every chunk already done whose parts still
 hold the bytes recorded (SHA-256 in its ``done`` line; a missing or damaged part is
@@ -40,6 +41,7 @@ import shutil
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,9 @@ log = logging.getLogger(__name__)
 
 LEDGER = "ledger.jsonl"
 PARTS = ".parts"
+PART_SUFFIX = ".arrow"
+"""A part is an Arrow IPC file (buffers lz4-compressed where available)."""
+_IPC = pa.ipc.IpcWriteOptions(compression="lz4" if pa.Codec.is_available("lz4") else None)
 Reducer = Callable[[Iterator[pa.Table]], pa.Table]
 """Folds the parts of one table, in plan order, into the published table."""
 
@@ -275,7 +280,7 @@ class Ledger:
                 os.close(fd)
 
     def _part(self, table: str, chunk_id: str) -> Path:
-        return self.folder / PARTS / table / f"{chunk_id}.parquet"
+        return self.folder / PARTS / table / f"{chunk_id}{PART_SUFFIX}"
 
     def _clean_parts(self) -> None:
         """Remove temporary part files of an interrupted attempt (and all parts if the
@@ -336,10 +341,9 @@ class Ledger:
         for name, table in tables.items():
             path = self._part(name, chunk_id)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic.atomic_write(
-                path, lambda tmp, t=table: pq.write_table(t, tmp, compression="zstd")
-            )
-            hashes[name] = file_sha256(path)
+            data = _ipc_bytes(table)
+            atomic.atomic_write(path, lambda tmp, d=data: tmp.write_bytes(memoryview(d)))
+            hashes[name] = hashlib.sha256(memoryview(data)).hexdigest()
         event = {
             "event": "done",
             "chunk": chunk_id,
@@ -362,32 +366,39 @@ class Ledger:
         for chunk in self.plan:
             path = self._part(table, chunk.id)
             if path.exists():
-                yield pq.read_table(path)
+                yield _read_part(path)
 
     def finalize(
         self, outputs: Mapping[str, Path], reducers: Mapping[str, Reducer] | None = None
     ) -> dict[str, dict[str, Any]]:
         """Publish each table of ``outputs`` (name -> final path) from its parts, in plan
-        order: concatenated, or folded by ``reducers[name]``. Files are published together
-        (temporary names, then renamed); tables without parts are skipped. Returns
-        name -> ``{"rows", "sha256"}``; the parts are removed afterwards."""
+        order: concatenated, or folded by ``reducers[name]``, on two threads (one file each:
+        the bytes do not depend on it). Files are published together (temporary names, then
+        renamed); tables without parts are skipped. Returns name -> ``{"rows", "sha256"}``;
+        the parts are removed afterwards."""
         missing = self.pending()
         if missing:
             raise RuntimeError(f"finalize: {len(missing)} chunks not done (first {missing[0].id})")
         reducers = reducers or {}
+
+        def publish(name: str, tmp: Path) -> int:
+            if name in reducers:
+                table = reducers[name](self.parts(name))
+                pq.write_table(table, tmp, compression="zstd")
+                return int(table.num_rows)
+            return _concatenate(self.parts(name), tmp)
+
         written: dict[str, dict[str, Any]] = {}
         with ExitStack() as stack:
-            for name, path in outputs.items():
-                if not any(self._part(name, c.id).exists() for c in self.plan):
-                    continue
-                tmp = stack.enter_context(atomic.pending(Path(path)))
-                if name in reducers:
-                    table = reducers[name](self.parts(name))
-                    pq.write_table(table, tmp, compression="zstd")
-                    rows = table.num_rows
-                else:
-                    rows = _concatenate(self.parts(name), tmp)
-                written[name] = {"rows": rows, "path": Path(path)}
+            pending = {
+                name: (Path(path), stack.enter_context(atomic.pending(Path(path))))
+                for name, path in outputs.items()
+                if any(self._part(name, c.id).exists() for c in self.plan)
+            }
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                rows = {name: pool.submit(publish, name, tmp) for name, (_, tmp) in pending.items()}
+                for name, (path, _) in pending.items():
+                    written[name] = {"rows": rows[name].result(), "path": path}
         files = {
             name: {"rows": w["rows"], "sha256": file_sha256(w["path"])}
             for name, w in written.items()
@@ -396,6 +407,20 @@ class Ledger:
         self.finalized = True
         shutil.rmtree(self.folder / PARTS, ignore_errors=True)
         return files
+
+
+def _ipc_bytes(table: pa.Table) -> pa.Buffer:
+    """``table`` as the bytes of an Arrow IPC file."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=_IPC) as writer:
+        writer.write_table(table)
+    return sink.getvalue()
+
+
+def _read_part(path: Path) -> pa.Table:
+    """A part written by :meth:`Ledger.record`."""
+    with pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
 
 
 ROW_GROUP = 10_000

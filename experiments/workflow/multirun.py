@@ -37,13 +37,15 @@ def job_dirs(sweep_dir: Path) -> list[tuple[int, str, Path]]:
     return sorted(jobs)
 
 
-def _plots_wanted(jobs: Sequence[tuple[int, str, Path]]) -> bool:
+def _plots_wanted(jobs: Sequence[tuple[int, str, Path]]) -> list[str]:
+    """The figure formats the jobs asked for (empty: no figures)."""
     for _, _, path in jobs:
         try:
-            return bool(json.loads((path / MANIFEST).read_text())["config"]["plots"])
+            config = json.loads((path / MANIFEST).read_text())["config"]
+            return [str(f) for f in config.get("plot_formats", ["png"])] if config["plots"] else []
         except (OSError, KeyError, TypeError, ValueError):
             continue
-    return False
+    return []
 
 
 try:  # the callback base class lives in Hydra; sim and the tables do not need it
@@ -69,7 +71,8 @@ class CombineSweep(Callback):  # type: ignore[misc,valid-type]
             written.append(write_countries(sweep_dir)[0])
             written.append(write_comparison(sweep_dir)[0])
         log.info("combined %d jobs into %s", len(jobs), ", ".join(str(p) for p in written))
-        if written and _plots_wanted(jobs):
+        formats = _plots_wanted(jobs) if written else []
+        if formats:
             from experiments.workflow import plot
 
-            plot.draw_all(sweep_dir)
+            plot.draw_all(sweep_dir, formats)

@@ -409,10 +409,10 @@ def strategy_comparison(
     return fig
 
 
-def save(fig: Figure, directory: Path, name: str) -> list[Path]:
-    """Save ``fig`` as ``name.png`` and ``name.svg`` (temporary name, then rename)."""
+def save(fig: Figure, directory: Path, name: str, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Save ``fig`` once per format as ``name.<format>`` (temporary name, then rename)."""
     out = []
-    for ext in ("png", "svg"):
+    for ext in dict.fromkeys(formats):
         final = directory / f"{name}.{ext}"
         atomic.atomic_write(final, lambda tmp, ext=ext: fig.savefig(tmp, format=ext, dpi=120))
         out.append(final)
@@ -438,9 +438,9 @@ def _summary(path: Path, curves: pd.DataFrame) -> pd.DataFrame:
     return pq.read_table(path, columns=[*extra, *SUMMARY_COLUMNS, *swept]).to_pandas()
 
 
-def draw_all(directory: Path) -> list[Path]:
-    """Draw every figure of a run (or a combined multirun) from its saved tables; a
-    missing, truncated or incomplete table is a one-line ``ConfigError``."""
+def draw_all(directory: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Draw every figure of a run (or a combined multirun) from its saved tables, once per
+    format; a missing, truncated or incomplete table is a one-line ``ConfigError``."""
     directory = Path(directory)
     for name in (outputs.CURVES, outputs.SUMMARY):
         if not (directory / name).exists():
@@ -448,7 +448,7 @@ def draw_all(directory: Path) -> list[Path]:
                 "plot", f"{directory / name} not found (is {directory} a run folder?)"
             )
     try:
-        return _draw_all(directory)
+        return _draw_all(directory, formats)
     except (KeyError, pa.ArrowException, json.JSONDecodeError) as exc:
         what = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}"
         raise errors.ConfigError(
@@ -458,7 +458,7 @@ def draw_all(directory: Path) -> list[Path]:
         ) from None
 
 
-def _draw_all(directory: Path) -> list[Path]:
+def _draw_all(directory: Path, formats: Sequence[str]) -> list[Path]:
     t0 = time.perf_counter()
     priors = figdata.priors_by_job(directory)
     curves = pq.read_table(directory / outputs.CURVES).to_pandas()
@@ -481,7 +481,7 @@ def _draw_all(directory: Path) -> list[Path]:
     out: list[Path] = []
     for k, (name, draw) in enumerate(figures, start=1):
         log.info("drawing %s (%d of %d)", name, k, len(figures))
-        out += save(draw(), directory, name)
+        out += save(draw(), directory, name, formats)
     log.info("figures drawn in %.1f s: %s", time.perf_counter() - t0, directory)
     return out
 
@@ -491,8 +491,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m experiments.plot", description=__doc__.splitlines()[0]
     )
     parser.add_argument("directory", type=Path, help="a run folder holding the Parquet tables")
+    parser.add_argument("--format", action="append", choices=figdata.FORMATS,
+                        help="repeatable; default: the run's plot_formats")  # fmt: skip
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     with errors.reporting():
-        for path in draw_all(args.directory):
+        for path in draw_all(args.directory, args.format or figdata.run_formats(args.directory)):
             log.info("wrote %s", path)

@@ -8,7 +8,7 @@
 A run is a plan of chunks (a strategy at a point over a range of seeds), kept in a ledger
 (:mod:`experiments.workflow.ledger`) keyed by a content hash of the resolved config, the
 input files and the code. Chunks run on the local or the Dask executor and are recorded as
-Parquet parts; when all are done, the tables are published (parts in plan order), then the
+Arrow parts; when all are done, the tables are published (parts in plan order), then the
 figures are drawn from them, then ``manifest.json`` is written: the mark of a complete run.
 An interrupted run is finished by running the same command again (or ``resume=<folder>``):
 finished chunks are not recomputed, and the tables are those of an uninterrupted run.
@@ -31,11 +31,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from tqdm import tqdm
 
-from experiments.workflow import (
+from experiments.workflow import (  # comparison, countries (pandas): where used
     atomic,
     cli,
-    comparison,
-    countries,
     curves,
     errors,
     executor,
@@ -73,7 +71,9 @@ from sim import replicate_seeds
 
 log = logging.getLogger(__name__)
 
-NON_RESULT_KEYS = ("workers", "chunk_size", "plots", "executor", "dask", "resume")
+NON_RESULT_KEYS = (
+    "workers", "chunk_size", "plots", "plot_formats", "executor", "dask", "resume",
+)  # fmt: skip
 """Keys that do not change a run's tables (left out of its ledger key)."""
 RESULT_CODE = (
     "sim",
@@ -258,6 +258,8 @@ def _log_results(folder: Path) -> None:
     """The comparison table's main columns, per strategy and group of points."""
     import pandas as pd
 
+    from experiments.workflow import comparison
+
     table = pd.read_csv(folder / comparison.COMPARISON)
     m = "final_condemn_or_higher"
     head = ("strategy", "condemn+", "5-95% sets", "MC se", "leakage", "spent", "+/100u", "settled")
@@ -397,6 +399,8 @@ def run_experiment(
                 reducers={outputs.CURVES: curves.reduce},
             )
             executor.release_memory()
+        from experiments.workflow import comparison, countries
+
         for write in (countries.write_countries, comparison.write_comparison):
             derived, rows = write(output_dir)  # from the published tables
             files = {**files, derived.name: {"rows": rows, "sha256": file_sha256(derived)}}
@@ -406,7 +410,8 @@ def run_experiment(
         if c.plots:  # drawn from the published tables only
             from experiments.workflow import plot
 
-            figures = [p.name for p in plot.draw_all(output_dir)]
+            formats = [f.value for f in c.plot_formats]
+            figures = [p.name for p in plot.draw_all(output_dir, formats)]
         t_plot = time.perf_counter() - t2
         record = _manifest(
             c,

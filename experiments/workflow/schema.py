@@ -38,6 +38,9 @@ Executor = enum.Enum("Executor", {"local": "local", "dask": "dask"})
 DaskCluster = enum.Enum("DaskCluster", {"local": "local", "slurm": "slurm"})
 """The Dask cluster started when no ``dask.address`` is given."""
 
+PlotFormat = enum.Enum("PlotFormat", {"png": "png", "svg": "svg"})
+"""A file format of the run figures (each figure drawn once per format asked for)."""
+
 
 def _fields_of(cls: type, name: str, doc: str, neutral: bool = False) -> type:
     """A schema with one float per field of ``cls``: the values live in the store
@@ -160,6 +163,7 @@ class ExperimentConf:
     countries: list[str] | None = None
     scenario_file: str | None = None
     plots: bool = True
+    plot_formats: list[PlotFormat] = field(default_factory=lambda: [PlotFormat.png])
     scenario: ScenarioConf = MISSING
     model: ModelConf = MISSING  # type: ignore[valid-type]
     calendar: CalendarConf = MISSING
