@@ -3,23 +3,31 @@
 Runs are split into chunks; chunks may run on several threads (the kernel releases the
 GIL). Each run's numbers depend only on its seed, so results do not depend on chunking
 or workers, and they equal the Mesa model's (:mod:`sim.model`) bit for bit.
+
+:class:`WorldCache` serves many configs that differ only in what a design point changes
+(budget, eligibility rule, strategy options, model parameters): their worlds are built
+once per template and each run set is one kernel call.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 
 from sim.config import SimulationConfig
 from sim.kernel import TrajectoryArrays, simulate_batch
 from sim.numerics import jit_cache_dir
+from sim.options import compiled_options
 from sim.results import Summary, Trajectories, empty_summary
-from sim.world import build_world
+from sim.strategies import ELIGIBILITY
+from sim.world import build_world, params_record
 
 log = logging.getLogger(__name__)
 
@@ -185,3 +193,72 @@ def run_ensemble(
                 done(part)
     log.debug("%d runs in %.2f s", len(seeds), time.perf_counter() - t0)
     return traj, summary._asdict()
+
+
+_NO_TRAJECTORIES = _kernel_views(None)
+"""The kernel's trajectory arguments when only summaries are kept (empty arrays)."""
+
+
+class WorldCache:
+    """Worlds of configs that differ from a template only in what a design point changes.
+
+    The world of each (country table, calendar, instruments, ladder, restrictions, priors,
+    strategy, institution) is built once; a config then gets it with its own budget,
+    eligibility rule and strategy options, and its model parameters as the kernel's
+    record. :meth:`world` equals ``build_world(config, k_adoptions)`` field by field.
+    Thread-safe; a template keeps its config alive, so the identities in its key stay
+    unique.
+
+    Args:
+        k_adoptions: ``k`` of ``weeks_to_kth_adoption``.
+    """
+
+    def __init__(self, k_adoptions: int = 3) -> None:
+        self.k_adoptions = k_adoptions
+        self._templates: dict[tuple, tuple[SimulationConfig, Any, tuple[str, ...]]] = {}
+        self._params: tuple[Any, np.ndarray] | None = None
+        self._lock = threading.Lock()
+
+    def _template(self, config: SimulationConfig) -> tuple[Any, tuple[str, ...]]:
+        """The world of ``config``'s constant parts and its instrument names."""
+        key = (
+            id(config.countries), id(config.calendar), id(config.instruments),
+            id(config.ladder), config.restrictions, config.sample_priors,
+            config.strategy, config.institution,
+        )  # fmt: skip
+        found = self._templates.get(key)
+        if found is None:
+            _announce_compilation()
+            world, _ = build_world(config, self.k_adoptions)
+            names = tuple(i.name for i in config.instruments)
+            with self._lock:
+                found = self._templates.setdefault(key, (config, world, names))
+        return found[1], found[2]
+
+    def params(self, config: SimulationConfig) -> np.ndarray:
+        """``config``'s model parameters as the kernel's record (the last record is reused
+        while configs share their parameters object, as a point's strategies do)."""
+        last = self._params
+        if last is not None and last[0] is config.params:
+            return last[1]
+        record = params_record(config.params.values())
+        self._params = (config.params, record)
+        return record
+
+    def world(self, config: SimulationConfig) -> tuple[Any, np.ndarray]:
+        """``(world, params)`` as ``build_world(config, k_adoptions)``, from the template."""
+        template, names = self._template(config)
+        own = compiled_options(config.strategy_options, names, strict=True)
+        world = template._replace(
+            budget=float(config.budget),
+            eligibility=ELIGIBILITY[config.eligibility],
+            options=template.options._replace(**{config.strategy: own}),
+        )
+        return world, self.params(config)
+
+    def simulate(self, config: SimulationConfig, seeds: np.ndarray, out: Summary) -> None:
+        """One run of ``config`` per seed (``int64``), summaries only, into ``out`` (arrays
+        of ``len(seeds)``, e.g. slices of :func:`sim.results.empty_summary`): the numbers
+        of ``run_ensemble(config, seeds, keep_trajectories=False)``, in one kernel call."""
+        world, params = self.world(config)
+        simulate_batch(world, params, seeds, _NO_TRAJECTORIES, out)

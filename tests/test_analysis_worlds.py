@@ -12,9 +12,9 @@ from hydra import compose, initialize_config_dir
 from experiments.analysis import runner
 from experiments.analysis.command import SEARCH_PATH
 from experiments.analysis.settings import settings
-from experiments.analysis.worlds import WorldCache
 from experiments.workflow.paths import CONF_DIR
 from sim import SUMMARY_COLUMNS, run_ensemble
+from sim.engine import WorldCache
 from sim.world import build_world
 
 SMALL = (

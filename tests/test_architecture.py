@@ -34,7 +34,6 @@ PRIVATE_SIM = (
 )
 ALLOWED_PRIVATE = {
     "experiments.tools.odd",  # documents the rules; rewritten with sim/
-    "experiments.analysis.worlds",  # world templates and the kernel call, until sim.engine has them
 }
 OWN_TESTS = (
     "conftest.py",

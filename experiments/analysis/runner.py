@@ -6,7 +6,7 @@ few fixed budgets; ``mandate``: a Latin hypercube with a counterfactual institut
 ``morris``: Morris trajectories; ``sobol``: Saltelli's Sobol' design) from one root
 seed. :func:`run_plan` runs every point of every design for every strategy on the same
 replicate seeds (the compiled kernel, summaries only: one call per point and strategy on a
-world built from a template, :mod:`experiments.analysis.worlds`), in chunks of points
+world built from a template, :class:`sim.engine.WorldCache`), in chunks of points
 recorded in the run ledger (:mod:`experiments.workflow.ledger`, one ``done`` line per
 finished chunk, a ``failed`` line with the error of a chunk that raised), with a progress
 bar over points. Points run on ``workers`` threads (the compiled kernel releases the GIL);
@@ -42,11 +42,11 @@ from experiments.analysis.design import (
 )
 from experiments.analysis.space import PointConfigs
 from experiments.analysis.tables import RUNS
-from experiments.analysis.worlds import WorldCache
 from experiments.workflow.errors import ConfigError
 from experiments.workflow.ledger import Chunk, Ledger
 from experiments.workflow.schema import DesignsConf
 from sim import SUMMARY_COLUMNS
+from sim.engine import WorldCache
 from sim.results import SUMMARY_DTYPES, Summary, empty_summary
 
 log = logging.getLogger(__name__)
