@@ -24,6 +24,7 @@ CASES = [
     (["engine=gpu"], ["engine", "compiled", "mesa"]),
     (["institution=nato"], ["institution", "unsc"]),
     (["eligibility=everyone"], ["eligibility", "not_at_ask", "not_heading"]),
+    (["effort=lavish"], ["effort", "matched", "responsive"]),
     (["feasibility=maybe"], ["feasibility", "'maybe'"]),
     (
         ["scenario.restrictions.MM.instruments=[visit,g7_coordination]"],
