@@ -352,6 +352,7 @@ class AnalyseConf:
     institution: Institution = Institution.none
     sample_priors: bool = True
     eligibility: Eligibility = Eligibility.not_at_ask  # where the space does not vary it
+    effort: Effort = Effort.responsive  # the weekly budget: responsive (pressure-raised) | matched
     feasibility: bool = True  # the scenario's feasibility restrictions (no outreach to the junta)
     dry_run: bool = False
     pilot_points: int = 4
