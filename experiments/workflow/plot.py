@@ -81,7 +81,7 @@ def _n_countries(curves: pd.DataFrame) -> int:
 
 
 def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None) -> Figure:
-    """Mean number of members at 'sanction' and at 'condemn'-or-higher over time, one line
+    """Mean number of members at 'condemn'-or-higher and at 'sanction' over time, one line
     per strategy, with the 95% CI of the mean and, where the run samples the plausible
     space, the parameter spread (or predictive band); one row per group of points
     (accepted sets pooled). With one group, the legend gives each strategy's change of
@@ -92,9 +92,9 @@ def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None)
     top = _n_countries(curves)
     fig = Figure(figsize=(12.5, 3.5 * len(shown) + 2.4), layout="constrained")
     axes = fig.subplots(len(shown), 2, squeeze=False, sharex=True, sharey=True)
-    measures = (
+    measures = (  # what strategies move first
+        ("n_condemn_or_higher", "members at 'condemn' or higher (naming Russia)"),
         ("n_sanctioning", "members at 'sanction'"),
-        ("n_condemn_or_higher", "members at 'condemn' or higher"),
     )
     spaces = set()
     for row, group in enumerate(shown):
@@ -114,7 +114,7 @@ def adoption_curves(curves: pd.DataFrame, priors: dict[Any, bool] | None = None)
                 label = strategy
                 if len(shown) == 1 and len(c) > SETTLE_WEEKS:
                     change = c["mean"].iloc[-1] - c["mean"].iloc[-1 - SETTLE_WEEKS]
-                    label = f"_{strategy}" if col == 0 else f"{strategy} ({change:+.2f})"
+                    label = f"_{strategy}" if col == 1 else f"{strategy} ({change:+.2f})"
                 ax.plot(c["date"], c["mean"], style, color=color, lw=1.8, label=label)
                 ax.fill_between(c["date"], c["lo"], c["hi"], color=color, alpha=0.35, lw=0)
                 if space:
