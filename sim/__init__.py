@@ -9,6 +9,7 @@ configure_jit_cache()  # before any compiled function is defined
 
 from sim.config import (  # noqa: E402
     DEFAULT_INSTRUMENTS,
+    EFFORT,
     INSTITUTIONS,
     Calendar,
     Event,
@@ -32,6 +33,7 @@ __all__ = [
     "LEVEL_NAMES",
     "Ladder",
     "DEFAULT_INSTRUMENTS",
+    "EFFORT",
     "INSTITUTIONS",
     "Calendar",
     "Event",

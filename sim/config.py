@@ -17,6 +17,14 @@ INSTITUTIONS: dict[str, float] = {"none": 0.0, "g7": 0.25, "unga": 0.5, "unsc": 
 """Institutional backing of the sanctions and its strength (Martin 1993; Drezner 2000):
 none, G7 coordination only, a UN General Assembly resolution, a UN Security Council mandate."""
 
+EFFORT: dict[str, bool] = {"matched": False, "responsive": True}
+"""How Japan's weekly budget is set (run config ``effort``; the value: whether domestic
+pressure raises it). ``matched``: held at ``budget`` every week, so every strategy spends
+the same total (the replay's, ``historical``, at Japan's dated effort); ``responsive``:
+raised by domestic pressure, ``budget x (1 + japan_budget_gain x pressure)``, a government
+that spends more the longer no member joins (a counterfactual: the record dates no such
+rise). A replay spends its dated amounts under either."""
+
 MAX_BUDGET = 1000.0
 """Largest weekly budget (and event amount), budget units: a thousand leaders' visits a
 week, a hundred per member, far past the point where more outreach changes a stance; it
@@ -199,6 +207,7 @@ class SimulationConfig:
     institution: str = "none"
     sample_priors: bool = False
     eligibility: str = "not_at_ask"  # the strategies' shared eligibility rule (ELIGIBILITY)
+    effort: str = "responsive"  # how the weekly budget is set (EFFORT)
     restrictions: tuple[tuple[str, str], ...] = ()  # (country, instrument) pairs not usable
 
     def __post_init__(self) -> None:
@@ -227,6 +236,8 @@ class SimulationConfig:
             raise ValueError(
                 f"eligibility: unknown {self.eligibility!r}; allowed: {', '.join(ELIGIBILITY)}"
             )
+        if self.effort not in EFFORT:
+            raise ValueError(f"effort: unknown {self.effort!r}; allowed: {', '.join(EFFORT)}")
         names = [i.name for i in self.instruments]
         if len(set(names)) != len(names):
             raise ValueError(f"instruments: duplicate names in {names}")

@@ -11,9 +11,11 @@ from sim.numerics import row_sum, rule
 
 
 @rule
-def budget_available(p, budget, pressure):  # noqa: ANN001, ANN201
-    """Japan's budget this week: the base budget raised by domestic pressure."""
-    return budget * (1.0 + p.japan_budget_gain * pressure)
+def budget_available(p, budget, pressure, responsive):  # noqa: ANN001, ANN201
+    """Japan's budget this week: the base budget, raised by domestic pressure when its
+    effort is ``responsive`` (:data:`sim.config.EFFORT`), else held at the base budget."""
+    gain = p.japan_budget_gain if responsive else 0.0
+    return budget * (1.0 + gain * pressure)
 
 
 @rule

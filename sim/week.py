@@ -196,7 +196,7 @@ def start_run(world, p, key, run, jp, countries, w, first):  # noqa: ANN001, ANN
     jp.pressure = p.japan_pressure_initial
     jp.record = float(run.adopters)
     jp.g7_stock = 0.0
-    jp.available = japan.budget_available(p, world.budget, jp.pressure)
+    jp.available = japan.budget_available(p, world.budget, jp.pressure, world.responsive)
     jp.spent = 0.0
 
 
@@ -215,11 +215,11 @@ def start_of_week(world, run, week):  # noqa: ANN001, ANN201
 @hot_rule
 def japan_allocates(world, p, run, jp, countries, w, week):  # noqa: ANN001, ANN201
     """2. Japan allocates: it observes every country and its strategy spends the week's
-    budget (raised by domestic pressure), trimmed to what is usable and available (a
-    replay, ``historical``, spends its dated amounts whatever the budget)."""
+    budget (raised by domestic pressure under responsive effort), trimmed to what is usable
+    and available (a replay, ``historical``, spends its dated amounts whatever the budget)."""
     jp.week = week
     jp.visibility_mult = japan.visibility_multiplier(p, jp.pressure)
-    jp.available = japan.budget_available(p, world.budget, jp.pressure)
+    jp.available = japan.budget_available(p, world.budget, jp.pressure, world.responsive)
     jp.credibility = japan.credibility(p, jp.g7_stock, run.institution)
     for k in range(w.wanted.shape[0]):
         for i in range(w.wanted.shape[1]):

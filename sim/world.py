@@ -9,7 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from sim import rules
-from sim.config import INSTITUTIONS, SimulationConfig
+from sim.config import EFFORT, INSTITUTIONS, SimulationConfig
 from sim.countries import ATTRIBUTE_NAMES
 from sim.strategies import (
     ELIGIBILITY,
@@ -42,6 +42,7 @@ World = namedtuple(
         "eligibility",  # the shared eligibility rule (sim.strategies.ELIGIBILITY)
         "capped",  # the strategy's spending is scaled down to the budget (not a replay)
         "budget",
+        "responsive",  # domestic pressure raises the weekly budget (sim.config.EFFORT)
         "institution",  # backing from the start
         "strategy",  # position in the registry
         "options",  # sim.strategies.StrategyOptions
@@ -144,6 +145,7 @@ def build_world(config: SimulationConfig, k_adoptions: int = 3) -> tuple:
         eligibility=ELIGIBILITY[config.eligibility],
         capped=STRATEGIES[config.strategy].capped,
         budget=float(config.budget),
+        responsive=EFFORT[config.effort],
         institution=float(INSTITUTIONS[config.institution]),
         strategy=STRATEGY_IDS[config.strategy],
         options=strategy_options(config.strategy, config.strategy_options, names),

@@ -24,6 +24,7 @@ CASES = [
     (["engine=gpu"], ["engine", "compiled", "mesa"]),
     (["institution=nato"], ["institution", "unsc"]),
     (["eligibility=everyone"], ["eligibility", "not_at_ask", "not_heading"]),
+    (["effort=lavish"], ["effort", "matched", "responsive"]),
     (["feasibility=maybe"], ["feasibility", "'maybe'"]),
     (["plot_formats=[png,jpg]"], ["plot_formats", "'jpg'", "svg"]),
     (["plot_formats=[]", "plots=true"], ["plot_formats", "no format", "allowed:", "svg"]),

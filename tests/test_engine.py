@@ -52,6 +52,7 @@ VARIANTS: dict[str, dict] = {
     "sample_priors": {"sample_priors": True},
     "historical_calendar": {"calendar": HISTORICAL_2022},
     "not_heading": {"eligibility": "not_heading"},
+    "matched_effort": {"effort": "matched"},
     "myanmar_restricted": {
         "restrictions": (("MM", "visit"), ("MM", "two_plus_two"), ("MM", "aid"))
     },
@@ -131,6 +132,21 @@ def test_historical_calendar_moves_the_world() -> None:
     assert traj.outreach[:, 4].sum() > 0  # KH visit, 2022-03-20, week 3 -> recorded at 4
     plain = simulate(config_for("none", "default", 14), replicate_seeds(5, 20))
     assert not traj.equals(plain)
+
+
+def test_matched_effort_holds_the_budget_and_leaves_the_replay_alone() -> None:
+    """Matched effort: a strategy spends ``budget`` every week, whatever the pressure and
+    ``japan_budget_gain``; responsive: more; the replay spends its dated amounts under both."""
+    seeds = replicate_seeds(7, 3)
+    spent = {}
+    for effort in ("matched", "responsive"):
+        for strategy in ("uniform", "historical"):
+            config = replace(config_for(strategy, "historical_calendar"), effort=effort)
+            spent[effort, strategy] = simulate(config, seeds).spent[:, 1:]
+    budget = config_for("uniform", "default").budget
+    assert np.allclose(spent["matched", "uniform"], budget)
+    assert spent["responsive", "uniform"].sum() > 1.2 * spent["matched", "uniform"].sum()
+    assert np.array_equal(spent["matched", "historical"], spent["responsive", "historical"])
 
 
 def test_mesa_agents_own_their_state() -> None:

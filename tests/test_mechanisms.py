@@ -445,9 +445,10 @@ def test_japan_pressure_rises_when_outreach_stalls_and_raises_budget_and_visibil
     # a member re-crossing to 'sanction' after slipping back is not progress
     again, record = japan.japan_pressure(p, 0.3, 2.0, 2.0)
     assert (again, record) == (pytest.approx(0.35), 2.0)
-    lo = japan.budget_available(P, 4.0, 0.0)
-    hi = japan.budget_available(P, 4.0, 1.0)
+    lo = japan.budget_available(P, 4.0, 0.0, True)
+    hi = japan.budget_available(P, 4.0, 1.0, True)
     assert (lo, hi) == (4.0, 4.0 * (1 + P.japan_budget_gain))
+    assert japan.budget_available(P, 4.0, 1.0, False) == 4.0  # matched effort: held
     spend = np.zeros((len(DEFAULT_INSTRUMENTS), 1))
     spend[0, 0] = 1.0
     seen = flows(spend, np.ones((len(DEFAULT_INSTRUMENTS), 1)), np.array([True]))[1, 0]

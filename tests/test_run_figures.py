@@ -56,6 +56,55 @@ def test_accepted_sets_are_pooled_with_their_parameter_spread(sets_run) -> None:
     assert "budget unit" in fig.get_suptitle()
 
 
+def _made_up_summary(spent: dict[str, float]) -> pd.DataFrame:
+    rows = []
+    for k, strategy in enumerate(("none", "uniform", "adaptive")):
+        for seed in range(6):
+            rows.append(
+                {
+                    "strategy": strategy, "point": 0, "seed": seed,
+                    "final_sanctioning": 1 + seed % 2,
+                    "final_condemn_or_higher": 1 + k + seed % 2,
+                    "final_distancing_or_more": 2 + k * (seed % 3),
+                    "weeks_to_first_adoption": 0.0,
+                    "mean_leakage": 20.0 - k - 0.1 * seed,
+                    "budget_spent": spent.get(strategy, 0.0),
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_comparison_leads_with_what_strategies_move_and_shows_gains_per_100_units() -> None:
+    """Headline panels first (members naming Russia, the material track, leakage, spending),
+    then the gains over `none` per 100 budget units as comparison.csv computes them,
+    members at 'sanction' last; the title says whether the strategies that spend spent the
+    same."""
+    summary = _made_up_summary({"uniform": 16.0, "adaptive": 16.1})
+    fig = plot.strategy_comparison(summary)
+    titles = [t for t in _comparison_titles(fig) if not t.startswith("difference")]
+    assert "naming Russia" in titles[0] and "distancing" in titles[1]
+    assert "leakage" in titles[2] and "budget spent" in titles[3]
+    assert all("per 100 budget units" in t for t in titles[4:7])
+    assert "'sanction'" in titles[7] and len(titles) == 8
+    means = summary.groupby("strategy").mean(numeric_only=True)
+    for word, measure, sign in (
+        ("naming Russia gained", "final_condemn_or_higher", 1.0),
+        ("distancing or beyond gained", "final_distancing_or_more", 1.0),
+        ("leakage cut", "mean_leakage", -1.0),
+    ):
+        panel = next(ax for ax in fig.axes if ax.get_visible() and word in ax.get_title())
+        drawn = [ln.get_xdata()[0] for ln in panel.lines if ln.get_marker() not in ("None", "")]
+        expected = [
+            sign * 100 * (means.loc[s, measure] - means.loc["none", measure])
+            / means.loc[s, "budget_spent"]
+            for s in ("uniform", "adaptive")
+        ]  # fmt: skip
+        assert drawn == pytest.approx(expected), word
+    assert "16.0-16.1 budget units: equal effort" in fig.get_suptitle()
+    fig = plot.strategy_comparison(_made_up_summary({"uniform": 16.0, "adaptive": 30.0}))
+    assert "from 16.0 to 30.0 budget units: unequal effort" in fig.get_suptitle()
+
+
 def test_more_groups_than_rows_are_announced(sets_run) -> None:
     curves = pd.read_parquet(sets_run / outputs.CURVES).rename(columns={"accepted_set": "budget"})
     fig = plot.adoption_curves(curves)

@@ -29,7 +29,7 @@ def test_every_strategy_allocates_within_budget(strategy: str) -> None:
     )
     events = (Event(dt.date(2022, 2, 25), "japan_visit", country="C2", amount=9.0),)
     cfg, spend = allocate(c, strategy, calendar=Calendar(n_steps=2, events=events))
-    available = japan.budget_available(P, cfg.budget, P.japan_pressure_initial)
+    available = japan.budget_available(P, cfg.budget, P.japan_pressure_initial, True)
     assert np.all(spend >= 0.0)
     if STRATEGIES[strategy].capped:
         assert spend.sum() <= available * (1 + 1e-9)
@@ -154,7 +154,7 @@ def test_adaptive_spends_the_budget_on_the_best_marginal_gain() -> None:
     cfg, spend = allocate(
         c, "adaptive", stance=[2.9, 2.3, 3.0], level=[2, 2, 4], params=no_reactance
     )
-    available = japan.budget_available(P, cfg.budget, P.japan_pressure_initial)
+    available = japan.budget_available(P, cfg.budget, P.japan_pressure_initial, True)
     assert spend.sum() == pytest.approx(available)
     per_country = spend.sum(axis=1)
     assert per_country[2] == 0.0  # an adopter gains nothing

@@ -129,8 +129,8 @@ def _positive(value: Any) -> bool:
 
 RESULT_KEYS = (
     "strategies", "strategy_options", "n_seeds", "seed", "chunk_points", "k_adoptions",
-    "budget", "institution", "sample_priors", "eligibility", "feasibility", "designs",
-    "uncertainty", "scenario", "model", "calendar", "instruments",
+    "budget", "institution", "sample_priors", "eligibility", "effort", "feasibility",
+    "designs", "uncertainty", "scenario", "model", "calendar", "instruments",
 )  # fmt: skip
 """Config keys the runs depend on (the rest, e.g. outcomes or workers, does not)."""
 

@@ -255,6 +255,7 @@ def experiment_conf(c: AnalyseConf, timor_leste: bool | None = None) -> Experime
         institution=c.institution,
         sample_priors=c.sample_priors,
         eligibility=c.eligibility,
+        effort=c.effort,
         feasibility=c.feasibility,
         sweep={},
         k_adoptions=c.k_adoptions,

@@ -195,8 +195,11 @@ STRATEGIES_PROSE = """\
 
 A strategy maps Japan's observation to the budget it wants to spend on each country and
 instrument; the engine drops unusable spending and scales the rest to the available
-budget `budget * (1 + japan_budget_gain * pressure)`, so no strategy can overspend;
-only the replay `historical` spends its dated amounts in full, whatever the budget.
+budget, so no strategy can overspend: `budget` every week under matched effort (run
+config `effort=matched`, the main job's default: every strategy spends the same total),
+or `budget * (1 + japan_budget_gain * pressure)` under responsive effort
+(`effort=responsive`, `sim.config.EFFORT`: domestic pressure raises it); only the replay
+`historical` spends its dated amounts in full, whatever the budget.
 Every targeting strategy spends on the members one shared rule makes eligible
 (`sim.strategies.eligible`, run config `eligibility`): members below the sanction rung
 (`not_at_ask`, default), or those less the ones whose target already heads there

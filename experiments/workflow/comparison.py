@@ -1,7 +1,8 @@
 """The strategy comparison table (``comparison.csv``): per strategy and group of points
 (accepted calibration sets pooled), each outcome's mean with its two uncertainties kept
 apart, the outcome bought per 100 budget units, and whether the outcome has settled by
-the end of the horizon.
+the end of the horizon (members at 'condemn' or higher, and the strategy's effect on
+leakage: leakage itself drifts with the world, under `none` too).
 
 - Monte Carlo error: the seed standard error of the pooled mean (more seeds shrink it);
 - parameter spread: the 5% and 95% quantiles over accepted sets of the per-set means
@@ -26,14 +27,38 @@ SPREAD = (0.05, 0.95)
 SETTLE_WEEKS = 8
 """Weeks before the end over which an outcome's change is measured."""
 SETTLED: dict[str, float] = {"n_condemn_or_higher": 0.1, "leakage": 0.1}
-"""Largest change over the last :data:`SETTLE_WEEKS` weeks (members; USD bn/yr) of a
-settled outcome."""
+"""Largest change over the last :data:`SETTLE_WEEKS` weeks of a settled outcome: members at
+'condemn' or higher (members), and the strategy's leakage effect, its mean leakage less
+`none`'s on the same seeds (USD bn/yr; leakage itself drifts with the coalition and trade
+whatever Japan does)."""
 MEASURES: dict[str, str] = {
-    "final_condemn_or_higher": "members at 'condemn' or higher at the end",
-    "final_sanctioning": "members at 'sanction' at the end",
-    "mean_leakage": "mean leakage over the horizon, USD bn/yr",
+    "final_condemn_or_higher": "members at 'condemn' or higher at the end (naming Russia)",
+    "final_distancing_or_more": "members at 'distancing' or beyond on the material track "
+    "at the end",
+    "mean_leakage": "leakage over the horizon, USD bn/yr",
     "budget_spent": "Japan's outreach spending over the horizon, budget units",
+    "final_sanctioning": "members at 'sanction' at the end",
 }
+"""The outcomes of the table, in the order an analyst reads them: what strategies move
+first, members at 'sanction' (about the same under every strategy at Japan's effort) last."""
+GAINS: dict[str, tuple[str, float, str]] = {
+    "condemn_gain_per_100": (
+        "final_condemn_or_higher",
+        1.0,
+        "members at 'condemn' or higher above `none`, per 100 budget units spent",
+    ),
+    "distancing_gain_per_100": (
+        "final_distancing_or_more",
+        1.0,
+        "members at 'distancing' or beyond above `none`, per 100 budget units spent",
+    ),
+    "leakage_cut_per_100": (
+        "mean_leakage",
+        -1.0,
+        "mean leakage below `none` (USD bn/yr), per 100 budget units spent",
+    ),
+}
+"""Outcome bought per 100 budget units: (measure, sign of a gain, meaning)."""
 
 COLUMNS: dict[str, tuple[str, str]] = {
     "job": ("integer", "multirun job (sweep folder roots only)"),
@@ -51,21 +76,26 @@ COLUMNS: dict[str, tuple[str, str]] = {
             (f"{m}_p95", ("float", f"parameter spread of `{m}`: 95% over sets of the set means")),
         )
     },
-    "condemn_gain_per_100": (
-        "float",
-        "members at 'condemn' or higher above `none`, per 100 budget units spent",
-    ),
-    "leakage_cut_per_100": (
-        "float",
-        "mean leakage below `none` (USD bn/yr), per 100 budget units spent",
-    ),
+    **{column: ("float", meaning) for column, (_m, _sign, meaning) in GAINS.items()},
     "spend_vs_historical": ("float", "spending as a multiple of the `historical` replay's"),
     "condemn_change_last_8w": (
         "float",
         "change of the mean members at 'condemn' or higher over the last 8 weeks",
     ),
-    "leakage_change_last_8w": ("float", "change of the mean leakage over the last 8 weeks"),
-    "settled": ("boolean", "both changes within 0.1 (members; USD bn/yr): the outcome has settled"),
+    "leakage_change_last_8w": (
+        "float",
+        "change of the mean leakage over the last 8 weeks (drift of the world included)",
+    ),
+    "leakage_effect_change_last_8w": (
+        "float",
+        "change over the last 8 weeks of the mean leakage less `none`'s on the same seeds "
+        "(the strategy's effect; 0 for `none`; empty without `none`)",
+    ),
+    "settled": (
+        "boolean",
+        "members at 'condemn' or higher and the leakage effect (its own change without "
+        "`none`) each changed by at most 0.1 (members; USD bn/yr) over the last 8 weeks",
+    ),
 }
 
 
@@ -92,7 +122,6 @@ def _settling(curves: pd.DataFrame, keys: dict[str, Any], points: list[Any]) -> 
     rows = rows[rows["point"].isin(points)]
     if "job" in keys:
         rows = rows[rows["job"] == keys["job"]]
-    settled = True
     for measure, name in (("n_condemn_or_higher", "condemn"), ("leakage", "leakage")):
         r = rows[rows["measure"].astype(str) == measure]
         last = int(r["step"].max())
@@ -100,10 +129,7 @@ def _settling(curves: pd.DataFrame, keys: dict[str, Any], points: list[Any]) -> 
         for step in (last - SETTLE_WEEKS, last):
             at = r[r["step"] == max(step, 0)]
             means.append(float((at["n"] * at["mean"]).sum() / at["n"].sum()))
-        change = means[1] - means[0]
-        out[f"{name}_change_last_8w"] = change
-        settled = settled and abs(change) <= SETTLED[measure]
-    out["settled"] = settled
+        out[f"{name}_change_last_8w"] = means[1] - means[0]
     return out
 
 
@@ -124,18 +150,20 @@ def comparison_table(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFram
         rows.append(row)
     table = pd.DataFrame(rows).assign(_all=0)
     others = [*(k for k in keys if k != "strategy"), "_all"]
-    for name, baseline in ((BASELINE, "base"), (REPLAY, "replay")):
+    for name, prefix in ((BASELINE, "base"), (REPLAY, "replay")):
         ref = table[table["strategy"] == name]
-        cols = {"final_condemn_or_higher": f"{baseline}_condemn"}
-        cols |= {"mean_leakage": f"{baseline}_leakage", "budget_spent": f"{baseline}_spent"}
+        cols = {m: f"{prefix}_{m}" for m in (*MEASURES, "leakage_change_last_8w")}
         table = table.merge(ref[[*others, *cols]].rename(columns=cols), on=others, how="left")
     spent = table["budget_spent"].where(table["budget_spent"] > 0)
-    gain = table["final_condemn_or_higher"] - table["base_condemn"]
-    table["condemn_gain_per_100"] = 100 * gain / spent
-    table["leakage_cut_per_100"] = 100 * (table["base_leakage"] - table["mean_leakage"]) / spent
-    table["spend_vs_historical"] = table["budget_spent"] / table["replay_spent"].where(
-        table["replay_spent"] > 0
-    )
+    for column, (measure, sign, _meaning) in GAINS.items():
+        table[column] = sign * 100 * (table[measure] - table[f"base_{measure}"]) / spent
+    effect = table["leakage_change_last_8w"] - table["base_leakage_change_last_8w"]
+    table["leakage_effect_change_last_8w"] = effect
+    judged = effect.where(effect.notna(), table["leakage_change_last_8w"])
+    condemn = table["condemn_change_last_8w"].abs() <= SETTLED["n_condemn_or_higher"]
+    table["settled"] = condemn & (judged.abs() <= SETTLED["leakage"])
+    replay = table["replay_budget_spent"]
+    table["spend_vs_historical"] = table["budget_spent"] / replay.where(replay > 0)
     order = [c for c in COLUMNS if c in table.columns and c != "<swept parameter>"]
     return table[[*order[:2], *shown, *order[2:]]] if shown else table[order]
 

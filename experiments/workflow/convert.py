@@ -351,6 +351,7 @@ def to_simulation_configs(cfg: DictConfig | ExperimentConf) -> list[ExperimentPo
         "instruments": _instruments(c.instruments),
         "calendar": _calendar(c.calendar, table.codes, [str(k) for k in scenario["countries"]]),
         "eligibility": c.eligibility.value,
+        "effort": c.effort.value,
         "restrictions": restrictions if c.feasibility else (),
     }
     unswept = _simulation_config(_point_values(c, {}, []), "", common)  # checks the plain keys

@@ -16,7 +16,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from sim import INSTITUTIONS, ModelParams
+from sim import EFFORT, INSTITUTIONS, ModelParams
 from sim.strategies import ELIGIBILITY
 from sim.votes import FEATURES, KINDS, VoteRule
 
@@ -28,6 +28,9 @@ Institution = enum.Enum("Institution", {name: name for name in INSTITUTIONS})
 
 Eligibility = enum.Enum("Eligibility", {name: name for name in ELIGIBILITY})
 """The strategies' shared eligibility rule: not_at_ask | not_heading."""
+
+Effort = enum.Enum("Effort", {name: name for name in EFFORT})
+"""How Japan's weekly budget is set: matched (held at the budget) | responsive."""
 
 VoteKind = enum.Enum("VoteKind", {name: name for name in KINDS})
 """Kind of a UN General Assembly resolution: principle or punitive."""
@@ -156,6 +159,7 @@ class ExperimentConf:
     institution: Institution = Institution.none
     sample_priors: bool = False
     eligibility: Eligibility = Eligibility.not_at_ask
+    effort: Effort = Effort.matched  # matched: the weekly budget held at `budget` | responsive
     feasibility: bool = True  # apply the scenario's feasibility restrictions
     accepted_sets: int = 0  # without a sweep: this many evenly spaced accepted sets (0: none)
     sweep: dict[str, Any] = field(default_factory=dict)  # path -> list (nested keys allowed)
@@ -367,6 +371,7 @@ class AnalyseConf:
     institution: Institution = Institution.none
     sample_priors: bool = True
     eligibility: Eligibility = Eligibility.not_at_ask  # where the space does not vary it
+    effort: Effort = Effort.responsive  # the weekly budget: responsive (pressure-raised) | matched
     feasibility: bool = True  # the scenario's feasibility restrictions (no outreach to the junta)
     dry_run: bool = False
     pilot_points: int = 4
