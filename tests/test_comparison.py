@@ -105,3 +105,20 @@ def test_readme_documents_the_comparison_columns(project_root) -> None:
     assert f"#### `{comparison.COMPARISON}`" in readme
     for column, (kind, _doc) in comparison.COLUMNS.items():
         assert f"| `{column}` | {kind} |" in readme, column
+
+
+def test_share_sets_best_splits_ties_and_sums_to_one(small_run) -> None:
+    """Per set, the strategy with the most members naming Russia wins it (ties split)."""
+    folder, _ = small_run
+    table = pd.read_csv(folder / comparison.COMPARISON).set_index("strategy")
+    assert table.columns[list(table.columns).index("seeds") + 1] == comparison.HEADLINE
+    assert table["share_sets_best"].sum() == pytest.approx(1.0)
+    summary = pd.DataFrame(
+        {
+            "strategy": ["none", "uniform", "adaptive"] * 2,
+            "point": [0, 0, 0, 1, 1, 1],
+            comparison.HEADLINE: [1, 3, 3, 1, 2, 4],
+        }
+    )
+    best = comparison.share_sets_best(summary, ["strategy"])
+    assert best == {("none",): 0.0, ("uniform",): 0.25, ("adaptive",): 0.75}

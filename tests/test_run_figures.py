@@ -65,6 +65,7 @@ def _made_up_summary(spent: dict[str, float]) -> pd.DataFrame:
                     "strategy": strategy, "point": 0, "seed": seed,
                     "final_sanctioning": 1 + seed % 2,
                     "final_condemn_or_higher": 1 + k + seed % 2,
+                    "ever_naming_russia": 2 + k + seed % 2,
                     "final_distancing_or_more": 2 + k * (seed % 3),
                     "weeks_to_first_adoption": 0.0,
                     "mean_leakage": 20.0 - k - 0.1 * seed,
@@ -75,20 +76,23 @@ def _made_up_summary(spent: dict[str, float]) -> pd.DataFrame:
 
 
 def test_comparison_leads_with_what_strategies_move_and_shows_gains_per_100_units() -> None:
-    """Headline panels first (members naming Russia, the material track, leakage, spending),
+    """Headline panels first (members naming Russia in their own statements, the latent
+    stance, the material track, leakage, spending),
     then the gains over `none` per 100 budget units as comparison.csv computes them,
     members at 'sanction' last; the title says whether the strategies that spend spent the
     same."""
     summary = _made_up_summary({"uniform": 16.0, "adaptive": 16.1})
     fig = plot.strategy_comparison(summary)
     titles = [t for t in _comparison_titles(fig) if not t.startswith("difference")]
-    assert "naming Russia" in titles[0] and "distancing" in titles[1]
-    assert "leakage" in titles[2] and "budget spent" in titles[3]
-    assert all("per 100 budget units" in t for t in titles[4:7])
-    assert "'sanction'" in titles[7] and len(titles) == 8
+    assert "naming Russia in their own statements" in titles[0]
+    assert "'condemn' or higher at the end" in titles[1] and "distancing" in titles[2]
+    assert "leakage" in titles[3] and "not checked against a record" in titles[3]
+    assert "budget spent" in titles[4]
+    assert all("per 100 budget units, at this spend" in t for t in titles[5:8])
+    assert "'sanction'" in titles[8] and len(titles) == 9
     means = summary.groupby("strategy").mean(numeric_only=True)
     for word, measure, sign in (
-        ("naming Russia gained", "final_condemn_or_higher", 1.0),
+        ("'condemn' or higher gained", "final_condemn_or_higher", 1.0),
         ("distancing or beyond gained", "final_distancing_or_more", 1.0),
         ("leakage cut", "mean_leakage", -1.0),
     ):
@@ -261,3 +265,69 @@ def test_country_outcomes_show_who_moves_from_the_countries_table(sets_run) -> N
     fig = plot_countries.country_outcomes(curves)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert len(texts) == share.size and "difference from 'none'" in fig.axes[1].get_ylabel()
+
+
+def _made_up_table(settled: dict[str, bool], best: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "strategy": list(settled),
+            "sets": 4,
+            "settled": list(settled.values()),
+            "condemn_change_last_8w": [0.0, 0.55, 0.02],
+            "leakage_effect_change_last_8w": [0.0, 0.0, 0.3],
+            "share_sets_best": [best[s] for s in settled],
+        }
+    )
+
+
+def test_unsettled_strategies_are_hollow_and_named_with_the_best_across_sets() -> None:
+    """Strategies not settled at the horizon (comparison.csv) get hollow markers and a
+    title line with their change; the title names the strategies best in most sets."""
+    summary = _made_up_summary({"uniform": 16.0, "adaptive": 16.0})
+    table = _made_up_table(
+        {"none": True, "uniform": False, "adaptive": False},
+        {"none": 0.0, "uniform": 0.25, "adaptive": 0.75},
+    )
+    fig = plot.strategy_comparison(summary, table=table)
+    title = " ".join(fig.get_suptitle().split())  # as read, whatever the line breaks
+    assert "not settled at the horizon" in title and "uniform +0.55" in title
+    assert "adaptive (leakage effect +0.30 USD bn/yr)" in title and "53-week cut" in title
+    assert "accepted sets (4 sets; ties split): adaptive 75%, uniform 25%" in title
+    panel = next(ax for ax in fig.axes if ax.get_visible())
+    faces = [ln.get_markerfacecolor() for ln in panel.lines if ln.get_marker() == "o"]
+    assert faces.count("white") == 2 and len(faces) == 3  # none settled: filled
+    settled = _made_up_table({s: True for s in ("none", "uniform", "adaptive")}, {
+        "none": 0.0, "uniform": 0.5, "adaptive": 0.5})  # fmt: skip
+    title = " ".join(plot.strategy_comparison(summary, table=settled).get_suptitle().split())
+    assert "not settled" not in title and "uniform 50%" in title
+
+
+def test_the_record_is_drawn_on_the_historical_row_of_the_headline_panel() -> None:
+    """The 2022 record (own statements naming Russia) is a star on the `historical` row,
+    its 'unclear' members a range, named in the legend."""
+    import datetime as dt
+
+    from experiments.workflow.record import NamingRecord
+
+    summary = _made_up_summary({"uniform": 16.0, "historical": 16.0})
+    summary["strategy"] = summary["strategy"].replace({"adaptive": "historical"})
+    record = NamingRecord(("KH", "SG"), ("PH",), dt.date(2022, 2, 24), dt.date(2023, 3, 2))
+    fig = plot.strategy_comparison(summary, record=record)
+    panel = next(ax for ax in fig.axes if ax.get_visible())
+    star = [ln for ln in panel.lines if ln.get_marker() == "*"]
+    assert len(star) == 1 and star[0].get_xdata()[0] == 2
+    assert star[0].get_ydata()[0] == pytest.approx(2 - 0.3)  # historical: third row
+    spans = [list(ln.get_xdata()) for ln in panel.lines if ln.get_marker() == "|"]
+    assert spans == [[2, 3]]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any("record 2022-02-24..2023-03-02: 2 (up to 3)" in x and "KH, SG" in x and
+               "unclear: PH" in x for x in labels)  # fmt: skip
+
+
+def test_sanction_panel_says_when_no_strategy_leaves_the_grey_zone() -> None:
+    summary = _made_up_summary({"uniform": 16.0, "adaptive": 16.0})
+    titles = _comparison_titles(plot.strategy_comparison(summary))
+    assert any("no strategy moves members at sanction beyond the grey zone" in t for t in titles)
+    summary.loc[summary["strategy"] == "adaptive", "final_sanctioning"] += 3
+    titles = _comparison_titles(plot.strategy_comparison(summary))
+    assert not any("beyond the grey zone" in t for t in titles)

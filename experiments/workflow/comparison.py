@@ -31,16 +31,20 @@ SETTLED: dict[str, float] = {"n_condemn_or_higher": 0.1, "leakage": 0.1}
 'condemn' or higher (members), and the strategy's leakage effect, its mean leakage less
 `none`'s on the same seeds (USD bn/yr; leakage itself drifts with the coalition and trade
 whatever Japan does)."""
+HEADLINE = "ever_naming_russia"
+"""The headline outcome: the observable the calibration checks against the 2022 record."""
 MEASURES: dict[str, str] = {
-    "final_condemn_or_higher": "members at 'condemn' or higher at the end (naming Russia)",
+    HEADLINE: "members naming Russia in their own statements at any step (the record's observable)",
+    "final_condemn_or_higher": "members at 'condemn' or higher at the end (latent stance)",
     "final_distancing_or_more": "members at 'distancing' or beyond on the material track "
     "at the end",
     "mean_leakage": "leakage over the horizon, USD bn/yr",
     "budget_spent": "Japan's outreach spending over the horizon, budget units",
     "final_sanctioning": "members at 'sanction' at the end",
 }
-"""The outcomes of the table, in the order an analyst reads them: what strategies move
-first, members at 'sanction' (about the same under every strategy at Japan's effort) last."""
+"""The outcomes of the table, in the order an analyst reads them: the headline observable
+and what strategies move first, members at 'sanction' (about the same under every strategy
+at Japan's effort) last."""
 GAINS: dict[str, tuple[str, float, str]] = {
     "condemn_gain_per_100": (
         "final_condemn_or_higher",
@@ -77,6 +81,11 @@ COLUMNS: dict[str, tuple[str, str]] = {
         )
     },
     **{column: ("float", meaning) for column, (_m, _sign, meaning) in GAINS.items()},
+    "share_sets_best": (
+        "float",
+        f"share of accepted sets in which the strategy has the highest per-set mean of "
+        f"`{HEADLINE}` (ties split; 1 set: the calibrated point)",
+    ),
     "spend_vs_historical": ("float", "spending as a multiple of the `historical` replay's"),
     "condemn_change_last_8w": (
         "float",
@@ -133,20 +142,51 @@ def _settling(curves: pd.DataFrame, keys: dict[str, Any], points: list[Any]) -> 
     return out
 
 
+def share_sets_best(summary: pd.DataFrame, keys: list[str]) -> dict[tuple[Any, ...], float]:
+    """Per (job,) strategy and group: the share of its sets (points) in which it has the
+    highest per-set mean of :data:`HEADLINE` among the strategies of the group; ties split."""
+    others = [k for k in keys if k != "strategy"]
+    df = summary.assign(strategy=summary["strategy"].astype(str), _all=0)
+    means = df.groupby([*others, "_all", "point", "strategy"], observed=True)[HEADLINE].mean()
+    means = means.reset_index()
+    at = [*others, "_all", "point"]
+    top = means.groupby(at, observed=True)[HEADLINE].transform("max")
+    win = (means[HEADLINE] >= top - 1e-9).astype(float)
+    means["win"] = win / win.groupby([means[c] for c in at]).transform("sum")
+    share = means.groupby([*others, "strategy"], observed=True, sort=False)["win"].mean()
+    return {
+        tuple(
+            str(v) if k == "strategy" else v
+            for k, v in zip(keys, _ordered(idx, others, keys), strict=True)
+        ): float(w)
+        for idx, w in share.items()
+    }
+
+
+def _ordered(idx: Any, others: list[str], keys: list[str]) -> tuple[Any, ...]:
+    """A (*others, strategy) index value in the order of ``keys``."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    named = dict(zip([*others, "strategy"], idx, strict=True))
+    return tuple(named[k] for k in keys)
+
+
 def comparison_table(summary: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
     """One row per (job,) strategy and group of points, accepted sets pooled."""
     swept = [c for c in figdata.swept_columns(summary) if c not in ("job", "overrides")]
     shown = [c for c in swept if c != figdata.SETS]
     keys = [*(["job"] if "job" in summary.columns else []), "strategy", *shown]
     rows = []
+    best = share_sets_best(summary, keys)
     for values, part in summary.groupby(keys, sort=False, observed=True):
         key = dict(zip(keys, values if isinstance(values, tuple) else (values,), strict=True))
         key["strategy"] = str(key["strategy"])
+        key_values = tuple(key[k] for k in keys)
         row: dict[str, Any] = {**key, "sets": part["point"].nunique()}
         row["seeds"] = int(part.groupby("point")["seed"].nunique().max())
         for measure in MEASURES:
             row.update(set_stats(part, measure))
         row.update(_settling(curves, key, sorted(part["point"].unique())))
+        row["share_sets_best"] = best.get(key_values, np.nan)
         rows.append(row)
     table = pd.DataFrame(rows).assign(_all=0)
     others = [*(k for k in keys if k != "strategy"), "_all"]
@@ -183,3 +223,42 @@ def write_comparison(directory: Path) -> tuple[Path, int]:
     path = directory / COMPARISON
     atomic.atomic_write(path, lambda tmp: table.to_csv(tmp, index=False, float_format="%.6g"))
     return path, len(table)
+
+
+CONSOLE_LEGEND = (
+    "members naming Russia in their own statements at any step (the record's observable), "
+    "spread over accepted sets, Monte Carlo error; members at 'condemn' or higher at the end "
+    "(latent stance); members at 'distancing' or beyond on the material track; mean leakage, "
+    "USD bn/yr; budget spent, budget units; members gained over none per 100 units "
+    "(condemn+, distancing+); share of accepted sets in which the strategy names most; "
+    f"settled over the last {SETTLE_WEEKS} weeks (condemn+ and the leakage effect)"
+)
+"""What the columns of :func:`console_table` are, in order."""
+
+
+def console_table(table: pd.DataFrame) -> str:
+    """The comparison table's main columns as fixed-width text, one line per row."""
+    m, c, d = HEADLINE, "final_condemn_or_higher", "final_distancing_or_more"
+    head = ("strategy", "naming", "5-95% sets", "MC se", "condemn+", "distanc+", "leakage",
+            "spent", "+c/100u", "+d/100u", "best", "settled")  # fmt: skip
+    row = "{:<18} {:>7} {:>10} {:>6} {:>8} {:>8} {:>7} {:>6} {:>7} {:>7} {:>5} {:>7}"
+    lines = [row.format(*head)]
+    for r in table.to_dict("records"):
+        spread = f"{r[m + '_p05']:.2f}-{r[m + '_p95']:.2f}" if r["sets"] > 1 else "-"
+        lines.append(
+            row.format(
+                r["strategy"],
+                f"{r[m]:.2f}",
+                spread,
+                f"{r[m + '_mc_se']:.3f}",
+                f"{r[c]:.2f}",
+                f"{r[d]:.2f}",
+                f"{r['mean_leakage']:.2f}",
+                f"{r['budget_spent']:.1f}",
+                f"{r['condemn_gain_per_100']:.2f}",
+                f"{r['distancing_gain_per_100']:.2f}",
+                f"{r['share_sets_best']:.0%}",
+                "yes" if r["settled"] else "NO",
+            )  # fmt: skip
+        )
+    return "\n".join(lines)

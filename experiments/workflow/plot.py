@@ -36,6 +36,7 @@ from experiments.workflow import (  # noqa: E402
     figdata,
     outputs,
     plot_countries,
+    record,
 )
 from experiments.workflow.plot_comparison import (  # noqa: E402, F401 (re-exported)
     COMPARISON_MEASURES,
@@ -74,6 +75,13 @@ def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(label, handle)
     return list(entries.values()), list(entries)
+
+
+def _horizon(curves: pd.DataFrame) -> tuple[list[str], Any, Any]:
+    """The simulated members and the first and last dates of a run's curves."""
+    members = curves.loc[curves["measure"] == "level", "country"].astype(str).unique()
+    dates = pd.to_datetime(curves["date"])
+    return list(members), dates.min().date(), dates.max().date()
 
 
 def _n_countries(curves: pd.DataFrame) -> int:
@@ -209,6 +217,7 @@ SUMMARY_COLUMNS = [
     "point",
     "seed",
     "final_sanctioning",
+    "ever_naming_russia",
     "final_condemn_or_higher",
     "final_distancing_or_more",
     "weeks_to_first_adoption",
@@ -221,7 +230,8 @@ def _summary(path: Path, curves: pd.DataFrame) -> pd.DataFrame:
     schema = pq.read_schema(path)
     extra = [c for c in ("job", "overrides") if c in schema.names]
     swept = figdata.swept_columns(curves)
-    wanted = [c for c in SUMMARY_COLUMNS if c in schema.names or c != "final_distancing_or_more"]
+    optional = ("final_distancing_or_more", "ever_naming_russia")  # older runs lack them
+    wanted = [c for c in SUMMARY_COLUMNS if c in schema.names or c not in optional]
     return pq.read_table(path, columns=[*extra, *wanted, *swept]).to_pandas()
 
 
@@ -251,6 +261,9 @@ def _draw_all(directory: Path, formats: Sequence[str]) -> list[Path]:
     curves = pq.read_table(directory / outputs.CURVES).to_pandas()
     n_steps = int(curves["step"].max())
     summary = _summary(directory / outputs.SUMMARY, curves)  # every table read before drawing
+    table_path = directory / comparison.COMPARISON
+    table = pd.read_csv(table_path) if table_path.exists() else None
+    naming = record.run_record(*_horizon(curves))
     figures = (
         ("adoption_curves", lambda: adoption_curves(curves, priors)),
         ("country_levels", lambda: country_levels(curves, priors)),
@@ -261,6 +274,8 @@ def _draw_all(directory: Path, formats: Sequence[str]) -> list[Path]:
                 priors,
                 _n_countries(curves),
                 n_steps,
+                table,
+                naming,
             ),
         ),
         ("country_outcomes", lambda: plot_countries.country_outcomes(curves)),

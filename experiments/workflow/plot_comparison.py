@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from experiments.workflow import figdata
+from experiments.workflow import figdata, plot_notes
 from experiments.workflow.figdata import Group
 from experiments.workflow.plot_style import (
     BASELINE,
@@ -25,14 +25,18 @@ from experiments.workflow.plot_style import (
     strategies_of,
     strategy_colors,
 )
+from experiments.workflow.record import NamingRecord
 
 COMPARISON_MEASURES = (
-    ("final_condemn_or_higher", "members naming Russia\n('condemn' or higher) at the end",
+    ("ever_naming_russia", "members naming Russia in their own statements at any step\n"
+     "(the observable the 2022 record checks)", "count", 0.5),
+    ("final_condemn_or_higher", "members at 'condemn' or higher at the end\n(latent stance)",
      "count", 0.5),
     ("final_distancing_or_more",
      "members at 'distancing' or beyond at the end\n(material track: arms deals, banks, shippers)",
      "count", 0.5),
-    ("mean_leakage", "mean leakage over the horizon\n(Russian trade through non-adopters)",
+    ("mean_leakage", "mean leakage over the horizon (Russian trade through non-adopters)\n"
+     "(model quantity, not checked against a record)",
      "USD bn/yr", 1.0),
     ("budget_spent", "budget spent over the horizon\n(budget units)", "budget units", 10.0),
     ("final_sanctioning", "members at 'sanction' at the end", "count", 0.5),
@@ -44,13 +48,14 @@ strategies move first, members at 'sanction' after the outcomes bought per 100 u
 last sets the grey zone and the least half-width of the difference panels, so noise never
 looks like a gap. A column missing from the summary (an older run) is left out."""
 PER_100 = (
-    ("final_condemn_or_higher", 1.0, "members naming Russia gained over 'none'"),
+    ("final_condemn_or_higher", 1.0, "members at 'condemn' or higher gained over 'none'"),
     ("final_distancing_or_more", 1.0, "members distancing or beyond gained over 'none'"),
     ("mean_leakage", -1.0, "leakage cut below 'none', USD bn/yr"),
 )
 """The outcome bought per 100 budget units (comparison.csv ``*_per_100``): (column, sign of
 a gain, what is gained); one row of panels after the budget, when the run holds `none`."""
 PER_100_SLOT = "per_100"
+REPLAY = "historical"
 
 
 def _values(df: pd.DataFrame, measure: str) -> pd.Series:
@@ -65,11 +70,14 @@ def _bounds(unit: str, n_countries: int, n_steps: int) -> tuple[float, float]:
     )
 
 
-def _interval(ax: Axes, stats: dict[str, float], y: float, color: Any, marker: str) -> None:
+def _interval(
+    ax: Axes, stats: dict[str, float], y: float, color: Any, marker: str, hollow: bool = False
+) -> None:
     if np.isnan(stats["mean"]):
         return
     ax.plot([stats["lo"], stats["hi"]], [y, y], color=color, lw=3.2, alpha=0.45)
-    ax.plot([stats["mean"]], [y], marker, color=color, ms=5)
+    face = "white" if hollow else color
+    ax.plot([stats["mean"]], [y], marker, color=color, mfc=face, ms=6 if hollow else 5)
 
 
 def _predictive(ax: Axes, stats: dict[str, float], y: float, color: Any) -> None:
@@ -183,7 +191,11 @@ def _per_100_panels(axes: Any, row: int, stats: dict, strategies: list[str], dra
         for e in stats[f"{PER_100_SLOT}:{column}"]:
             draw(ax, e, predictive=True)
         ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_title(f"{whats[column]}\nper 100 budget units spent", fontsize=10)
+        ax.set_title(
+            f"{whats[column]}\nper 100 budget units, at this spend (outreach saturates:\n"
+            "not a rate for other budgets)",
+            fontsize=10,
+        )
         ax.set_yticks(range(len(strategies)), strategies if k == 0 else [], fontsize=9)
         ax.set_ylim(len(strategies) - 0.5, -0.5)
         ax.grid(True, axis="x", alpha=0.3)
@@ -208,14 +220,19 @@ def strategy_comparison(
     priors: dict[Any, bool] | None = None,
     n_countries: int = 10,
     n_steps: int = 53,
+    table: pd.DataFrame | None = None,
+    record: NamingRecord | None = None,
 ) -> Figure:
     """Outcome measures per strategy and, when the run holds ``none``, their paired
     difference from it on the same seeds and the gain per 100 budget units: mean, 95% CI of
     the mean, and the parameter spread (or predictive band) where the run samples the
     plausible space; one marker per group of points. A measure equal for every strategy
     gets a line of text instead of panels; without ``none`` the figure says why there are
-    no difference panels."""
+    no difference panels. ``table`` (comparison.csv) marks the strategies not settled at
+    the horizon (hollow markers) and who is best across sets; ``record`` draws the 2022
+    record on the `historical` row of the headline panel."""
     strategies = strategies_of(summary)
+    unsettled = plot_notes.unsettled(table)
     colors = strategy_colors(strategies)
     shown, note = shown_groups(figdata.groups(summary, priors), "strategy_comparison")
     markers = "os^Dv<>p*h"
@@ -246,10 +263,11 @@ def strategy_comparison(
     def draw(ax: Axes, e: dict[str, Any], predictive: bool, key: str = "stats") -> None:
         g, i = e["g"], e["i"]
         color, marker, at = colors[strategies[i]], markers[g % len(markers)], y[i] + offsets[g]
-        _interval(ax, e[key], at, color, marker)
+        _interval(ax, e[key], at, color, marker, strategies[i] in unsettled)
         if space and predictive:
             _predictive(ax, e[key], at, color)
 
+    handles_extra: list[Any] = []
     for measure, title, unit, meaningful in kept_measures:
         row, col = places[measure]
         level_ax = axes[row, col]
@@ -275,6 +293,12 @@ def strategy_comparison(
             diff_ax.set_title(f"difference from 'none' (same seeds), {unit}", fontsize=10)
             diff_ax.set_yticks(y, [])
             panels.append(diff_ax)
+        if measure == plot_notes.HEADLINE and record is not None and REPLAY in strategies:
+            handles_extra.append(plot_notes.draw_record(level_ax, record, strategies.index(REPLAY)))
+        if diff_ax is not None and measure == "final_sanctioning":
+            level_ax.set_title(
+                title + plot_notes.grey_zone_note(stats[measure], meaningful), fontsize=10
+            )
         for ax in panels:
             ax.set_ylim(len(strategies) - 0.5, -0.5)
             ax.grid(True, axis="x", alpha=0.3)
@@ -285,7 +309,15 @@ def strategy_comparison(
             )  # fmt: skip
     if per_100:
         _per_100_panels(axes, places[PER_100_SLOT][0], stats, strategies, draw)
-    notes = [n for n in (_effort_note(stats),) if n]
+    notes = [
+        n
+        for n in (
+            _effort_note(stats),
+            plot_notes.unsettled_note(table, n_steps),
+            plot_notes.best_note(table),
+        )
+        if n
+    ]
     if same:
         notes.append(
             "same for every strategy, so not drawn: "
@@ -297,7 +329,9 @@ def strategy_comparison(
             f"no 'none' {where}: differences from doing nothing (paired on seeds) are not "
             "drawn (add none to the strategies of a job for them)"
         )
-    handles = band_handles(space)
+    handles = band_handles(space) + handles_extra
+    if unsettled:
+        handles.append(plot_notes.hollow_handle())
     if len(shown) > 1:
         handles += [
             matplotlib.lines.Line2D(
@@ -305,7 +339,7 @@ def strategy_comparison(
             )
             for g, group in enumerate(shown)
         ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize=9)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 2), fontsize=9)
     n = figdata.seeds_per_point(summary)
     sets = max(g.sets for g in shown)
     over = f"{sets} accepted sets x {n} seeds" if sets > 1 else f"{n} seeds"

@@ -261,38 +261,10 @@ def _log_results(folder: Path) -> None:
     from experiments.workflow import comparison
 
     table = pd.read_csv(folder / comparison.COMPARISON)
-    m, d = "final_condemn_or_higher", "final_distancing_or_more"
-    head = ("strategy", "condemn+", "5-95% sets", "MC se", "distanc+", "5-95% sets",
-            "leakage", "spent", "+c/100u", "+d/100u", "settled")  # fmt: skip
-    row = "{:<18} {:>8} {:>10} {:>6} {:>8} {:>10} {:>7} {:>6} {:>7} {:>7} {:>7}"
-    lines = [row.format(*head)]
-    for r in table.to_dict("records"):
-        spread = [
-            f"{r[x + '_p05']:.2f}-{r[x + '_p95']:.2f}" if r["sets"] > 1 else "-" for x in (m, d)
-        ]
-        lines.append(
-            row.format(
-                r["strategy"],
-                f"{r[m]:.2f}",
-                spread[0],
-                f"{r[m + '_mc_se']:.3f}",
-                f"{r[d]:.2f}",
-                spread[1],
-                f"{r['mean_leakage']:.2f}",
-                f"{r['budget_spent']:.1f}",
-                f"{r['condemn_gain_per_100']:.2f}",
-                f"{r['distancing_gain_per_100']:.2f}",
-                "yes" if r["settled"] else "NO",
-            )  # fmt: skip
-        )
     log.info(
-        "outcomes per strategy (comparison.csv): members at 'condemn' or higher at the end "
-        "(naming Russia), spread over accepted sets, Monte Carlo error; members at "
-        "'distancing' or beyond on the material track, spread; mean leakage, USD bn/yr; "
-        "budget spent, budget units; members gained over none per 100 units (condemn+, "
-        "distancing+); settled over the last %d weeks (condemn+ and the leakage effect):\n%s",
-        comparison.SETTLE_WEEKS,
-        "\n".join(lines),
+        "outcomes per strategy (comparison.csv): %s:\n%s",
+        comparison.CONSOLE_LEGEND,
+        comparison.console_table(table),
     )
 
 
