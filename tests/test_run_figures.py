@@ -331,3 +331,36 @@ def test_sanction_panel_says_when_no_strategy_leaves_the_grey_zone() -> None:
     summary.loc[summary["strategy"] == "adaptive", "final_sanctioning"] += 3
     titles = _comparison_titles(plot.strategy_comparison(summary))
     assert not any("beyond the grey zone" in t for t in titles)
+
+
+def test_members_with_only_unverified_priors_are_marked_in_country_outcomes(sets_run) -> None:
+    """A member whose every prior (an attribute with a range) is C: U gets a row suffix,
+    read from the scenario mapping; one verified or derived prior removes it."""
+    import copy
+
+    from experiments.workflow import plot_countries
+    from experiments.workflow.scenario import load_scenario_file
+
+    scenario = load_scenario_file()
+    marked = plot_countries.unverified_members(scenario)
+    for code in marked:
+        priors = [a for a in scenario["countries"][code].values() if isinstance(a, dict)]
+        assert all(a["C"] == "U" for a in priors if "range" in a)
+    changed = copy.deepcopy(scenario)
+    code = next(iter(changed["countries"]))
+    for attr in changed["countries"][code].values():
+        if isinstance(attr, dict) and "range" in attr:
+            attr["C"] = "U"
+    assert code in plot_countries.unverified_members(changed)
+    next(a for a in changed["countries"][code].values() if isinstance(a, dict) and "range" in a)[
+        "C"
+    ] = "D"
+    assert code not in plot_countries.unverified_members(changed)
+    curves = pd.read_parquet(sets_run / outputs.CURVES)
+    first = str(curves.loc[curves["measure"] == "level", "country"].iloc[0])
+    fig = plot_countries.country_outcomes(curves, [first])
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert [x for x in labels if plot_countries.UNVERIFIED in x] == [
+        x for x in labels if f"({first})" in x
+    ]
+    assert "C: U" in fig.get_suptitle()

@@ -84,6 +84,24 @@ def _horizon(curves: pd.DataFrame) -> tuple[list[str], Any, Any]:
     return list(members), dates.min().date(), dates.max().date()
 
 
+def _unverified(directory: Path) -> list[str]:
+    """Members whose priors are all unverified, in the scenario the run (or its first job)
+    was started with; none if its manifest cannot be read."""
+    from experiments.workflow.manifest import MANIFEST
+    from experiments.workflow.scenario import load_scenario_file
+
+    folder = directory
+    if (directory / "multirun.json").exists():
+        folder = Path(json.loads((directory / "multirun.json").read_text())["jobs"][0]["dir"])
+    try:
+        config = json.loads((folder / MANIFEST).read_text())["config"]
+        path = config.get("scenario_file")
+        scenario = load_scenario_file(Path(path)) if path else config["scenario"]
+    except (OSError, KeyError, TypeError, ValueError, errors.ConfigError):
+        return []
+    return plot_countries.unverified_members(scenario)
+
+
 def _n_countries(curves: pd.DataFrame) -> int:
     return int(curves.loc[curves["measure"] == "level", "country"].nunique()) or 10
 
@@ -278,7 +296,10 @@ def _draw_all(directory: Path, formats: Sequence[str]) -> list[Path]:
                 naming,
             ),
         ),
-        ("country_outcomes", lambda: plot_countries.country_outcomes(curves)),
+        (
+            "country_outcomes",
+            lambda: plot_countries.country_outcomes(curves, _unverified(directory)),
+        ),
     )
     out: list[Path] = []
     for k, (name, draw) in enumerate(figures, start=1):

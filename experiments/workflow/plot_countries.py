@@ -4,10 +4,14 @@ A grid of countries x strategies for the first group of points (accepted sets po
 each cell gives the share of runs in which the country ends at 'condemn' or higher
 (names Russia or sanctions), coloured by its difference from `none` on the same seeds
 (percentage points). Drawn from the per-country counts of ``curves.parquet`` at the last
-step, the numbers of ``countries.csv``.
+step, the numbers of ``countries.csv``. Members whose every prior of the scenario (an
+attribute given with a range) is an unverified prior (``C: U``) are marked so.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +21,21 @@ from experiments.workflow import figdata
 from experiments.workflow.countries import countries_table
 
 BASELINE = "none"
+UNVERIFIED = "(priors unverified)"
+"""Row-label suffix of a member whose every prior is ``C: U``."""
 MOVED = 0.05
 """Smallest difference from `none` (share of runs) a cell's text calls a move."""
+
+
+def unverified_members(scenario: Mapping[str, Any]) -> list[str]:
+    """Members of a scenario mapping whose every attribute given with a range (a prior of
+    the plausible space) is marked ``C: U`` (unverified prior)."""
+    out = []
+    for code, attrs in (scenario.get("countries") or {}).items():
+        priors = [a for a in attrs.values() if isinstance(a, Mapping) and "range" in a]
+        if priors and all(a.get("C") == "U" for a in priors):
+            out.append(str(code))
+    return out
 
 
 def pooled_shares(curves: pd.DataFrame) -> tuple[pd.DataFrame, figdata.Group]:
@@ -38,9 +55,14 @@ def pooled_shares(curves: pd.DataFrame) -> tuple[pd.DataFrame, figdata.Group]:
     return share, group
 
 
-def country_outcomes(curves: pd.DataFrame) -> Figure:
-    """Heat map of who ends at 'condemn' or higher, per country and strategy (see module)."""
+def country_outcomes(curves: pd.DataFrame, unverified: Collection[str] = ()) -> Figure:
+    """Heat map of who ends at 'condemn' or higher, per country and strategy (see module);
+    the rows of the members in ``unverified`` say their priors are unverified."""
     share, group = pooled_shares(curves)
+    share.index = [
+        f"{label} {UNVERIFIED}" if label.split("(")[-1].rstrip(")") in unverified else label
+        for label in share.index
+    ]
     strategies = list(share.columns)
     base = share[BASELINE] if BASELINE in share.columns else None
     diff = share.sub(base, axis=0) if base is not None else share * 0.0
@@ -68,7 +90,13 @@ def country_outcomes(curves: pd.DataFrame) -> Figure:
     fig.suptitle(
         "Who moves under which strategy: share of runs in which each member ends at "
         f"'condemn' or higher\n(names Russia or sanctions; {over}{where}); colour: "
-        f"difference from 'none', bold where it is {100 * MOVED:.0f} percentage points or more",
+        f"difference from 'none', bold where it is {100 * MOVED:.0f} percentage points or more"
+        + (
+            f"\n{UNVERIFIED}: every attribute the scenario gives the member as a prior (with "
+            "a range) is marked C: U, unverified"
+            if any(UNVERIFIED in label for label in share.index)
+            else ""
+        ),
         fontsize=11,
     )
     return fig
