@@ -39,7 +39,7 @@ TINY = (
     "sensitivity.n_boot=20",
 )
 """A few seconds: 179 points x 3 strategies x 3 seeds over 8 weeks."""
-D = 16  # accepted_set, 8 deep uncertainties, budget, timor_leste, eligibility, 4 design choices
+D = 16  # accepted_set, 8 deep, budget, optional_countries, eligibility, 4 design choices
 N_POINTS = 24 + 3 * 2 + 4 + 2 * (D + 1) + 2 * (D + 2)
 
 
@@ -286,7 +286,7 @@ BAD = [
     (["+uncertainty.levers.budget.low=1"],
      ["uncertainty.levers.budget.low", "unknown key", "allowed:", "kind, lo, hi, values"]),
     (["+uncertainty.levers.members={kind:categorical,values:[a]}"],
-     ["uncertainty.levers.members", "unknown lever", "timor_leste"]),
+     ["uncertainty.levers.members", "unknown lever", "optional_countries"]),
     (["uncertainty.levers.institution.values=[none,nato]"],
      ["uncertainty.levers.institution", "unsc"]),
     (["+uncertainty.fixed.peer_weight=1"],
