@@ -313,7 +313,21 @@ BAD = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("argv", "words"), BAD, ids=[" ".join(b[0]) for b in BAD])
+FAST_BAD = {
+    "uncertainty.deeep=false",
+    "+uncertainty.levers.members={kind:categorical,values:[a]}",
+    "reference=nonesuch",
+    "model.peer_weight=99",
+    "designs.sobol_n=100",
+}
+"""Rows of ``BAD`` in the quick loop (each composes the analysis config); all: slow."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [b if " ".join(b[0]) in FAST_BAD else pytest.param(*b, marks=pytest.mark.slow) for b in BAD],
+    ids=[" ".join(b[0]) for b in BAD],
+)
 @pytest.mark.parametrize("dry", [False, True], ids=["run", "dry-run"])
 def test_bad_input_is_one_line_naming_the_key(capsys, tmp_path: Path, argv, words, dry) -> None:
     out = tmp_path / "out"

@@ -383,6 +383,11 @@ def test_cli_reports_without_traceback_unless_asked(run_cli, tmp_path: Path) -> 
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "strategy: unknown option 'hub_frist'; allowed:" in proc.stderr
     assert proc.stdout == "" and not out.exists()
+
+
+@pytest.mark.slow  # a second process (the first: the test above)
+def test_cli_shows_the_traceback_when_asked(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
     full = run_cli(["budget=-1", f"hydra.run.dir={out}"], env={"HYDRA_FULL_ERROR": "1"})
     assert full.returncode != 0 and "Traceback" in full.stderr
     assert not out.exists()
@@ -411,7 +416,11 @@ def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
     ("argv", "words"),
     [
         (["hydra.run.dir=/proc/x"], ["hydra.run.dir", "/proc/x", "cannot write"]),
-        (["-m", "budget=1,2", "hydra.sweep.dir=/proc/x"], ["hydra.sweep.dir", "cannot write"]),
+        pytest.param(
+            ["-m", "budget=1,2", "hydra.sweep.dir=/proc/x"],
+            ["hydra.sweep.dir", "cannot write"],
+            marks=pytest.mark.slow,  # a multirun: every job composed
+        ),
     ],
     ids=["run dir", "sweep dir"],
 )

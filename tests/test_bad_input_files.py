@@ -195,6 +195,7 @@ def test_entry_point_options_are_checked_in_one_line(capsys, module: str, argv, 
 
 
 # --------------------------------------------------------------------------- long work
+@pytest.mark.slow  # a whole run of a sweep grid (about 2 s of CPU)
 def test_a_sweep_grid_logs_its_runs_and_time_before_starting(capsys, tmp_path: Path) -> None:
     grid = ["+sweep.budget=[0,1]", "+sweep.institution=[none,g7,unga,unsc]"]
     tables = ["keep_trajectories=false", "keep_steps=false"]
