@@ -212,16 +212,16 @@ def composed() -> DictConfig:
 
 
 def _needs_hydra(job: list[str]) -> bool:
-    """A config group or an added key: only Hydra's composition applies it."""
+    """A config group: only Hydra's composition applies it."""
     parsed = OverridesParser.create().parse_overrides(job)
-    return any(o.is_add() or (CONF_DIR / o.key_or_group).is_dir() for o in parsed)
+    return any((CONF_DIR / o.key_or_group).is_dir() for o in parsed)
 
 
 def _checks_message(composed: DictConfig, argv: list[str], out: Path) -> str:
     """The one line the command line prints for ``argv``, from the checks that follow
     composition (schema keys, empty merges, conversion, the plan and its resource guard)
-    of every job, and the room for its results under ``out``; a job of plain values is the
-    config composed once with them set."""
+    of every job, and the room for its results under ``out``; a job without a config group
+    is the config composed once with its values set (``+key``: added)."""
     with pytest.raises(BAD_INPUT) as info:
         for job in cli.expand_jobs([a for a in argv if a not in cli.MULTIRUN]):
             if _needs_hydra(job):
@@ -230,7 +230,7 @@ def _checks_message(composed: DictConfig, argv: list[str], out: Path) -> str:
                 continue
             cfg = copy.deepcopy(composed)
             for o in OverridesParser.create().parse_overrides(job):
-                OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True)
+                OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True, force_add=o.is_add())
             cli.check_keys(cfg)
             cli.check_empty_merges(cfg, job)
             check(cfg, out)
