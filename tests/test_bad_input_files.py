@@ -69,9 +69,14 @@ SCENARIO_CASES = [
 ]
 
 
+SLOW_SCENARIO_CASES = ("300 countries",)  # writes and reads a scenario of 300 countries
+
+
 @pytest.mark.parametrize(
-    ("change", "words"), [c[1:] for c in SCENARIO_CASES], ids=[c[0] for c in SCENARIO_CASES]
-)
+    ("change", "words"),
+    [pytest.param(*c[1:], id=c[0], marks=pytest.mark.slow if c[0] in SLOW_SCENARIO_CASES else ())
+     for c in SCENARIO_CASES],
+)  # fmt: skip
 def test_a_bad_scenario_file_is_refused_naming_file_and_key(
     capsys, tmp_path: Path, change, words
 ) -> None:
