@@ -31,6 +31,16 @@ def _no_log_handler_on_a_closed_stream() -> Iterator[None]:
                 logger.removeHandler(handler)
 
 
+@pytest.fixture(scope="module")
+def composed() -> DictConfig:
+    """The main config as ``python -m experiments.run`` composes it without overrides
+    (once per module: the bad-input catalogues set each row's values on a copy)."""
+    from experiments.workflow import cli
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return cli._compose("config", [])[0]
+
+
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")
 """Overrides that keep an ensemble tiny: a few seeds and weeks, no figures."""
 

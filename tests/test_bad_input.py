@@ -204,13 +204,6 @@ def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) 
     _check_rejected(capsys, tmp_path / "out", words, argv)
 
 
-@pytest.fixture(scope="module")
-def composed() -> DictConfig:
-    """The main config as ``python -m experiments.run`` composes it without overrides."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        return cli._compose("config", [])[0]
-
-
 def _needs_hydra(job: list[str]) -> bool:
     """A config group: only Hydra's composition applies it."""
     parsed = OverridesParser.create().parse_overrides(job)
