@@ -43,8 +43,8 @@ chromium:  ## Debian's chromium for the browser tests (playwright cannot downloa
 	  else echo "error: $(CHROMIUM) not found: run 'sudo apt-get install -y chromium'"; exit 1; fi; }
 
 TEST_WORKERS ?= 2
-test: python $(STAMP) chromium  ## the whole test suite, slow end-to-end and browser tests included
-	$(PY) -m pytest -q $(ARGS)
+test: python $(STAMP) chromium  ## the whole test suite, slow end-to-end and browser tests included, on 2 workers (TEST_WORKERS=...)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 test-fast: python $(STAMP)  ## the quick loop: no slow or browser tests, on 2 workers (TEST_WORKERS=...)
 	$(PY) -m pytest -q -m "not slow and not browser" -n $(TEST_WORKERS) --dist loadfile $(ARGS)

@@ -144,8 +144,8 @@ class CountryTable:
     """Attributes of the simulated countries as arrays, shape ``(N,)`` each.
 
     ``network`` holds intra-ASEAN tie weights (``network[i, j]``: how much ``i`` watches
-    ``j``), zero on the diagonal. ``member`` marks ASEAN members (Timor-Leste may be
-    simulated as an observer or as a member).
+    ``j``), zero on the diagonal. ``member`` marks ASEAN members (the scenario's ``members``; a
+    simulated country not among them is an observer).
     """
 
     codes: tuple[str, ...]

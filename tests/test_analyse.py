@@ -39,7 +39,7 @@ TINY = (
     "sensitivity.n_boot=20",
 )
 """A few seconds: 179 points x 3 strategies x 3 seeds over 8 weeks."""
-D = 16  # accepted_set, 8 deep uncertainties, budget, timor_leste, eligibility, 4 design choices
+D = 16  # accepted_set, 8 deep, budget, optional_countries, eligibility, 4 design choices
 N_POINTS = 24 + 3 * 2 + 4 + 2 * (D + 1) + 2 * (D + 2)
 
 
@@ -286,7 +286,7 @@ BAD = [
     (["+uncertainty.levers.budget.low=1"],
      ["uncertainty.levers.budget.low", "unknown key", "allowed:", "kind, lo, hi, values"]),
     (["+uncertainty.levers.members={kind:categorical,values:[a]}"],
-     ["uncertainty.levers.members", "unknown lever", "timor_leste"]),
+     ["uncertainty.levers.members", "unknown lever", "optional_countries"]),
     (["uncertainty.levers.institution.values=[none,nato]"],
      ["uncertainty.levers.institution", "unsc"]),
     (["+uncertainty.fixed.peer_weight=1"],
@@ -313,7 +313,21 @@ BAD = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("argv", "words"), BAD, ids=[" ".join(b[0]) for b in BAD])
+FAST_BAD = {
+    "uncertainty.deeep=false",
+    "+uncertainty.levers.members={kind:categorical,values:[a]}",
+    "reference=nonesuch",
+    "model.peer_weight=99",
+    "designs.sobol_n=100",
+}
+"""Rows of ``BAD`` in the quick loop (each composes the analysis config); all: slow."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [b if " ".join(b[0]) in FAST_BAD else pytest.param(*b, marks=pytest.mark.slow) for b in BAD],
+    ids=[" ".join(b[0]) for b in BAD],
+)
 @pytest.mark.parametrize("dry", [False, True], ids=["run", "dry-run"])
 def test_bad_input_is_one_line_naming_the_key(capsys, tmp_path: Path, argv, words, dry) -> None:
     out = tmp_path / "out"

@@ -21,6 +21,7 @@ def _planted(n: int = 2000, flip: float = 0.01, seed: int = 7) -> tuple[pd.DataF
     return inputs, cases
 
 
+@pytest.mark.slow  # PRIM on a planted box (quick loop: integer and categorical inputs)
 def test_prim_recovers_planted_box() -> None:
     inputs, cases = _planted()
     with warnings.catch_warnings():

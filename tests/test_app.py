@@ -4,6 +4,7 @@ view."""
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import shlex
@@ -27,6 +28,7 @@ from experiments.dashboard.settings import (
     Settings,
     compose,
     default_settings,
+    optional,
     param_info,
 )
 from experiments.dashboard.single import run_spec
@@ -84,7 +86,9 @@ def test_a_parameter_back_at_its_calibrated_value_leaves_the_command() -> None:
 
 
 def test_the_view_composes_its_overrides_as_hydra_does() -> None:
-    s = small(budget=2.5, institution="unsc", timor_leste=True).with_param("peer_weight", 1.5)
+    s = small(budget=2.5, institution="unsc", extra_countries=tuple(optional())).with_param(
+        "peer_weight", 1.5
+    )
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         expected = hydra_compose("config", overrides=s.overrides())
     assert OmegaConf.to_container(compose(s.overrides())) == OmegaConf.to_container(expected)
@@ -92,7 +96,7 @@ def test_the_view_composes_its_overrides_as_hydra_does() -> None:
 
 
 def test_the_yaml_preset_composes_to_the_same_config(tmp_path: Path) -> None:
-    s = small(timor_leste=True).with_param("peer_weight", 1.5)
+    s = small(extra_countries=tuple(optional())).with_param("peer_weight", 1.5)
     (tmp_path / "experiment").mkdir()
     (tmp_path / "experiment" / "dashboard_view.yaml").write_text(s.yaml())
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
@@ -108,31 +112,29 @@ def test_the_yaml_preset_composes_to_the_same_config(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- bad input
+FAST_BAD = ("negative budget", "no strategy", "nan parameter")
+"""Rows in the quick loop (each composes the config with Hydra for the command line's
+message); all of them: slow."""
+
+
+BAD_VIEWS = {
+    "negative budget": {"budget": -1.0},
+    "infinite budget": {"budget": math.inf},
+    "no seeds": {"n_seeds": 0},
+    "no strategy": {"strategies": ()},
+    "parameter range": {"model": (("peer_weight", 99.0),)},
+    "huge budget": {"budget": 1e308},
+    "nan budget": {"budget": math.nan},
+    "nan parameter": {"model": (("peer_weight", math.nan),)},
+    "negative seed": {"seed": -1},
+}
+
+
 @pytest.mark.parametrize(
     "changes",
-    [
-        {"budget": -1.0},
-        {"budget": math.inf},
-        {"n_seeds": 0},
-        {"strategies": ()},
-        {"model": (("peer_weight", 99.0),)},
-        {"budget": 1e308},
-        {"budget": math.nan},
-        {"model": (("peer_weight", math.nan),)},
-        {"seed": -1},
-    ],
-    ids=[
-        "negative budget",
-        "infinite budget",
-        "no seeds",
-        "no strategy",
-        "parameter range",
-        "huge budget",
-        "nan budget",
-        "nan parameter",
-        "negative seed",
-    ],  # fmt: skip
-)
+    [pytest.param(c, id=k, marks=() if k in FAST_BAD else pytest.mark.slow)
+     for k, c in BAD_VIEWS.items()],
+)  # fmt: skip
 def test_bad_input_is_reported_in_the_cli_s_one_line(changes: dict) -> None:
     s = small(**changes)
     view = compare_view(s)
@@ -196,7 +198,7 @@ def test_the_view_equals_a_direct_engine_run_on_the_same_seeds() -> None:
 
 @pytest.mark.slow
 def test_the_copy_as_command_line_reproduces_the_numbers(tmp_path: Path) -> None:
-    s = small(budget=2.0, timor_leste=True).with_param("peer_weight", 1.5)
+    s = small(budget=2.0, extra_countries=tuple(optional())).with_param("peer_weight", 1.5)
     view = compare_view(s)
     args = shlex.split(s.command())
     assert args[1:3] == ["-m", "experiments.run"]
@@ -365,3 +367,41 @@ def test_the_browser_opens_a_damaged_folder_as_one_line(swept_run: Path, tmp_pat
 
 def run_slices(folder: Path) -> list:
     return SavedRun(folder).slices()
+
+
+def test_a_country_added_by_data_only_is_a_switch_and_a_place_on_the_map(monkeypatch) -> None:
+    """A country in the scenario file outside ``simulated``, with its ``map`` entry, gets a
+    switch, enters the command and the title, and is drawn where its data say: no code
+    names a country."""
+    import ipyvuetify
+    import solara
+    from omegaconf import open_dict
+
+    from experiments.dashboard import settings as dash
+    from experiments.dashboard.controls import ScenarioControls
+    from experiments.dashboard.views import describe
+    from experiments.dashboard.week import WeekState
+
+    cfg = copy.deepcopy(dash._base_config())
+    with open_dict(cfg):
+        entry = {**OmegaConf.to_container(cfg.scenario.countries.SG), "name": "Newland"}
+        cfg.scenario.countries["XX"] = {**entry, "map": [131.5, 2.5]}
+    monkeypatch.setattr(dash, "_base_config", lambda: cfg)
+    assert optional()[-1] == "XX"
+    s = small(extra_countries=("XX",))
+    default = list(cfg.scenario.simulated)
+    assert f"scenario.simulated=[{','.join([*default, 'XX'])}]" in s.overrides()
+    assert "Newland (observer)" in describe(s)  # not in `members`
+    config = to_simulation_configs(compose(s.overrides()))[0].config
+    assert config.countries.codes == (*default, "XX") and not config.countries.member[-1]
+    _, rc = solara.render(ScenarioControls(solara.Reactive(s)), handle_error=False)
+    switch = rc.find(ipyvuetify.Checkbox, label="Newland (observer) simulated too")
+    switch.assert_single()
+    assert switch.widget.v_model is True
+    codes = ("SG", "XX")
+    zero = np.zeros(2)
+    names = ("Singapore", "Newland")
+    date = config.calendar.date(0)
+    week = WeekState(0, date, 4, codes, names, zero, zero, zero, np.eye(2)[::-1], 0.0, 0.0, 0)
+    xy = network_figure(week).axes[0].collections[0].get_offsets()
+    assert np.allclose(xy, [cfg.scenario.countries.SG.map, [131.5, 2.5]])

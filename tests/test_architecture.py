@@ -238,3 +238,31 @@ def test_a_mechanism_with_state_is_added_in_four_files(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
     assert "toy mechanism ok" in done.stdout
+
+
+def test_the_country_recipe_names_what_the_code_reads() -> None:
+    """docs/ARCHITECTURE.md's recipe for a country names keys the code reads, and no code
+    names an optional country of the scenario (which countries are optional is data; the
+    ODD's prose describing the scenario aside)."""
+    from experiments.analysis.space import LEVERS
+    from experiments.workflow.scenario import load_scenario_file, optional_countries
+
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    recipe = re.search(r"\n- a country: (.*?)\n\n", text, re.S)
+    assert recipe, "the recipe for a country is missing"
+    named = set(re.findall(r"`([\w./]+)`", recipe.group(1)))
+    data = load_scenario_file()
+    assert {"simulated", "members", "map"} <= named
+    assert all(key in data for key in ("simulated", "members"))
+    assert all("map" in entry for entry in data["countries"].values())
+    assert "optional_countries" in named and "optional_countries" in LEVERS
+    assert "not_simulated" in named
+    assert '"not_simulated":' in (ROOT / "experiments" / "workflow" / "run.py").read_text()
+    optional = optional_countries(data)
+    assert optional  # the default scenario has one (Timor-Leste in 2022)
+    words = [f'"{c}"' for c in optional] + [data["countries"][c]["name"] for c in optional]
+    prose = ROOT / "experiments" / "tools" / "odd_text.py"
+    for path in [*(ROOT / "sim").rglob("*.py"), *(ROOT / "experiments").rglob("*.py")]:
+        if path != prose:
+            source = path.read_text()
+            assert not [w for w in words if w in source], path

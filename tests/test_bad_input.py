@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 from pathlib import Path
 
 import pytest
+from hydra import initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig, OmegaConf
 
 from experiments import run
+from experiments.workflow import cli
+from experiments.workflow.errors import BAD_INPUT, one_line
 from experiments.workflow.paths import CONF_DIR
+from experiments.workflow.run import check
+from experiments.workflow.schema import ExperimentConf
 
 SMALL = ("n_seeds=3", "calendar.n_steps=6", "plots=false", "accepted_sets=0")  # as conftest.SMALL
 
@@ -175,13 +183,74 @@ def _check_rejected(capsys, out: Path, words: list[str], argv: list[str]) -> Non
     assert not out.exists()  # no folder, no results file
 
 
+END_TO_END = {
+    "strategy=hub_frist",
+    "countries=[SG,XX]",
+    "model.peer_wieght=1",
+    "+model.new_param=1",
+    "budget=-1",
+    "budget=nan",
+    "scenario_file=/nonexistent/scenario.yaml",
+    "n_seeds=1000000000 accepted_sets=0",
+}
+"""Rows run through ``python -m experiments.run`` in the quick loop; the rest of the
+catalogue runs so in the full suite (``slow``; each composes the whole config, ~0.5 s)."""
+
+
 @pytest.mark.parametrize(
     ("argv", "words"),
-    [pytest.param(*c, marks=pytest.mark.slow) if c[0][0] == "-m" else c for c in CASES],
+    [c if " ".join(c[0]) in END_TO_END else pytest.param(*c, marks=pytest.mark.slow)
+     for c in CASES],
     ids=[" ".join(c[0]) for c in CASES],
-)  # (multirun cases compose every job: slow-marked)
+)  # fmt: skip
 def test_bad_input_is_rejected_in_one_line(capsys, tmp_path: Path, argv, words) -> None:
     _check_rejected(capsys, tmp_path / "out", words, argv)
+
+
+def _needs_hydra(job: list[str]) -> bool:
+    """A config group: only Hydra's composition applies it."""
+    parsed = OverridesParser.create().parse_overrides(job)
+    return any((CONF_DIR / o.key_or_group).is_dir() for o in parsed)
+
+
+def _checks_message(composed: DictConfig, argv: list[str], out: Path) -> str:
+    """The one line the command line prints for ``argv``, from the checks that follow
+    composition (schema keys, empty merges, conversion, the plan and its resource guard)
+    of every job, and the room for its results under ``out``; a job without a config group
+    is the config composed once with its values set (``+key``: added)."""
+    with pytest.raises(BAD_INPUT) as info:
+        for job in cli.expand_jobs([a for a in argv if a not in cli.MULTIRUN]):
+            if _needs_hydra(job):
+                with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+                    check(cli._compose("config", job)[0], out)
+                continue
+            cfg = copy.deepcopy(composed)
+            for o in OverridesParser.create().parse_overrides(job):
+                OmegaConf.update(cfg, o.key_or_group, o.value(), merge=True, force_add=o.is_add())
+            cli.check_keys(cfg)
+            cli.check_empty_merges(cfg, job)
+            check(cfg, out)
+    return one_line(info.value, ExperimentConf)
+
+
+FOLDER_CASES = {"resume=/nonexistent/run", "-m budget=1,2 --cfg hydra"}
+"""Rows refused by the command line itself (the folder to resume, Hydra's options)."""
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [c for c in CASES if " ".join(c[0]) not in FOLDER_CASES],
+    ids=[" ".join(c[0]) for c in CASES if " ".join(c[0]) not in FOLDER_CASES],
+)
+def test_bad_input_is_caught_by_the_checks_after_composition(
+    composed, tmp_path: Path, argv, words
+) -> None:
+    """Every catalogue row, without the command line around the checks (the quick loop;
+    the command line itself: the test above, whole in the full suite)."""
+    line = _checks_message(composed, argv, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    for word in words:
+        assert word in line, (word, line)
 
 
 ENTRY_CASES = [
@@ -266,9 +335,16 @@ ENTRY_CASES = [
 ]
 
 
+_FIRST = {c[0]: i for i, c in reversed(list(enumerate(ENTRY_CASES)))}
+"""The first row of each entry point runs in the quick loop; the others are ``slow``."""
+
+
 @pytest.mark.parametrize(
-    ("entry", "argv", "words"), ENTRY_CASES, ids=[" ".join([c[0], *c[1]]) for c in ENTRY_CASES]
-)
+    ("entry", "argv", "words"),
+    [c if i in _FIRST.values() else pytest.param(*c, marks=pytest.mark.slow)
+     for i, c in enumerate(ENTRY_CASES)],
+    ids=[" ".join([c[0], *c[1]]) for c in ENTRY_CASES],
+)  # fmt: skip
 def test_other_entry_points_reject_bad_input_in_one_line(
     capsys, tmp_path: Path, entry: str, argv, words
 ) -> None:
@@ -310,6 +386,11 @@ def test_cli_reports_without_traceback_unless_asked(run_cli, tmp_path: Path) -> 
     assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
     assert "strategy: unknown option 'hub_frist'; allowed:" in proc.stderr
     assert proc.stdout == "" and not out.exists()
+
+
+@pytest.mark.slow  # a second process (the first: the test above)
+def test_cli_shows_the_traceback_when_asked(run_cli, tmp_path: Path) -> None:
+    out = tmp_path / "out"
     full = run_cli(["budget=-1", f"hydra.run.dir={out}"], env={"HYDRA_FULL_ERROR": "1"})
     assert full.returncode != 0 and "Traceback" in full.stderr
     assert not out.exists()
@@ -338,7 +419,11 @@ def test_scenario_typo_in_a_top_level_key_is_rejected() -> None:
     ("argv", "words"),
     [
         (["hydra.run.dir=/proc/x"], ["hydra.run.dir", "/proc/x", "cannot write"]),
-        (["-m", "budget=1,2", "hydra.sweep.dir=/proc/x"], ["hydra.sweep.dir", "cannot write"]),
+        pytest.param(
+            ["-m", "budget=1,2", "hydra.sweep.dir=/proc/x"],
+            ["hydra.sweep.dir", "cannot write"],
+            marks=pytest.mark.slow,  # a multirun: every job composed
+        ),
     ],
     ids=["run dir", "sweep dir"],
 )

@@ -17,7 +17,7 @@ import yaml
 
 from experiments import run
 from experiments.workflow.scenario import load_scenario_file
-from tests.test_bad_input import SMALL, _check_rejected
+from tests.test_bad_input import SMALL, _check_rejected, _checks_message
 
 
 def _set(code: str, attr: str, value: Any) -> Callable[[dict], None]:
@@ -64,16 +64,27 @@ SCENARIO_CASES = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("change", "words"), [c[1:] for c in SCENARIO_CASES], ids=[c[0] for c in SCENARIO_CASES]
-)
-def test_a_bad_scenario_file_is_refused_naming_file_and_key(
-    capsys, tmp_path: Path, change, words
-) -> None:
+END_TO_END = ("stance 99", "scalar country entry")
+"""Rows run through ``python -m experiments.run`` in the quick loop (all: slow)."""
+
+
+def _bad_file(tmp_path: Path, change: Callable[[dict], None]) -> Path:
     data = load_scenario_file()
     change(data)
     path = tmp_path / "scenario.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [pytest.param(*c[1:], id=c[0], marks=() if c[0] in END_TO_END else pytest.mark.slow)
+     for c in SCENARIO_CASES],
+)  # fmt: skip
+def test_a_bad_scenario_file_is_refused_naming_file_and_key(
+    capsys, tmp_path: Path, change, words
+) -> None:
+    path = _bad_file(tmp_path, change)
     argv = [*SMALL, "strategy=none", f"scenario_file={path}"]
     _check_rejected(capsys, tmp_path / "out", [*words, f"scenario_file {path}"], argv)
 
@@ -90,6 +101,21 @@ def test_too_many_countries_are_refused(capsys, tmp_path: Path, monkeypatch) -> 
     argv = [*SMALL, "strategy=none", f"scenario_file={path}"]
     words = ["scenario.countries", "299 countries", "at most 256", "countries=["]  # TL not included
     _check_rejected(capsys, tmp_path / "out", [*words, f"scenario_file {path}"], argv)
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [pytest.param(*c[1:], id=c[0], marks=pytest.mark.slow if c[0] == "300 countries" else ())
+     for c in SCENARIO_CASES],
+)  # fmt: skip
+def test_a_bad_scenario_file_is_caught_by_the_checks(
+    composed, tmp_path: Path, change, words
+) -> None:
+    """Every row, by the checks after composition (the command line: the test above)."""
+    path = _bad_file(tmp_path, change)
+    line = _checks_message(composed, [*SMALL, f"scenario_file={path}"], tmp_path / "out")
+    for word in [*words, f"scenario_file {path}"]:
+        assert word in line, (word, line)
 
 
 def test_a_non_utf8_scenario_file(capsys, tmp_path: Path) -> None:
@@ -204,6 +230,7 @@ def test_entry_point_options_are_checked_in_one_line(capsys, module: str, argv, 
 
 
 # --------------------------------------------------------------------------- long work
+@pytest.mark.slow  # a whole run of a sweep grid (about 2 s of CPU)
 def test_a_sweep_grid_logs_its_runs_and_time_before_starting(capsys, tmp_path: Path) -> None:
     grid = ["+sweep.budget=[0,1]", "+sweep.institution=[none,g7,unga,unsc]"]
     tables = ["keep_trajectories=false", "keep_steps=false"]

@@ -33,7 +33,13 @@ def test_required_presets_exist() -> None:
     assert REQUIRED_PRESETS <= set(PRESETS)
 
 
-@pytest.mark.parametrize("preset", PRESETS)
+FAST_PRESETS = ("strategy_comparison", "budget_sweep")  # all of them: slow
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [pytest.param(p, marks=() if p in FAST_PRESETS else pytest.mark.slow) for p in PRESETS],
+)
 def test_every_preset_composes_and_converts(compose_cfg, default_cfg, preset: str) -> None:
     cfg = default_cfg if preset == "strategy_comparison" else compose_cfg(f"experiment={preset}")
     assert cfg.experiment == preset
@@ -96,14 +102,20 @@ def test_every_primary_config_composes_against_its_schema(name: str) -> None:
             compose(name, overrides=[*required, "no_such_key=1"])  # typed: unknown key
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
+FAST_STRATEGIES = ("hub_first", "none")  # with and without options; all of them: slow
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=() if n in FAST_STRATEGIES else pytest.mark.slow)
+        for n in sorted(STRATEGIES)
+    ],
+)
 def test_every_strategy_file_composes(compose_cfg, name: str) -> None:
     cfg = compose_cfg(f"strategy={name}")
     assert list(cfg.strategies) == [name]
     assert OmegaConf.to_object(cfg).strategy_options[name] == STRATEGY_OPTIONS[name]
-
-
-FAST_STRATEGIES = ("hub_first", "none")  # with and without options; all of them: slow
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ SLOW = pytest.mark.slow  # each row reruns a whole run or analysis: a few kept i
         *[pytest.param(t, marks=SLOW) for t in TABLES[1:]],
         pytest.param(outputs.MANIFEST, marks=SLOW),
         pytest.param("countries.csv", marks=SLOW),
-        "adoption_curves.png",
+        pytest.param("adoption_curves.png", marks=SLOW),
         pytest.param("strategy_comparison.svg", marks=SLOW),
         "ledger.jsonl",
     ],  # fmt: skip

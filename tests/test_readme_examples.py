@@ -109,6 +109,7 @@ def test_a_readme_command_runs(module: str, args: list[str], tmp_path, run_cli) 
         assert (folder / "strategy_comparison.png").exists()
 
 
+@pytest.mark.slow  # a process importing the analysis
 def test_the_analysis_config_is_shown_with_cfg_job(run_cli) -> None:
     proc = run_cli(["publish=true", "--cfg", "job"], module="experiments.analyse")
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -268,6 +268,7 @@ def test_submitit_launcher_runs_jobs_in_their_own_processes(tmp_path, run_cli) -
     assert sorted(combined["job"].unique()) == [0, 1]
 
 
+@pytest.mark.slow  # composes the README's slurm example (the launcher: test_configs)
 def test_readme_slurm_example_composes(project_root) -> None:
     readme = (project_root / "README.md").read_text()
     line = next(ln for ln in readme.splitlines() if "hydra/launcher=slurm" in ln and "-m" in ln)

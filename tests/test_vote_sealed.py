@@ -102,6 +102,7 @@ def test_score_rejects_a_votes_file_missing_a_member(tmp_path: Path, capsys) -> 
     assert "missing members" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # a whole forecast through the command line
 def test_votes_cli_writes_a_sealed_forecast(tmp_path: Path) -> None:
     out = subprocess.run(
         [

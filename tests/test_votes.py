@@ -106,7 +106,10 @@ def test_votes_cli_extends_the_horizon_beyond_the_calendar(tmp_path: Path) -> No
     assert len(pd.read_csv(tmp_path / "votes.csv")) == 10
 
 
-@pytest.mark.parametrize("date", ["2022-02-01", "2022-13-40", "soon"])
+@pytest.mark.parametrize(
+    "date",
+    [pytest.param(d, marks=pytest.mark.slow) for d in ("2022-02-01", "2022-13-40")] + ["soon"],
+)  # a process each; in-process date checks: tests/test_bad_input.py ENTRY_CASES
 def test_votes_cli_rejects_a_bad_date_in_one_line(tmp_path: Path, date: str) -> None:
     out = _run_cli(tmp_path, f"date={date}", "kind=principle", "n_seeds=2")
     assert out.returncode == 2
@@ -115,6 +118,7 @@ def test_votes_cli_rejects_a_bad_date_in_one_line(tmp_path: Path, date: str) -> 
     assert not (tmp_path / "votes.csv").exists()
 
 
+@pytest.mark.slow  # a process; in process: tests/test_bad_input.py ENTRY_CASES (quick loop)
 def test_votes_cli_rejects_an_unknown_kind(tmp_path: Path) -> None:
     out = _run_cli(tmp_path, "date=2022-03-24", "kind=sanction", "n_seeds=2")
     assert out.returncode == 2 and "kind" in out.stderr and "punitive" in out.stderr

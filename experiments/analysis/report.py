@@ -321,7 +321,7 @@ LEVER_DOCS = {
     "budget": "Japan's weekly outreach budget, budget units (1 = one leaders' visit a week)",
     "institution": "backing from the start: `none` (as in 2022; UNGA backing from "
     "2022-03-02) or `unsc` (a UN Security Council mandate, counterfactual)",
-    "timor_leste": "Timor-Leste simulated as an eleventh member",
+    "optional_countries": "the scenario's countries outside its default set simulated too",
     "eligibility": "the targeting strategies' shared eligibility rule: `not_at_ask` (members "
     "not yet at the asked rung) or `not_heading` (also not heading there)",
     "strategy": "Japan's strategy",
@@ -333,7 +333,7 @@ def glossary(space: AnalysisSpace, text: str) -> str:
     ranges = {d.name: d for d in space.space.dimensions}
     rows = ["| input | meaning | range |", "|---|---|---|"]
     seen = set(re.findall(r"`([A-Za-z_.]+)`", text))
-    for name, doc in {**LEVER_DOCS, **PARAM_DOCS}.items():
+    for name, doc in {**LEVER_DOCS, **space.meaning, **PARAM_DOCS}.items():
         short = name.removeprefix("model.")
         if short not in seen and name not in seen:
             continue

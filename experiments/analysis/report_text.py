@@ -337,7 +337,7 @@ def _levers(top: pd.DataFrame, labels: Mapping[str, str]) -> str:
     for name, words in (
         ("accepted_set", "the parameters the 2022 record identifies (`accepted_set`, jointly)"),
         ("budget", "Japan's budget"),
-        ("timor_leste", "Timor-Leste's membership"),
+        ("optional_countries", "the optional countries (`optional_countries`)"),
     ):
         hit = ranked.index[ranked["dimension"] == name]
         if len(hit):

@@ -68,7 +68,7 @@ def settings(cfg: DictConfig | AnalyseConf) -> Settings:
         folders.writable("report", resolve(c.report).parent, keep=False)
         folders.writable("figures_dir", resolve(c.figures_dir), keep=False)
     seeds = replicate(experiment_conf(c))
-    space = build_space(c.uncertainty)
+    space = build_space(c.uncertainty, c.scenario)
     configs = PointConfigs(c, space)
     if c.reference not in configs.strategies:
         raise ConfigError(

@@ -6,7 +6,9 @@ every parameter the 2022 record identifies), one ``model.<name>`` dimension per 
 the record does not identify (its whole documented range; statuses from
 :func:`experiments.calibration.identification.load_identification`), the ``model``
 entries of the file, the scenario levers ``budget``, ``institution`` and
-``timor_leste``, the shared ``eligibility`` rule and ``strategy.<option>`` design choices.
+``optional_countries`` (the scenario's countries outside its default set simulated too;
+which they are is data), the shared ``eligibility`` rule and ``strategy.<option>``
+design choices.
 :class:`PointConfigs` turns a design row into one
 :class:`sim.SimulationConfig` per strategy: the default composed config (calibrated store,
 default calendar from 2022-02-24) with ``dataclasses.replace`` of the parameters, budget,
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from itertools import product
 from typing import Any, TypeVar
 
@@ -28,11 +30,13 @@ from experiments.workflow import store
 from experiments.workflow.convert import to_simulation_configs
 from experiments.workflow.errors import ConfigError, sim_errors
 from experiments.workflow.paths import resolve
+from experiments.workflow.scenario import describe_countries, optional_countries
 from experiments.workflow.schema import (
     AnalyseConf,
     DimensionConf,
     Engine,
     ExperimentConf,
+    ScenarioConf,
     UncertaintyConf,
 )
 from sim import INSTITUTIONS, ModelParams, SimulationConfig
@@ -43,7 +47,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ACCEPTED_SET = "accepted_set"
-LEVERS = ("budget", "institution", "timor_leste", "eligibility")
+OPTIONAL = "optional_countries"
+"""The lever that simulates the scenario's optional countries (in its file, outside its
+default ``simulated`` set) besides the default ones: false or true."""
+LEVERS = ("budget", "institution", OPTIONAL, "eligibility")
 """Levers an uncertainty space may vary (besides model parameters): scenario levers and the
 strategies' shared eligibility rule (a design choice of every targeting strategy)."""
 STRATEGY_PREFIX = "strategy."
@@ -65,6 +72,8 @@ class AnalysisSpace:
         from_set: parameters read from the accepted set of a point, in field order.
         deep: parameters varied over their whole documented range as deep uncertainties.
         origin: dimension name -> where it comes from (for the report).
+        meaning: what a lever stands for in this scenario (for the report), e.g. which
+            countries ``optional_countries`` adds.
     """
 
     space: UncertaintySpace
@@ -72,6 +81,7 @@ class AnalysisSpace:
     from_set: tuple[str, ...]
     deep: tuple[str, ...]
     origin: dict[str, str]
+    meaning: dict[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -181,8 +191,9 @@ def _flat(entries: Mapping[str, Any], key: str) -> dict[str, Any]:
     return out
 
 
-def build_space(u: UncertaintyConf) -> AnalysisSpace:
-    """The uncertainty space of ``u``; a one-line :class:`ConfigError` names a bad key."""
+def build_space(u: UncertaintyConf, scenario: ScenarioConf | None = None) -> AnalysisSpace:
+    """The uncertainty space of ``u`` (its levers' meaning read from ``scenario``); a
+    one-line :class:`ConfigError` names a bad key."""
     folder = resolve(u.calibration_dir)
     rows = load_identification(folder)
     dims: list[Dimension] = []
@@ -231,16 +242,25 @@ def build_space(u: UncertaintyConf) -> AnalysisSpace:
         len(deep),
         ", ".join(n for n in names if n in LEVERS) or "none",
     )
-    return AnalysisSpace(space, tuple(sets), tuple(from_set), tuple(r.name for r in deep), origin)
+    meaning = {}
+    if OPTIONAL in names and scenario is not None:
+        data = {"countries": scenario.countries, "simulated": scenario.simulated,
+                "members": scenario.members}  # fmt: skip
+        added = describe_countries(data, optional_countries(data))
+        meaning[OPTIONAL] = f"{added} simulated besides the scenario's default countries"
+    return AnalysisSpace(
+        space, tuple(sets), tuple(from_set), tuple(r.name for r in deep), origin, meaning
+    )
 
 
 # --------------------------------------------------------------------------- point configs
-def experiment_conf(c: AnalyseConf, timor_leste: bool | None = None) -> ExperimentConf:
-    """The run schema's view of an analysis config (what ``to_simulation_configs`` reads)."""
+def experiment_conf(c: AnalyseConf, optional: bool | None = None) -> ExperimentConf:
+    """The run schema's view of an analysis config (what ``to_simulation_configs`` reads);
+    ``optional``: the lever ``optional_countries`` (true: every country of the file)."""
     scenario = c.scenario
-    if timor_leste is not None:
-        every = list(scenario.countries)  # the lever: every country of the file, or the default
-        scenario = replace(scenario, simulated=every if timor_leste else scenario.simulated)
+    if optional is not None:
+        every = list(scenario.countries)  # the default set and the optional countries
+        scenario = replace(scenario, simulated=every if optional else scenario.simulated)
     return ExperimentConf(
         experiment=c.experiment,
         strategies=list(c.strategies),
@@ -277,13 +297,13 @@ class PointConfigs:
 
     def __init__(self, c: AnalyseConf, space: AnalysisSpace) -> None:
         self.space = space
-        tl = next((d for d in space.space.dimensions if d.name == "timor_leste"), None)
+        lever = next((d for d in space.space.dimensions if d.name == OPTIONAL), None)
         variants: Sequence[bool | None] = [None]
-        if tl is not None:
+        if lever is not None:
             variants = (
-                [bool(space.space.fixed["timor_leste"])]
-                if tl.name in space.space.fixed
-                else tl.values
+                [bool(space.space.fixed[OPTIONAL])]
+                if lever.name in space.space.fixed
+                else lever.values
             )
         self.bases: dict[bool | None, list[tuple[str, SimulationConfig]]] = {}
         for variant in variants:
@@ -322,7 +342,7 @@ class PointConfigs:
 
     def at(self, row: Mapping[str, Any]) -> list[tuple[str, SimulationConfig]]:
         """``(strategy, config)`` for every strategy at design row ``row``."""
-        variant = bool(row["timor_leste"]) if "timor_leste" in row else None
+        variant = bool(row[OPTIONAL]) if OPTIONAL in row else None
         base = self.bases[variant]
         model = {k[6:]: v for k, v in self.space.set_values(row).items()}
         model.update({k[6:]: float(v) for k, v in row.items() if k.startswith("model.")})

@@ -55,7 +55,7 @@ SCHEMAS: dict[str, dict[str, tuple[str, str]]] = {
         "<dimension>": (
             "as sampled",
             "one column per dimension of the uncertainty space "
-            "(accepted_set, model.<name>, budget, institution, timor_leste)",
+            "(accepted_set, model.<name>, budget, institution, optional_countries, ...)",
         ),
         "<model.parameter from the set>": (
             "float64",

@@ -20,9 +20,12 @@ from experiments.dashboard.settings import (
     MAX_SEEDS,
     ParamInfo,
     Settings,
+    optional,
     param_info,
+    scenario_data,
 )
 from experiments.dashboard.views import typed_error
+from experiments.workflow.scenario import describe_countries
 from sim.strategies import STRATEGIES
 
 CAPTION = "font-size: 12px; color: #616161; line-height: 1.3; margin: 2px 0 10px 0"
@@ -92,7 +95,8 @@ def NumberInput(
 
 @solara.component
 def ScenarioControls(settings: solara.Reactive[Settings]) -> None:
-    """Budget, institutional backing and members."""
+    """Budget, institutional backing and the scenario's optional countries (one switch
+    each)."""
     s = settings.value
     NumberInput(settings, "budget", "budget (budget units per week)", float, "budget-input")
     Caption("1 budget unit = one leaders' visit per week; 0 = no outreach")
@@ -103,10 +107,24 @@ def ScenarioControls(settings: solara.Reactive[Settings]) -> None:
         on_value=lambda v: _update(settings, institution=v),
     )
     Caption(INSTITUTION_HELP.get(s.institution, ""))
+    data = scenario_data()
+    for code in optional():
+        CountrySwitch(settings, code, describe_countries(data, [code]))
+
+
+@solara.component
+def CountrySwitch(settings: solara.Reactive[Settings], code: str, label: str) -> None:
+    """Simulate optional country ``code`` too (a country of the scenario file outside its
+    default set)."""
+
+    def on_value(on: bool) -> None:
+        kept = tuple(c for c in settings.value.extra_countries if c != code)
+        _update(settings, extra_countries=(*kept, code) if on else kept)
+
     solara.Checkbox(
-        label="Timor-Leste as the 11th member",
-        value=s.timor_leste,
-        on_value=lambda v: _update(settings, timor_leste=bool(v)),
+        label=f"{label} simulated too",
+        value=code in settings.value.extra_countries,
+        on_value=on_value,
     )
 
 

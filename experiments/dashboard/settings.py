@@ -25,6 +25,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
 from experiments.workflow.paths import CONF_DIR, ROOT
+from experiments.workflow.scenario import optional_countries, with_countries
 from experiments.workflow.store import load_model_params
 from sim import INSTITUTIONS, ModelParams
 from sim.strategies import STRATEGIES
@@ -116,12 +117,14 @@ def _number(value: float) -> str:
 
 @dataclass(frozen=True)
 class Settings:
-    """A view's settings: strategies compared, scenario, changed model parameters, seeds."""
+    """A view's settings: strategies compared, scenario, changed model parameters, seeds.
+    ``extra_countries``: optional countries of the scenario (:func:`optional`) simulated
+    besides its default set."""
 
     strategies: tuple[str, ...]
     budget: float
     institution: str
-    timor_leste: bool
+    extra_countries: tuple[str, ...]
     n_seeds: int
     seed: int
     model: tuple[tuple[str, float], ...] = field(default=())  # changed parameters only
@@ -150,7 +153,7 @@ class Settings:
             f"strategies=[{','.join(self.strategies)}]",
             f"budget={_number(self.budget)}",
             f"institution={self.institution}",
-            f"scenario.simulated=[{','.join(simulated(self.timor_leste))}]",
+            f"scenario.simulated=[{','.join(simulated(self.extra_countries))}]",
             f"n_seeds={int(self.n_seeds)}",
             f"seed={int(self.seed)}",
             f"accepted_sets={self.sets_run()}",
@@ -174,7 +177,7 @@ class Settings:
             "n_seeds": int(self.n_seeds),
             "seed": int(self.seed),
             "accepted_sets": self.sets_run(),
-            "scenario": {"simulated": simulated(self.timor_leste)},
+            "scenario": {"simulated": simulated(self.extra_countries)},
         }
         if self.model:
             preset["model"] = dict(self.model)
@@ -226,19 +229,34 @@ def default_settings() -> Settings:
         strategies=tuple(STRATEGIES),
         budget=float(base.budget),
         institution=base.institution.name,  # an Institution enum member
-        timor_leste=simulated(False) == simulated(True),
+        extra_countries=(),
         n_seeds=int(base.n_seeds),
         seed=int(base.seed),
         accepted_sets=int(base.accepted_sets),
     )
 
 
-def simulated(every_country: bool) -> list[str]:
-    """The countries simulated: the scenario's default set, or every country of its file
-    (the switch shown as Timor-Leste in the views: the one country outside the default)."""
-    scenario = _base_config().scenario
-    codes = list(scenario.countries)
-    return codes if every_country or scenario.simulated is None else list(scenario.simulated)
+def scenario_data() -> dict[str, Any]:
+    """The main config's scenario as plain data (countries, ``simulated``, ``members``)."""
+    return OmegaConf.to_container(_base_config().scenario)  # type: ignore[return-value]
+
+
+def optional() -> list[str]:
+    """The scenario's optional countries: in its file, outside its default set."""
+    return optional_countries(scenario_data())
+
+
+def simulated(extra: Sequence[str]) -> list[str]:
+    """The countries simulated: the scenario's default set and the optional ``extra``."""
+    return with_countries(scenario_data(), extra)
+
+
+def map_positions() -> dict[str, tuple[float, float]]:
+    """Where the network figure draws each country of the scenario (its ``map`` entry:
+    longitude, latitude); a country without one is left out."""
+    countries = scenario_data()["countries"]
+    return {c: (float(e["map"][0]), float(e["map"][1]))
+            for c, e in countries.items() if e.get("map")}  # fmt: skip
 
 
 INSTITUTION_NAMES = tuple(INSTITUTIONS)

@@ -20,10 +20,11 @@ from matplotlib.figure import Figure
 from experiments.dashboard import figures, stats
 from experiments.dashboard.ensemble import Tables, run_view
 from experiments.dashboard.saved import SavedRun, Slice
-from experiments.dashboard.settings import Settings
+from experiments.dashboard.settings import Settings, scenario_data, simulated
 from experiments.workflow.cli import precheck
 from experiments.workflow.convert import to_simulation_configs
 from experiments.workflow.errors import BAD_INPUT, one_line
+from experiments.workflow.scenario import describe_countries
 from experiments.workflow.schema import ExperimentConf
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,9 @@ def typed_error(settings: Settings, key: str, text: str) -> str:
 
 def describe(settings: Settings) -> str:
     """One line naming what a Compare view shows."""
-    members = "ASEAN-10 + Timor-Leste" if settings.timor_leste else "ASEAN-10"
+    data = scenario_data()
+    extra = describe_countries(data, settings.extra_countries) if settings.extra_countries else ""
+    members = f"{len(simulated(()))} default countries" + (f" + {extra}" if extra else "")
     changed = ", ".join(f"{k}={v:g}" for k, v in settings.model) or "calibrated parameters"
     return (
         f"{len(settings.strategies)} strategies x {settings.n_seeds} seeds "

@@ -4,6 +4,7 @@ of ties coloured by level, Japan's spending per member, the ladder per member)."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,23 +12,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from experiments.dashboard.figures import RUNG_COLORS
+from experiments.dashboard.settings import map_positions
 from sim.ladder import LEVEL_NAMES
 from sim.model import OutreachModel
-
-POSITIONS = {
-    "MM": (96.1, 19.8),
-    "LA": (102.6, 18.0),
-    "VN": (105.8, 21.0),
-    "TH": (100.5, 13.8),
-    "KH": (104.9, 11.6),
-    "PH": (121.0, 14.6),
-    "MY": (101.7, 4.6),
-    "SG": (103.8, 0.6),
-    "BN": (114.9, 4.9),
-    "ID": (106.8, -6.2),
-    "TL": (125.6, -8.6),
-}
-"""Approximate capitals (longitude, latitude), Kuala Lumpur and Singapore pulled apart."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +56,20 @@ def snapshot(model: OutreachModel) -> WeekState:
     )
 
 
-def _positions(codes: tuple[str, ...]) -> np.ndarray:
+def _positions(codes: tuple[str, ...], where: Mapping[str, Sequence[float]]) -> np.ndarray:
+    """Map positions of ``codes`` (a country without one on a circle around the region)."""
     angle = np.linspace(0, 2 * np.pi, len(codes), endpoint=False)
     fallback = np.column_stack([110 + 12 * np.cos(angle), 7 + 12 * np.sin(angle)])
-    return np.array([POSITIONS.get(c, tuple(fallback[i])) for i, c in enumerate(codes)])
+    return np.array([tuple(where.get(c, fallback[i])) for i, c in enumerate(codes)])
 
 
-def network_figure(w: WeekState) -> Figure:
+def network_figure(w: WeekState, where: Mapping[str, Sequence[float]] | None = None) -> Figure:
     """Ties between members (width: tie weight), members coloured by level, sized by
-    Japan's outreach this week."""
+    Japan's outreach this week; ``where``: map positions by code (default: the scenario's
+    ``map`` entries)."""
     fig = Figure(figsize=(6.4, 5.6), layout="constrained")
     ax = fig.subplots()
-    xy = _positions(w.codes)
+    xy = _positions(w.codes, map_positions() if where is None else where)
     n = len(w.codes)
     for i in range(n):
         for j in range(i + 1, n):

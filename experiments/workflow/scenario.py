@@ -2,7 +2,10 @@
 
 The scenario file says which of its countries a run simulates by default (``simulated``)
 and which are ASEAN members (``members``; the others are observers); no country is a
-special case in code.
+special case in code. A country of the file outside ``simulated`` is optional
+(:func:`optional_countries`): the analysis lever ``optional_countries`` and the dashboard's
+country switches add it. A country's ``map`` ([longitude, latitude]) is where the dashboard
+draws it; the model does not read it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ _SCENARIO_KEYS = {
     "restrictions",
 }
 _RESTRICTION_KEYS = {"instruments", "since", "C", "source"}
+_DISPLAY_KEYS = ("name", "map")
+"""Keys of a country entry that are not model attributes (its name, its map position)."""
 
 
 def _number(key: str, value: Any) -> float:
@@ -108,13 +113,13 @@ def table_from_mapping(
         values: dict[str, float] = {}
         ranges: dict[str, tuple[float, float]] = {}
         for attr, entry in spec.items():
-            if attr == "name":
+            if attr in _DISPLAY_KEYS:
                 continue
             if attr not in ATTRIBUTE_NAMES:
                 raise ConfigError(
                     f"scenario.countries.{code}.{attr}",
                     "unknown attribute",
-                    ["name", *ATTRIBUTE_NAMES],
+                    [*_DISPLAY_KEYS, *ATTRIBUTE_NAMES],
                 )
             value, rng = _entry(code, attr, entry)
             values[attr] = value
@@ -194,6 +199,36 @@ def not_simulated(scenario: Mapping[str, Any], table: CountryTable) -> list[str]
     if left:
         log.info("scenario: %s in the file, not simulated (scenario.simulated)", ", ".join(left))
     return left
+
+
+def optional_countries(scenario: Mapping[str, Any]) -> list[str]:
+    """Countries of the scenario file outside its default set (``simulated``), in file
+    order (none when the file has no ``simulated`` list: every country is simulated)."""
+    every = [str(c) for c in scenario.get("countries") or {}]
+    default = scenario.get("simulated")
+    return [] if default is None else [c for c in every if c not in default]
+
+
+def with_countries(scenario: Mapping[str, Any], extra: Sequence[str]) -> list[str]:
+    """The default set and the optional countries ``extra``, in file order."""
+    default = scenario.get("simulated")
+    chosen = set(extra) | set(default if default is not None else scenario.get("countries") or {})
+    return [str(c) for c in scenario.get("countries") or {} if c in chosen]
+
+
+def describe_countries(scenario: Mapping[str, Any], codes: Sequence[str]) -> str:
+    """``codes`` by name, each marked member or observer (``members``), e.g.
+    "Brunei (member) and Newland (observer)"; "none" for no code."""
+    data = scenario.get("countries") or {}
+    members = scenario.get("members")
+    words = [
+        f"{(data.get(c) or {}).get('name', c)} "
+        f"({'member' if members is None or c in members else 'observer'})"
+        for c in codes
+    ]
+    if len(words) < 2:
+        return words[0] if words else "none"
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

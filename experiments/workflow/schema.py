@@ -280,7 +280,7 @@ class UncertaintyConf:
     # name -> a DimensionConf mapping, checked when converted (plain dicts, so that
     # `+uncertainty.model.<name>={kind: real, lo: .., hi: ..}` works on the command line)
     model: dict[str, Any] = field(default_factory=dict)  # more parameters / ranges
-    levers: dict[str, Any] = field(default_factory=dict)  # budget, institution, timor_leste
+    levers: dict[str, Any] = field(default_factory=dict)  # budget, optional_countries, ...
     fixed: dict[str, Any] = field(default_factory=dict)  # dimension -> value held fixed
     calibration_dir: str = "data/calibration"
 
