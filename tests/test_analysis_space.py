@@ -31,6 +31,14 @@ def default():
     return c, space, PointConfigs(c, space)
 
 
+@pytest.fixture(scope="module")
+def varied():
+    """The default space with the optional countries varied (a what-if)."""
+    c = _conf("~uncertainty.fixed.optional_countries")
+    space = build_space(c.uncertainty, c.scenario)
+    return c, space, PointConfigs(c, space)
+
+
 CHOICES = ["strategy.k", "strategy.instrument", "strategy.dialogue_share",
            "strategy.coordination_share"]  # fmt: skip
 """Strategy design choices of conf/uncertainty/default.yaml."""
@@ -43,15 +51,15 @@ def test_default_space_follows_the_identification(default) -> None:
     rows = load_identification()
     deep = [f"model.{r.name}" for r in rows if r.deep]
     assert space.names == [ACCEPTED_SET, *deep, *LEVERS, *CHOICES]
-    assert space.space.fixed == {"institution": "none"}  # the world Japan faced
+    assert space.space.fixed == {"institution": "none", "optional_countries": False}  # 2022
     identified = [r.name for r in rows if r.status in ("identified", "weakly identified")]
     assert list(space.from_set) == identified
     assert len(space.sets) == len(load_accepted_sets())
     assert not {f"model.{n}" for n in space.from_set} & set(space.names)
 
 
-def test_a_point_config_takes_the_set_then_the_sampled_values(default) -> None:
-    c, space, configs = default
+def test_a_point_config_takes_the_set_then_the_sampled_values(varied) -> None:
+    c, space, configs = varied
     row = {ACCEPTED_SET: 5, "budget": 9.5, "institution": "unsc", "optional_countries": True}
     row.update({n: (space.space.dimensions[i].lo) for i, n in enumerate(space.names) if
                 n.startswith("model.")})  # fmt: skip
@@ -131,10 +139,10 @@ def test_a_bad_eligibility_lever_is_a_one_line_error() -> None:
         build_space(c.uncertainty)
 
 
-def test_a_country_added_by_data_only_is_an_optional_country_of_the_analysis(default) -> None:
+def test_a_country_added_by_data_only_is_an_optional_country_of_the_analysis(varied) -> None:
     """A country in the scenario file outside ``simulated`` joins the runs where the lever
     ``optional_countries`` is true, and the report names it; no code names a country."""
-    c, _, _ = default
+    c, _, _ = varied
     data = dict(c.scenario.countries)
     scenario = replace(c.scenario, countries={**data, "XX": {**data["SG"], "name": "Newland"}})
     c = replace(c, scenario=scenario)

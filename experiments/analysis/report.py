@@ -107,6 +107,26 @@ def _robustness_rows(rob: pd.DataFrame, outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
+def _explored(space: Any) -> str:
+    """What the explore design's worlds hold fixed and over which budgets they range, for
+    the robustness title: budgets beyond Japan's 2022 effort are counterfactual efforts."""
+    fixed = space.space.fixed
+    parts = []
+    if fixed.get("institution") == "none":
+        parts.append("no Security Council mandate")
+    if fixed.get("optional_countries") is False:
+        parts.append("the 2022 members only")
+    budget = next((d for d in space.space.dims if d.name == "budget"), None)
+    if budget is not None and "budget" not in fixed and budget.lo is not None:
+        parts.append(
+            f"budgets {budget.lo:g} to {budget.hi:g} units a week, counterfactual efforts "
+            "included (Japan's 2022 effort: the section above)"
+        )
+    elif "budget" in fixed:
+        parts.append(f"budget {fixed['budget']:g} units a week")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def _design_lines(meta: Mapping[str, Any]) -> str:
     lines = []
     for name, d in meta["designs"].items():
@@ -149,7 +169,7 @@ def build_report(inputs: ReportInputs) -> tuple[str, dict[str, Figure]]:
             )
         split = institution_split(explore, headline, reference)
         sections.append(
-            "## Which strategy is robust in the world Japan faced\n\n"
+            f"## Which strategy is robust over the explored worlds{_explored(space)}\n\n"
             f"Over the {meta['designs']['explore']['rows']} worlds of the explore design "
             f"(headline outcome: {headline.label or headline.name}):\n\n"
             f"{_robustness_rows(rob, headline)}\n\n"
