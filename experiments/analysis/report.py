@@ -116,11 +116,11 @@ def _explored(space: Any) -> str:
         parts.append("no Security Council mandate")
     if fixed.get("optional_countries") is False:
         parts.append("the 2022 members only")
-    budget = next((d for d in space.space.dims if d.name == "budget"), None)
+    budget = next((d for d in space.space.dimensions if d.name == "budget"), None)
     if budget is not None and "budget" not in fixed and budget.lo is not None:
         parts.append(
             f"budgets {budget.lo:g} to {budget.hi:g} units a week, counterfactual efforts "
-            "included (Japan's 2022 effort: the section above)"
+            "included; Japan's 2022 effort is the opening paragraph's"
         )
     elif "budget" in fixed:
         parts.append(f"budget {fixed['budget']:g} units a week")
