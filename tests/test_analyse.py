@@ -39,7 +39,7 @@ TINY = (
     "sensitivity.n_boot=20",
 )
 """A few seconds: 179 points x 3 strategies x 3 seeds over 8 weeks."""
-D = 16  # accepted_set, 8 deep, budget, optional_countries, eligibility, 4 design choices
+D = 15  # accepted_set, 8 deep, budget, eligibility, 4 design choices (optional_countries held)
 N_POINTS = 24 + 3 * 2 + 4 + 2 * (D + 1) + 2 * (D + 2)
 
 

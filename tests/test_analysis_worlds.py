@@ -26,8 +26,9 @@ SMALL = (
     "designs.mandate=3",
     "designs.morris_trajectories=1",
     "designs.sobol_n=2",
+    "~uncertainty.fixed.optional_countries",
 )
-"""Every design and strategy, over the default space (both memberships, both eligibility
+"""Every design and strategy, over the default space with the optional countries varied (both memberships, both eligibility
 rules, the strategies' design choices, the effort budgets and the mandate)."""
 
 

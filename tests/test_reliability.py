@@ -177,7 +177,7 @@ def test_a_run_is_finished_where_it_stopped_and_figures_follow_tables(
 ) -> None:
     from experiments.workflow import plot
 
-    def broken(directory: Path) -> list[Path]:
+    def broken(directory: Path, *formats: object) -> list[Path]:
         raise KeyboardInterrupt  # SIGINT while plotting
 
     cfg = compose_cfg(*SMALL, "strategies=[none,uniform]", "plots=true")
