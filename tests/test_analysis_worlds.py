@@ -28,8 +28,9 @@ SMALL = (
     "designs.sobol_n=2",
     "~uncertainty.fixed.optional_countries",
 )
-"""Every design and strategy, over the default space with the optional countries varied (both memberships, both eligibility
-rules, the strategies' design choices, the effort budgets and the mandate)."""
+"""Every design and strategy, over the default space with the optional countries varied
+(both memberships, both eligibility rules, the strategies' design choices, the effort
+budgets and the mandate)."""
 
 
 @pytest.fixture(scope="module")

@@ -193,6 +193,8 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     shown(page, OPENING, timeout=FIRST_LOAD_MS)
     offline = [u for u in urls if not u.startswith((server, "ws://127.0.0.1", "data:", "blob:"))]
     assert not offline and not failed, (offline, failed)  # everything served locally
+    type_into(page, ".sets-input", "0")  # the calibrated point: 500 seeds x 25 sets is capped
+    expect(page.locator("pre.copy-command")).to_contain_text("accepted_sets=0")  # applied
     page.get_by_text("model parameters (calibrated values)").click()  # drawing the sliders
     page.wait_for_timeout(1000)  # changes nothing
     assert "model." not in page.locator("pre.copy-command").inner_text()
@@ -205,7 +207,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     )
     page.get_by_role("button", name="reset to the calibrated values").click()
     shown(page, "calibrated parameters")
-    type_into(page, ".sets-input", "0")  # the calibrated point: 500 seeds x 25 sets is capped
+    expect(page.locator("pre.copy-command")).to_contain_text("accepted_sets=0")  # kept
     shown(page, "calibrated parameters")
     type_into(page, ".seeds-input", "500")
     shown(page, f"{len(DEFAULTS.strategies)} strategies x 500 seeds")

@@ -13,7 +13,6 @@ import copy
 import functools
 import shlex
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -24,6 +23,7 @@ from hydra import initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
+from experiments.workflow.cli import HYDRA_LOCK
 from experiments.workflow.paths import CONF_DIR, ROOT
 from experiments.workflow.scenario import optional_countries, with_countries
 from experiments.workflow.store import load_model_params
@@ -189,7 +189,7 @@ class Settings:
         return header + OmegaConf.to_yaml(OmegaConf.create(preset), sort_keys=False)
 
 
-_LOCK = threading.Lock()  # Hydra's global state is not thread-safe
+_LOCK = HYDRA_LOCK  # Hydra's global state is not thread-safe: one lock with precheck
 
 
 @functools.cache

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -223,12 +224,17 @@ def _run_folder(cfg: DictConfig, hydra_cfg: DictConfig, job: Sequence[str], run:
     return folders.hold(folders.claim(default))
 
 
+HYDRA_LOCK = threading.RLock()
+"""Held while a thread initializes Hydra's global state (the dashboard's sessions and its
+tests compose from several threads of one process; Hydra's state is not thread-safe)."""
+
+
 def precheck(
     config_name: str, convert: Callable[[DictConfig], Any], overrides: Sequence[str]
 ) -> None:
     """Compose and ``convert`` every job's config (no folder is made); raise the first
-    bad-input error. Used by the dashboard's tests to get the command line's message."""
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+    bad-input error. Used by the dashboard and its tests to get the command line's message."""
+    with HYDRA_LOCK, initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         for job in expand_jobs(list(overrides)):
             convert(_compose(config_name, job)[0])
 
