@@ -47,7 +47,7 @@ test: python $(STAMP) chromium  ## the whole test suite, slow end-to-end and bro
 	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 test-fast: python $(STAMP)  ## the quick loop: no slow or browser tests, on 2 workers (TEST_WORKERS=...)
-	$(PY) -m pytest -q -m "not slow and not browser" -n $(TEST_WORKERS) --dist loadfile $(ARGS)
+	$(PY) -m pytest -q -m "not slow and not browser" -n $(TEST_WORKERS) --dist worksteal $(ARGS)
 
 bench: python $(STAMP)
 	$(PY) -m experiments.bench $(ARGS)

@@ -143,6 +143,7 @@ def test_bad_input_is_reported_in_the_cli_s_one_line(changes: dict) -> None:
     assert "\n" not in view.error and "Traceback" not in view.error
 
 
+@pytest.mark.slow  # a second process
 def test_the_cli_prints_the_same_line(run_cli) -> None:
     s = small(budget=-1.0)
     result = run_cli(s.overrides())

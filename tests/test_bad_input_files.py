@@ -89,6 +89,7 @@ def test_a_bad_scenario_file_is_refused_naming_file_and_key(
     _check_rejected(capsys, tmp_path / "out", [*words, f"scenario_file {path}"], argv)
 
 
+@pytest.mark.slow  # a 300-country scenario composed end to end
 def test_too_many_countries_are_refused(capsys, tmp_path: Path, monkeypatch) -> None:
     """Above the country limit (lowered here: the real one is 65,536) the file is refused."""
     from experiments.workflow import scenario

@@ -102,6 +102,7 @@ def test_duplicate_country_in_a_scenario_file(capsys, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a whole run, then two refused
 def test_a_folder_holding_another_run_is_refused(capsys, tmp_path: Path) -> None:
     out = tmp_path / "out"
     run.main([*SMALL, "strategy=none", f"hydra.run.dir={out}"])

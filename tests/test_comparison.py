@@ -78,6 +78,7 @@ def test_comparison_says_whether_outcomes_settled(small_run) -> None:
     assert base.leakage_effect_change_last_8w == 0.0  # none has no effect on itself
 
 
+@pytest.mark.slow  # the whole main job (25 sets)
 def test_main_job_compares_every_strategy_at_historical_effort(tmp_path) -> None:
     """The default main job (its budget, effort, accepted sets and horizon; fewer seeds):
     every strategy that spends spends what the `historical` replay does, within 1%, in

@@ -72,7 +72,7 @@ SLOW = pytest.mark.slow  # each row reruns a whole run or analysis: a few kept i
         pytest.param("countries.csv", marks=SLOW),
         pytest.param("adoption_curves.png", marks=SLOW),
         pytest.param("strategy_comparison.svg", marks=SLOW),
-        "ledger.jsonl",
+        pytest.param("ledger.jsonl", marks=SLOW),
     ],  # fmt: skip
 )
 def test_a_truncated_file_of_a_finished_run_is_repaired_or_refused(

@@ -159,6 +159,7 @@ def test_slurm_cluster_is_built_from_dask_slurm(compose_cfg, tmp_path, monkeypat
     assert "#SBATCH --mem=" in script and "-t 02:00:00" in script
 
 
+@pytest.mark.slow  # a second process
 def test_slurm_without_sbatch_is_refused_in_one_line(tmp_path, run_cli, small) -> None:
     folder = tmp_path / "run"
     proc = run_cli(

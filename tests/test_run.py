@@ -315,6 +315,7 @@ def test_curve_sums_by_counting_values_equal_the_binned_exact_sums() -> None:
     assert np.array_equal(C._value_counts(levels, 5), expected[..., :5])  # out of bins: left out
 
 
+@pytest.mark.slow  # a second process
 def test_help_is_hydras_own_text_from_one_composition(run_cli) -> None:
     """``--help`` lists groups from one copy of the config repository: Hydra's text."""
     ours = run_cli(["--help", "budget=3"])
