@@ -49,6 +49,8 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 FIRST_LOAD_MS = 180_000  # the first view may wait for the kernel to compile (cold cache)
+expect.set_options(timeout=20_000)  # a check waits for the view in flight (25 sets x 40 seeds
+# take a few seconds on a loaded machine); a passing expectation returns at once
 UPDATE_MS = 60_000
 DEFAULTS = default_settings()  # the main config's values the pages open with
 OPENING = f"{len(DEFAULTS.strategies)} strategies x {DEFAULTS.n_seeds} seeds"
