@@ -137,6 +137,20 @@ def type_into(page: Page, css: str, value: str) -> None:
     field.press("Enter")
 
 
+def typed_and_applied(page: Page, css: str, value: str, override: str) -> None:
+    """Type ``value`` and wait until the command box shows ``override``; typed once more if
+    not. Known defect (closing note of 2026-12-07): a value typed while an update is in
+    flight is sometimes dropped; this waits it out instead of failing on it."""
+    for _ in range(2):
+        type_into(page, css, value)
+        try:
+            expect(page.locator("pre.copy-command")).to_contain_text(override, timeout=5_000)
+            return
+        except AssertionError:
+            continue
+    expect(page.locator("pre.copy-command")).to_contain_text(override)
+
+
 def choose(page: Page, css: str, item: str) -> None:
     """Click ``item`` in the menu of the select ``css`` (toggles it in a multi-select)."""
     page.locator(css).click()
@@ -215,7 +229,7 @@ def test_compare_view_reruns_and_shows_the_numbers_of_a_direct_run(
     shown(page, f"{len(DEFAULTS.strategies)} strategies x 500 seeds")
     timings, computed = [], []
     for seed in (1, 2, 3):  # 500 seeds x every strategy, fresh seeds each time
-        type_into(page, ".root-seed-input", str(seed))
+        typed_and_applied(page, ".root-seed-input", str(seed), f" seed={seed} ")
         t0 = time.perf_counter()
         text = shown(page, f"{len(DEFAULTS.strategies)} strategies x 500 seeds (root seed {seed})")
         timings.append(time.perf_counter() - t0)
